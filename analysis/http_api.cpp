@@ -1,0 +1,236 @@
+#include "analysis/http_api.h"
+
+#include <httplib.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "analysis/jpeg.h"
+#include "common/log.h"
+#include "common/wire.h"
+
+namespace att {
+namespace {
+
+using nlohmann::json;
+
+void send_json(httplib::Response& res, int status, const json& body) {
+  res.status = status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(body.dump(), "application/json; charset=utf-8");
+}
+
+void send_error(httplib::Response& res, int status, const std::string& code,
+                const std::string& message) {
+  send_json(res, status, {{"error", message}, {"code", code}});
+}
+
+json latest_json(const Observation& o) {
+  return {{"count", o.count},
+          {"sequence", o.sequence},
+          {"captured_at_ms", o.captured_at_ms},
+          {"captured_at", iso8601_utc(o.captured_at_ms)},
+          {"received_at_ms", o.received_at_ms}};
+}
+
+}  // namespace
+
+struct HttpApi::Impl {
+  std::vector<const Site*> sites;  // config order
+  std::map<std::string, const Site*> by_id;
+  Ingest& ingest;
+  Store& store;
+  ApiOptions options;
+  WallClock clock;
+  httplib::Server server;
+  std::thread listener;
+  std::shared_ptr<spdlog::logger> log = log::get("http");
+
+  Impl(const std::vector<Site>& all, Ingest& i, Store& s, ApiOptions o, WallClock c)
+      : ingest(i), store(s), options(std::move(o)), clock(std::move(c)) {
+    for (const Site& site : all) {
+      sites.push_back(&site);
+      by_id[site.id] = &site;
+    }
+  }
+
+  void routes();
+  void post_frame(const httplib::Request& req, httplib::Response& res);
+  void get_sites(httplib::Response& res);
+  void get_latest(const std::string& id, httplib::Response& res);
+  void get_latest_jpeg(const std::string& id, httplib::Response& res);
+};
+
+void HttpApi::Impl::routes() {
+  server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
+  server.set_payload_max_length(static_cast<size_t>(options.max_body_bytes));
+  server.set_read_timeout(std::chrono::seconds(30));
+  server.set_write_timeout(std::chrono::seconds(30));
+
+  server.Post(wire::kFramesPath, [this](const auto& req, auto& res) { post_frame(req, res); });
+  server.Get("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); });
+  server.Get("/api/v1/status", [this](const auto&, auto& res) {
+    send_json(res, 200,
+              {{"service", "attendance-server"},
+               {"version", ATTENDANCE_VERSION},
+               {"province", options.province_name},
+               {"timezone", options.timezone},
+               {"server_time_ms", clock()},
+               {"sites", sites.size()},
+               {"detector",
+                {{"name", options.detector_name},
+                 {"degraded", options.detector_degraded},
+                 {"message", options.detector_message}}}});
+  });
+  server.Get("/api/v1/sites", [this](const auto&, auto& res) { get_sites(res); });
+  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest)",
+             [this](const auto& req, auto& res) { get_latest(req.matches[1], res); });
+  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest\.jpg)",
+             [this](const auto& req, auto& res) { get_latest_jpeg(req.matches[1], res); });
+
+  if (!options.dashboard_dir.empty() &&
+      !server.set_mount_point("/", options.dashboard_dir.string())) {
+    log->error("dashboard directory {} not found; the web UI is not served",
+               options.dashboard_dir.string());
+  }
+
+  // Errors without a body (no route, payload limit) get the same JSON shape as ours.
+  server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    if (!res.body.empty()) return;
+    switch (res.status) {
+      case 404: send_error(res, 404, "not_found", "no such resource"); break;
+      case 413:
+        send_error(res, 413, "body_too_large", "request body exceeds the configured limit");
+        break;
+      default:
+        send_error(res, res.status, "http_error", "HTTP error " + std::to_string(res.status));
+    }
+  });
+  // The one place exceptions stop: a throwing handler becomes a 500, never a dead thread.
+  server.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
+                                      std::exception_ptr ep) {
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    log->error("{} {}: {}", req.method, req.path, what);
+    send_error(res, 500, "internal_error", "internal error");
+  });
+  server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    log->debug("{} {} -> {}", req.method, req.path, res.status);
+  });
+}
+
+void HttpApi::Impl::post_frame(const httplib::Request& req, httplib::Response& res) {
+  FrameUpload up;
+  up.site_id = req.get_header_value(wire::kSiteHeader);
+  up.sequence = req.get_header_value(wire::kSequenceHeader);
+  up.capture_time = req.get_header_value(wire::kCaptureTimeHeader);
+  up.content_type = req.get_header_value("Content-Type");
+  up.body = req.body;
+  const IngestReply reply = ingest.handle(up);
+  send_json(res, reply.status, reply.body);
+}
+
+void HttpApi::Impl::get_sites(httplib::Response& res) {
+  auto latest = store.latest_per_site();
+  if (!latest) {
+    log->error("sites: {}", latest.error().message);
+    return send_error(res, 503, "storage_failed", "cannot read observations");
+  }
+  std::map<std::string, const Observation*> latest_by_site;
+  for (const auto& o : *latest) latest_by_site[o.site_id] = &o;
+  json list = json::array();
+  for (const Site* s : sites) {
+    auto it = latest_by_site.find(s->id);
+    list.push_back({{"id", s->id},
+                    {"name", s->name},
+                    {"district", s->district},
+                    {"school_level", to_string(s->level)},
+                    {"expected_attendees", s->expected_attendees},
+                    {"latest", it == latest_by_site.end() ? json(nullptr) : latest_json(*it->second)}});
+  }
+  send_json(res, 200, {{"server_time_ms", clock()}, {"sites", std::move(list)}});
+}
+
+void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
+  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  auto latest = store.latest_observation(id);
+  if (!latest) return send_error(res, 503, "storage_failed", "cannot read observations");
+  if (!*latest) return send_error(res, 404, "no_observation", "site '" + id + "' has sent no frame yet");
+  const Observation& o = **latest;
+  json body = latest_json(o);
+  json boxes = json::array();
+  for (const Box& b : o.boxes) {
+    boxes.push_back({{"x", b.x}, {"y", b.y}, {"w", b.w}, {"h", b.h}, {"score", b.score}});
+  }
+  body["site_id"] = id;
+  body["server_time_ms"] = clock();
+  body["age_ms"] = clock() - o.captured_at_ms;
+  body["boxes"] = std::move(boxes);
+  body["detector"] = o.detector;
+  body["width"] = o.width;
+  body["height"] = o.height;
+  body["frame_url"] = "/api/v1/sites/" + id + "/latest.jpg";
+  send_json(res, 200, body);
+}
+
+void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& res) {
+  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  auto latest = store.latest_observation(id);
+  if (!latest) return send_error(res, 503, "storage_failed", "cannot read observations");
+  if (!*latest) return send_error(res, 404, "no_observation", "site '" + id + "' has sent no frame yet");
+  std::ifstream in(options.data_dir / (*latest)->frame_path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  const std::string jpeg = bytes.str();
+  auto frame = decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(jpeg.data()),
+                                     jpeg.size()),
+                           std::int64_t{1} << 40);
+  if (!frame) {
+    log->error("site {}: stored frame {} unreadable: {}", id, (*latest)->frame_path,
+               frame.error().message);
+    return send_error(res, 500, "frame_unreadable", "the stored frame cannot be read");
+  }
+  const auto out = encode_jpeg(annotate(*frame, (*latest)->boxes), 85);
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(std::string(out.begin(), out.end()), "image/jpeg");
+}
+
+HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, ApiOptions options,
+                 WallClock clock)
+    : impl_(std::make_unique<Impl>(sites, ingest, store, std::move(options), std::move(clock))) {
+  impl_->routes();
+}
+
+HttpApi::~HttpApi() { stop(); }
+
+Result<int> HttpApi::start(const std::string& host, int port) {
+  auto& server = impl_->server;
+  const int bound = port == 0 ? server.bind_to_any_port(host) : server.bind_to_port(host, port)
+                                                                    ? port
+                                                                    : -1;
+  if (bound < 0) return fail("cannot listen on " + host + ":" + std::to_string(port));
+  impl_->listener = std::thread([&server] { server.listen_after_bind(); });
+  for (int i = 0; !server.is_running(); ++i) {
+    if (i == 5000) {
+      stop();
+      return fail("the HTTP listener did not start on " + host + ":" + std::to_string(bound));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  impl_->log->info("listening on http://{}:{}", host, bound);
+  return bound;
+}
+
+void HttpApi::stop() {
+  if (!impl_ || !impl_->listener.joinable()) return;
+  impl_->server.stop();
+  impl_->listener.join();
+}
+
+}  // namespace att

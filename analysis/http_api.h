@@ -1,0 +1,50 @@
+// The service's HTTP face: frame upload, JSON API, annotated frames, and the dashboard's
+// static files. Runs its own listener thread and worker threads (cpp-httplib); handlers
+// only call thread-safe objects (Ingest, Store).
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/ingest.h"
+#include "analysis/province.h"
+#include "analysis/store.h"
+#include "common/error.h"
+#include "common/time_util.h"
+
+namespace att {
+
+struct ApiOptions {
+  std::string province_name;
+  std::string timezone;  // for the dashboard's clocks
+  std::string detector_name;
+  bool detector_degraded = false;
+  std::string detector_message;
+  std::filesystem::path data_dir;       // frames are read from here
+  std::filesystem::path dashboard_dir;  // served at /
+  int threads = 8;
+  std::int64_t max_body_bytes = 4 << 20;
+};
+
+class HttpApi {
+ public:
+  HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, ApiOptions options,
+          WallClock clock = now_ms);
+  ~HttpApi();  // stops
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  // Binds host:port (port 0 = any free port), starts serving on a thread of its own and
+  // returns the bound port once requests are accepted.
+  Result<int> start(const std::string& host, int port);
+  // Stops accepting, finishes requests in flight and joins. Idempotent.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace att

@@ -1,0 +1,35 @@
+// JPEG handling for frames that arrive from outside: checked before OpenCV sees them.
+#pragma once
+
+#include <opencv2/core.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "analysis/box.h"
+#include "common/error.h"
+
+namespace att {
+
+struct JpegSize {
+  int width = 0;
+  int height = 0;
+};
+
+// Reads the frame size from the JPEG headers without decoding. Fails, with the reason, on
+// bytes that are not a complete JPEG: no SOI marker, no frame header before the scan, a
+// segment running past the end, or no EOI marker at the end (a truncated upload).
+Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes);
+
+// Probes, refuses frames over `max_pixels` (a decompression bomb costs memory before any
+// check could run), then decodes to BGR.
+Result<cv::Mat> decode_jpeg(std::span<const unsigned char> bytes, std::int64_t max_pixels);
+
+std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality = 85);
+
+// Draws the boxes and a count label onto a copy of the frame.
+cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes);
+
+}  // namespace att

@@ -1,0 +1,40 @@
+#include "analysis/migrations.h"
+
+namespace att {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "sites and observations", R"sql(
+CREATE TABLE sites (
+  id                 TEXT PRIMARY KEY,
+  name               TEXT NOT NULL,
+  district           TEXT NOT NULL,
+  school_level       TEXT NOT NULL,
+  address            TEXT NOT NULL,
+  expected_attendees INTEGER NOT NULL,
+  camera             TEXT NOT NULL
+);
+CREATE TABLE observations (
+  id             INTEGER PRIMARY KEY,
+  site_id        TEXT NOT NULL REFERENCES sites(id),
+  sequence       INTEGER NOT NULL,
+  captured_at_ms INTEGER NOT NULL,
+  received_at_ms INTEGER NOT NULL,
+  count          INTEGER NOT NULL,
+  boxes          TEXT NOT NULL,      -- JSON [[x, y, w, h, score], ...] in frame pixels
+  detector       TEXT NOT NULL,
+  width          INTEGER NOT NULL,
+  height         INTEGER NOT NULL,
+  frame_path     TEXT NOT NULL,      -- relative to the data directory
+  frame_sha256   TEXT NOT NULL,
+  UNIQUE (site_id, sequence)
+);
+CREATE INDEX observations_by_site_time ON observations(site_id, captured_at_ms);
+)sql"},
+};
+
+}  // namespace
+
+std::span<const Migration> builtin_migrations() { return kMigrations; }
+
+}  // namespace att

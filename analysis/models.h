@@ -1,0 +1,33 @@
+// Model files are data, never committed. This finds them and checks they are the bytes
+// we measured (sha256), so a truncated download or a different model is never used quietly.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace att {
+
+struct ModelSpec {
+  std::string file;    // file name looked for in each directory
+  std::string sha256;  // lowercase hex
+  std::string url;     // public source, used by scripts/models.sh
+};
+
+// YuNet 2022mar (MIT), the main face detector; see ../shared/models/MODELS.md.
+const ModelSpec& yunet_2022mar();
+
+// Where to look, in order: `configured` (config key detector.model_dir), $ATTENDANCE_MODEL_DIR,
+// <source>/../shared/models, <source>/models (scripts/models.sh downloads there). Empty
+// entries are left out.
+std::vector<std::filesystem::path> model_search_dirs(const std::filesystem::path& configured);
+
+struct ModelSearch {
+  std::optional<std::filesystem::path> path;  // the first file with the right sha256
+  std::vector<std::string> notes;             // what was wrong elsewhere, for the log
+};
+
+ModelSearch find_model(const ModelSpec& spec, const std::vector<std::filesystem::path>& dirs);
+
+}  // namespace att

@@ -1,0 +1,50 @@
+// Settings of the central service (config/server.yaml), with the province it serves.
+// Relative paths in the file are taken relative to the file's own directory.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "analysis/province.h"
+#include "common/error.h"
+
+namespace att {
+
+struct DetectorConfig {
+  std::string name = "yunet";  // "yunet" (main) or "haar" (baseline, degraded)
+  // Searched first for the model file; then $ATTENDANCE_MODEL_DIR, ../shared/models beside
+  // the source tree, and models/ in the source tree (where scripts/models.sh downloads).
+  std::filesystem::path model_dir;
+  std::filesystem::path haar_cascade =
+      "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
+  double score_threshold = 0.5;  // YuNet face score, 0..1
+  double nms_threshold = 0.3;    // IoU
+  int workers = 0;               // detectors run in parallel; 0 = one per core
+};
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  int listen_port = 8080;  // 0 = any free port (tests)
+  int http_threads = 8;
+  std::filesystem::path data_dir = "data";  // database and frames
+  std::filesystem::path dashboard_dir;      // static files; default: dashboard/ in the source tree
+  std::string province_name;
+  std::filesystem::path sites_csv;
+  std::filesystem::path schedule_yaml;
+  DetectorConfig detector;
+  std::int64_t max_body_bytes = 4 << 20;          // a 1080p JPEG is ~0.3-1 MiB
+  std::int64_t max_image_pixels = 3840LL * 2160;  // decompression-bomb guard
+  std::string log_level = "info";
+
+  // Loaded from sites_csv and schedule_yaml.
+  std::vector<Site> sites;
+  Schedule schedule;
+};
+
+// Reads the YAML, the sites CSV and the schedule it names, and checks all of them; every
+// problem found is in the one error message, one per line.
+Result<ServerConfig> load_server_config(const std::filesystem::path& path);
+
+}  // namespace att

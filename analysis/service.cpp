@@ -1,0 +1,77 @@
+#include "analysis/service.h"
+
+#include "analysis/detector_pool.h"
+#include "analysis/http_api.h"
+#include "analysis/ingest.h"
+#include "analysis/sqlite_store.h"
+#include "common/log.h"
+
+namespace att {
+
+struct Service::Impl {
+  ServerConfig config;
+  DetectorChoice detector;
+  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<DetectorPool> pool;
+  std::unique_ptr<Ingest> ingest;
+  std::unique_ptr<HttpApi> http;
+};
+
+Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Service::~Service() { stop(); }
+
+Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
+  auto impl = std::make_unique<Impl>();
+  impl->config = std::move(config);
+  ServerConfig& c = impl->config;
+  if (c.dashboard_dir.empty()) c.dashboard_dir = std::filesystem::path(ATTENDANCE_SOURCE_DIR) / "dashboard";
+
+  std::error_code ec;
+  std::filesystem::create_directories(c.data_dir, ec);
+  if (ec) return fail("cannot create data directory " + c.data_dir.string() + ": " + ec.message());
+
+  auto store = SqliteStore::open(c.data_dir / "attendance.db");
+  if (!store) return std::unexpected(store.error());
+  impl->store = std::move(*store);
+  if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
+
+  auto detector = choose_detector(c.detector);
+  if (!detector) return std::unexpected(detector.error());
+  impl->detector = std::move(*detector);
+  auto pool = DetectorPool::create(impl->detector.make, c.detector.workers);
+  if (!pool) return std::unexpected(pool.error());
+  impl->pool = std::move(*pool);
+
+  impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, impl->detector.name,
+                                          c.data_dir, c.max_body_bytes, c.max_image_pixels);
+  ApiOptions api;
+  api.province_name = c.province_name;
+  api.timezone = c.schedule.timezone;
+  api.detector_name = impl->detector.name;
+  api.detector_degraded = impl->detector.degraded;
+  api.detector_message = impl->detector.message;
+  api.data_dir = c.data_dir;
+  api.dashboard_dir = c.dashboard_dir;
+  api.threads = c.http_threads;
+  api.max_body_bytes = c.max_body_bytes;
+  impl->http = std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, std::move(api));
+
+  log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),
+                           c.province_name, impl->pool->size(), impl->detector.name,
+                           c.data_dir.string());
+  return std::unique_ptr<Service>(new Service(std::move(impl)));
+}
+
+Result<int> Service::start() {
+  return impl_->http->start(impl_->config.listen_host, impl_->config.listen_port);
+}
+
+void Service::stop() {
+  if (impl_ && impl_->http) impl_->http->stop();
+}
+
+const ServerConfig& Service::config() const { return impl_->config; }
+const DetectorChoice& Service::detector() const { return impl_->detector; }
+Store& Service::store() { return *impl_->store; }
+
+}  // namespace att

@@ -1,0 +1,36 @@
+// The central service assembled from its config: store, detectors, ingest and HTTP API.
+// main() and the integration tests build it the same way.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+
+#include "analysis/detector.h"
+#include "analysis/server_config.h"
+#include "analysis/store.h"
+#include "common/error.h"
+
+namespace att {
+
+class Service {
+ public:
+  // Fails fast with a clear message: unusable data directory or database, no detector.
+  // A missing YuNet model is not a failure: the service runs degraded on the Haar cascade.
+  static Result<std::unique_ptr<Service>> create(ServerConfig config);
+  ~Service();
+
+  // Starts serving; returns the bound port (useful with listen.port 0).
+  Result<int> start();
+  void stop();
+
+  const ServerConfig& config() const;
+  const DetectorChoice& detector() const;
+  Store& store();
+
+ private:
+  struct Impl;
+  explicit Service(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace att

@@ -1,0 +1,320 @@
+#include "analysis/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <cmath>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "analysis/migrations.h"
+#include "common/log.h"
+
+namespace att {
+namespace {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+using Db = std::unique_ptr<sqlite3, DbCloser>;
+
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+std::string db_error(sqlite3* db, const std::string& what) {
+  return what + ": " + sqlite3_errmsg(db);
+}
+
+Result<Db> open_db(const std::filesystem::path& path, int flags) {
+  sqlite3* raw = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  Db db(raw);  // closed even when open failed
+  if (rc != SQLITE_OK) {
+    return fail("cannot open database " + path.string() + ": " +
+                (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(db.get(), 5000);
+  sqlite3_extended_result_codes(db.get(), 1);
+  return db;
+}
+
+Status exec(sqlite3* db, const char* sql) {
+  char* msg = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+    std::string text = msg ? msg : sqlite3_errmsg(db);
+    sqlite3_free(msg);
+    return fail(text);
+  }
+  return {};
+}
+
+Result<Stmt> prepare(sqlite3* db, const char* sql) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return fail(db_error(db, std::string("prepare '") + sql + "'"));
+  }
+  return Stmt(raw);
+}
+
+void bind_value(sqlite3_stmt* s, int i, const std::string& v) {
+  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+}
+void bind_value(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
+void bind_value(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int(s, i, v); }
+
+std::string column_text(sqlite3_stmt* s, int i) {
+  const auto* p = sqlite3_column_text(s, i);
+  return p ? std::string(reinterpret_cast<const char*>(p),
+                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
+           : std::string();
+}
+
+std::string boxes_to_json(const std::vector<Box>& boxes) {
+  auto round1 = [](float v) { return std::round(v * 10.0f) / 10.0f; };
+  auto round3 = [](float v) { return std::round(v * 1000.0f) / 1000.0f; };
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& b : boxes) {
+    arr.push_back({round1(b.x), round1(b.y), round1(b.w), round1(b.h), round3(b.score)});
+  }
+  return arr.dump();
+}
+
+std::vector<Box> boxes_from_json(const std::string& text) {
+  std::vector<Box> boxes;
+  const auto arr = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!arr.is_array()) return boxes;
+  for (const auto& b : arr) {
+    if (b.is_array() && b.size() == 5) {
+      boxes.push_back(Box{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(),
+                          b[3].get<float>(), b[4].get<float>()});
+    }
+  }
+  return boxes;
+}
+
+constexpr char kObservationColumns[] =
+    "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
+    "frame_path, frame_sha256";
+
+Observation read_observation(sqlite3_stmt* s) {
+  Observation o;
+  o.site_id = column_text(s, 0);
+  o.sequence = sqlite3_column_int64(s, 1);
+  o.captured_at_ms = sqlite3_column_int64(s, 2);
+  o.received_at_ms = sqlite3_column_int64(s, 3);
+  o.count = sqlite3_column_int(s, 4);
+  o.boxes = boxes_from_json(column_text(s, 5));
+  o.detector = column_text(s, 6);
+  o.width = sqlite3_column_int(s, 7);
+  o.height = sqlite3_column_int(s, 8);
+  o.frame_path = column_text(s, 9);
+  o.frame_sha256 = column_text(s, 10);
+  return o;
+}
+
+Result<int> user_version(sqlite3* db) {
+  auto stmt = prepare(db, "PRAGMA user_version");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(db_error(db, "read schema version"));
+  return sqlite3_column_int(stmt->get(), 0);
+}
+
+}  // namespace
+
+Status migrate(sqlite3* db, std::span<const Migration> migrations) {
+  auto current = user_version(db);
+  if (!current) return std::unexpected(current.error());
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (*current > latest) {
+    return fail("database schema version " + std::to_string(*current) +
+                " is newer than this build knows (" + std::to_string(latest) +
+                "); run a newer attendance-server");
+  }
+  auto log = log::get("store");
+  int expected = 1;
+  for (const Migration& m : migrations) {
+    if (m.version != expected++) return fail("migrations must be numbered 1, 2, 3, ... in order");
+    if (m.version <= *current) continue;
+    if (auto s = exec(db, "BEGIN IMMEDIATE"); !s) return s;
+    auto applied = exec(db, m.sql);
+    if (applied) {
+      const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+      applied = exec(db, bump.c_str());
+    }
+    if (!applied) {
+      (void)exec(db, "ROLLBACK");
+      return fail("migration " + std::to_string(m.version) + " (" + m.name +
+                  ") failed and was rolled back: " + applied.error().message);
+    }
+    if (auto s = exec(db, "COMMIT"); !s) return s;
+    log->info("schema migrated to version {} ({})", m.version, m.name);
+  }
+  return {};
+}
+
+struct SqliteStore::Impl {
+  std::mutex write_mu;
+  Db writer;  // guarded by write_mu
+  std::mutex read_mu;
+  Db reader;  // guarded by read_mu
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::latest_schema_version() { return builtin_migrations().back().version; }
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path) {
+  return open(path, builtin_migrations());
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
+                                                       std::span<const Migration> migrations) {
+  auto writer = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  if (!writer) return std::unexpected(writer.error());
+  sqlite3* db = writer->get();
+  // The first statement that reads the file tells a non-database apart.
+  if (auto wal = exec(db, "PRAGMA journal_mode = WAL"); !wal) {
+    return fail(path.string() + " is not a usable SQLite database: " + wal.error().message);
+  }
+  for (const char* pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+    if (auto s = exec(db, pragma); !s) return fail(path.string() + ": " + s.error().message);
+  }
+  if (auto s = migrate(db, migrations); !s) return fail(path.string() + ": " + s.error().message);
+
+  auto reader = open_db(path, SQLITE_OPEN_READONLY);
+  if (!reader) return std::unexpected(reader.error());
+  auto impl = std::make_unique<Impl>();
+  impl->writer = std::move(*writer);
+  impl->reader = std::move(*reader);
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Result<int> SqliteStore::schema_version() {
+  std::lock_guard lock(impl_->read_mu);
+  return user_version(impl_->reader.get());
+}
+
+Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
+  std::lock_guard lock(impl_->write_mu);
+  sqlite3* db = impl_->writer.get();
+  auto stmt = prepare(db,
+                      "INSERT INTO sites(id, name, district, school_level, address, "
+                      "expected_attendees, camera) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                      "ON CONFLICT(id) DO UPDATE SET name = ?2, district = ?3, school_level = ?4, "
+                      "address = ?5, expected_attendees = ?6, camera = ?7");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (auto s = exec(db, "BEGIN IMMEDIATE"); !s) return s;
+  for (const Site& site : sites) {
+    sqlite3_stmt* s = stmt->get();
+    sqlite3_reset(s);
+    bind_value(s, 1, site.id);
+    bind_value(s, 2, site.name);
+    bind_value(s, 3, site.district);
+    bind_value(s, 4, std::string(to_string(site.level)));
+    bind_value(s, 5, site.address);
+    bind_value(s, 6, site.expected_attendees);
+    bind_value(s, 7, site.camera);
+    if (sqlite3_step(s) != SQLITE_DONE) {
+      std::string msg = db_error(db, "store site " + site.id);
+      (void)exec(db, "ROLLBACK");
+      return fail(msg);
+    }
+  }
+  return exec(db, "COMMIT");
+}
+
+Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
+  std::lock_guard lock(impl_->write_mu);
+  sqlite3* db = impl_->writer.get();
+  auto stmt = prepare(db,
+                      "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
+                      "count, boxes, detector, width, height, frame_path, frame_sha256) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                      "ON CONFLICT(site_id, sequence) DO NOTHING");
+  if (!stmt) return std::unexpected(stmt.error());
+  sqlite3_stmt* s = stmt->get();
+  bind_value(s, 1, o.site_id);
+  bind_value(s, 2, o.sequence);
+  bind_value(s, 3, o.captured_at_ms);
+  bind_value(s, 4, o.received_at_ms);
+  bind_value(s, 5, o.count);
+  bind_value(s, 6, boxes_to_json(o.boxes));
+  bind_value(s, 7, o.detector);
+  bind_value(s, 8, o.width);
+  bind_value(s, 9, o.height);
+  bind_value(s, 10, o.frame_path);
+  bind_value(s, 11, o.frame_sha256);
+  if (sqlite3_step(s) != SQLITE_DONE) return fail(db_error(db, "store observation"));
+  if (sqlite3_changes(db) == 1) return InsertOutcome::kInserted;
+
+  auto existing = prepare(db, "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
+                              "sequence = ?2");
+  if (!existing) return std::unexpected(existing.error());
+  bind_value(existing->get(), 1, o.site_id);
+  bind_value(existing->get(), 2, o.sequence);
+  if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(db_error(db, "read observation"));
+  return column_text(existing->get(), 0) == o.frame_sha256 ? InsertOutcome::kDuplicate
+                                                           : InsertOutcome::kConflict;
+}
+
+Result<std::optional<Observation>> SqliteStore::find_observation(const std::string& site_id,
+                                                                 std::int64_t sequence) {
+  std::lock_guard lock(impl_->read_mu);
+  sqlite3* db = impl_->reader.get();
+  const std::string sql = std::string("SELECT ") + kObservationColumns +
+                          " FROM observations WHERE site_id = ?1 AND sequence = ?2";
+  auto stmt = prepare(db, sql.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  bind_value(stmt->get(), 1, site_id);
+  bind_value(stmt->get(), 2, sequence);
+  const int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_ROW) return read_observation(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<Observation>();
+  return fail(db_error(db, "find observation"));
+}
+
+Result<std::optional<Observation>> SqliteStore::latest_observation(const std::string& site_id) {
+  std::lock_guard lock(impl_->read_mu);
+  sqlite3* db = impl_->reader.get();
+  const std::string sql = std::string("SELECT ") + kObservationColumns +
+                          " FROM observations WHERE site_id = ?1 "
+                          "ORDER BY captured_at_ms DESC, sequence DESC LIMIT 1";
+  auto stmt = prepare(db, sql.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  bind_value(stmt->get(), 1, site_id);
+  const int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_ROW) return read_observation(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<Observation>();
+  return fail(db_error(db, "latest observation"));
+}
+
+Result<std::vector<Observation>> SqliteStore::latest_per_site() {
+  std::lock_guard lock(impl_->read_mu);
+  sqlite3* db = impl_->reader.get();
+  // One indexed lookup per site rather than a scan of every observation.
+  const std::string sql = std::string("SELECT ") + kObservationColumns +
+                          " FROM sites s JOIN observations o ON o.id = (SELECT id FROM "
+                          "observations WHERE site_id = s.id ORDER BY captured_at_ms DESC, "
+                          "sequence DESC LIMIT 1) ORDER BY s.id";
+  auto stmt = prepare(db, sql.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<Observation> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) out.push_back(read_observation(stmt->get()));
+  if (rc != SQLITE_DONE) return fail(db_error(db, "latest observations"));
+  return out;
+}
+
+Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) {
+  std::lock_guard lock(impl_->read_mu);
+  sqlite3* db = impl_->reader.get();
+  auto stmt = prepare(db, "SELECT COUNT(*) FROM observations WHERE site_id = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  bind_value(stmt->get(), 1, site_id);
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(db_error(db, "count observations"));
+  return sqlite3_column_int64(stmt->get(), 0);
+}
+
+}  // namespace att

@@ -1,0 +1,53 @@
+// The service's durable state, behind an interface so that a PostgreSQL backend can be
+// added without touching callers. Implementations are thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/box.h"
+#include "analysis/province.h"
+#include "common/error.h"
+
+namespace att {
+
+// One analysed frame of one site.
+struct Observation {
+  std::string site_id;
+  std::int64_t sequence = 0;        // the node's counter; (site_id, sequence) is unique
+  std::int64_t captured_at_ms = 0;  // at the node, ms since epoch UTC
+  std::int64_t received_at_ms = 0;  // at the service
+  int count = 0;                    // people counted in this frame
+  std::vector<Box> boxes;
+  std::string detector;
+  int width = 0, height = 0;
+  std::string frame_path;    // the received JPEG, relative to the data directory
+  std::string frame_sha256;  // of the received bytes: tells a retry from a reused sequence
+};
+
+enum class InsertOutcome {
+  kInserted,
+  kDuplicate,  // same (site, sequence) already stored with the same bytes: a retry
+  kConflict,   // same (site, sequence) already stored with different bytes
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Makes the stored site list match the configured one (insert or update by id).
+  virtual Status sync_sites(const std::vector<Site>& sites) = 0;
+
+  virtual Result<InsertOutcome> insert_observation(const Observation& obs) = 0;
+  virtual Result<std::optional<Observation>> find_observation(const std::string& site_id,
+                                                              std::int64_t sequence) = 0;
+  // The observation with the latest capture time.
+  virtual Result<std::optional<Observation>> latest_observation(const std::string& site_id) = 0;
+  // The latest observation of every site that has one.
+  virtual Result<std::vector<Observation>> latest_per_site() = 0;
+  virtual Result<std::int64_t> observation_count(const std::string& site_id) = 0;
+};
+
+}  // namespace att

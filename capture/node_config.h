@@ -1,0 +1,36 @@
+// Settings of one site's capture node (YAML, e.g. config/capture.yaml).
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+#include "common/error.h"
+
+namespace att {
+
+struct CaptureConfig {
+  std::string site_id;     // required; as in the service's sites.csv
+  std::string server_url;  // required; e.g. http://10.0.0.5:8080 or https://...
+  // rtsp://..., file:///path, /path/to/file, v4l2:///dev/video0, videotestsrc://?pattern=ball
+  std::string source_uri;
+  // true: play files at their own speed and drop frames rather than stall a live source;
+  // false: process a file as fast as the consumer takes frames (tests, back-filling).
+  bool realtime = true;
+  double sample_interval_s = 5.0;  // one frame every N seconds of video (0.05..3600)
+  int width = 0;                   // scale to this width, keeping the aspect; 0 = camera's own
+  int jpeg_quality = 85;           // 30..100
+  std::filesystem::path state_dir = "capture-state";  // the persisted sequence counter
+  double upload_timeout_s = 15;
+  double max_backoff_s = 30;  // retries (camera and server) back off up to this
+  bool exit_on_eos = false;   // stop at the end of a file instead of restarting it
+  std::string log_level = "info";
+};
+
+// Reads and checks the YAML; every error is in the message. Relative state_dir is taken
+// relative to the file.
+Result<CaptureConfig> load_capture_config(const std::filesystem::path& path);
+
+// Checks a config however it was assembled (file plus command-line overrides).
+Status validate_capture_config(const CaptureConfig& config);
+
+}  // namespace att

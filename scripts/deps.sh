@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 (bookworm) packages the project needs, only those missing.
+# Idempotent: when everything is there it only runs dpkg-query and returns in well
+# under a second. Usage: scripts/deps.sh [--demo]   (--demo adds what the demo needs)
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config ca-certificates curl
+  libopencv-dev opencv-data
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  libsqlite3-dev sqlite3 libssl-dev
+  libgtest-dev libgmock-dev
+  libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
+)
+if [[ "${1:-}" == "--demo" && ! -d "$(dirname "$0")/../../shared/data/video" ]]; then
+  packages+=(opencv-doc)  # ships vtest.avi, the demo's fallback clip
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${#missing[@]} Debian packages: ${missing[*]}"
+sudo=""
+[[ $(id -u) -eq 0 ]] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "deps: done"

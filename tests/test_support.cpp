@@ -1,0 +1,88 @@
+#include "tests/test_support.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "analysis/jpeg.h"
+
+namespace att::testing {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  const auto base = std::filesystem::temp_directory_path();
+  for (;;) {
+    path_ = base / ("att-test-" + std::to_string(rd()));
+    if (std::filesystem::create_directory(path_)) break;
+  }
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void write_file(const std::filesystem::path& path, const std::string& content) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+std::filesystem::path shared_dir() {
+  return (std::filesystem::path(ATTENDANCE_SOURCE_DIR) / ".." / "shared").lexically_normal();
+}
+
+std::optional<std::filesystem::path> shared_file(const std::string& relative) {
+  auto p = shared_dir() / relative;
+  if (std::filesystem::exists(p)) return p;
+  return std::nullopt;
+}
+
+std::string synthetic_jpeg(int width, int height, int quality) {
+  cv::Mat img(height, width, CV_8UC3);
+  for (int y = 0; y < height; ++y) {
+    for (int x = 0; x < width; ++x) {
+      img.at<cv::Vec3b>(y, x) = cv::Vec3b(uchar(x * 255 / width), uchar(y * 255 / height), 90);
+    }
+  }
+  cv::circle(img, {width / 3, height / 2}, std::max(4, height / 6), {255, 255, 255}, cv::FILLED);
+  cv::rectangle(img, cv::Rect(width / 2, height / 4, width / 4, height / 3), {20, 20, 200},
+                cv::FILLED);
+  const auto bytes = encode_jpeg(img, quality);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+std::vector<Site> small_province() {
+  return {
+      {"td-01", "Trường THCS Bản Giang", "Tam Đường", SchoolLevel::kLowerSecondary,
+       "Xã Bản Giang, huyện Tam Đường, tỉnh Lai Châu", 60, "IP camera"},
+      {"td-02", "Trường Tiểu học Bình Lư", "Tam Đường", SchoolLevel::kPrimary,
+       "Xã Bình Lư, huyện Tam Đường, tỉnh Lai Châu", 45, "USB camera"},
+      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", SchoolLevel::kPreschool,
+       "Xã Bum Nưa, huyện Mường Tè, tỉnh Lai Châu", 38, "IP camera"},
+  };
+}
+
+ServerConfig test_server_config(const std::filesystem::path& dir) {
+  ServerConfig c;
+  c.listen_host = "127.0.0.1";
+  c.listen_port = 0;
+  c.http_threads = 4;
+  c.data_dir = dir / "data";
+  c.province_name = "Lai Châu (test)";
+  c.sites = small_province();
+  c.schedule.timezone = "Asia/Ho_Chi_Minh";
+  c.detector.workers = 1;
+  return c;
+}
+
+}  // namespace att::testing

@@ -1,0 +1,54 @@
+// Helpers shared by the test suites: temporary directories, generated fixtures, and the
+// location of ../shared (models, classroom frames, clips), which tests skip without, saying so.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/province.h"
+#include "analysis/server_config.h"
+
+namespace att::testing {
+
+// A fresh directory under the system temp dir, removed with everything in it on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+void write_file(const std::filesystem::path& path, const std::string& content);
+std::string read_file(const std::filesystem::path& path);
+
+// ../shared beside the source tree, and a file in it when present.
+std::filesystem::path shared_dir();
+std::optional<std::filesystem::path> shared_file(const std::string& relative);
+
+// A JPEG of a generated picture (gradient and shapes) of the given size.
+std::string synthetic_jpeg(int width, int height, int quality = 85);
+
+// Three sites in two districts, enough for service tests.
+std::vector<Site> small_province();
+
+// A valid service config around `dir`: data in dir/data, sites from small_province(),
+// listening on 127.0.0.1 port 0, dashboard from the source tree.
+ServerConfig test_server_config(const std::filesystem::path& dir);
+
+}  // namespace att::testing
+
+// Skips the current test, saying which shared file it lacks.
+#define ATT_REQUIRE_SHARED(var, relative)                                                \
+  auto var##_opt = ::att::testing::shared_file(relative);                                \
+  if (!var##_opt) GTEST_SKIP() << "skipped: needs ../shared/" << (relative) << " (absent)"; \
+  const std::filesystem::path var = *var##_opt
