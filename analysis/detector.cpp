@@ -91,12 +91,13 @@ Result<std::unique_ptr<Detector>> make_haar_detector(const std::filesystem::path
   return std::make_unique<HaarDetector>(std::move(classifier));
 }
 
-Result<DetectorChoice> choose_detector(const DetectorConfig& config) {
+Result<DetectorChoice> choose_detector(const DetectorConfig& config,
+                                       const std::vector<std::filesystem::path>& model_dirs) {
   auto log = log::get("detector");
   DetectorChoice choice;
   std::string why;
   if (config.name == "yunet") {
-    const auto search = find_model(yunet_2022mar(), model_search_dirs(config.model_dir));
+    const auto search = find_model(yunet_2022mar(), model_dirs);
     if (search.path) {
       const auto model = *search.path;
       const auto score = static_cast<float>(config.score_threshold);

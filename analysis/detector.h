@@ -43,8 +43,10 @@ struct DetectorChoice {
   DetectorFactory make;    // builds one more detector (one per worker)
 };
 
-// YuNet if its model is found with the right sha256; otherwise the Haar cascade, marked
-// degraded with the reason. Fails only when neither can be loaded.
-Result<DetectorChoice> choose_detector(const DetectorConfig& config);
+// YuNet if its model is found with the right sha256 in `model_dirs` (see
+// model_search_dirs()); otherwise the Haar cascade, marked degraded with the reason. Fails
+// only when neither can be loaded.
+Result<DetectorChoice> choose_detector(const DetectorConfig& config,
+                                       const std::vector<std::filesystem::path>& model_dirs);
 
 }  // namespace att

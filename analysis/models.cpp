@@ -15,9 +15,11 @@ const ModelSpec& yunet_2022mar() {
   return spec;
 }
 
-std::vector<std::filesystem::path> model_search_dirs(const std::filesystem::path& configured) {
+std::vector<std::filesystem::path> model_search_dirs(const std::filesystem::path& configured,
+                                                     bool defaults) {
   std::vector<std::filesystem::path> dirs;
   if (!configured.empty()) dirs.push_back(configured);
+  if (!defaults) return dirs;
   if (const char* env = std::getenv("ATTENDANCE_MODEL_DIR"); env && *env) dirs.emplace_back(env);
   const std::filesystem::path source(ATTENDANCE_SOURCE_DIR);
   dirs.push_back((source / ".." / "shared" / "models").lexically_normal());

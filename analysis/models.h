@@ -18,10 +18,11 @@ struct ModelSpec {
 // YuNet 2022mar (MIT), the main face detector; see ../shared/models/MODELS.md.
 const ModelSpec& yunet_2022mar();
 
-// Where to look, in order: `configured` (config key detector.model_dir), $ATTENDANCE_MODEL_DIR,
-// <source>/../shared/models, <source>/models (scripts/models.sh downloads there). Empty
-// entries are left out.
-std::vector<std::filesystem::path> model_search_dirs(const std::filesystem::path& configured);
+// Where to look, in order: `configured` (config key detector.model_dir), then, when
+// `defaults`, $ATTENDANCE_MODEL_DIR, <source>/../shared/models and <source>/models (where
+// scripts/models.sh downloads). Empty entries are left out.
+std::vector<std::filesystem::path> model_search_dirs(const std::filesystem::path& configured,
+                                                     bool defaults = true);
 
 struct ModelSearch {
   std::optional<std::filesystem::path> path;  // the first file with the right sha256

@@ -33,6 +33,9 @@ std::string trim(std::string_view s) {
 // "HH:MM" -> minutes after midnight.
 std::optional<int> parse_hhmm(std::string_view text) {
   if (text.size() != 5 || text[2] != ':') return std::nullopt;
+  for (size_t i : {0, 1, 3, 4}) {
+    if (text[i] < '0' || text[i] > '9') return std::nullopt;
+  }
   auto h = parse_int(text.substr(0, 2));
   auto m = parse_int(text.substr(3, 2));
   if (!h || !m || *h > 23 || *m > 59) return std::nullopt;
@@ -177,11 +180,13 @@ Result<Schedule> load_schedule(const std::filesystem::path& path) {
     class_day.date = day.string("date", "", YamlMap::kRequired);
     if (!class_day.date.empty() && !valid_date(class_day.date)) {
       errors.add(day.where("date") + ": '" + class_day.date + "' is not a date YYYY-MM-DD");
-    } else if (!class_day.date.empty() && class_day.date <= previous_date) {
-      errors.add(day.where("date") + ": " + class_day.date + " does not come after " +
-                 previous_date);
+    } else if (!class_day.date.empty()) {
+      if (class_day.date <= previous_date) {
+        errors.add(day.where("date") + ": " + class_day.date + " does not come after " +
+                   previous_date);
+      }
+      previous_date = std::max(previous_date, class_day.date);
     }
-    if (!class_day.date.empty()) previous_date = std::max(previous_date, class_day.date);
     int period_index = 0;
     int previous_end = -1;
     for (const auto& period_node : day.sequence("periods", YamlMap::kRequired)) {

@@ -48,6 +48,7 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
     errors.add("detector.name: '" + c.detector.name + "' is not one of yunet, haar");
   }
   c.detector.model_dir = resolve(base, det.string("model_dir", ""));
+  c.detector.search_default_dirs = det.boolean("search_default_dirs", true);
   if (det.has("haar_cascade")) c.detector.haar_cascade = resolve(base, det.string("haar_cascade", ""));
   c.detector.score_threshold = det.number("score_threshold", c.detector.score_threshold, 0.05, 1.0);
   c.detector.nms_threshold = det.number("nms_threshold", c.detector.nms_threshold, 0.05, 1.0);

@@ -17,6 +17,8 @@ struct DetectorConfig {
   // Searched first for the model file; then $ATTENDANCE_MODEL_DIR, ../shared/models beside
   // the source tree, and models/ in the source tree (where scripts/models.sh downloads).
   std::filesystem::path model_dir;
+  // false: look only in model_dir (an installation that must not pick up stray files).
+  bool search_default_dirs = true;
   std::filesystem::path haar_cascade =
       "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
   double score_threshold = 0.5;  // YuNet face score, 0..1

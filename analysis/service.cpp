@@ -3,6 +3,7 @@
 #include "analysis/detector_pool.h"
 #include "analysis/http_api.h"
 #include "analysis/ingest.h"
+#include "analysis/models.h"
 #include "analysis/sqlite_store.h"
 #include "common/log.h"
 
@@ -35,7 +36,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   impl->store = std::move(*store);
   if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
 
-  auto detector = choose_detector(c.detector);
+  auto detector = choose_detector(
+      c.detector, model_search_dirs(c.detector.model_dir, c.detector.search_default_dirs));
   if (!detector) return std::unexpected(detector.error());
   impl->detector = std::move(*detector);
   auto pool = DetectorPool::create(impl->detector.make, c.detector.workers);

@@ -131,10 +131,12 @@ Status migrate(sqlite3* db, std::span<const Migration> migrations) {
                 " is newer than this build knows (" + std::to_string(latest) +
                 "); run a newer attendance-server");
   }
-  auto log = log::get("store");
   int expected = 1;
-  for (const Migration& m : migrations) {
+  for (const Migration& m : migrations) {  // checked whole before anything is applied
     if (m.version != expected++) return fail("migrations must be numbered 1, 2, 3, ... in order");
+  }
+  auto log = log::get("store");
+  for (const Migration& m : migrations) {
     if (m.version <= *current) continue;
     if (auto s = exec(db, "BEGIN IMMEDIATE"); !s) return s;
     auto applied = exec(db, m.sql);

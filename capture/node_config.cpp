@@ -33,15 +33,19 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path) {
   upload.finish();
   top.finish();
 
+  check_capture_config(c, errors);
   if (!errors.empty()) return fail(errors.summary(path.string()));
-  if (auto valid = validate_capture_config(c); !valid) {
-    return fail(path.string() + ": " + valid.error().message);
-  }
   return c;
 }
 
 Status validate_capture_config(const CaptureConfig& c) {
   ConfigErrors errors;
+  check_capture_config(c, errors);
+  if (!errors.empty()) return fail(errors.summary("capture settings"));
+  return {};
+}
+
+void check_capture_config(const CaptureConfig& c, ConfigErrors& errors) {
   if (c.site_id.empty()) errors.add("site_id: required");
   if (!c.server_url.starts_with("http://") && !c.server_url.starts_with("https://")) {
     errors.add("server_url: must start with http:// or https:// (got '" + c.server_url + "')");
@@ -54,8 +58,6 @@ Status validate_capture_config(const CaptureConfig& c) {
       c.log_level != "warn" && c.log_level != "error") {
     errors.add("log_level: '" + c.log_level + "' is not one of trace, debug, info, warn, error");
   }
-  if (!errors.empty()) return fail(errors.summary("capture settings"));
-  return {};
 }
 
 }  // namespace att

@@ -33,4 +33,8 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path);
 // Checks a config however it was assembled (file plus command-line overrides).
 Status validate_capture_config(const CaptureConfig& config);
 
+class ConfigErrors;
+// The same checks, adding to `errors` (so a file's reading and checking errors are listed together).
+void check_capture_config(const CaptureConfig& config, ConfigErrors& errors);
+
 }  // namespace att

@@ -127,8 +127,12 @@ std::vector<YAML::Node> YamlMap::sequence(const std::string& key, Need need) {
 void YamlMap::finish() {
   if (!node_.IsMap()) return;
   for (const auto& kv : node_) {
-    const std::string key = kv.first.as<std::string>();
-    if (!read_.contains(key)) errors_.add(where(key) + ": unknown setting");
+    if (!kv.first.IsScalar()) {
+      errors_.add((path_.empty() ? std::string("top level") : path_) +
+                  ": a key that is not plain text");
+    } else if (!read_.contains(kv.first.Scalar())) {
+      errors_.add(where(kv.first.Scalar()) + ": unknown setting");
+    }
   }
 }
 

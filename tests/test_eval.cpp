@@ -1,0 +1,376 @@
+// Detector evaluation: ground-truth parsing, one-to-one matching, the summary figures
+// (checked against values worked out by hand), and the attendance-eval executable's contract.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "analysis/eval.h"
+#include "tests/test_support.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using att::Box;
+using att::EvalImage;
+using att::testing::TempDir;
+using att::testing::write_file;
+
+// ----------------------------------------------------------------------------------------
+// parse_truth_boxes
+
+TEST(ParseTruthBoxes, GoodLinesAndBlankLines) {
+  auto r = att::parse_truth_boxes("10 20 30 60\n\n   \n5.5 6\t7.5 9\r\n\t\n");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_FLOAT_EQ((*r)[0].x, 10);
+  EXPECT_FLOAT_EQ((*r)[0].y, 20);
+  EXPECT_FLOAT_EQ((*r)[0].w, 20);
+  EXPECT_FLOAT_EQ((*r)[0].h, 40);
+  EXPECT_FLOAT_EQ((*r)[0].score, 1.0f);
+  EXPECT_FLOAT_EQ((*r)[1].x, 5.5f);
+  EXPECT_FLOAT_EQ((*r)[1].y, 6);
+  EXPECT_FLOAT_EQ((*r)[1].w, 2);
+  EXPECT_FLOAT_EQ((*r)[1].h, 3);
+}
+
+TEST(ParseTruthBoxes, EmptyTextIsNoBoxes) {
+  auto r = att::parse_truth_boxes("");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->empty());
+  auto blank = att::parse_truth_boxes("\n\n");
+  ASSERT_TRUE(blank);
+  EXPECT_TRUE(blank->empty());
+}
+
+TEST(ParseTruthBoxes, LastLineWithoutNewline) {
+  auto r = att::parse_truth_boxes("0 0 1 1\n2 2 3 3");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->size(), 2u);
+}
+
+TEST(ParseTruthBoxes, BadLineReportsItsNumber) {
+  const std::string expected = "expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1";
+  auto word = att::parse_truth_boxes("1 2 3 4\n\nface at 10 20\n");
+  ASSERT_FALSE(word);
+  EXPECT_EQ(word.error().message, "line 3: " + expected);
+
+  auto three = att::parse_truth_boxes("1 2 3\n");
+  ASSERT_FALSE(three);
+  EXPECT_EQ(three.error().message, "line 1: " + expected);
+
+  auto five = att::parse_truth_boxes("1 2 3 4\n1 2 3 4 0.9\n");
+  ASSERT_FALSE(five);
+  EXPECT_EQ(five.error().message, "line 2: " + expected);
+
+  auto commas = att::parse_truth_boxes("1,2,3,4\n");
+  ASSERT_FALSE(commas);
+  EXPECT_EQ(commas.error().message, "line 1: " + expected);
+}
+
+TEST(ParseTruthBoxes, EmptyOrInvertedBoxesRejected) {
+  const std::string expected = "expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1";
+  auto same_x = att::parse_truth_boxes("10 10 10 20\n");
+  ASSERT_FALSE(same_x);
+  EXPECT_EQ(same_x.error().message, "line 1: " + expected);
+  auto inverted_x = att::parse_truth_boxes("0 0 5 5\n20 10 10 20\n");
+  ASSERT_FALSE(inverted_x);
+  EXPECT_EQ(inverted_x.error().message, "line 2: " + expected);
+  auto same_y = att::parse_truth_boxes("10 10 20 10\n");
+  ASSERT_FALSE(same_y);
+  EXPECT_EQ(same_y.error().message, "line 1: " + expected);
+  auto inverted_y = att::parse_truth_boxes("10 30 20 10\n");
+  ASSERT_FALSE(inverted_y);
+}
+
+// ----------------------------------------------------------------------------------------
+// count_matches
+
+Box box(float x, float y, float w, float h, float score = 1.0f) { return Box{x, y, w, h, score}; }
+// A detection whose centre is (cx, cy).
+Box centred(float cx, float cy, float score = 1.0f) { return Box{cx - 2, cy - 2, 4, 4, score}; }
+
+TEST(CountMatches, CentreInsideRule) {
+  const std::vector<Box> truth = {box(0, 0, 10, 10)};
+  EXPECT_EQ(att::count_matches(truth, {centred(4, 4)}), 1);
+  // Overlapping the truth box a lot but with its centre outside: no match.
+  EXPECT_EQ(att::count_matches(truth, {box(6, 6, 10, 10)}), 0);  // centre (11, 11)
+  EXPECT_EQ(att::count_matches(truth, {centred(10.5f, 5)}), 0);
+  // A much larger detection whose centre falls inside still matches.
+  EXPECT_EQ(att::count_matches(truth, {box(-20, -20, 50, 50)}), 1);  // centre (5, 5)
+  // The edge counts as inside.
+  EXPECT_EQ(att::count_matches(truth, {centred(10, 10)}), 1);
+  EXPECT_EQ(att::count_matches(truth, {centred(0, 0)}), 1);
+}
+
+TEST(CountMatches, EmptySides) {
+  EXPECT_EQ(att::count_matches({}, {centred(1, 1)}), 0);
+  EXPECT_EQ(att::count_matches({box(0, 0, 10, 10)}, {}), 0);
+  EXPECT_EQ(att::count_matches({}, {}), 0);
+}
+
+TEST(CountMatches, OneToOne) {
+  const std::vector<Box> truth = {box(0, 0, 10, 10)};
+  EXPECT_EQ(att::count_matches(truth, {centred(4, 4, 0.9f), centred(6, 6, 0.8f)}), 1);
+  const std::vector<Box> two = {box(0, 0, 10, 10), box(100, 0, 10, 10)};
+  EXPECT_EQ(att::count_matches(two, {centred(4, 4), centred(6, 6), centred(105, 5)}), 2);
+}
+
+TEST(CountMatches, BestScoreFirstDecidesAContestedTruthBox) {
+  // T1 spans x 0..10, T2 spans x 8..18. H (high score) has its centre at x 8.5: inside both,
+  // nearer T1's centre. L (low score) fits only T1.
+  const std::vector<Box> truth = {box(0, 0, 10, 10), box(8, 0, 10, 10)};
+  const Box high = centred(8.5f, 5, 0.9f);
+  const Box low = centred(2, 5, 0.3f);
+  // H goes first whatever the list order, takes T1, and L is left without a box.
+  EXPECT_EQ(att::count_matches(truth, {low, high}), 1);
+  EXPECT_EQ(att::count_matches(truth, {high, low}), 1);
+  // With the scores swapped L goes first, takes T1, and H falls back to T2.
+  const Box low_now_best = centred(2, 5, 0.95f);
+  EXPECT_EQ(att::count_matches(truth, {high, low_now_best}), 2);
+}
+
+TEST(CountMatches, NearestCentreAmongSeveralTruthBoxes) {
+  // P1 (first by score) has its centre in both boxes, nearer T2's; P2 fits only T1.
+  // Taking the nearest leaves T1 free for P2; taking the first found would not.
+  const std::vector<Box> truth = {box(0, 0, 10, 10), box(8, 0, 10, 10)};
+  EXPECT_EQ(att::count_matches(truth, {centred(9.5f, 5, 0.9f), centred(3, 5, 0.5f)}), 2);
+}
+
+// ----------------------------------------------------------------------------------------
+// summarize
+
+// `n` truth boxes in a row, 10x10 each, 20 px apart.
+std::vector<Box> row(int n) {
+  std::vector<Box> out;
+  for (int i = 0; i < n; ++i) out.push_back(box(float(i * 20), 0, 10, 10));
+  return out;
+}
+// `hits` detections on the row's first boxes and `misses` far away from everything.
+std::vector<Box> predictions(int hits, int misses) {
+  std::vector<Box> out;
+  for (int i = 0; i < hits; ++i) out.push_back(centred(float(i * 20 + 5), 5, 0.8f));
+  for (int i = 0; i < misses; ++i) out.push_back(centred(5000.f + float(i * 20), 5000, 0.7f));
+  return out;
+}
+
+// The hand-made set, each image's truth t, predictions p, matches m and time:
+//   a: t 4,  p 3 (3 hits),           10 ms   |p-t| 1  rel 1/4
+//   b: t 0,  p 2 (false positives),  30 ms   |p-t| 2  rel 2/max(0,1) = 2
+//   c: t 10, p 10 (9 hits, 1 miss),  20 ms   |p-t| 0  rel 0
+//   d: t 5,  p 7 (5 hits, 2 misses), 40 ms   |p-t| 2  rel 2/5
+std::vector<EvalImage> hand_made_set() {
+  return {
+      {"a", row(4), predictions(3, 0), 10},
+      {"b", row(0), predictions(0, 2), 30},
+      {"c", row(10), predictions(9, 1), 20},
+      {"d", row(5), predictions(5, 2), 40},
+  };
+}
+
+TEST(Summarize, HandMadeSet) {
+  const auto s = att::summarize(hand_made_set());
+  EXPECT_EQ(s.images, 4);
+  EXPECT_EQ(s.truth_total, 19);  // 4 + 0 + 10 + 5
+  EXPECT_EQ(s.pred_total, 22);   // 3 + 2 + 10 + 7
+  EXPECT_NEAR(s.mae, (1 + 2 + 0 + 2) / 4.0, 1e-12);                          // 1.25
+  EXPECT_NEAR(s.count_accuracy, 1 - (0.25 + 2.0 + 0.0 + 0.4) / 4.0, 1e-12);  // 0.3375
+  // |p-t| <= 10% of t: only c (0 <= 1). a: 1 > 0.4; b: 2 > 0; d: 2 > 0.5.
+  EXPECT_NEAR(s.within_10pct, 0.25, 1e-12);
+  EXPECT_NEAR(s.precision, 17.0 / 22.0, 1e-12);  // matches 3 + 0 + 9 + 5 = 17
+  EXPECT_NEAR(s.recall, 17.0 / 19.0, 1e-12);
+  EXPECT_NEAR(s.ms_median, 25.0, 1e-12);  // even count: (20 + 30) / 2
+}
+
+TEST(Summarize, OddCountMedian) {
+  auto set = hand_made_set();
+  set.pop_back();  // times 10, 30, 20
+  const auto s = att::summarize(set);
+  EXPECT_EQ(s.images, 3);
+  EXPECT_NEAR(s.ms_median, 20.0, 1e-12);
+  EXPECT_EQ(s.truth_total, 14);
+  EXPECT_EQ(s.pred_total, 15);
+  EXPECT_NEAR(s.mae, 1.0, 1e-12);
+  EXPECT_NEAR(s.count_accuracy, 1 - 2.25 / 3.0, 1e-12);
+  EXPECT_NEAR(s.precision, 12.0 / 15.0, 1e-12);
+  EXPECT_NEAR(s.recall, 12.0 / 14.0, 1e-12);
+}
+
+TEST(Summarize, SingleImageAndExactlyTenPercent) {
+  // t 10, p 11: |p-t| = 1 is exactly 10% and counts as within.
+  const auto s = att::summarize({{"x", row(10), predictions(10, 1), 7.5}});
+  EXPECT_NEAR(s.within_10pct, 1.0, 1e-12);
+  EXPECT_NEAR(s.count_accuracy, 0.9, 1e-12);
+  EXPECT_NEAR(s.mae, 1.0, 1e-12);
+  EXPECT_NEAR(s.precision, 10.0 / 11.0, 1e-12);
+  EXPECT_NEAR(s.recall, 1.0, 1e-12);
+  EXPECT_NEAR(s.ms_median, 7.5, 1e-12);
+}
+
+TEST(Summarize, EmptyRoomCountedRight) {
+  // No one there and nothing detected: a perfect image; precision and recall have no
+  // denominator and are 0.
+  const auto s = att::summarize({{"empty", {}, {}, 3}});
+  EXPECT_EQ(s.truth_total, 0);
+  EXPECT_EQ(s.pred_total, 0);
+  EXPECT_NEAR(s.mae, 0, 1e-12);
+  EXPECT_NEAR(s.count_accuracy, 1.0, 1e-12);
+  EXPECT_NEAR(s.within_10pct, 1.0, 1e-12);
+  EXPECT_EQ(s.precision, 0.0);
+  EXPECT_EQ(s.recall, 0.0);
+}
+
+TEST(Summarize, FalsePositivesOnAnEmptyRoomCanMakeAccuracyNegative) {
+  // 3 detections, nobody there: relative error 3 / max(0, 1) = 3, accuracy 1 - 3 = -2.
+  const auto s = att::summarize({{"ghosts", {}, predictions(0, 3), 1}});
+  EXPECT_NEAR(s.count_accuracy, -2.0, 1e-12);
+  EXPECT_NEAR(s.within_10pct, 0.0, 1e-12);
+  EXPECT_EQ(s.precision, 0.0);
+}
+
+TEST(Summarize, NoImages) {
+  const auto s = att::summarize({});
+  EXPECT_EQ(s.images, 0);
+  EXPECT_EQ(s.truth_total, 0);
+  EXPECT_EQ(s.pred_total, 0);
+  EXPECT_EQ(s.mae, 0.0);
+  EXPECT_EQ(s.ms_median, 0.0);
+}
+
+// ----------------------------------------------------------------------------------------
+// eval_image_names
+
+TEST(EvalImageNames, OnlyJpgWithTxtSorted) {
+  TempDir dir;
+  for (const char* name : {"c.jpg", "c.txt", "a.jpg", "a.txt", "b10.jpg", "b10.txt", "b2.jpg",
+                           "b2.txt", "lonely.jpg", "orphan.txt", "pic.png", "pic.txt",
+                           "x.jpg.txt", "notes.md"}) {
+    write_file(dir / name, "");
+  }
+  fs::create_directory(dir / "sub.jpg");
+  write_file(dir / "sub" / "d.jpg", "");
+  write_file(dir / "sub" / "d.txt", "");
+  EXPECT_THAT(att::eval_image_names(dir.path()), ElementsAre("a", "b10", "b2", "c"));
+}
+
+TEST(EvalImageNames, MissingOrEmptyDirectory) {
+  TempDir dir;
+  EXPECT_TRUE(att::eval_image_names(dir.path()).empty());
+  EXPECT_TRUE(att::eval_image_names(dir / "absent").empty());
+}
+
+// ----------------------------------------------------------------------------------------
+// The attendance-eval executable
+
+fs::path eval_binary() {
+#ifdef ATTENDANCE_EVAL_BIN
+  return ATTENDANCE_EVAL_BIN;
+#else
+  return fs::path(ATTENDANCE_SOURCE_DIR) / "build" / "bin" / "attendance-eval";
+#endif
+}
+
+struct RunResult {
+  int exit_code = -1;
+  std::string output;  // stdout, and stderr when asked for
+};
+
+RunResult run(const std::string& command) {
+  RunResult r;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) r.output.append(buf, n);
+  const int status = pclose(pipe);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+#define ATT_REQUIRE_EVAL_BIN(var)                                                        \
+  const fs::path var = eval_binary();                                                    \
+  if (!fs::exists(var)) GTEST_SKIP() << "skipped: " << var << " not built"
+
+TEST(AttendanceEvalBinary, JsonSummaryOnAGeneratedSet) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  for (int i = 1; i <= 3; ++i) {
+    const std::string name = "frame" + std::to_string(i);
+    write_file(dir / (name + ".jpg"), att::testing::synthetic_jpeg(320 + 16 * i, 240));
+    write_file(dir / (name + ".txt"), "");  // nobody in the picture
+  }
+  write_file(dir / "extra.jpg", att::testing::synthetic_jpeg(64, 48));  // no .txt: ignored
+
+  const RunResult r =
+      run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string last;
+  std::istringstream lines(r.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) last = line;
+  }
+  const auto j = nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(j.is_object()) << "last line is not a JSON object: " << last;
+  for (const char* key : {"images", "truth_total", "pred_total", "mae", "count_accuracy",
+                          "within_10pct", "precision", "recall", "ms_median", "detector"}) {
+    EXPECT_TRUE(j.contains(key)) << "missing key " << key << " in " << last;
+  }
+  EXPECT_EQ(j.value("images", -1), 3);
+  EXPECT_EQ(j.value("truth_total", -1), 0);
+  EXPECT_EQ(j.value("detector", ""), "haar");
+  EXPECT_EQ(j.value("recall", -1.0), 0.0);  // no truth boxes
+  EXPECT_GE(j.value("pred_total", -1), 0);
+  EXPECT_GE(j.value("ms_median", -1.0), 0.0);
+  // With an empty truth everywhere, MAE is the mean number of detections.
+  EXPECT_NEAR(j.value("mae", -1.0), j.value("pred_total", 0) / 3.0, 1e-9);
+}
+
+TEST(AttendanceEvalBinary, MissingDirectoryExitsNonZero) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  const RunResult r =
+      run(quoted(bin) + " --images " + quoted(dir / "absent") + " --detector haar --json 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("attendance-eval: no NAME.jpg with NAME.txt in"));
+}
+
+TEST(AttendanceEvalBinary, DirectoryWithoutPairsExitsNonZero) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  write_file(dir / "a.jpg", att::testing::synthetic_jpeg(64, 48));
+  write_file(dir / "b.txt", "");
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("no NAME.jpg with NAME.txt in " + dir.path().string()));
+}
+
+TEST(AttendanceEvalBinary, BadTruthFileNamesFileAndLine) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  write_file(dir / "a.jpg", att::testing::synthetic_jpeg(64, 48));
+  write_file(dir / "a.txt", "1 2 3 4\n9 9 1 1\n");
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr((dir / "a").string() +
+                                  ".txt: line 2: expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1"));
+}
+
+TEST(AttendanceEvalBinary, UnknownDetectorIsAUsageError) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector ssd 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.output, HasSubstr("--detector"));
+}
+
+}  // namespace

@@ -1,0 +1,240 @@
+// The service over real HTTP on loopback: uploads that are accepted, retried, and refused,
+// and the read API. Every refusal is checked to have changed nothing.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "analysis/jpeg.h"
+#include "analysis/service.h"
+#include "common/wire.h"
+#include "tests/test_support.h"
+
+namespace att {
+namespace {
+
+using nlohmann::json;
+using ::testing::HasSubstr;
+
+class ServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { start(testing::test_server_config(dir_.path())); }
+
+  void start(ServerConfig config) {
+    config.max_body_bytes = 512 * 1024;
+    auto service = Service::create(std::move(config));
+    ASSERT_TRUE(service) << service.error().message;
+    service_ = std::move(*service);
+    auto port = service_->start();
+    ASSERT_TRUE(port) << port.error().message;
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+  }
+
+  httplib::Result post(const std::string& site, const std::string& seq, const std::string& body,
+                       const std::string& type = "image/jpeg",
+                       const std::string& time = "1783830000000") {
+    httplib::Headers h;
+    if (!site.empty()) h.emplace(wire::kSiteHeader, site);
+    if (!seq.empty()) h.emplace(wire::kSequenceHeader, seq);
+    if (!time.empty()) h.emplace(wire::kCaptureTimeHeader, time);
+    return client_->Post(wire::kFramesPath, h, body, type.c_str());
+  }
+
+  // Status, error code and message of a refused upload; asserts nothing was stored.
+  void expect_refused(const httplib::Result& res, int status, const std::string& code,
+                      const std::string& message_part) {
+    ASSERT_TRUE(res) << httplib::to_string(res.error());
+    EXPECT_EQ(res->status, status) << res->body;
+    const json body = json::parse(res->body);
+    EXPECT_EQ(body.value("code", ""), code);
+    EXPECT_THAT(body.value("error", ""), HasSubstr(message_part));
+    expect_nothing_stored();
+  }
+
+  void expect_nothing_stored() {
+    for (const auto& site : testing::small_province()) {
+      EXPECT_EQ(service_->store().observation_count(site.id).value_or(-1), 0) << site.id;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir_ / "data" / "frames"));
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<Service> service_;
+  std::unique_ptr<httplib::Client> client_;
+  const std::string jpeg_ = testing::synthetic_jpeg(640, 360);
+};
+
+TEST_F(ServerTest, StoresAFrameAndServesItBackAnnotated) {
+  auto res = post("td-01", "1", jpeg_);
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  const json stored = json::parse(res->body);
+  EXPECT_EQ(stored["status"], "stored");
+  EXPECT_EQ(stored["sequence"], 1);
+
+  auto obs = service_->store().find_observation("td-01", 1);
+  ASSERT_TRUE(obs && *obs);
+  EXPECT_EQ((*obs)->captured_at_ms, 1783830000000);
+  EXPECT_EQ((*obs)->width, 640);
+  EXPECT_EQ((*obs)->height, 360);
+  EXPECT_EQ(testing::read_file(dir_ / "data" / (*obs)->frame_path), jpeg_);
+
+  auto latest = client_->Get("/api/v1/sites/td-01/latest");
+  ASSERT_TRUE(latest);
+  ASSERT_EQ(latest->status, 200);
+  const json l = json::parse(latest->body);
+  EXPECT_EQ(l["count"], stored["count"]);
+  EXPECT_EQ(l["captured_at_ms"], 1783830000000);
+  EXPECT_EQ(l["captured_at"], "2026-07-12T04:20:00.000Z");
+  EXPECT_EQ(l["frame_url"], "/api/v1/sites/td-01/latest.jpg");
+
+  auto image = client_->Get("/api/v1/sites/td-01/latest.jpg");
+  ASSERT_TRUE(image);
+  ASSERT_EQ(image->status, 200);
+  EXPECT_EQ(image->get_header_value("Content-Type"), "image/jpeg");
+  auto size = probe_jpeg(std::span(reinterpret_cast<const unsigned char*>(image->body.data()),
+                                   image->body.size()));
+  ASSERT_TRUE(size);
+  EXPECT_EQ(size->width, 640);
+}
+
+TEST_F(ServerTest, ARetryAfterALostAckIsAcknowledgedAgainAndStoredOnce) {
+  ASSERT_EQ(post("td-01", "7", jpeg_)->status, 201);
+  auto again = post("td-01", "7", jpeg_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(json::parse(again->body)["status"], "duplicate");
+  EXPECT_EQ(service_->store().observation_count("td-01").value(), 1);
+}
+
+TEST_F(ServerTest, AReusedSequenceWithOtherBytesIsAConflictAndKeepsTheFirst) {
+  ASSERT_EQ(post("td-01", "7", jpeg_)->status, 201);
+  const std::string other = testing::synthetic_jpeg(320, 240);
+  auto res = post("td-01", "7", other);
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 409);
+  EXPECT_EQ(json::parse(res->body)["code"], "sequence_conflict");
+  auto obs = service_->store().find_observation("td-01", 7);
+  ASSERT_TRUE(obs && *obs);
+  EXPECT_EQ((*obs)->width, 640);
+  EXPECT_EQ(service_->store().observation_count("td-01").value(), 1);
+}
+
+TEST_F(ServerTest, ACorruptJpegIsRefusedAndChangesNothing) {
+  expect_refused(post("td-01", "1", jpeg_.substr(0, jpeg_.size() / 2)), 422, "bad_jpeg",
+                 "truncated JPEG (no EOI marker at the end)");
+  std::string garbled = jpeg_;
+  garbled[2] = 'x';  // the byte after SOI must be a marker
+  expect_refused(post("td-01", "2", garbled), 422, "bad_jpeg", "not a JPEG");
+}
+
+TEST_F(ServerTest, AnEmptyBodyIsRefused) {
+  expect_refused(post("td-01", "1", ""), 400, "empty_body", "empty body");
+}
+
+TEST_F(ServerTest, AnUnknownSiteIsRefused) {
+  expect_refused(post("xx-99", "1", jpeg_), 403, "unknown_site",
+                 "site 'xx-99' is not in this province's site list");
+}
+
+TEST_F(ServerTest, MissingOrMalformedHeadersAreRefused) {
+  expect_refused(post("", "1", jpeg_), 400, "missing_site", "missing X-Site-Id");
+  expect_refused(post("td-01", "", jpeg_), 400, "bad_sequence", "X-Sequence");
+  expect_refused(post("td-01", "-3", jpeg_), 400, "bad_sequence", "X-Sequence");
+  expect_refused(post("td-01", "1; DROP TABLE observations", jpeg_), 400, "bad_sequence",
+                 "X-Sequence");
+  expect_refused(post("td-01", "1", jpeg_, "image/jpeg", "yesterday"), 400, "bad_capture_time",
+                 "X-Capture-Time");
+  expect_refused(post("td-01", "1", jpeg_, "image/png"), 415, "unsupported_media_type",
+                 "Content-Type must be image/jpeg");
+}
+
+TEST_F(ServerTest, AnOversizedBodyIsRefusedBeforeItIsRead) {
+  std::string huge(600 * 1024, 'x');
+  expect_refused(post("td-01", "1", huge), 413, "body_too_large", "exceeds");
+}
+
+TEST_F(ServerTest, SitesListsEveryConfiguredSiteWithItsLatestCount) {
+  ASSERT_EQ(post("td-02", "1", jpeg_, "image/jpeg", "1783830000000")->status, 201);
+  ASSERT_EQ(post("td-02", "2", testing::synthetic_jpeg(640, 360, 70), "image/jpeg",
+                 "1783830005000")->status, 201);
+  auto res = client_->Get("/api/v1/sites");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  const json body = json::parse(res->body);
+  ASSERT_EQ(body["sites"].size(), 3u);
+  std::map<std::string, json> by_id;
+  for (const auto& s : body["sites"]) by_id[s["id"]] = s;
+  EXPECT_TRUE(by_id["td-01"]["latest"].is_null());
+  EXPECT_EQ(by_id["td-02"]["latest"]["sequence"], 2);
+  EXPECT_EQ(by_id["td-02"]["latest"]["captured_at_ms"], 1783830005000);
+  EXPECT_EQ(by_id["td-02"]["name"], "Trường Tiểu học Bình Lư");
+  EXPECT_EQ(by_id["td-02"]["school_level"], "primary");
+  EXPECT_EQ(by_id["mt-01"]["district"], "Mường Tè");
+}
+
+TEST_F(ServerTest, LatestOfAnUnknownOrSilentSiteIsA404) {
+  auto unknown = client_->Get("/api/v1/sites/nope/latest");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+  EXPECT_EQ(json::parse(unknown->body)["code"], "unknown_site");
+  auto silent = client_->Get("/api/v1/sites/mt-01/latest.jpg");
+  ASSERT_TRUE(silent);
+  EXPECT_EQ(silent->status, 404);
+  EXPECT_EQ(json::parse(silent->body)["code"], "no_observation");
+  auto traversal = client_->Get("/api/v1/sites/..%2F..%2Fetc/latest");
+  ASSERT_TRUE(traversal);
+  EXPECT_EQ(traversal->status, 404);
+}
+
+TEST_F(ServerTest, StatusSaysWhichDetectorCountsAndServesTheDashboard) {
+  auto res = client_->Get("/api/v1/status");
+  ASSERT_TRUE(res);
+  const json s = json::parse(res->body);
+  EXPECT_EQ(s["timezone"], "Asia/Ho_Chi_Minh");
+  EXPECT_EQ(s["sites"], 3);
+  EXPECT_EQ(s["detector"]["name"], service_->detector().name);
+  EXPECT_EQ(s["detector"]["degraded"], service_->detector().degraded);
+  auto page = client_->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_THAT(page->body, HasSubstr("<html"));
+  auto health = client_->Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+}
+
+TEST(ServerDegraded, WithoutTheModelItStillServesAndSaysCountsAreDegraded) {
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  config.detector.model_dir = dir / "no-models";
+  config.detector.search_default_dirs = false;
+  auto service = Service::create(std::move(config));
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port);
+  httplib::Client client("127.0.0.1", *port);
+  auto res = client.Get("/api/v1/status");
+  ASSERT_TRUE(res);
+  const json s = json::parse(res->body);
+  EXPECT_EQ(s["detector"]["name"], "haar");
+  EXPECT_EQ(s["detector"]["degraded"], true);
+  EXPECT_THAT(s["detector"]["message"].get<std::string>(), HasSubstr("COUNTS ARE DEGRADED"));
+  httplib::Headers h = {{wire::kSiteHeader, "td-01"}, {wire::kSequenceHeader, "1"},
+                        {wire::kCaptureTimeHeader, "1783830000000"}};
+  auto up = client.Post(wire::kFramesPath, h, testing::synthetic_jpeg(640, 360), "image/jpeg");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->status, 201);
+}
+
+TEST(ServerStartup, ACorruptDatabaseStopsTheStartWithAClearMessage) {
+  testing::TempDir dir;
+  testing::write_file(dir / "data" / "attendance.db", std::string(4096, '\x42'));
+  auto service = Service::create(testing::test_server_config(dir.path()));
+  ASSERT_FALSE(service);
+  EXPECT_THAT(service.error().message, HasSubstr("attendance.db is not a usable SQLite database"));
+}
+
+}  // namespace
+}  // namespace att

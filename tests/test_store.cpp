@@ -1,0 +1,582 @@
+// The SQLite store: schema versioning and migrations, refusal of files it must not touch
+// (not a database, a newer schema), and the observation rules (retry vs. reused sequence).
+// The database file is inspected with the sqlite3 C API directly, beside the store.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/migrations.h"
+#include "analysis/sqlite_store.h"
+#include "analysis/store.h"
+#include "tests/test_support.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using att::InsertOutcome;
+using att::Migration;
+using att::Observation;
+using att::SqliteStore;
+using att::testing::TempDir;
+
+// A second, independent connection to the database file, for checks the Store API does
+// not offer (journal mode, user_version, tables, raw rows).
+class RawDb {
+ public:
+  explicit RawDb(const fs::path& path) {
+    const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
+    if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errstr(rc);
+  }
+  ~RawDb() { sqlite3_close_v2(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  // The first column of the first row as text ("" when there is no row; test failure on error).
+  std::string scalar(const std::string& sql) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+      return "";
+    }
+    std::string out;
+    const int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      const auto* t = sqlite3_column_text(s, 0);
+      out = t ? reinterpret_cast<const char*>(t) : "";
+    } else if (rc != SQLITE_DONE) {
+      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+    }
+    sqlite3_finalize(s);
+    return out;
+  }
+  int integer(const std::string& sql) { return std::stoi(scalar(sql)); }
+  void exec(const std::string& sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+      ADD_FAILURE() << sql << ": " << (msg ? msg : "?");
+    }
+    sqlite3_free(msg);
+  }
+  bool has_table(const std::string& name) {
+    return integer("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '" + name +
+                   "'") == 1;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+std::unique_ptr<SqliteStore> open_ok(const fs::path& path) {
+  auto s = SqliteStore::open(path);
+  EXPECT_TRUE(s) << s.error().message;
+  return s ? std::move(*s) : nullptr;
+}
+
+Observation make_obs(const std::string& site, std::int64_t seq, std::int64_t captured_at_ms,
+                     const std::string& sha = "aa11") {
+  Observation o;
+  o.site_id = site;
+  o.sequence = seq;
+  o.captured_at_ms = captured_at_ms;
+  o.received_at_ms = captured_at_ms + 250;
+  o.count = static_cast<int>(seq % 50);
+  o.detector = "yunet";
+  o.width = 1920;
+  o.height = 1080;
+  o.frame_path = "frames/" + site + "/" + std::to_string(seq) + ".jpg";
+  o.frame_sha256 = sha;
+  return o;
+}
+
+// ----------------------------------------------------------------------------------------
+// Schema and migrations
+
+TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
+  TempDir dir;
+  auto store = open_ok(dir / "att.db");
+  ASSERT_TRUE(store);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 1);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
+  auto v = store->schema_version();
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(*v, SqliteStore::latest_schema_version());
+
+  RawDb raw(dir / "att.db");
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+  EXPECT_TRUE(raw.has_table("sites"));
+  EXPECT_TRUE(raw.has_table("observations"));
+}
+
+TEST(SqliteStoreSchema, BuiltinMigrationsAreNumberedFromOne) {
+  const auto m = att::builtin_migrations();
+  ASSERT_FALSE(m.empty());
+  for (size_t i = 0; i < m.size(); ++i) {
+    EXPECT_EQ(m[i].version, static_cast<int>(i) + 1);
+    EXPECT_NE(m[i].name, nullptr);
+    EXPECT_NE(m[i].sql, nullptr);
+  }
+}
+
+TEST(SqliteStoreSchema, JournalModeIsWal) {
+  TempDir dir;
+  auto store = open_ok(dir / "att.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+  RawDb raw(dir / "att.db");
+  EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
+  EXPECT_TRUE(fs::exists(dir / "att.db-wal"));
+}
+
+TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
+  TempDir dir;
+  const fs::path path = dir / "att.db";
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+    ASSERT_EQ(store->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+  }
+  auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->observation_count("td-01"), 1);
+  auto o = store->find_observation("td-01", 1);
+  ASSERT_TRUE(o && *o);
+  EXPECT_EQ((*o)->frame_path, "frames/td-01/1.jpg");
+}
+
+TEST(SqliteStoreSchema, AppliedMigrationRunsOnlyOnce) {
+  // A migration with a side effect that would show a second run: one more row.
+  static constexpr Migration kOnce[] = {
+      {1, "counter", "CREATE TABLE runs(n INTEGER); INSERT INTO runs VALUES (1);"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "m.db";
+  for (int i = 0; i < 3; ++i) {
+    auto s = SqliteStore::open(path, kOnce);
+    ASSERT_TRUE(s) << s.error().message;
+  }
+  RawDb raw(path);
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM runs"), 1);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+}
+
+TEST(SqliteStoreSchema, NewerSchemaIsRefused) {
+  TempDir dir;
+  const fs::path path = dir / "att.db";
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+  }
+  {
+    RawDb raw(path);
+    raw.exec("PRAGMA user_version = 99");
+  }
+  auto s = SqliteStore::open(path);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message,
+            path.string() +
+                ": database schema version 99 is newer than this build knows (1); run a newer "
+                "attendance-server");
+  RawDb raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 99);  // left as it was
+}
+
+TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {
+  static constexpr Migration kLater[] = {
+      {1, "one", "CREATE TABLE one(x INTEGER);"},
+      {2, "two", "CREATE TABLE two(y INTEGER);"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "att.db";
+  ASSERT_TRUE(SqliteStore::open(path, kLater));
+  auto s = SqliteStore::open(path);
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message,
+              HasSubstr("database schema version 2 is newer than this build knows (1)"));
+}
+
+TEST(SqliteStoreMigrations, TwoGoodMigrationsApplyInOrder) {
+  static constexpr Migration kTwo[] = {
+      {1, "create a", "CREATE TABLE a(x INTEGER); INSERT INTO a VALUES (1);"},
+      // Depends on migration 1 having run first.
+      {2, "fill b from a", "CREATE TABLE b(y INTEGER); INSERT INTO b SELECT x + 1 FROM a;"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "m.db";
+  auto s = SqliteStore::open(path, kTwo);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ((*s)->schema_version(), 2);
+  RawDb raw(path);
+  EXPECT_EQ(raw.integer("SELECT y FROM b"), 2);
+}
+
+TEST(SqliteStoreMigrations, OneAtATimeAcrossOpens) {
+  static constexpr Migration kTwo[] = {
+      {1, "create a", "CREATE TABLE a(x INTEGER);"},
+      {2, "create b", "CREATE TABLE b(y INTEGER);"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "m.db";
+  ASSERT_TRUE(SqliteStore::open(path, std::span(kTwo, 1)));
+  {
+    RawDb raw(path);
+    EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+    EXPECT_FALSE(raw.has_table("b"));
+  }
+  auto s = SqliteStore::open(path, kTwo);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_EQ((*s)->schema_version(), 2);
+  RawDb raw(path);
+  EXPECT_TRUE(raw.has_table("b"));
+}
+
+TEST(SqliteStoreMigrations, FailedMigrationIsRolledBackAndStopsTheRun) {
+  static constexpr Migration kBroken[] = {
+      {1, "create a", "CREATE TABLE a(x INTEGER);"},
+      // The first statement succeeds; the second fails, so the first must be undone.
+      {2, "broken", "CREATE TABLE b(y INTEGER); INSERT INTO no_such_table VALUES (1);"},
+      {3, "never reached", "CREATE TABLE c(z INTEGER);"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "m.db";
+  auto s = SqliteStore::open(path, kBroken);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message,
+            path.string() + ": migration 2 (broken) failed and was rolled back: no such table: "
+                            "no_such_table");
+  RawDb raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+  EXPECT_TRUE(raw.has_table("a"));
+  EXPECT_FALSE(raw.has_table("b"));
+  EXPECT_FALSE(raw.has_table("c"));
+}
+
+TEST(SqliteStoreMigrations, FixedMigrationAppliesAfterAFailedOne) {
+  static constexpr Migration kBroken[] = {
+      {1, "create a", "CREATE TABLE a(x INTEGER);"},
+      {2, "broken", "CREATE TABLE b(y INTEGER); SELECT nonsense FROM;"},
+  };
+  static constexpr Migration kFixed[] = {
+      {1, "create a", "CREATE TABLE a(x INTEGER);"},
+      {2, "fixed", "CREATE TABLE b(y INTEGER);"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "m.db";
+  auto broken = SqliteStore::open(path, kBroken);
+  ASSERT_FALSE(broken);
+  EXPECT_THAT(broken.error().message, HasSubstr("migration 2 (broken) failed and was rolled back: "));
+  auto fixed = SqliteStore::open(path, kFixed);
+  ASSERT_TRUE(fixed) << fixed.error().message;
+  EXPECT_EQ((*fixed)->schema_version(), 2);
+}
+
+TEST(SqliteStoreMigrations, OutOfOrderNumberingIsRefused) {
+  static constexpr Migration kSwapped[] = {
+      {2, "two", "CREATE TABLE two(y INTEGER);"},
+      {1, "one", "CREATE TABLE one(x INTEGER);"},
+  };
+  TempDir dir;
+  const fs::path path = dir / "m.db";
+  auto s = SqliteStore::open(path, kSwapped);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, path.string() + ": migrations must be numbered 1, 2, 3, ... in order");
+  RawDb raw(path);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 0);
+  EXPECT_FALSE(raw.has_table("one"));
+  EXPECT_FALSE(raw.has_table("two"));
+}
+
+TEST(SqliteStoreMigrations, GapsAndRepeatsAreRefused) {
+  static constexpr Migration kGap[] = {
+      {1, "one", "CREATE TABLE one(x INTEGER);"},
+      {3, "three", "CREATE TABLE three(y INTEGER);"},
+  };
+  static constexpr Migration kRepeat[] = {
+      {1, "one", "CREATE TABLE one(x INTEGER);"},
+      {1, "one again", "CREATE TABLE again(y INTEGER);"},
+  };
+  TempDir dir;
+  auto gap = SqliteStore::open(dir / "gap.db", kGap);
+  ASSERT_FALSE(gap);
+  EXPECT_THAT(gap.error().message, HasSubstr("migrations must be numbered 1, 2, 3, ... in order"));
+  auto repeat = SqliteStore::open(dir / "repeat.db", kRepeat);
+  ASSERT_FALSE(repeat);
+  EXPECT_THAT(repeat.error().message,
+              HasSubstr("migrations must be numbered 1, 2, 3, ... in order"));
+  RawDb raw(dir / "gap.db");
+  EXPECT_FALSE(raw.has_table("three"));
+}
+
+// A badly numbered migration list is refused before anything is applied.
+TEST(SqliteStoreMigrations, MalformedListChangesNothing) {
+  static constexpr Migration kGap[] = {
+      {1, "one", "CREATE TABLE one(x INTEGER);"},
+      {3, "three", "CREATE TABLE three(y INTEGER);"},
+  };
+  TempDir dir;
+  auto gap = SqliteStore::open(dir / "gap.db", kGap);
+  ASSERT_FALSE(gap);
+  RawDb raw(dir / "gap.db");
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 0);
+  EXPECT_FALSE(raw.has_table("one"));
+}
+
+// ----------------------------------------------------------------------------------------
+// Files that must not be used
+
+TEST(SqliteStoreOpen, GarbageFileIsRefusedAndLeftUnchanged) {
+  TempDir dir;
+  const fs::path path = dir / "attendance.db";
+  std::string garbage;
+  for (int i = 0; i < 4096; ++i) garbage += static_cast<char>((i * 131 + 7) % 256);
+  att::testing::write_file(path, garbage);
+
+  auto s = SqliteStore::open(path);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message,
+            path.string() + " is not a usable SQLite database: file is not a database");
+  EXPECT_EQ(att::testing::read_file(path), garbage);
+}
+
+TEST(SqliteStoreOpen, TextFileIsRefused) {
+  TempDir dir;
+  const fs::path path = dir / "notes.db";
+  const std::string text = "id,name\ntd-01,Trường THCS Bản Giang\n";
+  att::testing::write_file(path, text);
+  auto s = SqliteStore::open(path);
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message, HasSubstr(path.string()));
+  EXPECT_THAT(s.error().message, HasSubstr("not a usable SQLite database"));
+  EXPECT_EQ(att::testing::read_file(path), text);
+}
+
+TEST(SqliteStoreOpen, MissingDirectoryIsAClearError) {
+  TempDir dir;
+  const fs::path path = dir / "no" / "such" / "dir" / "att.db";
+  auto s = SqliteStore::open(path);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "cannot open database " + path.string() + ": unable to open database file");
+  EXPECT_FALSE(fs::exists(dir / "no"));
+}
+
+// ----------------------------------------------------------------------------------------
+// Sites and observations
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = open_ok(dir_ / "att.db");
+    ASSERT_TRUE(store_);
+    ASSERT_TRUE(store_->sync_sites(att::testing::small_province()));
+  }
+  TempDir dir_;
+  std::unique_ptr<SqliteStore> store_;
+};
+
+TEST_F(StoreTest, SyncSitesInsertsAndUpdatesById) {
+  RawDb raw(dir_ / "att.db");
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM sites"), 3);
+  EXPECT_EQ(raw.scalar("SELECT name FROM sites WHERE id = 'td-01'"), "Trường THCS Bản Giang");
+  EXPECT_EQ(raw.scalar("SELECT school_level FROM sites WHERE id = 'mt-01'"), "preschool");
+  EXPECT_EQ(raw.integer("SELECT expected_attendees FROM sites WHERE id = 'td-02'"), 45);
+
+  auto sites = att::testing::small_province();
+  sites[0].name = "Trường PTDTBT THCS Bản Giang";
+  sites[0].expected_attendees = 64;
+  sites.push_back({"sh-01", "Trường Tiểu học Nậm Tăm", "Sìn Hồ", att::SchoolLevel::kPrimary,
+                   "Xã Nậm Tăm", 50, "USB"});
+  ASSERT_TRUE(store_->sync_sites(sites));
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM sites"), 4);
+  EXPECT_EQ(raw.scalar("SELECT name FROM sites WHERE id = 'td-01'"), "Trường PTDTBT THCS Bản Giang");
+  EXPECT_EQ(raw.integer("SELECT expected_attendees FROM sites WHERE id = 'td-01'"), 64);
+  EXPECT_EQ(raw.scalar("SELECT district FROM sites WHERE id = 'sh-01'"), "Sìn Hồ");
+}
+
+TEST_F(StoreTest, InsertDuplicateConflict) {
+  const Observation first = make_obs("td-01", 7, 1'700'000'000'000, "sha-one");
+  EXPECT_EQ(store_->insert_observation(first), InsertOutcome::kInserted);
+  EXPECT_EQ(store_->insert_observation(first), InsertOutcome::kDuplicate);  // a retry
+
+  Observation reused = make_obs("td-01", 7, 1'700'000'999'000, "sha-two");
+  reused.count = 42;
+  EXPECT_EQ(store_->insert_observation(reused), InsertOutcome::kConflict);
+
+  // Neither the retry nor the conflict changed what was stored.
+  EXPECT_EQ(store_->observation_count("td-01"), 1);
+  auto stored = store_->find_observation("td-01", 7);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->frame_sha256, "sha-one");
+  EXPECT_EQ((*stored)->captured_at_ms, first.captured_at_ms);
+  EXPECT_EQ((*stored)->count, first.count);
+
+  // The same sequence at another site is a different observation.
+  EXPECT_EQ(store_->insert_observation(make_obs("td-02", 7, 1000, "sha-two")),
+            InsertOutcome::kInserted);
+}
+
+TEST_F(StoreTest, FindObservationRoundTripsEveryField) {
+  Observation o;
+  o.site_id = "mt-01";
+  o.sequence = 123456789012LL;
+  o.captured_at_ms = 1'815'000'000'123LL;
+  o.received_at_ms = 1'815'000'001'456LL;
+  o.count = 3;
+  o.boxes = {{12.34f, 56.78f, 90.06f, 100.0f, 0.87654f},
+             {0.0f, 0.0f, 1.0f, 1.0f, 1.0f},
+             {1919.96f, 1079.04f, 0.44f, 7.25f, 0.0004f}};
+  o.detector = "haar";
+  o.width = 1920;
+  o.height = 1080;
+  o.frame_path = "frames/mt-01/2027-07-12/000123456789012.jpg";
+  o.frame_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+
+  auto found = store_->find_observation("mt-01", 123456789012LL);
+  ASSERT_TRUE(found) << found.error().message;
+  ASSERT_TRUE(*found);
+  const Observation& f = **found;
+  EXPECT_EQ(f.site_id, o.site_id);
+  EXPECT_EQ(f.sequence, o.sequence);
+  EXPECT_EQ(f.captured_at_ms, o.captured_at_ms);
+  EXPECT_EQ(f.received_at_ms, o.received_at_ms);
+  EXPECT_EQ(f.count, o.count);
+  EXPECT_EQ(f.detector, o.detector);
+  EXPECT_EQ(f.width, o.width);
+  EXPECT_EQ(f.height, o.height);
+  EXPECT_EQ(f.frame_path, o.frame_path);
+  EXPECT_EQ(f.frame_sha256, o.frame_sha256);
+  ASSERT_EQ(f.boxes.size(), 3u);
+  // Coordinates are kept to 0.1 px, scores to 0.001.
+  EXPECT_FLOAT_EQ(f.boxes[0].x, 12.3f);
+  EXPECT_FLOAT_EQ(f.boxes[0].y, 56.8f);
+  EXPECT_FLOAT_EQ(f.boxes[0].w, 90.1f);
+  EXPECT_FLOAT_EQ(f.boxes[0].h, 100.0f);
+  EXPECT_FLOAT_EQ(f.boxes[0].score, 0.877f);
+  EXPECT_FLOAT_EQ(f.boxes[1].x, 0.0f);
+  EXPECT_FLOAT_EQ(f.boxes[1].w, 1.0f);
+  EXPECT_FLOAT_EQ(f.boxes[1].score, 1.0f);
+  EXPECT_FLOAT_EQ(f.boxes[2].x, 1920.0f);
+  EXPECT_FLOAT_EQ(f.boxes[2].y, 1079.0f);
+  EXPECT_FLOAT_EQ(f.boxes[2].w, 0.4f);
+  EXPECT_FLOAT_EQ(f.boxes[2].h, 7.3f);
+  EXPECT_FLOAT_EQ(f.boxes[2].score, 0.0f);
+}
+
+TEST_F(StoreTest, NoBoxesRoundTrip) {
+  Observation o = make_obs("td-01", 1, 1000);
+  o.count = 0;
+  ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+  auto f = store_->find_observation("td-01", 1);
+  ASSERT_TRUE(f && *f);
+  EXPECT_TRUE((*f)->boxes.empty());
+  EXPECT_EQ((*f)->count, 0);
+}
+
+TEST_F(StoreTest, FindMissingIsEmpty) {
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+  auto wrong_seq = store_->find_observation("td-01", 2);
+  ASSERT_TRUE(wrong_seq);
+  EXPECT_FALSE(*wrong_seq);
+  auto wrong_site = store_->find_observation("td-02", 1);
+  ASSERT_TRUE(wrong_site);
+  EXPECT_FALSE(*wrong_site);
+}
+
+TEST_F(StoreTest, LatestObservationIsByCaptureTimeNotArrival) {
+  // Arrival order 1, 2, 3; capture times 1000, 3000, 2000: a late upload is not the latest.
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 2, 3000)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 3, 2000)), InsertOutcome::kInserted);
+  auto latest = store_->latest_observation("td-01");
+  ASSERT_TRUE(latest) << latest.error().message;
+  ASSERT_TRUE(*latest);
+  EXPECT_EQ((*latest)->sequence, 2);
+  EXPECT_EQ((*latest)->captured_at_ms, 3000);
+
+  // The same capture time: the higher sequence wins.
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 9, 3000)), InsertOutcome::kInserted);
+  EXPECT_EQ((*store_->latest_observation("td-01"))->sequence, 9);
+
+  auto none = store_->latest_observation("td-02");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+}
+
+TEST_F(StoreTest, LatestPerSiteOnePerSiteWithObservations) {
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 5000)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 2, 4000)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("mt-01", 10, 100)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("mt-01", 11, 200)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("mt-01", 12, 150)), InsertOutcome::kInserted);
+  // td-02 has none.
+
+  auto all = store_->latest_per_site();
+  ASSERT_TRUE(all) << all.error().message;
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].site_id, "mt-01");  // ordered by site id
+  EXPECT_EQ((*all)[0].sequence, 11);
+  EXPECT_EQ((*all)[0].captured_at_ms, 200);
+  EXPECT_EQ((*all)[0].frame_path, "frames/mt-01/11.jpg");
+  EXPECT_EQ((*all)[1].site_id, "td-01");
+  EXPECT_EQ((*all)[1].sequence, 1);
+  EXPECT_EQ((*all)[1].captured_at_ms, 5000);
+}
+
+TEST_F(StoreTest, LatestPerSiteEmptyStore) {
+  auto all = store_->latest_per_site();
+  ASSERT_TRUE(all) << all.error().message;
+  EXPECT_TRUE(all->empty());
+}
+
+TEST_F(StoreTest, ObservationCount) {
+  EXPECT_EQ(store_->observation_count("td-01"), 0);
+  for (int seq = 1; seq <= 5; ++seq) {
+    ASSERT_EQ(store_->insert_observation(make_obs("td-01", seq, seq * 1000)),
+              InsertOutcome::kInserted);
+  }
+  ASSERT_EQ(store_->insert_observation(make_obs("td-02", 1, 1000)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 3, 3000)), InsertOutcome::kDuplicate);
+  EXPECT_EQ(store_->observation_count("td-01"), 5);
+  EXPECT_EQ(store_->observation_count("td-02"), 1);
+  EXPECT_EQ(store_->observation_count("mt-01"), 0);
+  EXPECT_EQ(store_->observation_count("nowhere"), 0);
+}
+
+TEST_F(StoreTest, UnknownSiteIsRefusedAndNothingStored) {
+  auto r = store_->insert_observation(make_obs("zz-99", 1, 1000));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message, "store observation: FOREIGN KEY constraint failed");
+  EXPECT_EQ(store_->observation_count("zz-99"), 0);
+  auto f = store_->find_observation("zz-99", 1);
+  ASSERT_TRUE(f);
+  EXPECT_FALSE(*f);
+  RawDb raw(dir_ / "att.db");
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM observations"), 0);
+
+  // The store is still usable afterwards.
+  EXPECT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+}
+
+TEST_F(StoreTest, WritesSurviveReopen) {
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("mt-01", 1, 2000)), InsertOutcome::kInserted);
+  store_.reset();
+  auto again = open_ok(dir_ / "att.db");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->observation_count("td-01"), 1);
+  auto all = again->latest_per_site();
+  ASSERT_TRUE(all);
+  EXPECT_EQ(all->size(), 2u);
+  // A retry after the restart is still recognised as one.
+  EXPECT_EQ(again->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kDuplicate);
+}
+
+}  // namespace
