@@ -97,15 +97,12 @@ Result<std::string> describe(const SourceOptions& o, ParsedSource* parsed_out) {
   auto parsed = parse_source(o.uri);
   if (!parsed) return std::unexpected(parsed.error());
   if (o.sample_interval_s <= 0) return fail("sample interval must be positive");
-  int num = 0, den = 0;
-  gst_util_double_to_fraction(1.0 / o.sample_interval_s, &num, &den);
-  std::string caps = "video/x-raw,format=I420,framerate=" + std::to_string(num) + "/" +
-                     std::to_string(den);
+  std::string caps = "video/x-raw,format=I420";
   if (o.width > 0) caps += ",width=" + std::to_string(o.width) + ",pixel-aspect-ratio=1/1";
   const std::string sync = o.realtime ? "true" : "false";
-  std::string text = parsed->head +
-                     " ! videoconvert ! videoscale ! videorate drop-only=true ! " + caps +
-                     " ! jpegenc quality=" + std::to_string(o.jpeg_quality) +
+  // "sampler" carries the probe that keeps one frame per interval (see keep_sample).
+  std::string text = parsed->head + " ! identity name=sampler ! videoconvert ! videoscale ! " +
+                     caps + " ! jpegenc quality=" + std::to_string(o.jpeg_quality) +
                      " ! appsink name=sink max-buffers=2 drop=" + sync + " sync=" + sync;
   if (parsed_out) *parsed_out = *parsed;
   return text;
@@ -113,9 +110,16 @@ Result<std::string> describe(const SourceOptions& o, ParsedSource* parsed_out) {
 
 class GstFrameSource final : public FrameSource {
  public:
-  GstFrameSource(ElementPtr pipeline, ElementPtr sink, BusPtr bus)
-      : pipeline_(std::move(pipeline)), sink_(std::move(sink)), bus_(std::move(bus)) {
-    GstPad* pad = gst_element_get_static_pad(sink_.get(), "sink");
+  GstFrameSource(ElementPtr pipeline, GstElement* sampler, ElementPtr sink, BusPtr bus,
+                 double interval_s)
+      : pipeline_(std::move(pipeline)),
+        sink_(std::move(sink)),
+        bus_(std::move(bus)),
+        interval_(static_cast<GstClockTime>(interval_s * GST_SECOND)) {
+    GstPad* pad = gst_element_get_static_pad(sampler, "sink");
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &GstFrameSource::keep_sample, this, nullptr);
+    gst_object_unref(pad);
+    pad = gst_element_get_static_pad(sink_.get(), "sink");
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &GstFrameSource::count_buffer, this,
                       nullptr);
     gst_object_unref(pad);
@@ -174,6 +178,23 @@ class GstFrameSource final : public FrameSource {
   }
 
  private:
+  // Keeps the first frame at or after each multiple of the interval (stream time) and drops
+  // the rest before they are converted or encoded. Unlike videorate this works with
+  // variable-frame-rate sources (caps framerate=0/1) and never duplicates a frame when the
+  // camera stalls. Runs on the streaming thread, which alone touches next_pts_.
+  static GstPadProbeReturn keep_sample(GstPad*, GstPadProbeInfo* info, gpointer data) {
+    auto* self = static_cast<GstFrameSource*>(data);
+    const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
+    if (!GST_CLOCK_TIME_IS_VALID(pts)) return GST_PAD_PROBE_OK;
+    if (GST_CLOCK_TIME_IS_VALID(self->next_pts_) && pts < self->next_pts_) {
+      return GST_PAD_PROBE_DROP;
+    }
+    const GstClockTime base = GST_CLOCK_TIME_IS_VALID(self->next_pts_) ? self->next_pts_ : pts;
+    self->next_pts_ = base + self->interval_;
+    if (pts >= self->next_pts_) self->next_pts_ = pts + self->interval_;  // after a gap
+    return GST_PAD_PROBE_OK;
+  }
+
   static GstPadProbeReturn count_buffer(GstPad*, GstPadProbeInfo*, gpointer self) {
     static_cast<GstFrameSource*>(self)->sampled_++;
     return GST_PAD_PROBE_OK;
@@ -198,6 +219,8 @@ class GstFrameSource final : public FrameSource {
   ElementPtr pipeline_;
   ElementPtr sink_;
   BusPtr bus_;
+  const GstClockTime interval_;
+  GstClockTime next_pts_ = GST_CLOCK_TIME_NONE;  // streaming thread only
   std::int64_t start_wall_ms_ = 0;
   std::atomic<std::int64_t> sampled_{0};  // written on the streaming thread
   std::int64_t taken_ = 0;
@@ -231,8 +254,9 @@ Result<std::unique_ptr<FrameSource>> open_gst_source(const SourceOptions& option
   if (!pipeline) return fail("cannot build pipeline '" + *text + "'");
 
   ElementPtr src(gst_bin_get_by_name(GST_BIN(pipeline.get()), "src"));
+  ElementPtr sampler(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sampler"));
   ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline.get()), "sink"));
-  if (!src || !sink) return fail("pipeline lacks its src or sink element");
+  if (!src || !sampler || !sink) return fail("pipeline lacks its src, sampler or sink element");
   if (!parsed.uri.empty()) {
     g_object_set(src.get(), "uri", parsed.uri.c_str(), nullptr);
     // Only the video stream: audio is never decoded, and never blocks the pipeline.
@@ -241,7 +265,9 @@ Result<std::unique_ptr<FrameSource>> open_gst_source(const SourceOptions& option
     gst_caps_unref(video);
   }
   BusPtr bus(gst_element_get_bus(pipeline.get()));
-  auto source = std::make_unique<GstFrameSource>(std::move(pipeline), std::move(sink), std::move(bus));
+  auto source = std::make_unique<GstFrameSource>(std::move(pipeline), sampler.get(),
+                                                 std::move(sink), std::move(bus),
+                                                 options.sample_interval_s);
   if (auto played = source->play(); !played) return fail("cannot start '" + *text + "': " + played.error().message);
   return std::unique_ptr<FrameSource>(std::move(source));
 }

@@ -1,8 +1,10 @@
 // FrameSource on a GStreamer pipeline:
-//   <source for the URI> ! videoconvert ! videoscale ! videorate drop-only=true
-//     ! video/x-raw,framerate=1/interval[,width=W] ! jpegenc ! appsink
-// The streaming thread only hands buffers to the bounded appsink (2 buffers); the caller's
-// thread pulls them and reads the bus, so nothing slow ever runs on a streaming thread.
+//   <source for the URI> ! identity name=sampler ! videoconvert ! videoscale
+//     ! video/x-raw,format=I420[,width=W] ! jpegenc ! appsink
+// A probe on the sampler keeps one frame per interval of stream time and drops the others
+// before any conversion. The streaming thread only hands buffers to the bounded appsink
+// (2 buffers); the caller's thread pulls them and reads the bus, so nothing slow ever runs
+// on a streaming thread.
 #pragma once
 
 #include <memory>
