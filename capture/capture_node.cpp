@@ -98,7 +98,8 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
     const SourceStats s = (*source)->stats();
     stats_.dropped_at_source += s.dropped;
     if (s.dropped > 0) {
-      log->warn("{} sampled frame(s) dropped while uploads were slow", s.dropped);
+      log->warn("{} sampled frame(s) never sent: dropped while an upload was slow, or queued "
+                "when the pipeline stopped", s.dropped);
     }
     source->reset();
     if (stop || (ended && config_.exit_on_eos)) break;
