@@ -58,6 +58,7 @@ struct HttpApi::Impl {
   void routes();
   void post_frame(const httplib::Request& req, httplib::Response& res);
   void get_sites(httplib::Response& res);
+  std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
   void get_latest(const std::string& id, httplib::Response& res);
   void get_latest_jpeg(const std::string& id, httplib::Response& res);
 };
@@ -157,12 +158,27 @@ void HttpApi::Impl::get_sites(httplib::Response& res) {
   send_json(res, 200, {{"server_time_ms", clock()}, {"sites", std::move(list)}});
 }
 
-void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
-  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+// The site's latest observation, or nothing with the error already in `res`.
+std::optional<Observation> HttpApi::Impl::latest_or_error(const std::string& id,
+                                                          httplib::Response& res) {
+  if (!by_id.contains(id)) {
+    send_error(res, 404, "unknown_site", "no site '" + id + "'");
+    return std::nullopt;
+  }
   auto latest = store.latest_observation(id);
-  if (!latest) return send_error(res, 503, "storage_failed", "cannot read observations");
-  if (!*latest) return send_error(res, 404, "no_observation", "site '" + id + "' has sent no frame yet");
-  const Observation& o = **latest;
+  if (!latest) {
+    log->error("site {}: {}", id, latest.error().message);
+    send_error(res, 503, "storage_failed", "cannot read observations");
+    return std::nullopt;
+  }
+  if (!*latest) send_error(res, 404, "no_observation", "site '" + id + "' has sent no frame yet");
+  return *latest;
+}
+
+void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
+  const auto latest = latest_or_error(id, res);
+  if (!latest) return;
+  const Observation& o = *latest;
   json body = latest_json(o);
   json boxes = json::array();
   for (const Box& b : o.boxes) {
@@ -180,11 +196,9 @@ void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
 }
 
 void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& res) {
-  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
-  auto latest = store.latest_observation(id);
-  if (!latest) return send_error(res, 503, "storage_failed", "cannot read observations");
-  if (!*latest) return send_error(res, 404, "no_observation", "site '" + id + "' has sent no frame yet");
-  std::ifstream in(options.data_dir / (*latest)->frame_path, std::ios::binary);
+  const auto latest = latest_or_error(id, res);
+  if (!latest) return;
+  std::ifstream in(options.data_dir / latest->frame_path, std::ios::binary);
   std::ostringstream bytes;
   bytes << in.rdbuf();
   const std::string jpeg = bytes.str();
@@ -192,11 +206,11 @@ void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& re
                                      jpeg.size()),
                            std::int64_t{1} << 40);
   if (!frame) {
-    log->error("site {}: stored frame {} unreadable: {}", id, (*latest)->frame_path,
+    log->error("site {}: stored frame {} unreadable: {}", id, latest->frame_path,
                frame.error().message);
     return send_error(res, 500, "frame_unreadable", "the stored frame cannot be read");
   }
-  const auto out = encode_jpeg(annotate(*frame, (*latest)->boxes), 85);
+  const auto out = encode_jpeg(annotate(*frame, latest->boxes), 85);
   res.set_header("Cache-Control", "no-store");
   res.set_content(std::string(out.begin(), out.end()), "image/jpeg");
 }

@@ -1,5 +1,6 @@
 #include "analysis/server_config.h"
 
+#include "common/log.h"
 #include "common/yaml_fields.h"
 
 namespace att {
@@ -31,8 +32,7 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   c.data_dir = resolve(base, top.string("data_dir", "data"));
   c.dashboard_dir = resolve(base, top.string("dashboard_dir", ""));
   c.log_level = top.string("log_level", c.log_level);
-  if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" &&
-      c.log_level != "warn" && c.log_level != "error") {
+  if (!log::valid_level(c.log_level)) {
     errors.add("log_level: '" + c.log_level + "' is not one of trace, debug, info, warn, error");
   }
 

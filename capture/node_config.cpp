@@ -1,5 +1,6 @@
 #include "capture/node_config.h"
 
+#include "common/log.h"
 #include "common/yaml_fields.h"
 
 namespace att {
@@ -54,8 +55,7 @@ void check_capture_config(const CaptureConfig& c, ConfigErrors& errors) {
   if (c.sample_interval_s < 0.05 || c.sample_interval_s > 3600) {
     errors.add("source.sample_interval_s: must be between 0.05 and 3600");
   }
-  if (c.log_level != "trace" && c.log_level != "debug" && c.log_level != "info" &&
-      c.log_level != "warn" && c.log_level != "error") {
+  if (!log::valid_level(c.log_level)) {
     errors.add("log_level: '" + c.log_level + "' is not one of trace, debug, info, warn, error");
   }
 }

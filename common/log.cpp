@@ -16,6 +16,11 @@ void setup(const std::string& level) {
   spdlog::set_level(g_level);
 }
 
+bool valid_level(const std::string& level) {
+  return level == "trace" || level == "debug" || level == "info" || level == "warn" ||
+         level == "error";
+}
+
 std::shared_ptr<spdlog::logger> get(const std::string& component) {
   std::lock_guard lock(g_mu);
   if (auto existing = spdlog::get(component)) return existing;

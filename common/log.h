@@ -14,6 +14,9 @@ namespace att::log {
 // Sets the level for every component ("trace".."off"); unknown names keep "info".
 void setup(const std::string& level);
 
+// True for the levels a config may name: trace, debug, info, warn, error.
+bool valid_level(const std::string& level);
+
 // Returns the logger named `component`, creating it on first use.
 std::shared_ptr<spdlog::logger> get(const std::string& component);
 
