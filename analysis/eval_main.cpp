@@ -6,24 +6,16 @@
 #include <opencv2/imgproc.hpp>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "analysis/detector.h"
 #include "analysis/eval.h"
 #include "analysis/models.h"
+#include "common/files.h"
 #include "common/log.h"
 
 namespace {
-
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 void save_annotated(const std::filesystem::path& out_dir, const att::EvalImage& im,
                     const cv::Mat& frame) {
@@ -86,7 +78,8 @@ int main(int argc, char** argv) {
   std::vector<att::EvalImage> results;
   for (const auto& name : names) {
     const auto base = std::filesystem::path(images_dir) / name;
-    auto truth = att::parse_truth_boxes(read_text(base.string() + ".txt"));
+    auto text = att::read_file(base.string() + ".txt");
+    auto truth = text ? att::parse_truth_boxes(*text) : std::unexpected(text.error());
     if (!truth) {
       std::cerr << "attendance-eval: " << base.string() << ".txt: " << truth.error().message << "\n";
       return 2;

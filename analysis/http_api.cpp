@@ -2,11 +2,10 @@
 
 #include <httplib.h>
 
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "analysis/jpeg.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/wire.h"
 
@@ -198,13 +197,11 @@ void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
 void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& res) {
   const auto latest = latest_or_error(id, res);
   if (!latest) return;
-  std::ifstream in(options.data_dir / latest->frame_path, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  const std::string jpeg = bytes.str();
-  auto frame = decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(jpeg.data()),
-                                     jpeg.size()),
-                           std::int64_t{1} << 40);
+  const auto jpeg = read_file(options.data_dir / latest->frame_path);
+  auto frame = jpeg ? decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(jpeg->data()),
+                                            jpeg->size()),
+                                  std::int64_t{1} << 40)
+                    : std::unexpected(jpeg.error());
   if (!frame) {
     log->error("site {}: stored frame {} unreadable: {}", id, latest->frame_path,
                frame.error().message);

@@ -1,9 +1,9 @@
 #include "analysis/ingest.h"
 
 #include <charconv>
-#include <fstream>
 
 #include "analysis/jpeg.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/sha256.h"
 
@@ -16,27 +16,6 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
   auto [ptr, ec] = std::from_chars(text.data(), end, value);
   if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
   return value;
-}
-
-// Writes the bytes to `path` through a temporary file, so a crash never leaves half a frame
-// under the final name.
-Status write_file_atomically(const std::filesystem::path& path, const std::string& bytes) {
-  std::error_code ec;
-  std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return fail("cannot create " + path.parent_path().string() + ": " + ec.message());
-  const auto tmp = path.string() + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::filesystem::remove(tmp, ec);
-      return fail("cannot write " + tmp + " (disk full?)");
-    }
-  }
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) return fail("cannot rename " + tmp + ": " + ec.message());
-  return {};
 }
 
 }  // namespace
@@ -60,7 +39,6 @@ IngestReply Ingest::reject(int status, const std::string& code, const std::strin
     log::get("ingest")->warn("rejected ({} {}): {}{}", status, code, message,
                              suppressed ? " (+" + std::to_string(suppressed) + " more)" : "");
   }
-  (status >= 500 ? counters_.failed : counters_.rejected)++;
   return IngestReply{status, {{"error", message}, {"code", code}}};
 }
 
@@ -101,7 +79,6 @@ IngestReply Ingest::handle(const FrameUpload& up) {
                     "sequence " + std::to_string(*sequence) +
                         " was already stored for this site with a different frame");
     }
-    counters_.duplicates++;
     return IngestReply{200, {{"status", "duplicate"}, {"sequence", *sequence},
                              {"count", (*existing)->count}}};
   }
@@ -133,18 +110,17 @@ IngestReply Ingest::handle(const FrameUpload& up) {
                    digest.substr(0, 12) + ".jpg";
   obs.frame_sha256 = digest;
 
-  if (auto written = write_file_atomically(data_dir_ / obs.frame_path, up.body); !written) {
+  if (auto written = write_file_atomically(data_dir_ / obs.frame_path, up.body, /*sync=*/false);
+      !written) {
     return reject(507, "storage_failed", written.error().message);
   }
   auto inserted = store_.insert_observation(obs);
   if (!inserted) return reject(503, "storage_failed", inserted.error().message);
   switch (*inserted) {
     case InsertOutcome::kInserted:
-      counters_.stored++;
       return IngestReply{201, {{"status", "stored"}, {"sequence", obs.sequence},
                                {"count", obs.count}}};
     case InsertOutcome::kDuplicate:  // a concurrent retry won the race
-      counters_.duplicates++;
       return IngestReply{200, {{"status", "duplicate"}, {"sequence", obs.sequence},
                                {"count", obs.count}}};
     case InsertOutcome::kConflict:

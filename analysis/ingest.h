@@ -3,7 +3,6 @@
 // HTTP worker threads at once.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -36,13 +35,6 @@ struct IngestReply {
   nlohmann::json body;
 };
 
-struct IngestCounters {
-  std::atomic<std::int64_t> stored{0};
-  std::atomic<std::int64_t> duplicates{0};
-  std::atomic<std::int64_t> rejected{0};
-  std::atomic<std::int64_t> failed{0};
-};
-
 class Ingest {
  public:
   Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
@@ -51,8 +43,6 @@ class Ingest {
 
   // Rejections change nothing: no file is written and no row inserted.
   IngestReply handle(const FrameUpload& upload);
-
-  const IngestCounters& counters() const { return counters_; }
 
  private:
   IngestReply reject(int status, const std::string& code, const std::string& message);
@@ -65,7 +55,6 @@ class Ingest {
   std::int64_t max_body_bytes_;
   std::int64_t max_image_pixels_;
   WallClock clock_;
-  IngestCounters counters_;
   log::RateLimit reject_log_{std::chrono::seconds(5)};
 };
 

@@ -2,11 +2,10 @@
 
 #include <array>
 #include <charconv>
-#include <fstream>
 #include <map>
-#include <sstream>
 
 #include "analysis/csv.h"
+#include "common/files.h"
 #include "common/yaml_fields.h"
 
 namespace att {
@@ -51,14 +50,6 @@ bool valid_date(std::string_view text) {
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   const bool leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
   return *d <= kDays[*m - 1] + (*m == 2 && leap ? 1 : 0);
-}
-
-Result<std::string> read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path.string() + ": cannot open");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
 }
 
 }  // namespace

@@ -16,6 +16,8 @@ extern "C" void on_signal(int) { g_stop = true; }
 
 int main(int argc, char** argv) {
   CLI::App app{"attendance-capture: samples a camera and pushes frames to the service"};
+  app.footer("Exit status: 0 stopped normally; 1 cannot start; 2 invalid configuration; "
+             "3 the service refused every frame it was sent.");
   std::string config_path, site, source, server, state_dir;
   double interval = 0;
   bool once = false, fast = false;

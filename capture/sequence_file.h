@@ -19,7 +19,6 @@ class SequenceFile {
 
   // Returns the next number and persists the one after it (write, fsync, rename).
   Result<std::int64_t> reserve();
-  std::int64_t peek() const { return next_; }
 
  private:
   SequenceFile(std::filesystem::path path, std::int64_t next) : path_(std::move(path)), next_(next) {}

@@ -31,6 +31,17 @@ TEST(Models, WrongBytesAreIgnoredWithAReason) {
   EXPECT_THAT(search.notes[0], HasSubstr("expected " + yunet_2022mar().sha256 + " (ignored)"));
 }
 
+TEST(Models, TheDownloadScriptFetchesAndChecksTheSameFile) {
+  // scripts/models.sh repeats the file name, sha256 and URL; they must not drift apart.
+  const std::string script =
+      testing::read_file(std::filesystem::path(ATTENDANCE_SOURCE_DIR) / "scripts" / "models.sh");
+  const ModelSpec& spec = yunet_2022mar();
+  EXPECT_THAT(script, HasSubstr("file=" + spec.file + "\n"));
+  EXPECT_THAT(script, HasSubstr("sha=" + spec.sha256 + "\n"));
+  const std::string url_dir = spec.url.substr(0, spec.url.rfind('/') + 1);
+  EXPECT_THAT(script, HasSubstr("url=" + url_dir + "$file\n"));
+}
+
 TEST(Models, SearchOrderPutsTheConfiguredDirectoryFirst) {
   const auto dirs = model_search_dirs("/srv/models");
   ASSERT_GE(dirs.size(), 3u);
@@ -122,7 +133,6 @@ TEST(YuNet, MissingModelFileIsAClearError) {
 }
 
 TEST(DetectorPool, SharesItsDetectorsBetweenThreadsWithTheSameAnswers) {
-  testing::TempDir empty;
   auto choice = choose_detector(DetectorConfig{}, model_search_dirs({}));
   ASSERT_TRUE(choice);
   auto pool = DetectorPool::create(choice->make, 2);

@@ -1,0 +1,52 @@
+#include "common/files.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace att {
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(path.string() + ": cannot open");
+  std::ostringstream out;
+  out << in.rdbuf();
+  if (in.bad()) return fail(path.string() + ": read error");
+  return out.str();
+}
+
+Status write_file_atomically(const std::filesystem::path& path, const std::string& bytes,
+                             bool sync) {
+  std::error_code ec;
+  std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec) return fail("cannot create " + path.parent_path().string() + ": " + ec.message());
+  const std::string tmp = path.string() + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return fail("cannot write " + tmp + ": " + std::strerror(errno));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  bool ok = done == bytes.size() && (!sync || ::fsync(fd) == 0);
+  const int saved = errno;
+  ok = ::close(fd) == 0 && ok;
+  if (!ok) {
+    ::unlink(tmp.c_str());
+    return fail("cannot write " + tmp + ": " + std::strerror(saved) + " (disk full?)");
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    return fail("cannot rename " + tmp + ": " + std::strerror(err));
+  }
+  return {};
+}
+
+}  // namespace att
