@@ -78,9 +78,15 @@ EvalSummary summarize(const std::vector<EvalImage>& images) {
   s.within_10pct = within / n;
   s.precision = s.pred_total ? double(matched) / double(s.pred_total) : 0.0;
   s.recall = s.truth_total ? double(matched) / double(s.truth_total) : 0.0;
-  std::sort(ms.begin(), ms.end());
-  s.ms_median = ms.size() % 2 ? ms[ms.size() / 2] : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+  s.ms_median = median(std::move(ms));
   return s;
+}
+
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 std::vector<std::string> eval_image_names(const std::filesystem::path& dir) {

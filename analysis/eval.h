@@ -40,6 +40,8 @@ struct EvalSummary {
 
 EvalSummary summarize(const std::vector<EvalImage>& images);
 
+double median(std::vector<double> values);  // 0 for none
+
 // The image pairs of a directory: every NAME.jpg that has a NAME.txt, sorted by name.
 std::vector<std::string> eval_image_names(const std::filesystem::path& dir);
 

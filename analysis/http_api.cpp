@@ -27,6 +27,7 @@ void send_error(httplib::Response& res, int status, const std::string& code,
 
 json latest_json(const Observation& o) {
   return {{"count", o.count},
+          {"frame_count", o.frame_count},
           {"sequence", o.sequence},
           {"captured_at_ms", o.captured_at_ms},
           {"captured_at", iso8601_utc(o.captured_at_ms)},

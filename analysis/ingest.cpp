@@ -1,5 +1,7 @@
 #include "analysis/ingest.h"
 
+#include <opencv2/imgproc.hpp>
+
 #include <charconv>
 
 #include "analysis/jpeg.h"
@@ -21,10 +23,12 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
 }  // namespace
 
 Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
+               Counting& counting,
                std::string detector_name, std::filesystem::path data_dir,
                std::int64_t max_body_bytes, std::int64_t max_image_pixels, WallClock clock)
     : store_(store),
       detectors_(detectors),
+      counting_(counting),
       detector_name_(std::move(detector_name)),
       data_dir_(std::move(data_dir)),
       max_body_bytes_(max_body_bytes),
@@ -99,8 +103,13 @@ IngestReply Ingest::handle(const FrameUpload& up) {
   obs.sequence = *sequence;
   obs.captured_at_ms = *captured_at;
   obs.received_at_ms = received_at;
-  obs.count = static_cast<int>(boxes->size());
-  obs.boxes = std::move(*boxes);
+  cv::Mat gray;  // stillness compares pixels, not only boxes
+  cv::cvtColor(*frame, gray, cv::COLOR_BGR2GRAY);
+  const OccupancyResult counted =
+      counting_.add(up.site_id, *captured_at, frame->size(), *boxes, gray);
+  obs.count = counted.window_count;
+  obs.frame_count = counted.frame_count;
+  obs.boxes = counted.counted;
   obs.detector = detector_name_;
   obs.width = frame->cols;
   obs.height = frame->rows;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/counting.h"
 #include "analysis/detector_pool.h"
 #include "analysis/province.h"
 #include "analysis/store.h"
@@ -37,7 +38,7 @@ struct IngestReply {
 
 class Ingest {
  public:
-  Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
+  Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors, Counting& counting,
          std::string detector_name, std::filesystem::path data_dir, std::int64_t max_body_bytes,
          std::int64_t max_image_pixels, WallClock clock = now_ms);
 
@@ -50,6 +51,7 @@ class Ingest {
   std::map<std::string, const Site*> sites_;  // fixed after construction
   Store& store_;
   DetectorPool& detectors_;
+  Counting& counting_;
   std::string detector_name_;
   std::filesystem::path data_dir_;
   std::int64_t max_body_bytes_;

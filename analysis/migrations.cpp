@@ -31,6 +31,12 @@ CREATE TABLE observations (
 );
 CREATE INDEX observations_by_site_time ON observations(site_id, captured_at_ms);
 )sql"},
+    {2, "windowed count beside the per-frame count", R"sql(
+-- count is now the occupancy window's count (the reported one); frame_count is what this
+-- frame alone showed. Rows from before keep their per-frame count in both.
+ALTER TABLE observations ADD COLUMN frame_count INTEGER NOT NULL DEFAULT 0;
+UPDATE observations SET frame_count = count;
+)sql"},
 };
 
 }  // namespace

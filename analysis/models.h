@@ -18,6 +18,10 @@ struct ModelSpec {
 // YuNet 2022mar (MIT), the main face detector; see ../shared/models/MODELS.md.
 const ModelSpec& yunet_2022mar();
 
+// LFFD v1 head detector, converted to ONNX by whoever set up ../shared/models (MIT weights).
+// It has no public download: without it "fused" counts with yunet-tiled.
+const ModelSpec& lffd_head_v1();
+
 // Where to look, in order: `configured` (config key detector.model_dir), then, when
 // `defaults`, $ATTENDANCE_MODEL_DIR, <source>/../shared/models and <source>/models (where
 // scripts/models.sh downloads). Empty entries are left out.

@@ -1,5 +1,8 @@
 #include "analysis/server_config.h"
 
+#include <algorithm>
+
+#include "analysis/detector.h"
 #include "common/log.h"
 #include "common/yaml_fields.h"
 
@@ -44,16 +47,43 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
 
   YamlMap det = top.map("detector");
   c.detector.name = det.string("name", c.detector.name);
-  if (c.detector.name != "yunet" && c.detector.name != "haar") {
-    errors.add("detector.name: '" + c.detector.name + "' is not one of yunet, haar");
+  if (std::ranges::find(detector_names(), c.detector.name) == detector_names().end()) {
+    std::string names;
+    for (const auto& n : detector_names()) names += (names.empty() ? "" : ", ") + n;
+    errors.add("detector.name: '" + c.detector.name + "' is not one of " + names);
   }
   c.detector.model_dir = resolve(base, det.string("model_dir", ""));
   c.detector.search_default_dirs = det.boolean("search_default_dirs", true);
   if (det.has("haar_cascade")) c.detector.haar_cascade = resolve(base, det.string("haar_cascade", ""));
-  c.detector.score_threshold = det.number("score_threshold", c.detector.score_threshold, 0.05, 1.0);
+  if (det.has("score_threshold")) {
+    c.detector.score_threshold = det.number("score_threshold", 0.5, 0.05, 1.0);
+  }
   c.detector.nms_threshold = det.number("nms_threshold", c.detector.nms_threshold, 0.05, 1.0);
+  c.detector.far_rows_fraction =
+      det.number("far_rows_fraction", c.detector.far_rows_fraction, 0.0, 1.0);
+  c.detector.far_rows_scale = det.number("far_rows_scale", c.detector.far_rows_scale, 1.0, 4.0);
   c.detector.workers = static_cast<int>(det.integer("workers", c.detector.workers, 0, 64));
   det.finish();
+
+  YamlMap counting = top.map("counting");
+  OccupancyConfig& o = c.counting;
+  o.window_s = counting.number("window_s", o.window_s, 10, 4 * 3600);
+  o.min_hits = static_cast<int>(counting.integer("min_hits", o.min_hits, 1, 1000));
+  o.enter_fraction = counting.number("enter_fraction", o.enter_fraction, 0.01, 1.0);
+  o.leave_fraction = counting.number("leave_fraction", o.leave_fraction, 0.0, 1.0);
+  if (o.leave_fraction > o.enter_fraction) {
+    errors.add("counting.leave_fraction must not exceed counting.enter_fraction");
+  }
+  o.match_radius = counting.number("match_radius", o.match_radius, 0.1, 5.0);
+  o.still_min_hits = static_cast<int>(counting.integer("still_min_hits", o.still_min_hits, 2, 10000));
+  o.still_motion = counting.number("still_motion", o.still_motion, 0.0, 1.0);
+  o.still_pixel_diff = counting.number("still_pixel_diff", o.still_pixel_diff, 0.0, 255.0);
+  o.perspective_score = counting.number("perspective_score", o.perspective_score, 0.0, 1.0);
+  o.perspective_min_samples =
+      static_cast<int>(counting.integer("perspective_min_samples", o.perspective_min_samples, 2, 100000));
+  o.perspective_tolerance = counting.number("perspective_tolerance", o.perspective_tolerance, 1.1, 10.0);
+  c.zones_yaml = resolve(base, counting.string("zones", ""));
+  counting.finish();
 
   YamlMap ingest = top.map("ingest");
   c.max_body_bytes = ingest.integer("max_body_bytes", c.max_body_bytes, 1024, 64 << 20);
@@ -77,8 +107,81 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
       errors.add("province.schedule: " + schedule.error().message);
     }
   }
+  if (!c.zones_yaml.empty() && errors.empty()) {
+    if (auto z = parse_zones(c.zones_yaml, c.sites, c.zones, c.empty_references); !z) {
+      errors.add("counting.zones: " + z.error().message);
+    }
+  }
   if (!errors.empty()) return fail(errors.summary(path.string()));
   return c;
+}
+
+namespace {
+
+// [[x, y], ...] with 3 or more points, each coordinate in 0..1.
+Zone parse_polygon(const YAML::Node& node, const std::string& where, const std::string& name,
+                   ConfigErrors& errors) {
+  Zone zone{name, {}};
+  if (!node.IsSequence() || node.size() < 3) {
+    errors.add(where + ": a zone is a list of 3 or more [x, y] points");
+    return zone;
+  }
+  for (const auto& point : node) {
+    try {
+      if (!point.IsSequence() || point.size() != 2) throw YAML::Exception({}, "");
+      const float x = point[0].as<float>(), y = point[1].as<float>();
+      if (x < 0 || x > 1 || y < 0 || y > 1) {
+        errors.add(where + ": point [" + std::to_string(x) + ", " + std::to_string(y) +
+                   "] is outside 0..1 (zones are fractions of the frame's width and height)");
+        return zone;
+      }
+      zone.points.emplace_back(x, y);
+    } catch (const YAML::Exception&) {
+      errors.add(where + ": each point is [x, y], two numbers in 0..1");
+      return zone;
+    }
+  }
+  return zone;
+}
+
+std::vector<Zone> parse_zone_map(YamlMap& site, const std::string& key, ConfigErrors& errors) {
+  std::vector<Zone> zones;
+  if (!site.has(key)) return zones;
+  YamlMap named = site.map(key);
+  for (const auto& name : named.keys()) {
+    zones.push_back(parse_polygon(named.node(name), named.where(name), name, errors));
+  }
+  return zones;
+}
+
+}  // namespace
+
+Status parse_zones(const std::filesystem::path& path, const std::vector<Site>& sites,
+                   std::map<std::string, SiteZones>& zones,
+                   std::map<std::string, std::filesystem::path>& references) {
+  auto root = load_yaml_file(path);
+  if (!root) return std::unexpected(root.error());
+  const auto base = path.parent_path().empty() ? std::filesystem::path(".") : path.parent_path();
+  ConfigErrors errors;
+  YamlMap top(*root, "", errors);
+  for (const auto& id : top.keys()) {
+    if (std::ranges::none_of(sites, [&](const Site& s) { return s.id == id; })) {
+      errors.add(id + ": no such site in the province");
+      top.node(id);
+      continue;
+    }
+    YamlMap site = top.map(id);
+    SiteZones z;
+    z.count = parse_zone_map(site, "count", errors);
+    z.exclude = parse_zone_map(site, "exclude", errors);
+    const std::string reference = site.string("empty_reference", "");
+    if (!reference.empty()) references[id] = resolve(base, reference);
+    site.finish();
+    zones[id] = std::move(z);
+  }
+  top.finish();
+  if (!errors.empty()) return fail(errors.summary(path.string()));
+  return {};
 }
 
 }  // namespace att

@@ -4,16 +4,18 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "analysis/occupancy.h"
 #include "analysis/province.h"
 #include "common/error.h"
 
 namespace att {
 
 struct DetectorConfig {
-  std::string name = "yunet";  // "yunet" (main) or "haar" (baseline, degraded)
+  std::string name = "fused";  // one of detector_names(): fused (main), yunet-tiled, yunet, ...
   // Searched first for the model file; then $ATTENDANCE_MODEL_DIR, ../shared/models beside
   // the source tree, and models/ in the source tree (where scripts/models.sh downloads).
   std::filesystem::path model_dir;
@@ -21,8 +23,12 @@ struct DetectorConfig {
   bool search_default_dirs = true;
   std::filesystem::path haar_cascade =
       "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
-  double score_threshold = 0.5;  // YuNet face score, 0..1
-  double nms_threshold = 0.3;    // IoU
+  // Per-frame score for yunet, yunet-tiled and lffd-head; 0 = the measured default of each
+  // (0.5). fused uses its own measured thresholds (FusedOptions).
+  double score_threshold = 0;
+  double nms_threshold = 0.3;  // IoU
+  double far_rows_fraction = 0.5;  // top part of the frame also run upscaled (tiled detectors)
+  double far_rows_scale = 2.0;
   int workers = 0;               // detectors run in parallel; 0 = one per core
 };
 
@@ -36,6 +42,8 @@ struct ServerConfig {
   std::filesystem::path sites_csv;
   std::filesystem::path schedule_yaml;
   DetectorConfig detector;
+  OccupancyConfig counting;       // the occupancy window (server.yaml "counting:")
+  std::filesystem::path zones_yaml;  // per-site zones and empty-room references; optional
   std::int64_t max_body_bytes = 4 << 20;          // a 1080p JPEG is ~0.3-1 MiB
   std::int64_t max_image_pixels = 3840LL * 2160;  // decompression-bomb guard
   std::string log_level = "info";
@@ -43,7 +51,15 @@ struct ServerConfig {
   // Loaded from sites_csv and schedule_yaml.
   std::vector<Site> sites;
   Schedule schedule;
+  // Loaded from zones_yaml: site id -> zones, and site id -> empty-room picture.
+  std::map<std::string, SiteZones> zones;
+  std::map<std::string, std::filesystem::path> empty_references;
 };
+
+// Parses a zones file (config/zones.yaml documents the format) against the known site ids.
+Status parse_zones(const std::filesystem::path& path, const std::vector<Site>& sites,
+                   std::map<std::string, SiteZones>& zones,
+                   std::map<std::string, std::filesystem::path>& references);
 
 // Reads the YAML, the sites CSV and the schedule it names, and checks all of them; every
 // problem found is in the one error message, one per line.

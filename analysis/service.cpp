@@ -1,5 +1,7 @@
 #include "analysis/service.h"
 
+#include <opencv2/imgcodecs.hpp>
+
 #include "analysis/detector_pool.h"
 #include "analysis/http_api.h"
 #include "analysis/ingest.h"
@@ -14,6 +16,7 @@ struct Service::Impl {
   DetectorChoice detector;
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<DetectorPool> pool;
+  std::unique_ptr<Counting> counting;
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> http;
 };
@@ -44,7 +47,19 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   if (!pool) return std::unexpected(pool.error());
   impl->pool = std::move(*pool);
 
-  impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, impl->detector.name,
+  impl->counting = std::make_unique<Counting>(c.counting, c.zones);
+  for (const auto& [site_id, picture] : c.empty_references) {
+    // Detect on the empty-room picture once, with the same detector as the frames.
+    const cv::Mat frame = cv::imread(picture.string(), cv::IMREAD_COLOR);
+    if (frame.empty()) return fail("empty-room reference of " + site_id + ": cannot read " + picture.string());
+    auto boxes = impl->pool->detect(frame);
+    if (!boxes) return fail("empty-room reference of " + site_id + ": " + boxes.error().message);
+    impl->counting->set_empty_reference(site_id, *boxes);
+    log::get("server")->info("site {}: {} spot(s) that fire in the empty room are not counted",
+                             site_id, boxes->size());
+  }
+  impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
+                                          impl->detector.name,
                                           c.data_dir, c.max_body_bytes, c.max_image_pixels);
   ApiOptions api;
   api.province_name = c.province_name;

@@ -95,7 +95,7 @@ std::vector<Box> boxes_from_json(const std::string& text) {
 
 constexpr char kObservationColumns[] =
     "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
-    "frame_path, frame_sha256";
+    "frame_path, frame_sha256, frame_count";
 
 Observation read_observation(sqlite3_stmt* s) {
   Observation o;
@@ -110,6 +110,7 @@ Observation read_observation(sqlite3_stmt* s) {
   o.height = sqlite3_column_int(s, 8);
   o.frame_path = column_text(s, 9);
   o.frame_sha256 = column_text(s, 10);
+  o.frame_count = sqlite3_column_int(s, 11);
   return o;
 }
 
@@ -232,8 +233,8 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   sqlite3* db = impl_->writer.get();
   auto stmt = prepare(db,
                       "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
-                      "count, boxes, detector, width, height, frame_path, frame_sha256) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                      "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
                       "ON CONFLICT(site_id, sequence) DO NOTHING");
   if (!stmt) return std::unexpected(stmt.error());
   sqlite3_stmt* s = stmt->get();
@@ -248,6 +249,7 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   bind_value(s, 9, o.height);
   bind_value(s, 10, o.frame_path);
   bind_value(s, 11, o.frame_sha256);
+  bind_value(s, 12, o.frame_count);
   if (sqlite3_step(s) != SQLITE_DONE) return fail(db_error(db, "store observation"));
   if (sqlite3_changes(db) == 1) return InsertOutcome::kInserted;
 

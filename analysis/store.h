@@ -19,7 +19,8 @@ struct Observation {
   std::int64_t sequence = 0;        // the node's counter; (site_id, sequence) is unique
   std::int64_t captured_at_ms = 0;  // at the node, ms since epoch UTC
   std::int64_t received_at_ms = 0;  // at the service
-  int count = 0;                    // people counted in this frame
+  int count = 0;        // the reported count: occupied places in the window at this frame
+  int frame_count = 0;  // people counted in this frame alone (after zones and filters)
   std::vector<Box> boxes;
   std::string detector;
   int width = 0, height = 0;

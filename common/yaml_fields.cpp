@@ -107,6 +107,18 @@ bool YamlMap::boolean(const std::string& key, bool fallback) {
   return value;
 }
 
+std::vector<std::string> YamlMap::keys() const {
+  std::vector<std::string> out;
+  if (!node_.IsMap()) return out;
+  for (const auto& kv : node_) out.push_back(kv.first.Scalar());
+  return out;
+}
+
+YAML::Node YamlMap::node(const std::string& key) {
+  const YAML::Node* n = lookup(key, kOptional);
+  return n ? *n : YAML::Node();
+}
+
 YamlMap YamlMap::map(const std::string& key, Need need) {
   const YAML::Node* n = lookup(key, need);
   return YamlMap(n ? *n : YAML::Node(), where(key), errors_);

@@ -50,6 +50,11 @@ class YamlMap {
   // A sequence's items (empty when absent or not a sequence, which is reported).
   std::vector<YAML::Node> sequence(const std::string& key, Need need = kOptional);
 
+  // The keys present, in file order (for maps keyed by name, e.g. site ids).
+  std::vector<std::string> keys() const;
+  // The raw node at `key` (marked as read; a null node when absent).
+  YAML::Node node(const std::string& key);
+
   // The dotted path of `key` in this map, for messages.
   std::string where(const std::string& key) const;
   ConfigErrors& errors() { return errors_; }

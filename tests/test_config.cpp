@@ -818,14 +818,80 @@ TEST(LoadServerConfig, OnlyProvinceGivesDocumentedDefaults) {
   EXPECT_EQ(c->data_dir, d.dir.path() / "data");
   EXPECT_TRUE(c->dashboard_dir.empty());
   EXPECT_EQ(c->log_level, "info");
-  EXPECT_EQ(c->detector.name, "yunet");
+  EXPECT_EQ(c->detector.name, "fused");
   EXPECT_TRUE(c->detector.model_dir.empty());
   EXPECT_EQ(c->detector.haar_cascade, defaults.detector.haar_cascade);
-  EXPECT_DOUBLE_EQ(c->detector.score_threshold, 0.5);
+  EXPECT_DOUBLE_EQ(c->detector.score_threshold, 0);  // each detector's measured default
+  EXPECT_DOUBLE_EQ(c->detector.far_rows_fraction, 0.5);
+  EXPECT_DOUBLE_EQ(c->counting.window_s, 300);
+  EXPECT_DOUBLE_EQ(c->counting.enter_fraction, 0.3);
+  EXPECT_TRUE(c->zones.empty());
   EXPECT_DOUBLE_EQ(c->detector.nms_threshold, 0.3);
   EXPECT_EQ(c->detector.workers, 0);
   EXPECT_EQ(c->max_body_bytes, 4 << 20);
   EXPECT_EQ(c->max_image_pixels, 3840LL * 2160);
+}
+
+// ----------------------------------------------------------------------------------------
+// Counting: the occupancy window's settings and per-site zones
+
+TEST(LoadServerConfig, CountingSettingsAndZonesAreRead) {
+  ConfigDir d(std::string(kProvince) +
+              "counting:\n"
+              "  window_s: 600\n"
+              "  enter_fraction: 0.4\n"
+              "  leave_fraction: 0.2\n"
+              "  zones: zones.yaml\n");
+  write_file(d.dir / "zones.yaml",
+             "td-01:\n"
+             "  count:\n"
+             "    audience: [[0, 0.3], [1, 0.3], [1, 1], [0, 1]]\n"
+             "  exclude:\n"
+             "    stage: [[0, 0.3], [0.2, 0.3], [0.2, 1], [0, 1]]\n"
+             "    tv: [[0.8, 0], [1, 0], [1, 0.3]]\n"
+             "  empty_reference: refs/td-01-empty.jpg\n");
+  auto c = att::load_server_config(d.server);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_DOUBLE_EQ(c->counting.window_s, 600);
+  EXPECT_DOUBLE_EQ(c->counting.enter_fraction, 0.4);
+  EXPECT_DOUBLE_EQ(c->counting.leave_fraction, 0.2);
+  ASSERT_EQ(c->zones.count("td-01"), 1u);
+  const att::SiteZones& z = c->zones.at("td-01");
+  ASSERT_EQ(z.count.size(), 1u);
+  ASSERT_EQ(z.exclude.size(), 2u);
+  EXPECT_EQ(z.exclude[0].name, "stage");
+  EXPECT_EQ(z.exclude[1].points.size(), 3u);
+  EXPECT_EQ(c->empty_references.at("td-01"), d.dir / "refs" / "td-01-empty.jpg");
+  // In the audience, off the stage: counted. On the stage, or above the audience: not.
+  EXPECT_TRUE(z.counts(640, 500, 1280, 720));
+  EXPECT_FALSE(z.counts(100, 500, 1280, 720));
+  EXPECT_FALSE(z.counts(640, 100, 1280, 720));
+}
+
+TEST(LoadServerConfig, BadZonesAreAllReported) {
+  ConfigDir d(std::string(kProvince) + "counting:\n  zones: zones.yaml\n");
+  write_file(d.dir / "zones.yaml",
+             "xx-99:\n"
+             "  count:\n"
+             "    all: [[0, 0], [1, 0], [1, 1]]\n"
+             "td-01:\n"
+             "  count:\n"
+             "    line: [[0, 0], [1, 1]]\n"
+             "  exclude:\n"
+             "    stage: [[0, 0], [1.5, 0], [1, 1]]\n"
+             "    door: [[0, 0], [a, 0], [1, 1]]\n"
+             "  excluded: {}\n");
+  const std::string e = d.error();
+  EXPECT_THAT(e, HasSubstr("xx-99: no such site in the province"));
+  EXPECT_THAT(e, HasSubstr("td-01.count.line: a zone is a list of 3 or more [x, y] points"));
+  EXPECT_THAT(e, HasSubstr("td-01.exclude.stage: point [1.500000, 0.000000] is outside 0..1"));
+  EXPECT_THAT(e, HasSubstr("td-01.exclude.door: each point is [x, y], two numbers in 0..1"));
+  EXPECT_THAT(e, HasSubstr("td-01.excluded: unknown setting"));
+}
+
+TEST(LoadServerConfig, LeaveShareAboveEnterShareIsRefused) {
+  ConfigDir d(std::string(kProvince) + "counting:\n  enter_fraction: 0.2\n  leave_fraction: 0.3\n");
+  EXPECT_THAT(d.error(), HasSubstr("counting.leave_fraction must not exceed counting.enter_fraction"));
 }
 
 TEST(LoadServerConfig, YamlSyntaxErrorNamesLineAndColumn) {
@@ -905,7 +971,7 @@ TEST(LoadServerConfig, NumberBounds) {
 TEST(LoadServerConfig, BadDetectorName) {
   ConfigDir d(std::string(kProvince) + "detector: {name: ssd}\n");
   EXPECT_EQ(d.error(),
-            d.server.string() + ": 1 error:\n  - detector.name: 'ssd' is not one of yunet, haar");
+            d.server.string() + ": 1 error:\n  - detector.name: 'ssd' is not one of fused, yunet-tiled, yunet, lffd-head, haar, hog");
 }
 
 TEST(LoadServerConfig, BadLogLevel) {
@@ -964,7 +1030,7 @@ TEST(LoadServerConfig, FiveMistakesInOneMessage) {
             d.server.string() + ": 5 errors:\n"
             "  - listen.port: must be between 0 and 65535 (got 70000)\n"
             "  - log_level: 'loud' is not one of trace, debug, info, warn, error\n"
-            "  - detector.name: 'mtcnn' is not one of yunet, haar\n"
+            "  - detector.name: 'mtcnn' is not one of fused, yunet-tiled, yunet, lffd-head, haar, hog\n"
             "  - data_dri: unknown setting\n"
             "  - province.sites: " + (d.dir / "sites.csv").string() +
             ": sites: 1 error:\n"

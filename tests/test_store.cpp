@@ -87,6 +87,7 @@ Observation make_obs(const std::string& site, std::int64_t seq, std::int64_t cap
   o.captured_at_ms = captured_at_ms;
   o.received_at_ms = captured_at_ms + 250;
   o.count = static_cast<int>(seq % 50);
+  o.frame_count = static_cast<int>(seq % 7);
   o.detector = "yunet";
   o.width = 1920;
   o.height = 1080;
@@ -102,14 +103,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 1);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 2);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
 }
@@ -145,7 +146,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 1);
+  EXPECT_EQ(store->schema_version(), 2);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -183,16 +184,38 @@ TEST(SqliteStoreSchema, NewerSchemaIsRefused) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
             path.string() +
-                ": database schema version 99 is newer than this build knows (1); run a newer "
+                ": database schema version 99 is newer than this build knows (2); run a newer "
                 "attendance-server");
   RawDb raw(path);
   EXPECT_EQ(raw.integer("PRAGMA user_version"), 99);  // left as it was
+}
+
+TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
+  TempDir dir;
+  const fs::path path = dir / "att.db";
+  {  // a database written by the first release
+    auto v1 = SqliteStore::open(path, att::builtin_migrations().first(1));
+    ASSERT_TRUE(v1) << v1.error().message;
+    ASSERT_TRUE((*v1)->sync_sites(att::testing::small_province()));
+    RawDb raw(path);
+    raw.exec("INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, count, "
+             "boxes, detector, width, height, frame_path, frame_sha256) VALUES "
+             "('td-01', 1, 1000, 1200, 17, '[]', 'yunet', 640, 480, 'f.jpg', 'ab')");
+  }
+  auto store = open_ok(path);
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->schema_version(), 2);
+  auto o = store->find_observation("td-01", 1);
+  ASSERT_TRUE(o && *o);
+  EXPECT_EQ((*o)->count, 17);
+  EXPECT_EQ((*o)->frame_count, 17);
 }
 
 TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {
   static constexpr Migration kLater[] = {
       {1, "one", "CREATE TABLE one(x INTEGER);"},
       {2, "two", "CREATE TABLE two(y INTEGER);"},
+      {3, "three", "CREATE TABLE three(z INTEGER);"},
   };
   TempDir dir;
   const fs::path path = dir / "att.db";
@@ -200,7 +223,7 @@ TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {
   auto s = SqliteStore::open(path);
   ASSERT_FALSE(s);
   EXPECT_THAT(s.error().message,
-              HasSubstr("database schema version 2 is newer than this build knows (1)"));
+              HasSubstr("database schema version 3 is newer than this build knows (2)"));
 }
 
 TEST(SqliteStoreMigrations, TwoGoodMigrationsApplyInOrder) {
@@ -405,6 +428,7 @@ TEST_F(StoreTest, InsertDuplicateConflict) {
   EXPECT_EQ((*stored)->frame_sha256, "sha-one");
   EXPECT_EQ((*stored)->captured_at_ms, first.captured_at_ms);
   EXPECT_EQ((*stored)->count, first.count);
+  EXPECT_EQ((*stored)->frame_count, first.frame_count);
 
   // The same sequence at another site is a different observation.
   EXPECT_EQ(store_->insert_observation(make_obs("td-02", 7, 1000, "sha-two")),
