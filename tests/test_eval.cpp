@@ -2,6 +2,8 @@
 // (checked against values worked out by hand), and the attendance-eval executable's contract.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 #include <sys/wait.h>
 
 #include <cstdio>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "analysis/eval.h"
+#include "analysis/models.h"
 #include "tests/test_support.h"
 
 namespace {
@@ -371,6 +374,169 @@ TEST(AttendanceEvalBinary, UnknownDetectorIsAUsageError) {
   const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector ssd 2>&1");
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.output, HasSubstr("--detector"));
+}
+
+// The last non-empty line of the output, parsed as JSON (a null value if it is not).
+nlohmann::json last_json_line(const std::string& output) {
+  std::string last;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty()) last = line;
+  }
+  return nlohmann::json::parse(last, nullptr, /*allow_exceptions=*/false);
+}
+
+TEST(AttendanceEvalBinary, FiguresOnAGeneratedSetWithKnownAnswers) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  ATT_REQUIRE_SHARED(image, "data/classroom/PartA_00214.jpg");  // 35 heads
+  // The same real frame twice, once with all its head boxes and once with only the first 7,
+  // and a blank frame with nobody: whatever the detector finds on the real frame (p), the
+  // figures follow by arithmetic.
+  TempDir dir;
+  const std::string truth = att::testing::read_file(image.parent_path() / "PartA_00214.txt");
+  std::string first7;
+  std::istringstream lines(truth);
+  for (int i = 0; i < 7; ++i) {
+    std::string line;
+    std::getline(lines, line);
+    first7 += line + "\n";
+  }
+  fs::copy_file(image, dir / "a_full.jpg");
+  write_file(dir / "a_full.txt", truth);
+  fs::copy_file(image, dir / "b_seven.jpg");
+  write_file(dir / "b_seven.txt", first7);
+  cv::imwrite((dir / "c_blank.jpg").string(), cv::Mat(360, 640, CV_8UC3, cv::Scalar(110, 120, 130)));
+  write_file(dir / "c_blank.txt", "");
+
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector yunet --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = last_json_line(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["images"], 3);
+  EXPECT_EQ(j["truth_total"], 35 + 7);
+  EXPECT_EQ(j["detector"], "yunet");
+  const int total = j["pred_total"];
+  ASSERT_EQ(total % 2, 0) << "the blank frame should have nobody, the two copies the same count";
+  const int p = total / 2;
+  ASSERT_GT(p, 7);
+  ASSERT_LT(p, 35);
+  EXPECT_NEAR(j["mae"].get<double>(), ((35 - p) + (p - 7) + 0) / 3.0, 1e-9);
+  EXPECT_NEAR(j["count_accuracy"].get<double>(), 1 - ((35.0 - p) / 35 + (p - 7.0) / 7 + 0) / 3, 1e-9);
+  EXPECT_NEAR(j["within_10pct"].get<double>(), 1.0 / 3, 1e-9);  // only the blank frame
+  // Precision: matches on the full copy plus at most 7 on the other, over 2p detections.
+  EXPECT_GT(j["precision"].get<double>(), 0.5);
+  EXPECT_LE(j["recall"].get<double>(), (p + 7) / 42.0 + 1e-9);
+}
+
+TEST(AttendanceEvalBinary, SavesAnAnnotatedCopyOfEachImage) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  write_file(dir / "one.jpg", att::testing::synthetic_jpeg(320, 240));
+  write_file(dir / "one.txt", "10 10 40 40\n");
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar --save-annotated " +
+                          quoted(dir / "out") + " 2>&1");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const cv::Mat annotated = cv::imread((dir / "out" / "one.jpg").string());
+  ASSERT_FALSE(annotated.empty());
+  EXPECT_EQ(annotated.size(), cv::Size(320, 240));
+}
+
+// A clip of `seconds` at 5 frames per second of a plain scene (nobody in it).
+fs::path write_blank_clip(const TempDir& dir, int seconds) {
+  const fs::path path = dir / "blank.avi";
+  cv::VideoWriter writer(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 5.0,
+                         cv::Size(320, 240));
+  EXPECT_TRUE(writer.isOpened());
+  for (int i = 0; i < seconds * 5; ++i) {
+    cv::Mat frame(240, 320, CV_8UC3, cv::Scalar(60 + i % 3, 90, 120));
+    writer.write(frame);
+  }
+  return path;
+}
+
+TEST(AttendanceEvalBinary, VideoTimelineSamplesOneFramePerInterval) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  const fs::path clip = write_blank_clip(dir, 6);
+  const RunResult r = run(quoted(bin) + " --video " + quoted(clip) + " --every 2 --detector haar --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = last_json_line(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["detector"], "haar");
+  EXPECT_EQ(j["every_s"], 2.0);
+  ASSERT_EQ(j["frames"], 3);  // 0 s, 2 s, 4 s of a 6 s clip
+  const auto& timeline = j["timeline"];
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_NEAR(timeline[i]["t_s"].get<double>(), 2.0 * static_cast<double>(i), 0.21);
+    EXPECT_EQ(timeline[i]["frame_count"], 0);
+    EXPECT_EQ(timeline[i]["window_count"], 0);
+  }
+  EXPECT_EQ(j["window_final"], 0);
+}
+
+TEST(AttendanceEvalBinary, UnreadableVideoIsAClearError) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  write_file(dir / "clip.mp4", "not a video");
+  const RunResult r = run(quoted(bin) + " --video " + quoted(dir / "clip.mp4") + " --detector haar 2>&1");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.output, HasSubstr("attendance-eval: "));
+  EXPECT_THAT(r.output, HasSubstr("clip.mp4"));
+}
+
+TEST(AttendanceEvalBinary, OneModeOnly) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --video x.mp4 2>&1");
+  EXPECT_NE(r.exit_code, 0);
+}
+
+TEST(AttendanceEvalBinary, CostIsReportedAtThreeSizes) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  TempDir dir;
+  write_file(dir / "frame.jpg", att::testing::synthetic_jpeg(640, 360));
+  const RunResult r = run(quoted(bin) + " --cost " + quoted(dir / "frame.jpg") + " --detector haar --repeat 1 --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = last_json_line(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  ASSERT_EQ(j["sizes"].size(), 3u);
+  EXPECT_EQ(j["sizes"][1]["width"], 1280);
+  EXPECT_EQ(j["sizes"][2]["height"], 1080);
+  for (const auto& s : j["sizes"]) EXPECT_GT(s["ms_median"].get<double>(), 0.0);
+}
+
+// ----------------------------------------------------------------------------------------
+// Floors on the shared data, well below what was measured (README, "Accuracy"), so that a
+// regression fails here rather than in an auditor's report.
+
+TEST(AccuracyFloor, FusedOnTheSharedClassroomSet) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  ATT_REQUIRE_SHARED(dir, "data/classroom");
+  if (!att::find_model(att::lffd_head_v1(), att::model_search_dirs({})).path) {
+    GTEST_SKIP() << "skipped: no LFFD head model";
+  }
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir) + " --detector fused --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = last_json_line(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["images"], 150);
+  // Measured 0.722 and 6.26.
+  EXPECT_GE(j["count_accuracy"].get<double>(), 0.62);
+  EXPECT_LE(j["mae"].get<double>(), 9.0);
+  EXPECT_GE(j["precision"].get<double>(), 0.65);
+  EXPECT_GE(j["recall"].get<double>(), 0.58);
+}
+
+TEST(AccuracyFloor, WindowedCountOnTheOverheadClipHoldsNearTheClass) {
+  ATT_REQUIRE_EVAL_BIN(bin);
+  ATT_REQUIRE_SHARED(clip, "data/video/classroom_cctv_overhead_640x352.mp4");  // 13-14 pupils
+  const RunResult r = run(quoted(bin) + " --video " + quoted(clip) + " --every 1 --json 2>/dev/null");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  const auto j = last_json_line(r.output);
+  ASSERT_TRUE(j.is_object()) << r.output;
+  EXPECT_EQ(j["frames"], 11);
+  EXPECT_GE(j["window_final"].get<int>(), 11);
+  EXPECT_LE(j["window_final"].get<int>(), 18);
 }
 
 }  // namespace
