@@ -24,6 +24,30 @@ struct Service::Impl {
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Service::~Service() { stop(); }
 
+namespace {
+
+// After a restart, each site's window is refilled from the frames it already counted, so
+// that the reported count carries on instead of dropping to zero and climbing back.
+Status warm_up(Counting& counting, Store& store, const ServerConfig& c) {
+  const auto window_ms = static_cast<std::int64_t>(c.counting.window_s * 1000);
+  int sites = 0;
+  for (const Site& site : c.sites) {
+    auto latest = store.latest_observation(site.id);
+    if (!latest) return std::unexpected(latest.error());
+    if (!*latest) continue;
+    auto recent = store.observations_since(site.id, (*latest)->captured_at_ms - window_ms, 10000);
+    if (!recent) return std::unexpected(recent.error());
+    for (const Observation& o : *recent) {
+      counting.add(site.id, o.captured_at_ms, cv::Size(o.width, o.height), o.boxes, {});
+    }
+    ++sites;
+  }
+  if (sites) log::get("server")->info("occupancy windows of {} site(s) refilled from the database", sites);
+  return {};
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
@@ -58,6 +82,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
     log::get("server")->info("site {}: {} spot(s) that fire in the empty room are not counted",
                              site_id, boxes->size());
   }
+  if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm) return std::unexpected(warm.error());
   impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
                                           impl->detector.name,
                                           c.data_dir, c.max_body_bytes, c.max_image_pixels);

@@ -279,6 +279,26 @@ Result<std::optional<Observation>> SqliteStore::find_observation(const std::stri
   return fail(db_error(db, "find observation"));
 }
 
+Result<std::vector<Observation>> SqliteStore::observations_since(const std::string& site_id,
+                                                                 std::int64_t from_ms, int limit) {
+  std::lock_guard lock(impl_->read_mu);
+  sqlite3* db = impl_->reader.get();
+  const std::string sql = std::string("SELECT * FROM (SELECT ") + kObservationColumns +
+                          " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
+                          "ORDER BY captured_at_ms DESC, sequence DESC LIMIT ?3) "
+                          "ORDER BY captured_at_ms, sequence";
+  auto stmt = prepare(db, sql.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  bind_value(stmt->get(), 1, site_id);
+  bind_value(stmt->get(), 2, from_ms);
+  bind_value(stmt->get(), 3, static_cast<std::int64_t>(limit));
+  std::vector<Observation> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) out.push_back(read_observation(stmt->get()));
+  if (rc != SQLITE_DONE) return fail(db_error(db, "observations since"));
+  return out;
+}
+
 Result<std::optional<Observation>> SqliteStore::latest_observation(const std::string& site_id) {
   std::lock_guard lock(impl_->read_mu);
   sqlite3* db = impl_->reader.get();

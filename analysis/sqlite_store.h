@@ -33,6 +33,8 @@ class SqliteStore final : public Store {
   Result<std::optional<Observation>> find_observation(const std::string& site_id,
                                                       std::int64_t sequence) override;
   Result<std::optional<Observation>> latest_observation(const std::string& site_id) override;
+  Result<std::vector<Observation>> observations_since(const std::string& site_id,
+                                                      std::int64_t from_ms, int limit) override;
   Result<std::vector<Observation>> latest_per_site() override;
   Result<std::int64_t> observation_count(const std::string& site_id) override;
 

@@ -18,6 +18,7 @@ const I18N = {
     search: 'Tìm theo mã hoặc tên', district: 'Huyện / thành phố', allDistricts: 'Tất cả huyện / thành phố',
     noMatch: 'Không có điểm cầu nào khớp.', error: (t) => `Không kết nối được máy chủ — đang hiển thị dữ liệu lúc ${t}.`,
     close: 'Đóng', siteId: 'Mã điểm cầu', noFrame: 'Chưa có khung hình', state: 'Trạng thái', count: 'Số người / dự kiến',
+    frameCount: 'Thấy trong khung hình này', frameCountHint: 'Số người là số chỗ ngồi có người trong vài phút gần nhất; khung hình đơn lẻ thường bỏ sót người cúi đầu.',
     captured: 'Thời điểm chụp', age: 'Cách đây', detector: 'Bộ dò', level: 'Cấp học',
   },
   en: {
@@ -36,6 +37,7 @@ const I18N = {
     search: 'Search by ID or name', district: 'District', allDistricts: 'All districts',
     noMatch: 'No matching sites.', error: (t) => `Cannot reach the server — showing data from ${t}.`,
     close: 'Close', siteId: 'Site ID', noFrame: 'No frame yet', state: 'State', count: 'People / expected',
+    frameCount: 'Seen in this frame', frameCountHint: 'People is the number of seats occupied over the last minutes; a single frame often misses people looking down.',
     captured: 'Captured', age: 'Age', detector: 'Detector', level: 'School level',
   },
 };
@@ -254,6 +256,8 @@ function renderPanel() {
   // Panel-specific data comes from /latest; fall back to the list while it loads.
   const l = d || site.latest;
   setText($('p-count'), `${l ? fmtNum.format(l.count) : '—'} / ${fmtNum.format(site.expected_attendees)}`);
+  setText($('p-frame-count'), l && l.frame_count !== undefined ? fmtNum.format(l.frame_count) : '—');
+  $('p-frame-count').title = t.frameCountHint;
   setText($('p-captured'), l ? fmtDate.format(l.captured_at_ms) : '—');
   setText($('p-age'), l ? ageText(now() - l.captured_at_ms) : '—');
   setText($('p-detector'), d?.detector ?? '—');

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config ca-certificates curl
   libopencv-dev opencv-data
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
+  jq gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav
   libsqlite3-dev sqlite3 libssl-dev
   libgtest-dev libgmock-dev

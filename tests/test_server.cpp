@@ -8,6 +8,7 @@
 
 #include "analysis/jpeg.h"
 #include "analysis/service.h"
+#include "analysis/sqlite_store.h"
 #include "common/wire.h"
 #include "tests/test_support.h"
 
@@ -203,6 +204,78 @@ TEST_F(ServerTest, StatusSaysWhichDetectorCountsAndServesTheDashboard) {
   auto health = client_->Get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
+}
+
+TEST_F(ServerTest, TheReportedCountIsTheWindowsAndTheFrameCountIsKeptBeside) {
+  // A uniform picture: nobody in this frame, and nobody in the window either.
+  const auto bytes = encode_jpeg(cv::Mat(360, 640, CV_8UC3, cv::Scalar(120, 120, 120)));
+  auto res = post("td-01", "1", std::string(bytes.begin(), bytes.end()));
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  auto obs = service_->store().find_observation("td-01", 1);
+  ASSERT_TRUE(obs && *obs);
+  EXPECT_EQ((*obs)->count, 0);
+  EXPECT_EQ((*obs)->frame_count, 0);
+  auto latest = client_->Get("/api/v1/sites/td-01/latest");
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(json::parse(latest->body)["frame_count"], 0);
+}
+
+TEST(ServerRestart, TheOccupancyWindowIsRefilledFromTheDatabase) {
+  // Three people seen in five frames before a restart; after it, a frame that shows nobody
+  // (everyone looking down) still reports the three seats occupied.
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  const std::int64_t t0 = 1'783'830'000'000;
+  {
+    std::filesystem::create_directories(config.data_dir);
+    auto store = SqliteStore::open(config.data_dir / "attendance.db");
+    ASSERT_TRUE(store) << store.error().message;
+    ASSERT_TRUE((*store)->sync_sites(config.sites));
+    for (int i = 0; i < 5; ++i) {
+      Observation o;
+      o.site_id = "td-01";
+      o.sequence = i + 1;
+      o.captured_at_ms = t0 + i * 5000;
+      o.received_at_ms = o.captured_at_ms + 100;
+      for (float x : {100.0f, 300.0f, 500.0f}) {  // a little movement, as real people make
+        o.boxes.push_back(Box{x + static_cast<float>(i % 3), 200.0f + static_cast<float>(i % 2), 24, 24, 0.9f});
+      }
+      o.count = o.frame_count = 3;
+      o.detector = "yunet";
+      o.width = 640;
+      o.height = 360;
+      o.frame_path = "frames/td-01/" + std::to_string(i + 1) + ".jpg";
+      o.frame_sha256 = "sha" + std::to_string(i);
+      ASSERT_EQ((*store)->insert_observation(o), InsertOutcome::kInserted);
+    }
+  }
+  auto service = Service::create(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port);
+  httplib::Client client("127.0.0.1", *port);
+  const auto bytes = encode_jpeg(cv::Mat(360, 640, CV_8UC3, cv::Scalar(120, 120, 120)));
+  httplib::Headers h{{wire::kSiteHeader, "td-01"}, {wire::kSequenceHeader, "6"},
+                     {wire::kCaptureTimeHeader, std::to_string(t0 + 25000)}};
+  auto res = client.Post(wire::kFramesPath, h, std::string(bytes.begin(), bytes.end()), "image/jpeg");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  EXPECT_EQ(json::parse(res->body)["count"], 3);
+  auto stored = (*service)->store().find_observation("td-01", 6);
+  ASSERT_TRUE(stored && *stored);
+  EXPECT_EQ((*stored)->count, 3);
+  EXPECT_EQ((*stored)->frame_count, 0);
+}
+
+TEST(ServerStartup, AnUnreadableEmptyRoomReferenceStopsTheStart) {
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  config.empty_references["td-01"] = dir / "missing-empty-room.jpg";
+  auto service = Service::create(config);
+  ASSERT_FALSE(service);
+  EXPECT_EQ(service.error().message, "empty-room reference of td-01: cannot read " +
+                                         (dir / "missing-empty-room.jpg").string());
 }
 
 TEST(ServerDegraded, WithoutTheModelItStillServesAndSaysCountsAreDegraded) {
