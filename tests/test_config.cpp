@@ -476,7 +476,11 @@ TEST(SampleProvince, LoadsWithEveryExpectedFigure) {
 
   EXPECT_EQ(c->province_name, "Lai Châu");
   EXPECT_EQ(c->listen_port, 8080);
-  EXPECT_EQ(c->detector.name, "yunet");
+  EXPECT_EQ(c->detector.name, "fused");
+  EXPECT_DOUBLE_EQ(c->counting.window_s, 300);
+  EXPECT_EQ(c->zones_yaml, (kSourceDir / "config" / "zones.yaml").lexically_normal());
+  ASSERT_EQ(c->zones.count("td-01"), 1u);
+  EXPECT_EQ(c->zones.at("td-01").exclude.size(), 2u);
   EXPECT_EQ(c->data_dir, (kSourceDir / "data").lexically_normal());
   EXPECT_EQ(c->sites_csv, (kSourceDir / "config" / "sites.csv").lexically_normal());
 
