@@ -30,7 +30,7 @@ class Counting {
  private:
   struct SiteWindow {
     std::mutex mu;
-    OccupancyWindow window;  // guarded by mu
+    OccupancyWindow window;              // guarded by mu
     std::int64_t newest_ms = INT64_MIN;  // guarded by mu
     explicit SiteWindow(OccupancyWindow w) : window(std::move(w)) {}
   };

@@ -1,10 +1,10 @@
 #include "analysis/detector.h"
 
+#include <algorithm>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
-
-#include <algorithm>
+#include <optional>
 
 #include "analysis/models.h"
 #include "common/log.h"
@@ -65,7 +65,9 @@ class YuNetDetector final : public Detector {
   YuNetDetector(const std::filesystem::path& model, const YuNetOptions& o)
       : options_(o), native_(model, o), far_(model, o) {}
   bool loaded() const { return bool(native_) && bool(far_); }
-  std::string name() const override { return options_.far_rows_fraction > 0 ? "yunet-tiled" : "yunet"; }
+  std::string name() const override {
+    return options_.far_rows_fraction > 0 ? "yunet-tiled" : "yunet";
+  }
 
   Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
     if (auto ok = check_input(bgr); !ok) return std::unexpected(ok.error());
@@ -125,7 +127,8 @@ class LffdHeadDetector final : public Detector {
         const size_t plane = static_cast<size_t>(rows) * static_cast<size_t>(cols);
         for (int y = 0; y < rows; ++y) {
           for (int x = 0; x < cols; ++x) {
-            const size_t at = static_cast<size_t>(y) * static_cast<size_t>(cols) + static_cast<size_t>(x);
+            const size_t at =
+                static_cast<size_t>(y) * static_cast<size_t>(cols) + static_cast<size_t>(x);
             if (s[at] < score_) continue;
             const float cx = kStart[i] + kStride[i] * x, cy = kStart[i] + kStride[i] * y;
             const float x1 = cx - b[at] * kHalfField[i], y1 = cy - b[plane + at] * kHalfField[i];
@@ -160,9 +163,11 @@ class FusedDetector final : public Detector {
   std::string name() const override { return "fused"; }
 
   Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
+    frame_heads_.reset();
     auto faces = faces_->detect(bgr);
     if (!faces) return faces;
-    const auto confident = std::ranges::count_if(*faces, [](const Box& b) { return b.score >= 0.5f; });
+    const auto confident =
+        std::ranges::count_if(*faces, [&](const Box& b) { return b.score >= o_.crowd_face_score; });
     std::vector<Box> out;
     if (confident >= o_.crowd_min_faces) {
       // A full room: faces support each other, and a low threshold finds the back rows.
@@ -172,22 +177,38 @@ class FusedDetector final : public Detector {
       return out;
     }
     // A sparse room: chair backs and posters are most of what fires, so a face needs a head
-    // around it, unless it is very confident.
-    auto heads = heads_->detect(bgr);
-    if (!heads) return heads;
+    // around it, unless it is very confident. (Running the head detector only on patches
+    // around doubtful faces was tried: 30 % cheaper at 720p, count accuracy 0.697 instead of
+    // 0.722.)
     for (const auto& f : *faces) {
       if (f.score < o_.sparse_score) continue;
-      const bool confirmed = std::ranges::any_of(*heads, [&](const Box& h) {
-        return h.score >= o_.head_score && centre_inside(f, h, 0.15f);
-      });
-      if (f.score >= o_.sparse_strong || confirmed) out.push_back(f);
+      if (f.score >= o_.sparse_strong) {
+        out.push_back(f);
+        continue;
+      }
+      auto confirmed = head_in(bgr, f);
+      if (!confirmed) return std::unexpected(confirmed.error());
+      if (*confirmed) out.push_back(f);
     }
     return out;
   }
 
  private:
+  // Whether a head of this frame (found once per frame, when first needed) is around `face`.
+  Result<bool> head_in(const cv::Mat& bgr, const Box& face) {
+    if (!frame_heads_) {
+      auto heads = heads_->detect(bgr);
+      if (!heads) return std::unexpected(heads.error());
+      frame_heads_ = std::move(*heads);
+    }
+    return std::ranges::any_of(*frame_heads_, [&](const Box& h) {
+      return h.score >= o_.head_score && centre_inside(face, h, 0.15f);
+    });
+  }
+
   std::unique_ptr<Detector> faces_, heads_;
   FusedOptions o_;
+  std::optional<std::vector<Box>> frame_heads_;  // this frame's heads, once found
 };
 
 class HaarDetector final : public Detector {
@@ -242,8 +263,8 @@ class HogPeopleDetector final : public Detector {
 }  // namespace
 
 const std::vector<std::string>& detector_names() {
-  static const std::vector<std::string> names = {"fused", "yunet-tiled", "yunet",
-                                                 "lffd-head", "haar", "hog"};
+  static const std::vector<std::string> names = {"fused",     "yunet-tiled", "yunet",
+                                                 "lffd-head", "haar",        "hog"};
   return names;
 }
 
@@ -288,7 +309,9 @@ Result<std::unique_ptr<Detector>> make_haar_detector(const std::filesystem::path
   return std::make_unique<HaarDetector>(std::move(classifier));
 }
 
-std::unique_ptr<Detector> make_hog_people_detector() { return std::make_unique<HogPeopleDetector>(); }
+std::unique_ptr<Detector> make_hog_people_detector() {
+  return std::make_unique<HogPeopleDetector>();
+}
 
 namespace {
 
@@ -343,8 +366,7 @@ Result<DetectorChoice> choose_detector(const DetectorConfig& config,
     const auto yunet = find_model(yunet_2022mar(), model_dirs);
     if (yunet.path) {
       const auto model = *yunet.path;
-      YuNetOptions options{score_or(0.5), nms, 0,
-                           static_cast<float>(config.far_rows_scale)};
+      YuNetOptions options{score_or(0.5), nms, 0, static_cast<float>(config.far_rows_scale)};
       if (name != "yunet") options.far_rows_fraction = static_cast<float>(config.far_rows_fraction);
       if (name == "fused") options.score = FusedOptions{}.sparse_score;
       choice.model_path = model.string();

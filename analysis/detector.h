@@ -10,10 +10,9 @@
 //   haar, hog    the tutorial baselines, for comparison only
 #pragma once
 
-#include <opencv2/core.hpp>
-
 #include <functional>
 #include <memory>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
@@ -54,11 +53,12 @@ Result<std::unique_ptr<Detector>> make_lffd_head_detector(const std::filesystem:
                                                           float score, float nms);
 
 struct FusedOptions {
-  int crowd_min_faces = 15;     // faces >= 0.5 that make a room "crowded"
-  float crowd_score = 0.35f;    // crowded: every face at or above this counts
-  float sparse_score = 0.3f;    // sparse: a face at or above this counts if a head confirms it
-  float sparse_strong = 0.7f;   // sparse: a face at or above this counts alone
-  float head_score = 0.3f;      // LFFD head score that can confirm a face
+  int crowd_min_faces = 15;  // this many faces at crowd_face_score make a room "crowded"
+  float crowd_face_score = 0.5f;
+  float crowd_score = 0.35f;   // crowded: every face at or above this counts
+  float sparse_score = 0.3f;   // sparse: a face at or above this counts if a head confirms it
+  float sparse_strong = 0.7f;  // sparse: a face at or above this counts alone
+  float head_score = 0.3f;     // LFFD head score that can confirm a face
 };
 
 // The main counter. `faces` must report scores down to options.sparse_score; `heads` runs

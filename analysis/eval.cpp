@@ -19,7 +19,8 @@ Result<std::vector<Box>> parse_truth_boxes(std::string_view text) {
     double x1, y1, x2, y2;
     std::string extra;
     if (!(fields >> x1 >> y1 >> x2 >> y2) || (fields >> extra) || x2 <= x1 || y2 <= y1) {
-      return fail("line " + std::to_string(number) + ": expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1");
+      return fail("line " + std::to_string(number) +
+                  ": expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1");
     }
     boxes.push_back(Box{float(x1), float(y1), float(x2 - x1), float(y2 - y1), 1.0f});
   }

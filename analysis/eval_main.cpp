@@ -6,13 +6,12 @@
 //   attendance-eval --cost IMAGE [--repeat N] [--json]
 //       detector cost per frame at 640x480, 1280x720 and 1920x1080
 #include <CLI/CLI.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
-
 #include <chrono>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <opencv2/videoio.hpp>
 
 #include "analysis/detector.h"
 #include "analysis/eval.h"
@@ -77,11 +76,16 @@ int eval_images(att::Detector& detector, const std::string& dir, const std::stri
 
   const att::EvalSummary s = att::summarize(results);
   if (as_json) {
-    nlohmann::json j = {{"images", s.images},           {"truth_total", s.truth_total},
-                        {"pred_total", s.pred_total},   {"mae", s.mae},
-                        {"count_accuracy", s.count_accuracy}, {"within_10pct", s.within_10pct},
-                        {"precision", s.precision},     {"recall", s.recall},
-                        {"ms_median", s.ms_median},     {"detector", detector.name()}};
+    nlohmann::json j = {{"images", s.images},
+                        {"truth_total", s.truth_total},
+                        {"pred_total", s.pred_total},
+                        {"mae", s.mae},
+                        {"count_accuracy", s.count_accuracy},
+                        {"within_10pct", s.within_10pct},
+                        {"precision", s.precision},
+                        {"recall", s.recall},
+                        {"ms_median", s.ms_median},
+                        {"detector", detector.name()}};
     std::cout << j.dump() << std::endl;
   } else {
     std::printf(
@@ -109,8 +113,8 @@ void save_annotated_frame(const std::filesystem::path& out_dir, int index, const
                                            : cv::Scalar(160, 160, 160);
     cv::circle(canvas, p.centre, std::max(3, static_cast<int>(p.size * 0.6f)), colour, 2);
   }
-  const std::string label = "frame " + std::to_string(r.frame_count) + "  window " +
-                            std::to_string(r.window_count);
+  const std::string label =
+      "frame " + std::to_string(r.frame_count) + "  window " + std::to_string(r.window_count);
   cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.8, {0, 0, 0}, 4);
   cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.8, {255, 255, 255}, 2);
   char name[32];
@@ -149,8 +153,8 @@ int eval_video(att::Detector& detector, const std::string& file, double every_s,
       min_count = min_count < 0 ? r.window_count : std::min(min_count, r.window_count);
       max_count = std::max(max_count, r.window_count);
     }
-    timeline.push_back({{"t_s", t / 1000.0}, {"frame_count", r.frame_count},
-                        {"window_count", r.window_count}});
+    timeline.push_back(
+        {{"t_s", t / 1000.0}, {"frame_count", r.frame_count}, {"window_count", r.window_count}});
     if (!as_json) {
       std::printf("t %7.2f s  frame count %3d  windowed count %3d\n", t / 1000.0, r.frame_count,
                   r.window_count);
@@ -170,10 +174,11 @@ int eval_video(att::Detector& detector, const std::string& file, double every_s,
   if (as_json) {
     std::cout << j.dump() << std::endl;
   } else {
-    std::printf("\n%s, detector %s: %zu frames, windowed count %d..%d after the second frame, "
-                "final %d, median %.1f ms/frame\n",
-                file.c_str(), detector.name().c_str(), timeline.size(), min_count, max_count,
-                last_count, att::median(ms));
+    std::printf(
+        "\n%s, detector %s: %zu frames, windowed count %d..%d after the second frame, "
+        "final %d, median %.1f ms/frame\n",
+        file.c_str(), detector.name().c_str(), timeline.size(), min_count, max_count, last_count,
+        att::median(ms));
   }
   return 0;
 }
@@ -195,7 +200,9 @@ int eval_cost(att::Detector& detector, const std::string& image, int repeat, boo
       found = boxes ? boxes->size() : 0;
     }
     const double median = att::median(ms);
-    sizes.push_back({{"width", size.width}, {"height", size.height}, {"ms_median", median},
+    sizes.push_back({{"width", size.width},
+                     {"height", size.height},
+                     {"ms_median", median},
                      {"detections", found}});
     if (!as_json) {
       std::printf("%s %4dx%-4d %7.1f ms/frame (median of %d), %zu detections\n",
@@ -203,8 +210,9 @@ int eval_cost(att::Detector& detector, const std::string& image, int repeat, boo
     }
   }
   if (as_json) {
-    std::cout << nlohmann::json{{"detector", detector.name()}, {"image", image}, {"sizes", sizes}}.dump()
-              << std::endl;
+    std::cout
+        << nlohmann::json{{"detector", detector.name()}, {"image", image}, {"sizes", sizes}}.dump()
+        << std::endl;
   }
   return 0;
 }
@@ -219,7 +227,8 @@ int main(int argc, char** argv) {
   bool as_json = false;
   att::OccupancyConfig occupancy;
   auto* modes = app.add_option_group("mode", "what to evaluate");
-  modes->add_option("--images", images_dir, "folder of NAME.jpg with NAME.txt (x1 y1 x2 y2 per line)");
+  modes->add_option("--images", images_dir,
+                    "folder of NAME.jpg with NAME.txt (x1 y1 x2 y2 per line)");
   modes->add_option("--video", video_file, "a clip, run through detector and occupancy window");
   modes->add_option("--cost", cost_image, "an image, timed at 640x480, 1280x720 and 1920x1080");
   modes->require_option(1);
@@ -228,7 +237,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--score", score, "score threshold (yunet, yunet-tiled, lffd-head); 0 = default");
   app.add_option("--model-dir", model_dir, "searched first for model files");
-  app.add_option("--save-annotated", annotated_dir, "write each image (or sampled video frame) annotated");
+  app.add_option("--save-annotated", annotated_dir,
+                 "write each image (or sampled video frame) annotated");
   app.add_option("--every", every_s, "video: seconds of stream time between sampled frames")
       ->check(CLI::Range(0.04, 3600.0))
       ->capture_default_str();
@@ -256,6 +266,7 @@ int main(int argc, char** argv) {
   if (!detector) return usage_error(detector.error().message);
 
   if (!images_dir.empty()) return eval_images(**detector, images_dir, annotated_dir, as_json);
-  if (!video_file.empty()) return eval_video(**detector, video_file, every_s, occupancy, annotated_dir, as_json);
+  if (!video_file.empty())
+    return eval_video(**detector, video_file, every_s, occupancy, annotated_dir, as_json);
   return eval_cost(**detector, cost_image, repeat, as_json);
 }

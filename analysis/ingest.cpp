@@ -1,8 +1,7 @@
 #include "analysis/ingest.h"
 
-#include <opencv2/imgproc.hpp>
-
 #include <charconv>
+#include <opencv2/imgproc.hpp>
 
 #include "analysis/jpeg.h"
 #include "common/files.h"
@@ -23,8 +22,7 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
 }  // namespace
 
 Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
-               Counting& counting,
-               std::string detector_name, std::filesystem::path data_dir,
+               Counting& counting, std::string detector_name, std::filesystem::path data_dir,
                std::int64_t max_body_bytes, std::int64_t max_image_pixels, WallClock clock)
     : store_(store),
       detectors_(detectors),
@@ -50,8 +48,8 @@ IngestReply Ingest::handle(const FrameUpload& up) {
   const std::int64_t received_at = clock_();
   if (up.site_id.empty()) return reject(400, "missing_site", "missing X-Site-Id header");
   if (!sites_.contains(up.site_id)) {
-    return reject(403, "unknown_site", "site '" + up.site_id.substr(0, 64) +
-                                           "' is not in this province's site list");
+    return reject(403, "unknown_site",
+                  "site '" + up.site_id.substr(0, 64) + "' is not in this province's site list");
   }
   const auto sequence = parse_int64(up.sequence);
   if (!sequence || *sequence < 0) {
@@ -83,12 +81,12 @@ IngestReply Ingest::handle(const FrameUpload& up) {
                     "sequence " + std::to_string(*sequence) +
                         " was already stored for this site with a different frame");
     }
-    return IngestReply{200, {{"status", "duplicate"}, {"sequence", *sequence},
-                             {"count", (*existing)->count}}};
+    return IngestReply{
+        200, {{"status", "duplicate"}, {"sequence", *sequence}, {"count", (*existing)->count}}};
   }
 
-  const auto bytes = std::span(reinterpret_cast<const unsigned char*>(up.body.data()),
-                               up.body.size());
+  const auto bytes =
+      std::span(reinterpret_cast<const unsigned char*>(up.body.data()), up.body.size());
   auto frame = decode_jpeg(bytes, max_image_pixels_);
   if (!frame) {
     const bool too_large = frame.error().message.starts_with("image too large");
@@ -127,11 +125,11 @@ IngestReply Ingest::handle(const FrameUpload& up) {
   if (!inserted) return reject(503, "storage_failed", inserted.error().message);
   switch (*inserted) {
     case InsertOutcome::kInserted:
-      return IngestReply{201, {{"status", "stored"}, {"sequence", obs.sequence},
-                               {"count", obs.count}}};
+      return IngestReply{201,
+                         {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}}};
     case InsertOutcome::kDuplicate:  // a concurrent retry won the race
-      return IngestReply{200, {{"status", "duplicate"}, {"sequence", obs.sequence},
-                               {"count", obs.count}}};
+      return IngestReply{
+          200, {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}}};
     case InsertOutcome::kConflict:
       break;
   }

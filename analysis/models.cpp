@@ -16,9 +16,8 @@ const ModelSpec& yunet_2022mar() {
 }
 
 const ModelSpec& lffd_head_v1() {
-  static const ModelSpec spec{"lffd_head_v1.onnx",
-                              "37923d329c432c9fd4136ee9e558ce6fcb9ab867cb60c866ccc9eb8d6599d51f",
-                              ""};
+  static const ModelSpec spec{
+      "lffd_head_v1.onnx", "37923d329c432c9fd4136ee9e558ce6fcb9ab867cb60c866ccc9eb8d6599d51f", ""};
   return spec;
 }
 

@@ -1,15 +1,18 @@
 #include "analysis/occupancy.h"
 
-#include <opencv2/imgproc.hpp>
-
 #include <algorithm>
 #include <cmath>
+#include <opencv2/imgproc.hpp>
 
 namespace att {
 namespace {
 
-cv::Point2f centre_of(const Box& b) { return {b.x + b.w / 2, b.y + b.h / 2}; }
-float size_of(const Box& b) { return std::sqrt(std::max(b.w, 0.0f) * std::max(b.h, 0.0f)); }
+cv::Point2f centre_of(const Box& b) {
+  return {b.x + b.w / 2, b.y + b.h / 2};
+}
+float size_of(const Box& b) {
+  return std::sqrt(std::max(b.w, 0.0f) * std::max(b.h, 0.0f));
+}
 
 bool inside(const Zone& zone, cv::Point2f p) {
   return zone.points.size() >= 3 && cv::pointPolygonTest(zone.points, p, false) >= 0;
@@ -124,7 +127,8 @@ void OccupancyWindow::merge_close_tracks() {
         continue;
       }
       for (auto& s : b.sightings) {
-        const bool seen = std::ranges::any_of(a.sightings, [&](const Sighting& x) { return x.t_ms == s.t_ms; });
+        const bool seen =
+            std::ranges::any_of(a.sightings, [&](const Sighting& x) { return x.t_ms == s.t_ms; });
         if (!seen) a.sightings.push_back(std::move(s));
       }
       std::ranges::sort(a.sightings, {}, &Sighting::t_ms);
@@ -185,7 +189,8 @@ OccupancyResult OccupancyWindow::add(std::int64_t t_ms, cv::Size size,
     Sighting s{t_ms, c, {}};
     if (with_pixels) {
       const cv::Rect r = cv::Rect(cv::Rect2f(b.x, b.y, b.w, b.h)) & cv::Rect({0, 0}, size);
-      if (r.area() > 0) cv::resize(gray(r), s.patch, {kPatchSide, kPatchSide}, 0, 0, cv::INTER_AREA);
+      if (r.area() > 0)
+        cv::resize(gray(r), s.patch, {kPatchSide, kPatchSide}, 0, 0, cv::INTER_AREA);
     }
     track.sightings.push_back(std::move(s));
   }
@@ -214,7 +219,8 @@ OccupancyResult OccupancyWindow::add(std::int64_t t_ms, cv::Size size,
     }
     update_stillness(track);
     if (track.occupied && !track.still) ++count_;
-    places_view_.push_back(Place{track.centre, track.size, hits, fraction, track.occupied, track.still});
+    places_view_.push_back(
+        Place{track.centre, track.size, hits, fraction, track.occupied, track.still});
   }
   result.window_count = count_;
   return result;

@@ -9,10 +9,9 @@
 // (a chair back fires at the same pixels all day; a seated person does not).
 #pragma once
 
-#include <opencv2/core.hpp>
-
 #include <cstdint>
 #include <deque>
+#include <opencv2/core.hpp>
 #include <string>
 #include <vector>
 
@@ -78,17 +77,17 @@ class PerspectiveModel {
 };
 
 struct Place {
-  cv::Point2f centre;  // frame pixels
-  float size = 0;      // head width, pixels
-  int hits = 0;        // sightings in the window
-  double fraction = 0; // hits / frames in the window
+  cv::Point2f centre;   // frame pixels
+  float size = 0;       // head width, pixels
+  int hits = 0;         // sightings in the window
+  double fraction = 0;  // hits / frames in the window
   bool occupied = false;
   bool still = false;  // never moved: furniture, not counted
 };
 
 struct OccupancyResult {
-  int frame_count = 0;   // detections counted in this frame alone (after zones and filters)
-  int window_count = 0;  // occupied places: the reported count
+  int frame_count = 0;       // detections counted in this frame alone (after zones and filters)
+  int window_count = 0;      // occupied places: the reported count
   std::vector<Box> counted;  // this frame's counted detections, for the evidence picture
 };
 

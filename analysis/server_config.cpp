@@ -54,7 +54,8 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   }
   c.detector.model_dir = resolve(base, det.string("model_dir", ""));
   c.detector.search_default_dirs = det.boolean("search_default_dirs", true);
-  if (det.has("haar_cascade")) c.detector.haar_cascade = resolve(base, det.string("haar_cascade", ""));
+  if (det.has("haar_cascade"))
+    c.detector.haar_cascade = resolve(base, det.string("haar_cascade", ""));
   if (det.has("score_threshold")) {
     c.detector.score_threshold = det.number("score_threshold", 0.5, 0.05, 1.0);
   }
@@ -75,20 +76,22 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
     errors.add("counting.leave_fraction must not exceed counting.enter_fraction");
   }
   o.match_radius = counting.number("match_radius", o.match_radius, 0.1, 5.0);
-  o.still_min_hits = static_cast<int>(counting.integer("still_min_hits", o.still_min_hits, 2, 10000));
+  o.still_min_hits =
+      static_cast<int>(counting.integer("still_min_hits", o.still_min_hits, 2, 10000));
   o.still_motion = counting.number("still_motion", o.still_motion, 0.0, 1.0);
   o.still_pixel_diff = counting.number("still_pixel_diff", o.still_pixel_diff, 0.0, 255.0);
   o.perspective_score = counting.number("perspective_score", o.perspective_score, 0.0, 1.0);
-  o.perspective_min_samples =
-      static_cast<int>(counting.integer("perspective_min_samples", o.perspective_min_samples, 2, 100000));
-  o.perspective_tolerance = counting.number("perspective_tolerance", o.perspective_tolerance, 1.1, 10.0);
+  o.perspective_min_samples = static_cast<int>(
+      counting.integer("perspective_min_samples", o.perspective_min_samples, 2, 100000));
+  o.perspective_tolerance =
+      counting.number("perspective_tolerance", o.perspective_tolerance, 1.1, 10.0);
   c.zones_yaml = resolve(base, counting.string("zones", ""));
   counting.finish();
 
   YamlMap ingest = top.map("ingest");
   c.max_body_bytes = ingest.integer("max_body_bytes", c.max_body_bytes, 1024, 64 << 20);
-  c.max_image_pixels = ingest.integer("max_image_pixels", c.max_image_pixels, 64 * 64,
-                                      8192LL * 8192);
+  c.max_image_pixels =
+      ingest.integer("max_image_pixels", c.max_image_pixels, 64 * 64, 8192LL * 8192);
   ingest.finish();
   top.finish();
 

@@ -26,10 +26,10 @@ struct DetectorConfig {
   // Per-frame score for yunet, yunet-tiled and lffd-head; 0 = the measured default of each
   // (0.5). fused uses its own measured thresholds (FusedOptions).
   double score_threshold = 0;
-  double nms_threshold = 0.3;  // IoU
+  double nms_threshold = 0.3;      // IoU
   double far_rows_fraction = 0.5;  // top part of the frame also run upscaled (tiled detectors)
   double far_rows_scale = 2.0;
-  int workers = 0;               // detectors run in parallel; 0 = one per core
+  int workers = 0;  // detectors run in parallel; 0 = one per core
 };
 
 struct ServerConfig {
@@ -42,9 +42,9 @@ struct ServerConfig {
   std::filesystem::path sites_csv;
   std::filesystem::path schedule_yaml;
   DetectorConfig detector;
-  OccupancyConfig counting;       // the occupancy window (server.yaml "counting:")
-  std::filesystem::path zones_yaml;  // per-site zones and empty-room references; optional
-  std::int64_t max_body_bytes = 4 << 20;          // a 1080p JPEG is ~0.3-1 MiB
+  OccupancyConfig counting;               // the occupancy window (server.yaml "counting:")
+  std::filesystem::path zones_yaml;       // per-site zones and empty-room references; optional
+  std::int64_t max_body_bytes = 4 << 20;  // a 1080p JPEG is ~0.3-1 MiB
   std::int64_t max_image_pixels = 3840LL * 2160;  // decompression-bomb guard
   std::string log_level = "info";
 

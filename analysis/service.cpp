@@ -22,7 +22,9 @@ struct Service::Impl {
 };
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-Service::~Service() { stop(); }
+Service::~Service() {
+  stop();
+}
 
 namespace {
 
@@ -42,7 +44,8 @@ Status warm_up(Counting& counting, Store& store, const ServerConfig& c) {
     }
     ++sites;
   }
-  if (sites) log::get("server")->info("occupancy windows of {} site(s) refilled from the database", sites);
+  if (sites)
+    log::get("server")->info("occupancy windows of {} site(s) refilled from the database", sites);
   return {};
 }
 
@@ -52,7 +55,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
   ServerConfig& c = impl->config;
-  if (c.dashboard_dir.empty()) c.dashboard_dir = std::filesystem::path(ATTENDANCE_SOURCE_DIR) / "dashboard";
+  if (c.dashboard_dir.empty())
+    c.dashboard_dir = std::filesystem::path(ATTENDANCE_SOURCE_DIR) / "dashboard";
 
   std::error_code ec;
   std::filesystem::create_directories(c.data_dir, ec);
@@ -75,17 +79,19 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   for (const auto& [site_id, picture] : c.empty_references) {
     // Detect on the empty-room picture once, with the same detector as the frames.
     const cv::Mat frame = cv::imread(picture.string(), cv::IMREAD_COLOR);
-    if (frame.empty()) return fail("empty-room reference of " + site_id + ": cannot read " + picture.string());
+    if (frame.empty())
+      return fail("empty-room reference of " + site_id + ": cannot read " + picture.string());
     auto boxes = impl->pool->detect(frame);
     if (!boxes) return fail("empty-room reference of " + site_id + ": " + boxes.error().message);
     impl->counting->set_empty_reference(site_id, *boxes);
     log::get("server")->info("site {}: {} spot(s) that fire in the empty room are not counted",
                              site_id, boxes->size());
   }
-  if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm) return std::unexpected(warm.error());
+  if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm)
+    return std::unexpected(warm.error());
   impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
-                                          impl->detector.name,
-                                          c.data_dir, c.max_body_bytes, c.max_image_pixels);
+                                          impl->detector.name, c.data_dir, c.max_body_bytes,
+                                          c.max_image_pixels);
   ApiOptions api;
   api.province_name = c.province_name;
   api.timezone = c.schedule.timezone;
@@ -112,8 +118,14 @@ void Service::stop() {
   if (impl_ && impl_->http) impl_->http->stop();
 }
 
-const ServerConfig& Service::config() const { return impl_->config; }
-const DetectorChoice& Service::detector() const { return impl_->detector; }
-Store& Service::store() { return *impl_->store; }
+const ServerConfig& Service::config() const {
+  return impl_->config;
+}
+const DetectorChoice& Service::detector() const {
+  return impl_->detector;
+}
+Store& Service::store() {
+  return *impl_->store;
+}
 
 }  // namespace att

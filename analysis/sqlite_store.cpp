@@ -60,8 +60,12 @@ Result<Stmt> prepare(sqlite3* db, const char* sql) {
 void bind_value(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
-void bind_value(sqlite3_stmt* s, int i, std::int64_t v) { sqlite3_bind_int64(s, i, v); }
-void bind_value(sqlite3_stmt* s, int i, int v) { sqlite3_bind_int(s, i, v); }
+void bind_value(sqlite3_stmt* s, int i, std::int64_t v) {
+  sqlite3_bind_int64(s, i, v);
+}
+void bind_value(sqlite3_stmt* s, int i, int v) {
+  sqlite3_bind_int(s, i, v);
+}
 
 std::string column_text(sqlite3_stmt* s, int i) {
   const auto* p = sqlite3_column_text(s, i);
@@ -166,7 +170,9 @@ struct SqliteStore::Impl {
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 SqliteStore::~SqliteStore() = default;
 
-int SqliteStore::latest_schema_version() { return builtin_migrations().back().version; }
+int SqliteStore::latest_schema_version() {
+  return builtin_migrations().back().version;
+}
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path) {
   return open(path, builtin_migrations());
@@ -231,11 +237,12 @@ Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
 Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   std::lock_guard lock(impl_->write_mu);
   sqlite3* db = impl_->writer.get();
-  auto stmt = prepare(db,
-                      "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
-                      "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count) "
-                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
-                      "ON CONFLICT(site_id, sequence) DO NOTHING");
+  auto stmt =
+      prepare(db,
+              "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
+              "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+              "ON CONFLICT(site_id, sequence) DO NOTHING");
   if (!stmt) return std::unexpected(stmt.error());
   sqlite3_stmt* s = stmt->get();
   bind_value(s, 1, o.site_id);
@@ -253,8 +260,9 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   if (sqlite3_step(s) != SQLITE_DONE) return fail(db_error(db, "store observation"));
   if (sqlite3_changes(db) == 1) return InsertOutcome::kInserted;
 
-  auto existing = prepare(db, "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
-                              "sequence = ?2");
+  auto existing = prepare(db,
+                          "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
+                          "sequence = ?2");
   if (!existing) return std::unexpected(existing.error());
   bind_value(existing->get(), 1, o.site_id);
   bind_value(existing->get(), 2, o.sequence);
@@ -294,7 +302,8 @@ Result<std::vector<Observation>> SqliteStore::observations_since(const std::stri
   bind_value(stmt->get(), 3, static_cast<std::int64_t>(limit));
   std::vector<Observation> out;
   int rc;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) out.push_back(read_observation(stmt->get()));
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+    out.push_back(read_observation(stmt->get()));
   if (rc != SQLITE_DONE) return fail(db_error(db, "observations since"));
   return out;
 }
@@ -326,7 +335,8 @@ Result<std::vector<Observation>> SqliteStore::latest_per_site() {
   if (!stmt) return std::unexpected(stmt.error());
   std::vector<Observation> out;
   int rc;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) out.push_back(read_observation(stmt->get()));
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+    out.push_back(read_observation(stmt->get()));
   if (rc != SQLITE_DONE) return fail(db_error(db, "latest observations"));
   return out;
 }

@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <memory>
-
 #include <span>
 
 #include "analysis/migrations.h"

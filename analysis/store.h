@@ -49,8 +49,7 @@ class Store {
   // A site's observations captured at or after `from_ms`, oldest first, at most `limit`
   // (the newest ones when there are more).
   virtual Result<std::vector<Observation>> observations_since(const std::string& site_id,
-                                                              std::int64_t from_ms,
-                                                              int limit) = 0;
+                                                              std::int64_t from_ms, int limit) = 0;
   // The latest observation of every site that has one.
   virtual Result<std::vector<Observation>> latest_per_site() = 0;
   virtual Result<std::int64_t> observation_count(const std::string& site_id) = 0;

@@ -77,8 +77,7 @@ std::int64_t YamlMap::integer(const std::string& key, std::int64_t fallback, std
   return value;
 }
 
-double YamlMap::number(const std::string& key, double fallback, double min, double max,
-                       Need need) {
+double YamlMap::number(const std::string& key, double fallback, double min, double max, Need need) {
   const YAML::Node* n = lookup(key, need);
   if (!n) return fallback;
   double value = 0;

@@ -20,10 +20,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using att::testing::TempDir;
 using att::testing::write_file;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 const fs::path kSourceDir = ATTENDANCE_SOURCE_DIR;
 
@@ -45,7 +45,8 @@ std::vector<int> lines_of(const std::vector<att::CsvRecord>& records) {
 TEST(ParseCsv, PlainRecordsWithLineNumbers) {
   auto r = att::parse_csv("a,b,c\nd,e,f\n");
   ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(fields_of(*r), (std::vector<std::vector<std::string>>{{"a", "b", "c"}, {"d", "e", "f"}}));
+  EXPECT_EQ(fields_of(*r),
+            (std::vector<std::vector<std::string>>{{"a", "b", "c"}, {"d", "e", "f"}}));
   EXPECT_THAT(lines_of(*r), ElementsAre(1, 2));
 }
 
@@ -66,7 +67,8 @@ TEST(ParseCsv, QuotedFieldKeepsCommas) {
   auto r = att::parse_csv("id,\"Xã Bản Giang, huyện Tam Đường, tỉnh Lai Châu\",x\n");
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->size(), 1u);
-  EXPECT_THAT((*r)[0].fields, ElementsAre("id", "Xã Bản Giang, huyện Tam Đường, tỉnh Lai Châu", "x"));
+  EXPECT_THAT((*r)[0].fields,
+              ElementsAre("id", "Xã Bản Giang, huyện Tam Đường, tỉnh Lai Châu", "x"));
 }
 
 TEST(ParseCsv, DoubledQuotesInsideQuotedField) {
@@ -80,7 +82,7 @@ TEST(ParseCsv, EmbeddedNewlinesAndRecordLineIsItsFirstLine) {
   const std::string text =
       "h1,h2\n"
       "\"line one\nline two\nline three\",x\n"  // lines 2-4
-      "next,y\n";                                // line 5
+      "next,y\n";                               // line 5
   auto r = att::parse_csv(text);
   ASSERT_TRUE(r) << r.error().message;
   ASSERT_EQ(r->size(), 3u);
@@ -161,17 +163,17 @@ TEST(FirstInvalidUtf8Line, ValidTextIsZero) {
   EXPECT_EQ(att::first_invalid_utf8_line("plain ascii\nlines\n"), 0);
   EXPECT_EQ(att::first_invalid_utf8_line("Trường Tiểu học Nậm Loỏng, Mường Tè\n"), 0);
   EXPECT_EQ(att::first_invalid_utf8_line("\xF0\x9F\x98\x80 emoji"), 0);  // U+1F600
-  EXPECT_EQ(att::first_invalid_utf8_line("\xF4\x8F\xBF\xBF"), 0);         // U+10FFFF, the last
-  EXPECT_EQ(att::first_invalid_utf8_line("\xEF\xBF\xBD"), 0);             // U+FFFD
-  EXPECT_EQ(att::first_invalid_utf8_line("\xC2\x80"), 0);                 // U+0080, shortest 2-byte
+  EXPECT_EQ(att::first_invalid_utf8_line("\xF4\x8F\xBF\xBF"), 0);        // U+10FFFF, the last
+  EXPECT_EQ(att::first_invalid_utf8_line("\xEF\xBF\xBD"), 0);            // U+FFFD
+  EXPECT_EQ(att::first_invalid_utf8_line("\xC2\x80"), 0);                // U+0080, shortest 2-byte
 }
 
 TEST(FirstInvalidUtf8Line, OverlongEncodings) {
-  EXPECT_EQ(att::first_invalid_utf8_line("\xC0\xAF"), 1);          // '/' in two bytes
-  EXPECT_EQ(att::first_invalid_utf8_line("\xC1\xBF"), 1);          // U+007F in two bytes
-  EXPECT_EQ(att::first_invalid_utf8_line("ok\n\xE0\x80\xAF"), 2);  // '/' in three bytes
+  EXPECT_EQ(att::first_invalid_utf8_line("\xC0\xAF"), 1);                // '/' in two bytes
+  EXPECT_EQ(att::first_invalid_utf8_line("\xC1\xBF"), 1);                // U+007F in two bytes
+  EXPECT_EQ(att::first_invalid_utf8_line("ok\n\xE0\x80\xAF"), 2);        // '/' in three bytes
   EXPECT_EQ(att::first_invalid_utf8_line("a\nb\n\xF0\x80\x80\xAF"), 3);  // '/' in four bytes
-  EXPECT_EQ(att::first_invalid_utf8_line("\xE0\x9F\xBF"), 1);  // U+07FF in three bytes
+  EXPECT_EQ(att::first_invalid_utf8_line("\xE0\x9F\xBF"), 1);            // U+07FF in three bytes
 }
 
 TEST(FirstInvalidUtf8Line, Surrogates) {
@@ -181,18 +183,20 @@ TEST(FirstInvalidUtf8Line, Surrogates) {
 }
 
 TEST(FirstInvalidUtf8Line, AboveTheLastCodePoint) {
-  EXPECT_EQ(att::first_invalid_utf8_line("\xF4\x90\x80\x80"), 1);  // U+110000
+  EXPECT_EQ(att::first_invalid_utf8_line("\xF4\x90\x80\x80"), 1);      // U+110000
   EXPECT_EQ(att::first_invalid_utf8_line("\xF8\x88\x80\x80\x80"), 1);  // 5-byte form
 }
 
 TEST(FirstInvalidUtf8Line, TruncatedSequenceAtTheEnd) {
-  EXPECT_EQ(att::first_invalid_utf8_line("ab\nc\xE1\xBA"), 2);   // 3-byte cut after 2
-  EXPECT_EQ(att::first_invalid_utf8_line("x\xC3"), 1);           // 2-byte cut after 1
+  EXPECT_EQ(att::first_invalid_utf8_line("ab\nc\xE1\xBA"), 2);     // 3-byte cut after 2
+  EXPECT_EQ(att::first_invalid_utf8_line("x\xC3"), 1);             // 2-byte cut after 1
   EXPECT_EQ(att::first_invalid_utf8_line("\n\n\xF0\x9F\x98"), 3);  // 4-byte cut after 3
 }
 
 TEST(FirstInvalidUtf8Line, BadContinuationAndLoneBytes) {
-  EXPECT_EQ(att::first_invalid_utf8_line("\xC3" "a"), 1);  // lead followed by ASCII
+  EXPECT_EQ(att::first_invalid_utf8_line("\xC3"
+                                         "a"),
+            1);                                                // lead followed by ASCII
   EXPECT_EQ(att::first_invalid_utf8_line("ok\nok\n\x80"), 3);  // lone continuation byte
   EXPECT_EQ(att::first_invalid_utf8_line("\xFF"), 1);
   EXPECT_EQ(att::first_invalid_utf8_line("\xE1\xBA\n"), 1);  // newline cannot continue
@@ -204,7 +208,8 @@ TEST(FirstInvalidUtf8Line, BadContinuationAndLoneBytes) {
 constexpr char kHeader[] = "id,name,district,school_level,address,expected_attendees,camera\n";
 
 TEST(ParseSitesCsv, VietnameseTextRoundTripsExactly) {
-  const std::string text = std::string(kHeader) +
+  const std::string text =
+      std::string(kHeader) +
       "td-01,Trường THCS Bản Giang,Tam Đường,lower_secondary,"
       "\"Xã Bản Giang, huyện Tam Đường, tỉnh Lai Châu\",60,\"IP Dahua, góc phải\"\n"
       "mt-01,Trường Mầm non Bum Nưa,Mường Tè,preschool,\"Xã Bum Nưa, huyện Mường Tè\",38,USB\n"
@@ -316,7 +321,8 @@ TEST(ParseSitesCsv, BadId) {
   EXPECT_EQ(one_row_error("TD 01,A,B,primary,C,10,cam"),
             "sites: 1 error:\n  - line 2: id: 'TD 01' is not a valid id (lowercase letters, "
             "digits, '-' or '_', at most 32)");
-  EXPECT_THAT(one_row_error(",A,B,primary,C,10,cam"), HasSubstr("line 2: id: '' is not a valid id"));
+  EXPECT_THAT(one_row_error(",A,B,primary,C,10,cam"),
+              HasSubstr("line 2: id: '' is not a valid id"));
   EXPECT_THAT(one_row_error("-td,A,B,primary,C,10,cam"),
               HasSubstr("line 2: id: '-td' is not a valid id"));
   EXPECT_THAT(one_row_error(std::string(33, 'a') + ",A,B,primary,C,10,cam"),
@@ -327,10 +333,10 @@ TEST(ParseSitesCsv, BadId) {
 
 TEST(ParseSitesCsv, DuplicateIdNamesTheFirstLine) {
   const std::string text = std::string(kHeader) +
-      "td-01,A,B,primary,\"two\nlines\",10,cam\n"  // lines 2-3
-      "\n"                                            // line 4
-      "td-02,A,B,primary,C,10,cam\n"                  // line 5
-      "td-01,A2,B,primary,C,10,cam\n";                // line 6
+                           "td-01,A,B,primary,\"two\nlines\",10,cam\n"  // lines 2-3
+                           "\n"                                         // line 4
+                           "td-02,A,B,primary,C,10,cam\n"               // line 5
+                           "td-01,A2,B,primary,C,10,cam\n";             // line 6
   auto r = att::parse_sites_csv(text);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message, "sites: 1 error:\n  - line 6: id: 'td-01' already used on line 2");
@@ -378,16 +384,17 @@ TEST(ParseSitesCsv, WrongFieldCount) {
 }
 
 TEST(ParseSitesCsv, EveryBadRowIsReportedAtOnce) {
-  const std::string text = std::string(kHeader) +
-      "td-01,Trường A,Tam Đường,primary,addr,10,cam\n"        // 2: good
-      "TD-02,Trường B,Tam Đường,primary,addr,10,cam\n"        // 3: bad id
-      "td-03,,Tam Đường,primary,addr,10,cam\n"                // 4: empty name
-      "\n"                                                    // 5: blank
-      "td-04,Trường D,Tam Đường,university,addr,10,cam\n"     // 6: bad level
-      "td-05,Trường E,Tam Đường,primary,addr,-3,cam\n"        // 7: negative
-      "td-06,Trường F,Tam Đường,primary,addr,10\n"            // 8: field count
-      "td-01,Trường G,Tam Đường,primary,addr,10,cam\n"        // 9: duplicate id
-      "td-07,,Tam Đường,preschool,addr,lots,cam\n";           // 10: two problems in one row
+  const std::string text =
+      std::string(kHeader) +
+      "td-01,Trường A,Tam Đường,primary,addr,10,cam\n"     // 2: good
+      "TD-02,Trường B,Tam Đường,primary,addr,10,cam\n"     // 3: bad id
+      "td-03,,Tam Đường,primary,addr,10,cam\n"             // 4: empty name
+      "\n"                                                 // 5: blank
+      "td-04,Trường D,Tam Đường,university,addr,10,cam\n"  // 6: bad level
+      "td-05,Trường E,Tam Đường,primary,addr,-3,cam\n"     // 7: negative
+      "td-06,Trường F,Tam Đường,primary,addr,10\n"         // 8: field count
+      "td-01,Trường G,Tam Đường,primary,addr,10,cam\n"     // 9: duplicate id
+      "td-07,,Tam Đường,preschool,addr,lots,cam\n";        // 10: two problems in one row
   auto r = att::parse_sites_csv(text);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message,
@@ -586,13 +593,14 @@ TEST(LoadSchedule, EveryMistakeListedTogether) {
   auto s = att::load_schedule(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
-            path.string() + ": 6 errors:\n"
-            "  - days[0].date: '2027-02-29' is not a date YYYY-MM-DD\n"
-            "  - days[0].periods[0].start: '7:30' is not HH:MM\n"
-            "  - days[1].periods[0].end: 08:00 is not after the start 09:00\n"
-            "  - days[2].date: 2027-07-11 does not come after 2027-07-12\n"
-            "  - days[2].periods[1].end: '24:00' is not HH:MM\n"
-            "  - days[2].periods[2].room: unknown setting");
+            path.string() +
+                ": 6 errors:\n"
+                "  - days[0].date: '2027-02-29' is not a date YYYY-MM-DD\n"
+                "  - days[0].periods[0].start: '7:30' is not HH:MM\n"
+                "  - days[1].periods[0].end: 08:00 is not after the start 09:00\n"
+                "  - days[2].date: 2027-07-11 does not come after 2027-07-12\n"
+                "  - days[2].periods[1].end: '24:00' is not HH:MM\n"
+                "  - days[2].periods[2].room: unknown setting");
 }
 
 TEST(LoadSchedule, OverlappingPeriods) {
@@ -607,8 +615,9 @@ TEST(LoadSchedule, OverlappingPeriods) {
              "      - {name: afternoon, start: \"11:00\", end: \"17:00\"}\n");
   auto s = att::load_schedule(path);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message,
-            path.string() + ": 1 error:\n  - days[0].periods[1].start: overlaps the previous period");
+  EXPECT_EQ(
+      s.error().message,
+      path.string() + ": 1 error:\n  - days[0].periods[1].start: overlaps the previous period");
 }
 
 TEST(LoadSchedule, BadDates) {
@@ -638,8 +647,9 @@ TEST(LoadSchedule, SameDateTwiceIsNotIncreasing) {
              "  - {date: 2027-07-12, periods: [{name: b, start: \"09:30\", end: \"10:00\"}]}\n");
   auto s = att::load_schedule(path);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message,
-            path.string() + ": 1 error:\n  - days[1].date: 2027-07-12 does not come after 2027-07-12");
+  EXPECT_EQ(
+      s.error().message,
+      path.string() + ": 1 error:\n  - days[1].date: 2027-07-12 does not come after 2027-07-12");
 }
 
 TEST(LoadSchedule, MissingDaysAndTimezoneAndBadRollCalls) {
@@ -649,11 +659,12 @@ TEST(LoadSchedule, MissingDaysAndTimezoneAndBadRollCalls) {
   auto s = att::load_schedule(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
-            path.string() + ": 4 errors:\n"
-            "  - timezone: required\n"
-            "  - days: required\n"
-            "  - roll_calls.first_after_start_min: must be between 0 and 240 (got -1)\n"
-            "  - roll_calls.every_min: must be between 1 and 240 (got 0)");
+            path.string() +
+                ": 4 errors:\n"
+                "  - timezone: required\n"
+                "  - days: required\n"
+                "  - roll_calls.first_after_start_min: must be between 0 and 240 (got -1)\n"
+                "  - roll_calls.every_min: must be between 1 and 240 (got 0)");
 }
 
 TEST(LoadSchedule, DayWithoutPeriodsAndPeriodWithoutTimes) {
@@ -667,11 +678,11 @@ TEST(LoadSchedule, DayWithoutPeriodsAndPeriodWithoutTimes) {
              "    periods: [{name: morning}]\n");
   auto s = att::load_schedule(path);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message,
-            path.string() + ": 3 errors:\n"
-            "  - days[0].periods: required\n"
-            "  - days[1].periods[0].start: required\n"
-            "  - days[1].periods[0].end: required");
+  EXPECT_EQ(s.error().message, path.string() +
+                                   ": 3 errors:\n"
+                                   "  - days[0].periods: required\n"
+                                   "  - days[1].periods[0].start: required\n"
+                                   "  - days[1].periods[0].end: required");
 }
 
 TEST(LoadSchedule, DaysNotAList) {
@@ -696,10 +707,10 @@ TEST(LoadSchedule, NegativeHourOrMinuteIsNotHhMm) {
              "      - {name: afternoon, start: \"-1:30\", end: \"17:00\"}\n");
   auto s = att::load_schedule(path);
   ASSERT_FALSE(s) << "accepted; periods[0].end_minute = " << s->days[0].periods[0].end_minute;
-  EXPECT_EQ(s.error().message,
-            path.string() + ": 2 errors:\n"
-            "  - days[0].periods[0].end: '08:-5' is not HH:MM\n"
-            "  - days[0].periods[1].start: '-1:30' is not HH:MM");
+  EXPECT_EQ(s.error().message, path.string() +
+                                   ": 2 errors:\n"
+                                   "  - days[0].periods[0].end: '08:-5' is not HH:MM\n"
+                                   "  - days[0].periods[1].start: '-1:30' is not HH:MM");
 }
 
 // An invalid date is reported once, and does not make the next, valid, date look out of order.
@@ -734,7 +745,8 @@ constexpr char kGoodSchedule[] =
     "    periods:\n"
     "      - {name: morning, start: \"07:30\", end: \"11:30\"}\n";
 
-const std::string kGoodSites = std::string(kHeader) +
+const std::string kGoodSites =
+    std::string(kHeader) +
     "td-01,Trường THCS Bản Giang,Tam Đường,lower_secondary,\"Xã Bản Giang, Tam Đường\",60,IP\n"
     "mt-01,Trường Mầm non Bum Nưa,Mường Tè,preschool,Xã Bum Nưa,38,USB\n";
 
@@ -895,7 +907,8 @@ TEST(LoadServerConfig, BadZonesAreAllReported) {
 
 TEST(LoadServerConfig, LeaveShareAboveEnterShareIsRefused) {
   ConfigDir d(std::string(kProvince) + "counting:\n  enter_fraction: 0.2\n  leave_fraction: 0.3\n");
-  EXPECT_THAT(d.error(), HasSubstr("counting.leave_fraction must not exceed counting.enter_fraction"));
+  EXPECT_THAT(d.error(),
+              HasSubstr("counting.leave_fraction must not exceed counting.enter_fraction"));
 }
 
 TEST(LoadServerConfig, YamlSyntaxErrorNamesLineAndColumn) {
@@ -911,7 +924,8 @@ TEST(LoadServerConfig, YamlSyntaxErrorNamesLineAndColumn) {
 TEST(LoadServerConfig, YamlSyntaxErrorExactPosition) {
   // " host" is indented less than the mapping it follows: the error is at its first column.
   ConfigDir d("listen:\n  port: 8080\n host: x\n");
-  EXPECT_EQ(d.error(), d.server.string() + ": YAML syntax error at line 3, column 2: end of map not found");
+  EXPECT_EQ(d.error(),
+            d.server.string() + ": YAML syntax error at line 3, column 2: end of map not found");
 }
 
 TEST(LoadServerConfig, MissingFile) {
@@ -933,8 +947,8 @@ TEST(LoadServerConfig, UnknownTopLevelKey) {
 
 TEST(LoadServerConfig, PortOutOfRange) {
   ConfigDir d(std::string(kProvince) + "listen: {port: 70000}\n");
-  EXPECT_EQ(d.error(),
-            d.server.string() + ": 1 error:\n  - listen.port: must be between 0 and 65535 (got 70000)");
+  EXPECT_EQ(d.error(), d.server.string() +
+                           ": 1 error:\n  - listen.port: must be between 0 and 65535 (got 70000)");
   ConfigDir neg(std::string(kProvince) + "listen: {port: -1}\n");
   EXPECT_THAT(neg.error(), HasSubstr("listen.port: must be between 0 and 65535 (got -1)"));
   ConfigDir zero(std::string(kProvince) + "listen: {port: 0}\n");
@@ -943,8 +957,8 @@ TEST(LoadServerConfig, PortOutOfRange) {
 
 TEST(LoadServerConfig, WrongTypes) {
   ConfigDir word(std::string(kProvince) + "listen: {port: eighty}\n");
-  EXPECT_EQ(word.error(),
-            word.server.string() + ": 1 error:\n  - listen.port: must be a whole number (got 'eighty')");
+  EXPECT_EQ(word.error(), word.server.string() +
+                              ": 1 error:\n  - listen.port: must be a whole number (got 'eighty')");
   ConfigDir fraction(std::string(kProvince) + "listen: {threads: 2.5}\n");
   EXPECT_THAT(fraction.error(), HasSubstr("listen.threads: must be a whole number (got '2.5')"));
   ConfigDir list(std::string(kProvince) + "listen: {port: [1, 2]}\n");
@@ -952,8 +966,7 @@ TEST(LoadServerConfig, WrongTypes) {
   ConfigDir scalar(std::string(kProvince) + "listen: 8080\n");
   EXPECT_EQ(scalar.error(), scalar.server.string() + ": 1 error:\n  - listen: must be a mapping");
   ConfigDir number(std::string(kProvince) + "detector: {score_threshold: high}\n");
-  EXPECT_THAT(number.error(),
-              HasSubstr("detector.score_threshold: must be a number (got 'high')"));
+  EXPECT_THAT(number.error(), HasSubstr("detector.score_threshold: must be a number (got 'high')"));
   ConfigDir text(std::string(kProvince) + "log_level: [info]\n");
   EXPECT_THAT(text.error(), HasSubstr("log_level: must be a text value"));
 }
@@ -974,8 +987,9 @@ TEST(LoadServerConfig, NumberBounds) {
 
 TEST(LoadServerConfig, BadDetectorName) {
   ConfigDir d(std::string(kProvince) + "detector: {name: ssd}\n");
-  EXPECT_EQ(d.error(),
-            d.server.string() + ": 1 error:\n  - detector.name: 'ssd' is not one of fused, yunet-tiled, yunet, lffd-head, haar, hog");
+  EXPECT_EQ(d.error(), d.server.string() +
+                           ": 1 error:\n  - detector.name: 'ssd' is not one of fused, yunet-tiled, "
+                           "yunet, lffd-head, haar, hog");
 }
 
 TEST(LoadServerConfig, BadLogLevel) {
@@ -1008,18 +1022,19 @@ TEST(LoadServerConfig, NamedFilesMissing) {
       "  schedule: other.yaml\n");
   EXPECT_EQ(d.error(), d.server.string() +
                            ": 2 errors:\n"
-                           "  - province.sites: " + (d.dir / "other.csv").string() +
+                           "  - province.sites: " +
+                           (d.dir / "other.csv").string() +
                            ": cannot open\n"
-                           "  - province.schedule: " + (d.dir / "other.yaml").string() +
-                           ": cannot open");
+                           "  - province.schedule: " +
+                           (d.dir / "other.yaml").string() + ": cannot open");
 }
 
 TEST(LoadServerConfig, FiveMistakesInOneMessage) {
   ConfigDir d(
       "listen:\n"
-      "  port: 70000\n"            // 1: out of range
-      "data_dri: ../data\n"        // 2: misspelt key
-      "log_level: loud\n"          // 3: bad value
+      "  port: 70000\n"      // 1: out of range
+      "data_dri: ../data\n"  // 2: misspelt key
+      "log_level: loud\n"    // 3: bad value
       "province:\n"
       "  name: Lai Châu\n"
       "  sites: sites.csv\n"
@@ -1031,14 +1046,17 @@ TEST(LoadServerConfig, FiveMistakesInOneMessage) {
                  "td-01,Trường THCS Bản Giang,Tam Đường,lower_secondary,addr,60,IP\n"
                  "td-02,Trường Tiểu học Bình Lư,Tam Đường,primary,addr,about 40,USB\n");
   EXPECT_EQ(d.error(),
-            d.server.string() + ": 5 errors:\n"
-            "  - listen.port: must be between 0 and 65535 (got 70000)\n"
-            "  - log_level: 'loud' is not one of trace, debug, info, warn, error\n"
-            "  - detector.name: 'mtcnn' is not one of fused, yunet-tiled, yunet, lffd-head, haar, hog\n"
-            "  - data_dri: unknown setting\n"
-            "  - province.sites: " + (d.dir / "sites.csv").string() +
-            ": sites: 1 error:\n"
-            "  - line 3: expected_attendees: 'about 40' is not a whole number from 0 to 5000");
+            d.server.string() +
+                ": 5 errors:\n"
+                "  - listen.port: must be between 0 and 65535 (got 70000)\n"
+                "  - log_level: 'loud' is not one of trace, debug, info, warn, error\n"
+                "  - detector.name: 'mtcnn' is not one of fused, yunet-tiled, yunet, lffd-head, "
+                "haar, hog\n"
+                "  - data_dri: unknown setting\n"
+                "  - province.sites: " +
+                (d.dir / "sites.csv").string() +
+                ": sites: 1 error:\n"
+                "  - line 3: expected_attendees: 'about 40' is not a whole number from 0 to 5000");
 }
 
 TEST(LoadServerConfig, ScheduleErrorsAreIncluded) {
@@ -1134,9 +1152,10 @@ TEST(LoadCaptureConfig, MissingSiteIdAndBadSchemeTogether) {
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message,
-            path.string() + ": 2 errors:\n"
-            "  - site_id: required\n"
-            "  - server_url: must start with http:// or https:// (got 'ftp://10.0.0.5')");
+            path.string() +
+                ": 2 errors:\n"
+                "  - site_id: required\n"
+                "  - server_url: must start with http:// or https:// (got 'ftp://10.0.0.5')");
 }
 
 TEST(LoadCaptureConfig, SampleIntervalOutOfRange) {
@@ -1147,9 +1166,10 @@ TEST(LoadCaptureConfig, SampleIntervalOutOfRange) {
              "source: {uri: videotestsrc://, sample_interval_s: 0.01}\n");
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
-  EXPECT_EQ(c.error().message,
-            path.string() +
-                ": 1 error:\n  - source.sample_interval_s: must be between 0.05 and 3600 (got 0.01)");
+  EXPECT_EQ(
+      c.error().message,
+      path.string() +
+          ": 1 error:\n  - source.sample_interval_s: must be between 0.05 and 3600 (got 0.01)");
 }
 
 TEST(LoadCaptureConfig, UnknownKey) {
@@ -1174,11 +1194,12 @@ TEST(LoadCaptureConfig, SeveralFileErrorsTogether) {
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message,
-            path.string() + ": 4 errors:\n"
-            "  - source.realtime: must be true or false\n"
-            "  - source.sample_interval_s: must be between 0.05 and 3600 (got 7200)\n"
-            "  - source.jpeg_quality: must be between 30 and 100 (got 10)\n"
-            "  - upload.timeout: unknown setting");
+            path.string() +
+                ": 4 errors:\n"
+                "  - source.realtime: must be true or false\n"
+                "  - source.sample_interval_s: must be between 0.05 and 3600 (got 7200)\n"
+                "  - source.jpeg_quality: must be between 30 and 100 (got 10)\n"
+                "  - upload.timeout: unknown setting");
 }
 
 // Reading errors and checking errors (missing site_id, bad scheme) come in one message.
@@ -1186,15 +1207,16 @@ TEST(LoadCaptureConfig, EveryKindOfMistakeListedTogether) {
   TempDir dir;
   const fs::path path = dir / "capture.yaml";
   write_file(path,
-             "server_url: rtsp://10.0.0.5\n"                                // bad scheme
-             "source: {uri: videotestsrc://, sample_interval_s: 0}\n"      // out of range
-             "uploads: {timeout_s: 5}\n");                                 // unknown key
+             "server_url: rtsp://10.0.0.5\n"                           // bad scheme
+             "source: {uri: videotestsrc://, sample_interval_s: 0}\n"  // out of range
+             "uploads: {timeout_s: 5}\n");                             // unknown key
   // ... and site_id is missing.
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
   const std::string& e = c.error().message;
   EXPECT_THAT(e, HasSubstr("site_id: required"));
-  EXPECT_THAT(e, HasSubstr("server_url: must start with http:// or https:// (got 'rtsp://10.0.0.5')"));
+  EXPECT_THAT(e,
+              HasSubstr("server_url: must start with http:// or https:// (got 'rtsp://10.0.0.5')"));
   EXPECT_THAT(e, HasSubstr("source.sample_interval_s: must be between 0.05 and 3600 (got 0)"));
   EXPECT_THAT(e, HasSubstr("uploads: unknown setting"));
 }
@@ -1252,8 +1274,9 @@ TEST(ValidateCaptureConfig, IntervalAboveRange) {
   c.sample_interval_s = 3600.5;
   auto s = att::validate_capture_config(c);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message,
-            "capture settings: 1 error:\n  - source.sample_interval_s: must be between 0.05 and 3600");
+  EXPECT_EQ(
+      s.error().message,
+      "capture settings: 1 error:\n  - source.sample_interval_s: must be between 0.05 and 3600");
 }
 
 // ----------------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 // fallback from opencv-data, model lookup by sha256, and the pool shared by threads.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <opencv2/imgcodecs.hpp>
 
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "analysis/detector.h"
@@ -133,7 +133,8 @@ FrameResult run_on(const std::string& name, const std::filesystem::path& image, 
   EXPECT_TRUE(detector);
   auto boxes = (*detector)->detect(cv::imread(image.string()));
   EXPECT_TRUE(boxes);
-  auto truth = parse_truth_boxes(testing::read_file(image.parent_path() / (image.stem().string() + ".txt")));
+  auto truth =
+      parse_truth_boxes(testing::read_file(image.parent_path() / (image.stem().string() + ".txt")));
   EXPECT_TRUE(truth);
   return {*truth, *boxes};
 }
@@ -234,7 +235,8 @@ TEST(YuNet, RejectsAnImageThatIsNotBgr) {
 TEST(YuNet, MissingModelFileIsAClearError) {
   auto detector = make_yunet_detector("/nonexistent/yunet.onnx", YuNetOptions{});
   ASSERT_FALSE(detector);
-  EXPECT_THAT(detector.error().message, HasSubstr("cannot load YuNet from /nonexistent/yunet.onnx"));
+  EXPECT_THAT(detector.error().message,
+              HasSubstr("cannot load YuNet from /nonexistent/yunet.onnx"));
 }
 
 TEST(DetectorPool, SharesItsDetectorsBetweenThreadsWithTheSameAnswers) {
@@ -244,9 +246,8 @@ TEST(DetectorPool, SharesItsDetectorsBetweenThreadsWithTheSameAnswers) {
   ASSERT_TRUE(pool);
   EXPECT_EQ((*pool)->size(), 2u);
   const std::string jpeg = testing::synthetic_jpeg(640, 360);
-  const cv::Mat frame =
-      cv::imdecode(cv::Mat(1, int(jpeg.size()), CV_8UC1, const_cast<char*>(jpeg.data())),
-                   cv::IMREAD_COLOR);
+  const cv::Mat frame = cv::imdecode(
+      cv::Mat(1, int(jpeg.size()), CV_8UC1, const_cast<char*>(jpeg.data())), cv::IMREAD_COLOR);
   auto reference = (*pool)->detect(frame);
   ASSERT_TRUE(reference);
   std::vector<std::thread> threads;

@@ -47,7 +47,8 @@ class EndToEnd : public ::testing::Test {
     auto uploader = Uploader::create(c.server_url, c.site_id, std::chrono::seconds(30));
     EXPECT_TRUE(uploader);
     SourceOptions options{c.source_uri, c.realtime, c.sample_interval_s, c.width, c.jpeg_quality};
-    CaptureNode node(c, [&] { return open_gst_source(options); }, **uploader, *sequence);
+    CaptureNode node(
+        c, [&] { return open_gst_source(options); }, **uploader, *sequence);
     std::atomic<bool> stop{false};
     return node.run(stop);
   }
@@ -127,9 +128,19 @@ TEST_F(EndToEnd, ARestartedNodeGoesOnNumberingWhereItStopped) {
 TEST_F(EndToEnd, TheCaptureExecutableDeliversAClip) {
   ATT_REQUIRE_SHARED(clip, kClip);
   const std::string state = (dir_ / "exe-state").string();
-  const std::string args[] = {ATTENDANCE_CAPTURE_BIN, "--site", "mt-01", "--server", url(),
-                              "--source", clip.string(), "--interval", "2", "--once",
-                              "--fast", "--state-dir", state};
+  const std::string args[] = {ATTENDANCE_CAPTURE_BIN,
+                              "--site",
+                              "mt-01",
+                              "--server",
+                              url(),
+                              "--source",
+                              clip.string(),
+                              "--interval",
+                              "2",
+                              "--once",
+                              "--fast",
+                              "--state-dir",
+                              state};
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

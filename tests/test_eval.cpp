@@ -2,13 +2,13 @@
 // (checked against values worked out by hand), and the attendance-eval executable's contract.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/videoio.hpp>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/videoio.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,12 +20,12 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using att::Box;
 using att::EvalImage;
 using att::testing::TempDir;
 using att::testing::write_file;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // ----------------------------------------------------------------------------------------
 // parse_truth_boxes
@@ -97,9 +97,13 @@ TEST(ParseTruthBoxes, EmptyOrInvertedBoxesRejected) {
 // ----------------------------------------------------------------------------------------
 // count_matches
 
-Box box(float x, float y, float w, float h, float score = 1.0f) { return Box{x, y, w, h, score}; }
+Box box(float x, float y, float w, float h, float score = 1.0f) {
+  return Box{x, y, w, h, score};
+}
 // A detection whose centre is (cx, cy).
-Box centred(float cx, float cy, float score = 1.0f) { return Box{cx - 2, cy - 2, 4, 4, score}; }
+Box centred(float cx, float cy, float score = 1.0f) {
+  return Box{cx - 2, cy - 2, 4, 4, score};
+}
 
 TEST(CountMatches, CentreInsideRule) {
   const std::vector<Box> truth = {box(0, 0, 10, 10)};
@@ -182,8 +186,8 @@ std::vector<EvalImage> hand_made_set() {
 TEST(Summarize, HandMadeSet) {
   const auto s = att::summarize(hand_made_set());
   EXPECT_EQ(s.images, 4);
-  EXPECT_EQ(s.truth_total, 19);  // 4 + 0 + 10 + 5
-  EXPECT_EQ(s.pred_total, 22);   // 3 + 2 + 10 + 7
+  EXPECT_EQ(s.truth_total, 19);                                              // 4 + 0 + 10 + 5
+  EXPECT_EQ(s.pred_total, 22);                                               // 3 + 2 + 10 + 7
   EXPECT_NEAR(s.mae, (1 + 2 + 0 + 2) / 4.0, 1e-12);                          // 1.25
   EXPECT_NEAR(s.count_accuracy, 1 - (0.25 + 2.0 + 0.0 + 0.4) / 4.0, 1e-12);  // 0.3375
   // |p-t| <= 10% of t: only c (0 <= 1). a: 1 > 0.4; b: 2 > 0; d: 2 > 0.5.
@@ -253,9 +257,9 @@ TEST(Summarize, NoImages) {
 
 TEST(EvalImageNames, OnlyJpgWithTxtSorted) {
   TempDir dir;
-  for (const char* name : {"c.jpg", "c.txt", "a.jpg", "a.txt", "b10.jpg", "b10.txt", "b2.jpg",
-                           "b2.txt", "lonely.jpg", "orphan.txt", "pic.png", "pic.txt",
-                           "x.jpg.txt", "notes.md"}) {
+  for (const char* name :
+       {"c.jpg", "c.txt", "a.jpg", "a.txt", "b10.jpg", "b10.txt", "b2.jpg", "b2.txt", "lonely.jpg",
+        "orphan.txt", "pic.png", "pic.txt", "x.jpg.txt", "notes.md"}) {
     write_file(dir / name, "");
   }
   fs::create_directory(dir / "sub.jpg");
@@ -298,10 +302,12 @@ RunResult run(const std::string& command) {
   return r;
 }
 
-std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+std::string quoted(const fs::path& p) {
+  return "'" + p.string() + "'";
+}
 
-#define ATT_REQUIRE_EVAL_BIN(var)                                                        \
-  const fs::path var = eval_binary();                                                    \
+#define ATT_REQUIRE_EVAL_BIN(var)     \
+  const fs::path var = eval_binary(); \
   if (!fs::exists(var)) GTEST_SKIP() << "skipped: " << var << " not built"
 
 TEST(AttendanceEvalBinary, JsonSummaryOnAGeneratedSet) {
@@ -352,7 +358,8 @@ TEST(AttendanceEvalBinary, DirectoryWithoutPairsExitsNonZero) {
   TempDir dir;
   write_file(dir / "a.jpg", att::testing::synthetic_jpeg(64, 48));
   write_file(dir / "b.txt", "");
-  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
+  const RunResult r =
+      run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("no NAME.jpg with NAME.txt in " + dir.path().string()));
 }
@@ -362,7 +369,8 @@ TEST(AttendanceEvalBinary, BadTruthFileNamesFileAndLine) {
   TempDir dir;
   write_file(dir / "a.jpg", att::testing::synthetic_jpeg(64, 48));
   write_file(dir / "a.txt", "1 2 3 4\n9 9 1 1\n");
-  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
+  const RunResult r =
+      run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr((dir / "a").string() +
                                   ".txt: line 2: expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1"));
@@ -405,10 +413,12 @@ TEST(AttendanceEvalBinary, FiguresOnAGeneratedSetWithKnownAnswers) {
   write_file(dir / "a_full.txt", truth);
   fs::copy_file(image, dir / "b_seven.jpg");
   write_file(dir / "b_seven.txt", first7);
-  cv::imwrite((dir / "c_blank.jpg").string(), cv::Mat(360, 640, CV_8UC3, cv::Scalar(110, 120, 130)));
+  cv::imwrite((dir / "c_blank.jpg").string(),
+              cv::Mat(360, 640, CV_8UC3, cv::Scalar(110, 120, 130)));
   write_file(dir / "c_blank.txt", "");
 
-  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector yunet --json 2>/dev/null");
+  const RunResult r =
+      run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector yunet --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = last_json_line(r.output);
   ASSERT_TRUE(j.is_object()) << r.output;
@@ -421,7 +431,8 @@ TEST(AttendanceEvalBinary, FiguresOnAGeneratedSetWithKnownAnswers) {
   ASSERT_GT(p, 7);
   ASSERT_LT(p, 35);
   EXPECT_NEAR(j["mae"].get<double>(), ((35 - p) + (p - 7) + 0) / 3.0, 1e-9);
-  EXPECT_NEAR(j["count_accuracy"].get<double>(), 1 - ((35.0 - p) / 35 + (p - 7.0) / 7 + 0) / 3, 1e-9);
+  EXPECT_NEAR(j["count_accuracy"].get<double>(), 1 - ((35.0 - p) / 35 + (p - 7.0) / 7 + 0) / 3,
+              1e-9);
   EXPECT_NEAR(j["within_10pct"].get<double>(), 1.0 / 3, 1e-9);  // only the blank frame
   // Precision: matches on the full copy plus at most 7 on the other, over 2p detections.
   EXPECT_GT(j["precision"].get<double>(), 0.5);
@@ -433,8 +444,8 @@ TEST(AttendanceEvalBinary, SavesAnAnnotatedCopyOfEachImage) {
   TempDir dir;
   write_file(dir / "one.jpg", att::testing::synthetic_jpeg(320, 240));
   write_file(dir / "one.txt", "10 10 40 40\n");
-  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar --save-annotated " +
-                          quoted(dir / "out") + " 2>&1");
+  const RunResult r = run(quoted(bin) + " --images " + quoted(dir.path()) +
+                          " --detector haar --save-annotated " + quoted(dir / "out") + " 2>&1");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const cv::Mat annotated = cv::imread((dir / "out" / "one.jpg").string());
   ASSERT_FALSE(annotated.empty());
@@ -444,8 +455,8 @@ TEST(AttendanceEvalBinary, SavesAnAnnotatedCopyOfEachImage) {
 // A clip of `seconds` at 5 frames per second of a plain scene (nobody in it).
 fs::path write_blank_clip(const TempDir& dir, int seconds) {
   const fs::path path = dir / "blank.avi";
-  cv::VideoWriter writer(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'), 5.0,
-                         cv::Size(320, 240));
+  cv::VideoWriter writer(path.string(), cv::CAP_FFMPEG, cv::VideoWriter::fourcc('M', 'J', 'P', 'G'),
+                         5.0, cv::Size(320, 240));
   EXPECT_TRUE(writer.isOpened());
   for (int i = 0; i < seconds * 5; ++i) {
     cv::Mat frame(240, 320, CV_8UC3, cv::Scalar(60 + i % 3, 90, 120));
@@ -458,7 +469,8 @@ TEST(AttendanceEvalBinary, VideoTimelineSamplesOneFramePerInterval) {
   ATT_REQUIRE_EVAL_BIN(bin);
   TempDir dir;
   const fs::path clip = write_blank_clip(dir, 6);
-  const RunResult r = run(quoted(bin) + " --video " + quoted(clip) + " --every 2 --detector haar --json 2>/dev/null");
+  const RunResult r = run(quoted(bin) + " --video " + quoted(clip) +
+                          " --every 2 --detector haar --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = last_json_line(r.output);
   ASSERT_TRUE(j.is_object()) << r.output;
@@ -478,7 +490,8 @@ TEST(AttendanceEvalBinary, UnreadableVideoIsAClearError) {
   ATT_REQUIRE_EVAL_BIN(bin);
   TempDir dir;
   write_file(dir / "clip.mp4", "not a video");
-  const RunResult r = run(quoted(bin) + " --video " + quoted(dir / "clip.mp4") + " --detector haar 2>&1");
+  const RunResult r =
+      run(quoted(bin) + " --video " + quoted(dir / "clip.mp4") + " --detector haar 2>&1");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_THAT(r.output, HasSubstr("attendance-eval: "));
   EXPECT_THAT(r.output, HasSubstr("clip.mp4"));
@@ -495,7 +508,8 @@ TEST(AttendanceEvalBinary, CostIsReportedAtThreeSizes) {
   ATT_REQUIRE_EVAL_BIN(bin);
   TempDir dir;
   write_file(dir / "frame.jpg", att::testing::synthetic_jpeg(640, 360));
-  const RunResult r = run(quoted(bin) + " --cost " + quoted(dir / "frame.jpg") + " --detector haar --repeat 1 --json 2>/dev/null");
+  const RunResult r = run(quoted(bin) + " --cost " + quoted(dir / "frame.jpg") +
+                          " --detector haar --repeat 1 --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = last_json_line(r.output);
   ASSERT_TRUE(j.is_object()) << r.output;
@@ -515,7 +529,8 @@ TEST(AccuracyFloor, FusedOnTheSharedClassroomSet) {
   if (!att::find_model(att::lffd_head_v1(), att::model_search_dirs({})).path) {
     GTEST_SKIP() << "skipped: no LFFD head model";
   }
-  const RunResult r = run(quoted(bin) + " --images " + quoted(dir) + " --detector fused --json 2>/dev/null");
+  const RunResult r =
+      run(quoted(bin) + " --images " + quoted(dir) + " --detector fused --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = last_json_line(r.output);
   ASSERT_TRUE(j.is_object()) << r.output;
@@ -530,7 +545,8 @@ TEST(AccuracyFloor, FusedOnTheSharedClassroomSet) {
 TEST(AccuracyFloor, WindowedCountOnTheOverheadClipHoldsNearTheClass) {
   ATT_REQUIRE_EVAL_BIN(bin);
   ATT_REQUIRE_SHARED(clip, "data/video/classroom_cctv_overhead_640x352.mp4");  // 13-14 pupils
-  const RunResult r = run(quoted(bin) + " --video " + quoted(clip) + " --every 1 --json 2>/dev/null");
+  const RunResult r =
+      run(quoted(bin) + " --video " + quoted(clip) + " --every 1 --json 2>/dev/null");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   const auto j = last_json_line(r.output);
   ASSERT_TRUE(j.is_object()) << r.output;

@@ -330,7 +330,8 @@ TEST(PerspectiveModel, HeadsFromOneRowOfSeatsDoNotMakeUpASlope) {
     }
     EXPECT_FALSE(model.ready()) << "seed " << seed;
     bool ok = true;
-    for (float row : {250.0f, 400.0f, 700.0f}) ok = ok && model.plausible(head_on_row(640, row), 2.0);
+    for (float row : {250.0f, 400.0f, 700.0f})
+      ok = ok && model.plausible(head_on_row(640, row), 2.0);
     if (!ok) ++bad_fits;
   }
   EXPECT_EQ(bad_fits, 0) << "of 10 fits rule out an ordinary head on row 250, 400 or 700";

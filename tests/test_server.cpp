@@ -94,8 +94,8 @@ TEST_F(ServerTest, StoresAFrameAndServesItBackAnnotated) {
   ASSERT_TRUE(image);
   ASSERT_EQ(image->status, 200);
   EXPECT_EQ(image->get_header_value("Content-Type"), "image/jpeg");
-  auto size = probe_jpeg(std::span(reinterpret_cast<const unsigned char*>(image->body.data()),
-                                   image->body.size()));
+  auto size = probe_jpeg(
+      std::span(reinterpret_cast<const unsigned char*>(image->body.data()), image->body.size()));
   ASSERT_TRUE(size);
   EXPECT_EQ(size->width, 640);
 }
@@ -158,8 +158,9 @@ TEST_F(ServerTest, AnOversizedBodyIsRefusedBeforeItIsRead) {
 
 TEST_F(ServerTest, SitesListsEveryConfiguredSiteWithItsLatestCount) {
   ASSERT_EQ(post("td-02", "1", jpeg_, "image/jpeg", "1783830000000")->status, 201);
-  ASSERT_EQ(post("td-02", "2", testing::synthetic_jpeg(640, 360, 70), "image/jpeg",
-                 "1783830005000")->status, 201);
+  ASSERT_EQ(post("td-02", "2", testing::synthetic_jpeg(640, 360, 70), "image/jpeg", "1783830005000")
+                ->status,
+            201);
   auto res = client_->Get("/api/v1/sites");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 200);
@@ -239,7 +240,8 @@ TEST(ServerRestart, TheOccupancyWindowIsRefilledFromTheDatabase) {
       o.captured_at_ms = t0 + i * 5000;
       o.received_at_ms = o.captured_at_ms + 100;
       for (float x : {100.0f, 300.0f, 500.0f}) {  // a little movement, as real people make
-        o.boxes.push_back(Box{x + static_cast<float>(i % 3), 200.0f + static_cast<float>(i % 2), 24, 24, 0.9f});
+        o.boxes.push_back(
+            Box{x + static_cast<float>(i % 3), 200.0f + static_cast<float>(i % 2), 24, 24, 0.9f});
       }
       o.count = o.frame_count = 3;
       o.detector = "yunet";
@@ -256,9 +258,11 @@ TEST(ServerRestart, TheOccupancyWindowIsRefilledFromTheDatabase) {
   ASSERT_TRUE(port);
   httplib::Client client("127.0.0.1", *port);
   const auto bytes = encode_jpeg(cv::Mat(360, 640, CV_8UC3, cv::Scalar(120, 120, 120)));
-  httplib::Headers h{{wire::kSiteHeader, "td-01"}, {wire::kSequenceHeader, "6"},
+  httplib::Headers h{{wire::kSiteHeader, "td-01"},
+                     {wire::kSequenceHeader, "6"},
                      {wire::kCaptureTimeHeader, std::to_string(t0 + 25000)}};
-  auto res = client.Post(wire::kFramesPath, h, std::string(bytes.begin(), bytes.end()), "image/jpeg");
+  auto res =
+      client.Post(wire::kFramesPath, h, std::string(bytes.begin(), bytes.end()), "image/jpeg");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 201) << res->body;
   EXPECT_EQ(json::parse(res->body)["count"], 3);
@@ -294,7 +298,8 @@ TEST(ServerDegraded, WithoutTheModelItStillServesAndSaysCountsAreDegraded) {
   EXPECT_EQ(s["detector"]["name"], "haar");
   EXPECT_EQ(s["detector"]["degraded"], true);
   EXPECT_THAT(s["detector"]["message"].get<std::string>(), HasSubstr("COUNTS ARE DEGRADED"));
-  httplib::Headers h = {{wire::kSiteHeader, "td-01"}, {wire::kSequenceHeader, "1"},
+  httplib::Headers h = {{wire::kSiteHeader, "td-01"},
+                        {wire::kSequenceHeader, "1"},
                         {wire::kCaptureTimeHeader, "1783830000000"}};
   auto up = client.Post(wire::kFramesPath, h, testing::synthetic_jpeg(640, 360), "image/jpeg");
   ASSERT_TRUE(up);

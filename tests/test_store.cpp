@@ -19,12 +19,12 @@
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using att::InsertOutcome;
 using att::Migration;
 using att::Observation;
 using att::SqliteStore;
 using att::testing::TempDir;
+using ::testing::HasSubstr;
 
 // A second, independent connection to the database file, for checks the Store API does
 // not offer (journal mode, user_version, tables, raw rows).
@@ -198,9 +198,10 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
     ASSERT_TRUE(v1) << v1.error().message;
     ASSERT_TRUE((*v1)->sync_sites(att::testing::small_province()));
     RawDb raw(path);
-    raw.exec("INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, count, "
-             "boxes, detector, width, height, frame_path, frame_sha256) VALUES "
-             "('td-01', 1, 1000, 1200, 17, '[]', 'yunet', 640, 480, 'f.jpg', 'ab')");
+    raw.exec(
+        "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, count, "
+        "boxes, detector, width, height, frame_path, frame_sha256) VALUES "
+        "('td-01', 1, 1000, 1200, 17, '[]', 'yunet', 640, 480, 'f.jpg', 'ab')");
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
@@ -273,8 +274,9 @@ TEST(SqliteStoreMigrations, FailedMigrationIsRolledBackAndStopsTheRun) {
   auto s = SqliteStore::open(path, kBroken);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
-            path.string() + ": migration 2 (broken) failed and was rolled back: no such table: "
-                            "no_such_table");
+            path.string() +
+                ": migration 2 (broken) failed and was rolled back: no such table: "
+                "no_such_table");
   RawDb raw(path);
   EXPECT_EQ(raw.integer("PRAGMA user_version"), 1);
   EXPECT_TRUE(raw.has_table("a"));
@@ -295,7 +297,8 @@ TEST(SqliteStoreMigrations, FixedMigrationAppliesAfterAFailedOne) {
   const fs::path path = dir / "m.db";
   auto broken = SqliteStore::open(path, kBroken);
   ASSERT_FALSE(broken);
-  EXPECT_THAT(broken.error().message, HasSubstr("migration 2 (broken) failed and was rolled back: "));
+  EXPECT_THAT(broken.error().message,
+              HasSubstr("migration 2 (broken) failed and was rolled back: "));
   auto fixed = SqliteStore::open(path, kFixed);
   ASSERT_TRUE(fixed) << fixed.error().message;
   EXPECT_EQ((*fixed)->schema_version(), 2);
@@ -310,7 +313,8 @@ TEST(SqliteStoreMigrations, OutOfOrderNumberingIsRefused) {
   const fs::path path = dir / "m.db";
   auto s = SqliteStore::open(path, kSwapped);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message, path.string() + ": migrations must be numbered 1, 2, 3, ... in order");
+  EXPECT_EQ(s.error().message,
+            path.string() + ": migrations must be numbered 1, 2, 3, ... in order");
   RawDb raw(path);
   EXPECT_EQ(raw.integer("PRAGMA user_version"), 0);
   EXPECT_FALSE(raw.has_table("one"));
@@ -375,7 +379,8 @@ TEST(SqliteStoreOpen, MissingDirectoryIsAClearError) {
   const fs::path path = dir / "no" / "such" / "dir" / "att.db";
   auto s = SqliteStore::open(path);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message, "cannot open database " + path.string() + ": unable to open database file");
+  EXPECT_EQ(s.error().message,
+            "cannot open database " + path.string() + ": unable to open database file");
   EXPECT_FALSE(fs::exists(dir / "no"));
 }
 
@@ -407,7 +412,8 @@ TEST_F(StoreTest, SyncSitesInsertsAndUpdatesById) {
                    "Xã Nậm Tăm", 50, "USB"});
   ASSERT_TRUE(store_->sync_sites(sites));
   EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM sites"), 4);
-  EXPECT_EQ(raw.scalar("SELECT name FROM sites WHERE id = 'td-01'"), "Trường PTDTBT THCS Bản Giang");
+  EXPECT_EQ(raw.scalar("SELECT name FROM sites WHERE id = 'td-01'"),
+            "Trường PTDTBT THCS Bản Giang");
   EXPECT_EQ(raw.integer("SELECT expected_attendees FROM sites WHERE id = 'td-01'"), 64);
   EXPECT_EQ(raw.scalar("SELECT district FROM sites WHERE id = 'sh-01'"), "Sìn Hồ");
 }
