@@ -175,7 +175,7 @@ int eval_video(att::Detector& detector, const std::string& file, double every_s,
     std::cout << j.dump() << std::endl;
   } else {
     std::printf(
-        "\n%s, detector %s: %zu frames, windowed count %d..%d after the second frame, "
+        "\n%s, detector %s: %zu frames, windowed count %d..%d from the third frame, "
         "final %d, median %.1f ms/frame\n",
         file.c_str(), detector.name().c_str(), timeline.size(), min_count, max_count, last_count,
         att::median(ms));

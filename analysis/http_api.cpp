@@ -208,7 +208,10 @@ void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& re
                frame.error().message);
     return send_error(res, 500, "frame_unreadable", "the stored frame cannot be read");
   }
-  const auto out = encode_jpeg(annotate(*frame, latest->boxes), 85);
+  // The reported count, and what this frame alone showed (the boxes drawn).
+  const std::string label = std::to_string(latest->count) + " (" +
+                            std::to_string(latest->frame_count) + " in this frame)";
+  const auto out = encode_jpeg(annotate(*frame, latest->boxes, label), 85);
   res.set_header("Cache-Control", "no-store");
   res.set_content(std::string(out.begin(), out.end()), "image/jpeg");
 }

@@ -68,7 +68,7 @@ std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality) {
   return out;
 }
 
-cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes) {
+cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label) {
   cv::Mat out = bgr.clone();
   const int thickness = std::max(1, out.cols / 640);
   for (const Box& b : boxes) {
@@ -76,7 +76,7 @@ cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes) {
                                 cv::Size(cvRound(b.w), cvRound(b.h))),
                   cv::Scalar(0, 220, 0), thickness);
   }
-  const std::string label = std::to_string(boxes.size());
+  if (label.empty()) label = std::to_string(boxes.size());
   const double scale = std::max(0.6, out.cols / 900.0);
   int baseline = 0;
   const cv::Size text = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, scale, 2, &baseline);

@@ -29,7 +29,7 @@ Result<cv::Mat> decode_jpeg(std::span<const unsigned char> bytes, std::int64_t m
 
 std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality = 85);
 
-// Draws the boxes and a count label onto a copy of the frame.
-cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes);
+// Draws the boxes and a label (ASCII; default: the number of boxes) onto a copy of the frame.
+cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label = {});
 
 }  // namespace att

@@ -32,7 +32,7 @@ done
 echo
 echo "## Clips: the whole counting path (fused detector, occupancy window), a frame every second"
 echo
-echo "| clip | frames | per-frame count min–max | windowed count after the 2nd frame | final windowed count | median ms/frame |"
+echo "| clip | frames | per-frame count min–max | windowed count from the 3rd frame | final windowed count | median ms/frame |"
 echo "|---|---|---|---|---|---|"
 for clip in "$videos"/*.mp4; do
   "$eval_bin" --video "$clip" --every 1 --json 2>/dev/null | tail -1 | jq -r \

@@ -254,6 +254,19 @@ TEST(Annotate, NoBoxesStillLabelsTheCount) {
   EXPECT_EQ(out.at<cv::Vec3b>(110, 150), cv::Vec3b(200, 200, 200));
 }
 
+TEST(Annotate, ALongerLabelTakesAWiderPanel) {
+  cv::Mat input(240, 640, CV_8UC3, cv::Scalar(200, 200, 200));
+  const cv::Mat shorter = att::annotate(input, {});
+  const cv::Mat longer = att::annotate(input, {}, "13 (11 in this frame)");
+  const int y = 2;
+  auto panel_width = [&](const cv::Mat& m) {
+    int x = 0;
+    while (x < m.cols && m.at<cv::Vec3b>(y, x) == cv::Vec3b(0, 0, 0)) ++x;
+    return x;
+  };
+  EXPECT_GT(panel_width(longer), 3 * panel_width(shorter));
+}
+
 TEST(EncodeJpeg, OutputProbesBackToTheSameSize) {
   cv::Mat img(90, 130, CV_8UC3, cv::Scalar(30, 60, 90));
   const Bytes b = att::encode_jpeg(img);
