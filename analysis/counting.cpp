@@ -26,7 +26,7 @@ OccupancyResult Counting::add(const std::string& site_id, std::int64_t t_ms, cv:
                               const std::vector<Box>& detections, const cv::Mat& gray) {
   SiteWindow& site = window_of(site_id);
   std::lock_guard lock(site.mu);
-  if (t_ms < site.newest_ms) {
+  if (t_ms <= site.newest_ms) {
     // Count the late frame alone, on a scratch copy, and leave the window as it is.
     OccupancyWindow scratch = site.window;
     OccupancyResult late = scratch.add(site.newest_ms, size, detections);

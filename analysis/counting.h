@@ -21,9 +21,10 @@ class Counting {
   // An empty-room reference for a site (see OccupancyWindow::set_empty_reference).
   void set_empty_reference(const std::string& site_id, const std::vector<Box>& detections);
 
-  // Adds a frame of `site_id` captured at `t_ms`. A frame older than the newest one already
-  // counted for the site (a late retry from a spool) does not move the window: it gets the
-  // window's current count, and its own frame count.
+  // Adds a frame of `site_id` captured at `t_ms`. A frame not newer than the newest one
+  // already counted for the site (a late frame from a spool, or the same frame again after a
+  // failed store) does not move the window: it gets the window's current count, and its own
+  // frame count.
   OccupancyResult add(const std::string& site_id, std::int64_t t_ms, cv::Size size,
                       const std::vector<Box>& detections, const cv::Mat& gray);
 

@@ -321,11 +321,62 @@ std::string not_found(const ModelSpec& spec, const ModelSearch& search) {
   return why + ")";
 }
 
-// A factory that has built one detector already, so that a broken model fails at start-up.
-Result<DetectorFactory> probed(DetectorFactory make) {
-  auto probe = make();
-  if (!probe) return std::unexpected(probe.error());
-  return make;
+float score_or(const DetectorConfig& config, double fallback) {
+  return static_cast<float>(config.score_threshold > 0 ? config.score_threshold : fallback);
+}
+
+// yunet, yunet-tiled and fused; fused without the LFFD model becomes yunet-tiled, and says so.
+// Fails (with the reason) when YuNet cannot be had.
+Result<DetectorChoice> yunet_family(const DetectorConfig& config,
+                                    const std::vector<std::filesystem::path>& model_dirs) {
+  const auto yunet = find_model(yunet_2022mar(), model_dirs);
+  if (!yunet.path) {
+    return fail("YuNet " + not_found(yunet_2022mar(), yunet) +
+                "; run scripts/models.sh or set ATTENDANCE_MODEL_DIR");
+  }
+  const auto model = *yunet.path;
+  const auto heads = find_model(lffd_head_v1(), model_dirs);
+  DetectorChoice choice{config.name, model.string(), false, "", {}};
+  YuNetOptions options{score_or(config, 0.5), static_cast<float>(config.nms_threshold), 0,
+                       static_cast<float>(config.far_rows_scale)};
+  if (config.name != "yunet")
+    options.far_rows_fraction = static_cast<float>(config.far_rows_fraction);
+
+  if (config.name == "fused" && heads.path) {
+    const auto head_model = *heads.path;
+    const FusedOptions fused;
+    options.score = fused.sparse_score;  // the faces it weighs go down to this score
+    choice.model_path += ", " + head_model.string();
+    choice.make = [=]() -> Result<std::unique_ptr<Detector>> {
+      auto faces = make_yunet_detector(model, options);
+      if (!faces) return faces;
+      auto lffd = make_lffd_head_detector(head_model, fused.head_score, 0.3f);
+      if (!lffd) return lffd;
+      return make_fused_detector(std::move(*faces), std::move(*lffd), fused);
+    };
+  } else {
+    if (config.name == "fused") {
+      choice.name = "yunet-tiled";
+      choice.message = "fused counting needs the LFFD head model (" +
+                       not_found(lffd_head_v1(), heads) + "); counting with yunet-tiled";
+      log::get("detector")->warn("{}", choice.message);
+    }
+    choice.make = [=] { return make_yunet_detector(model, options); };
+  }
+  if (auto probe = choice.make(); !probe) return std::unexpected(probe.error());
+  return choice;
+}
+
+Result<DetectorChoice> lffd_choice(const DetectorConfig& config,
+                                   const std::vector<std::filesystem::path>& model_dirs) {
+  const auto search = find_model(lffd_head_v1(), model_dirs);
+  if (!search.path) return fail("lffd-head: " + not_found(lffd_head_v1(), search));
+  const auto model = *search.path;
+  const float score = score_or(config, 0.5), nms = static_cast<float>(config.nms_threshold);
+  DetectorChoice choice{"lffd-head", model.string(), false, "",
+                        [=] { return make_lffd_head_detector(model, score, nms); }};
+  if (auto probe = choice.make(); !probe) return std::unexpected(probe.error());
+  return choice;
 }
 
 }  // namespace
@@ -333,86 +384,30 @@ Result<DetectorFactory> probed(DetectorFactory make) {
 Result<DetectorChoice> choose_detector(const DetectorConfig& config,
                                        const std::vector<std::filesystem::path>& model_dirs) {
   auto log = log::get("detector");
-  const std::string& name = config.name;
-  DetectorChoice choice;
-  choice.name = name;
-  const auto nms = static_cast<float>(config.nms_threshold);
-  auto score_or = [&](double fallback) {
-    return static_cast<float>(config.score_threshold > 0 ? config.score_threshold : fallback);
-  };
-
-  if (name == "hog") {
-    choice.degraded = true;
-    choice.message = "configured to count with the HOG people baseline: COUNTS ARE DEGRADED.";
-    choice.make = []() -> Result<std::unique_ptr<Detector>> { return make_hog_people_detector(); };
+  if (config.name == "hog") {
+    DetectorChoice choice{
+        "hog", "", true, "configured to count with the HOG people baseline: COUNTS ARE DEGRADED.",
+        []() -> Result<std::unique_ptr<Detector>> { return make_hog_people_detector(); }};
     log->error("{}", choice.message);
     return choice;
   }
+  if (config.name == "lffd-head") return lffd_choice(config, model_dirs);
 
-  std::string why;
-  if (name == "lffd-head") {
-    const auto search = find_model(lffd_head_v1(), model_dirs);
-    if (!search.path) return fail("lffd-head: " + not_found(lffd_head_v1(), search));
-    const auto model = *search.path;
-    const float score = score_or(0.5);
-    auto make = probed([=] { return make_lffd_head_detector(model, score, nms); });
-    if (!make) return std::unexpected(make.error());
-    choice.model_path = model.string();
-    choice.make = *make;
-    return choice;
-  }
-
-  if (name != "haar") {
-    const auto yunet = find_model(yunet_2022mar(), model_dirs);
-    if (yunet.path) {
-      const auto model = *yunet.path;
-      YuNetOptions options{score_or(0.5), nms, 0, static_cast<float>(config.far_rows_scale)};
-      if (name != "yunet") options.far_rows_fraction = static_cast<float>(config.far_rows_fraction);
-      if (name == "fused") options.score = FusedOptions{}.sparse_score;
-      choice.model_path = model.string();
-      const auto heads = find_model(lffd_head_v1(), model_dirs);
-      if (name == "fused" && heads.path) {
-        const auto head_model = *heads.path;
-        const float head_score = FusedOptions{}.head_score;
-        choice.model_path += ", " + head_model.string();
-        choice.make = [=]() -> Result<std::unique_ptr<Detector>> {
-          auto faces = make_yunet_detector(model, options);
-          if (!faces) return faces;
-          auto lffd = make_lffd_head_detector(head_model, head_score, 0.3f);
-          if (!lffd) return lffd;
-          return make_fused_detector(std::move(*faces), std::move(*lffd));
-        };
-      } else {
-        if (name == "fused") {
-          choice.name = "yunet-tiled";
-          options.score = 0.5f;
-          choice.message = "fused counting needs the LFFD head model (" +
-                           not_found(lffd_head_v1(), heads) + "); counting with yunet-tiled";
-          log->warn("{}", choice.message);
-        }
-        choice.make = [=] { return make_yunet_detector(model, options); };
-      }
-      auto make = probed(choice.make);
-      if (make) {
-        log->info("counting with {} from {} (sha256 verified)", choice.name, choice.model_path);
-        return choice;
-      }
-      why = make.error().message;
-    } else {
-      why = "YuNet " + not_found(yunet_2022mar(), yunet) +
-            "; run scripts/models.sh or set ATTENDANCE_MODEL_DIR";
+  std::string why = "configured to use the Haar baseline (detector.name: haar)";
+  if (config.name != "haar") {
+    auto choice = yunet_family(config, model_dirs);
+    if (choice) {
+      log->info("counting with {} from {} (sha256 verified)", choice->name, choice->model_path);
+      return choice;
     }
-  } else {
-    why = "configured to use the Haar baseline (detector.name: haar)";
+    why = choice.error().message;
   }
 
   auto probe = make_haar_detector(config.haar_cascade);
   if (!probe) return fail(why + "; and the fallback failed too: " + probe.error().message);
-  choice.name = "haar";
-  choice.model_path = config.haar_cascade.string();
-  choice.degraded = true;
-  choice.message = why + ". Counting with the Haar cascade: COUNTS ARE DEGRADED.";
-  choice.make = [cascade = config.haar_cascade] { return make_haar_detector(cascade); };
+  DetectorChoice choice{"haar", config.haar_cascade.string(), true,
+                        why + ". Counting with the Haar cascade: COUNTS ARE DEGRADED.",
+                        [cascade = config.haar_cascade] { return make_haar_detector(cascade); }};
   log->error("{}", choice.message);
   return choice;
 }

@@ -145,17 +145,19 @@ OccupancyResult OccupancyWindow::add(std::int64_t t_ms, cv::Size size,
   frames_.push_back(t_ms);
   while (!frames_.empty() && frames_.front() <= t_ms - window_ms) frames_.pop_front();
 
-  // 1. This frame's countable detections.
+  // 1. This frame's countable detections. Confident ones in the zones teach the perspective
+  // first, so that a frame can already be judged by what it shows itself.
+  std::vector<Box> in_zones;
   for (const auto& b : detections) {
     const cv::Point2f c = centre_of(b);
     if (!zones_.counts(c.x, c.y, size.width, size.height)) continue;
+    in_zones.push_back(b);
     if (b.score >= config_.perspective_score) perspective_.add(b);
   }
-  for (const auto& b : detections) {
-    const cv::Point2f c = centre_of(b);
-    if (!zones_.counts(c.x, c.y, size.width, size.height)) continue;
-    if (!perspective_.plausible(b, config_.perspective_tolerance) || on_reference(b)) continue;
-    result.counted.push_back(b);
+  for (const auto& b : in_zones) {
+    if (perspective_.plausible(b, config_.perspective_tolerance) && !on_reference(b)) {
+      result.counted.push_back(b);
+    }
   }
   result.frame_count = static_cast<int>(result.counted.size());
 

@@ -13,6 +13,7 @@
 #include <random>
 #include <vector>
 
+#include "analysis/counting.h"
 #include "analysis/occupancy.h"
 
 namespace {
@@ -945,6 +946,68 @@ TEST(SiteZones, OnlyDegenerateAudienceZonesMeanTheWholeFrame) {
   zones.count.push_back(Zone{"typo", {{0.1f, 0.1f}, {0.9f, 0.9f}}});
   EXPECT_TRUE(zones.counts(640, 360, 1280, 720));
   EXPECT_TRUE(zones.counts(100, 600, 1280, 720));
+}
+
+// ----------------------------------------------------------------------------------------
+// Counting: one window per site, as the ingest path feeds it
+
+// `n` people in a row, each moved a pixel or two from frame to frame.
+std::vector<Box> row_of(int n, int frame) {
+  std::vector<Box> boxes;
+  for (int i = 0; i < n; ++i) {
+    boxes.push_back(
+        head_at({200.0f + 100.0f * static_cast<float>(i) + static_cast<float>(frame % 3),
+                 400.0f + static_cast<float>(frame % 2)}));
+  }
+  return boxes;
+}
+
+TEST(Counting, SitesHaveTheirOwnWindows) {
+  att::Counting counting{OccupancyConfig{}};
+  for (int f = 0; f < 10; ++f) {
+    counting.add("td-01", f * 5000, kFrame, row_of(4, f), {});
+    counting.add("mt-01", f * 5000, kFrame, row_of(1, f), {});
+  }
+  EXPECT_EQ(counting.add("td-01", 50'000, kFrame, row_of(4, 10), {}).window_count, 4);
+  EXPECT_EQ(counting.add("mt-01", 50'000, kFrame, row_of(1, 10), {}).window_count, 1);
+  EXPECT_EQ(counting.add("sh-01", 50'000, kFrame, {}, {}).window_count, 0);  // never seen
+}
+
+TEST(Counting, ALateFrameGetsTheCurrentCountAndDoesNotMoveTheWindow) {
+  // A spool delivers a frame from before the newest one: six people in it (say the class
+  // photo at the break). It is counted on its own, but the record for "now" must not change.
+  att::Counting counting{OccupancyConfig{}};
+  for (int f = 0; f < 10; ++f) counting.add("td-01", f * 5000, kFrame, row_of(3, f), {});
+  const OccupancyResult late = counting.add("td-01", 12'000, kFrame, row_of(6, 99), {});
+  EXPECT_EQ(late.frame_count, 6);
+  EXPECT_EQ(late.window_count, 3);
+  for (int f = 10; f < 14; ++f) {
+    EXPECT_EQ(counting.add("td-01", f * 5000, kFrame, row_of(3, f), {}).window_count, 3);
+  }
+}
+
+TEST(Counting, TheSameFrameTwiceIsNotTwoSightings) {
+  // A frame whose store failed comes again with the same capture time: a one-off false
+  // detection in it must not become "seen twice".
+  att::Counting counting{OccupancyConfig{}};
+  const std::vector<Box> chair = {head_at({640, 300})};
+  EXPECT_EQ(counting.add("td-01", 1000, kFrame, chair, {}).window_count, 0);
+  EXPECT_EQ(counting.add("td-01", 1000, kFrame, chair, {}).window_count, 0);
+  EXPECT_EQ(counting.add("td-01", 6000, kFrame, {}, {}).window_count, 0);
+}
+
+TEST(Counting, ZonesAndEmptyRoomReferenceArePerSite) {
+  SiteZones stage;  // td-01 never counts the left third
+  stage.exclude.push_back(Zone{"stage", {{0, 0}, {0.33f, 0}, {0.33f, 1}, {0, 1}}});
+  att::Counting counting{OccupancyConfig{}, {{"td-01", stage}}};
+  counting.set_empty_reference("mt-01", {head_at({900, 400})});
+  const std::vector<Box> left_and_right = {head_at({200, 400}), head_at({900, 400})};
+  const auto td = counting.add("td-01", 1000, kFrame, left_and_right, {});
+  const auto mt = counting.add("mt-01", 1000, kFrame, left_and_right, {});
+  EXPECT_EQ(td.frame_count, 1);  // the stage is excluded
+  EXPECT_EQ(mt.frame_count, 1);  // the chair back of the empty room is not counted
+  EXPECT_EQ(td.counted[0].x, left_and_right[1].x);
+  EXPECT_EQ(mt.counted[0].x, left_and_right[0].x);
 }
 
 }  // namespace
