@@ -100,7 +100,9 @@ void HttpApi::Impl::routes() {
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     switch (res.status) {
-      case 404: send_error(res, 404, "not_found", "no such resource"); break;
+      case 404:
+        send_error(res, 404, "not_found", "no such resource");
+        break;
       case 413:
         send_error(res, 413, "body_too_large", "request body exceeds the configured limit");
         break;
@@ -109,18 +111,18 @@ void HttpApi::Impl::routes() {
     }
   });
   // The one place exceptions stop: a throwing handler becomes a 500, never a dead thread.
-  server.set_exception_handler([this](const httplib::Request& req, httplib::Response& res,
-                                      std::exception_ptr ep) {
-    std::string what = "unknown exception";
-    try {
-      std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    log->error("{} {}: {}", req.method, req.path, what);
-    send_error(res, 500, "internal_error", "internal error");
-  });
+  server.set_exception_handler(
+      [this](const httplib::Request& req, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "unknown exception";
+        try {
+          std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        log->error("{} {}: {}", req.method, req.path, what);
+        send_error(res, 500, "internal_error", "internal error");
+      });
   server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     log->debug("{} {} -> {}", req.method, req.path, res.status);
   });
@@ -148,12 +150,13 @@ void HttpApi::Impl::get_sites(httplib::Response& res) {
   json list = json::array();
   for (const Site* s : sites) {
     auto it = latest_by_site.find(s->id);
-    list.push_back({{"id", s->id},
-                    {"name", s->name},
-                    {"district", s->district},
-                    {"school_level", to_string(s->level)},
-                    {"expected_attendees", s->expected_attendees},
-                    {"latest", it == latest_by_site.end() ? json(nullptr) : latest_json(*it->second)}});
+    list.push_back(
+        {{"id", s->id},
+         {"name", s->name},
+         {"district", s->district},
+         {"school_level", to_string(s->level)},
+         {"expected_attendees", s->expected_attendees},
+         {"latest", it == latest_by_site.end() ? json(nullptr) : latest_json(*it->second)}});
   }
   send_json(res, 200, {{"server_time_ms", clock()}, {"sites", std::move(list)}});
 }
@@ -222,13 +225,15 @@ HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, A
   impl_->routes();
 }
 
-HttpApi::~HttpApi() { stop(); }
+HttpApi::~HttpApi() {
+  stop();
+}
 
 Result<int> HttpApi::start(const std::string& host, int port) {
   auto& server = impl_->server;
-  const int bound = port == 0 ? server.bind_to_any_port(host) : server.bind_to_port(host, port)
-                                                                    ? port
-                                                                    : -1;
+  const int bound = port == 0                         ? server.bind_to_any_port(host)
+                    : server.bind_to_port(host, port) ? port
+                                                      : -1;
   if (bound < 0) return fail("cannot listen on " + host + ":" + std::to_string(port));
   impl_->listener = std::thread([&server] { server.listen_after_bind(); });
   for (int i = 0; !server.is_running(); ++i) {

@@ -19,7 +19,8 @@ Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
   }
   size_t i = 2;
   while (i + 4 <= n) {
-    if (bytes[i] != 0xFF) return fail("corrupt JPEG (bad marker at byte " + std::to_string(i) + ")");
+    if (bytes[i] != 0xFF)
+      return fail("corrupt JPEG (bad marker at byte " + std::to_string(i) + ")");
     unsigned char marker = bytes[i + 1];
     if (marker == 0xFF) {  // fill byte
       ++i;
@@ -31,8 +32,8 @@ Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
     }
     const size_t len = (size_t{bytes[i + 2]} << 8) | bytes[i + 3];
     if (len < 2 || i + 2 + len > n) return fail("corrupt JPEG (segment runs past the end)");
-    const bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 &&
-                     marker != 0xCC;
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
     if (sof) {
       if (len < 8) return fail("corrupt JPEG (short frame header)");
       JpegSize size;
@@ -72,9 +73,9 @@ cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string 
   cv::Mat out = bgr.clone();
   const int thickness = std::max(1, out.cols / 640);
   for (const Box& b : boxes) {
-    cv::rectangle(out, cv::Rect(cv::Point(cvRound(b.x), cvRound(b.y)),
-                                cv::Size(cvRound(b.w), cvRound(b.h))),
-                  cv::Scalar(0, 220, 0), thickness);
+    cv::rectangle(
+        out, cv::Rect(cv::Point(cvRound(b.x), cvRound(b.y)), cv::Size(cvRound(b.w), cvRound(b.h))),
+        cv::Scalar(0, 220, 0), thickness);
   }
   if (label.empty()) label = std::to_string(boxes.size());
   const double scale = std::max(0.6, out.cols / 900.0);

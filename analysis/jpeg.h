@@ -1,9 +1,8 @@
 // JPEG handling for frames that arrive from outside: checked before OpenCV sees them.
 #pragma once
 
-#include <opencv2/core.hpp>
-
 #include <cstdint>
+#include <opencv2/core.hpp>
 #include <span>
 #include <string>
 #include <vector>

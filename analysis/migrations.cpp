@@ -41,6 +41,8 @@ UPDATE observations SET frame_count = count;
 
 }  // namespace
 
-std::span<const Migration> builtin_migrations() { return kMigrations; }
+std::span<const Migration> builtin_migrations() {
+  return kMigrations;
+}
 
 }  // namespace att

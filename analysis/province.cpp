@@ -56,10 +56,14 @@ bool valid_date(std::string_view text) {
 
 std::string_view to_string(SchoolLevel level) {
   switch (level) {
-    case SchoolLevel::kPreschool: return "preschool";
-    case SchoolLevel::kPrimary: return "primary";
-    case SchoolLevel::kLowerSecondary: return "lower_secondary";
-    case SchoolLevel::kUpperSecondary: return "upper_secondary";
+    case SchoolLevel::kPreschool:
+      return "preschool";
+    case SchoolLevel::kPrimary:
+      return "primary";
+    case SchoolLevel::kLowerSecondary:
+      return "lower_secondary";
+    case SchoolLevel::kUpperSecondary:
+      return "upper_secondary";
   }
   return "unknown";
 }
@@ -99,7 +103,8 @@ Result<std::vector<Site>> parse_sites_csv(std::string_view text) {
     column[name] = i;
   }
   for (auto c : kSiteColumns) {
-    if (!column.contains(std::string(c))) errors.add("line 1: missing column '" + std::string(c) + "'");
+    if (!column.contains(std::string(c)))
+      errors.add("line 1: missing column '" + std::string(c) + "'");
   }
   if (!errors.empty()) return fail(errors.summary("header"));
 

@@ -1,7 +1,6 @@
 // attendance-server: the central service and its dashboard. Wires only: parse arguments,
 // load and check config, build the service, run until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <iostream>
 

@@ -19,8 +19,8 @@ bool CaptureNode::pause(std::chrono::milliseconds d, const std::atomic<bool>& st
   while (!stop) {
     const auto now = std::chrono::steady_clock::now();
     if (now >= until) return true;
-    std::this_thread::sleep_for(std::min<std::chrono::nanoseconds>(until - now,
-                                                                   std::chrono::milliseconds(100)));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::nanoseconds>(until - now, std::chrono::milliseconds(100)));
   }
   return false;
 }
@@ -98,18 +98,21 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
     const SourceStats s = (*source)->stats();
     stats_.dropped_at_source += s.dropped;
     if (s.dropped > 0) {
-      log->warn("{} sampled frame(s) never sent: dropped while an upload was slow, or queued "
-                "when the pipeline stopped", s.dropped);
+      log->warn(
+          "{} sampled frame(s) never sent: dropped while an upload was slow, or queued "
+          "when the pipeline stopped",
+          s.dropped);
     }
     source->reset();
     if (stop || (ended && config_.exit_on_eos)) break;
     log->info("rebuilding the camera pipeline");
     if (!pause(restart.next(), stop)) break;
   }
-  log->info("stopped: {} frames, {} stored, {} duplicates, {} refused, {} dropped at source, "
-            "{} unsent at stop",
-            stats_.frames, stats_.stored, stats_.duplicates, stats_.rejected,
-            stats_.dropped_at_source, stats_.unsent_at_stop);
+  log->info(
+      "stopped: {} frames, {} stored, {} duplicates, {} refused, {} dropped at source, "
+      "{} unsent at stop",
+      stats_.frames, stats_.stored, stats_.duplicates, stats_.rejected, stats_.dropped_at_source,
+      stats_.unsent_at_stop);
   return stats_;
 }
 

@@ -66,8 +66,8 @@ Result<ParsedSource> parse_source(const std::string& uri) {
       size_t start = 0;
       while (start <= query.size()) {
         const auto amp = query.find('&', start);
-        const std::string kv = query.substr(start, amp == std::string::npos ? std::string::npos
-                                                                            : amp - start);
+        const std::string kv =
+            query.substr(start, amp == std::string::npos ? std::string::npos : amp - start);
         const auto eq = kv.find('=');
         if (eq == std::string::npos || !safe_token(kv.substr(0, eq)) ||
             !safe_token(kv.substr(eq + 1))) {
@@ -120,8 +120,7 @@ class GstFrameSource final : public FrameSource {
     gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &GstFrameSource::keep_sample, this, nullptr);
     gst_object_unref(pad);
     pad = gst_element_get_static_pad(sink_.get(), "sink");
-    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &GstFrameSource::count_buffer, this,
-                      nullptr);
+    gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &GstFrameSource::count_buffer, this, nullptr);
     gst_object_unref(pad);
   }
 
@@ -141,9 +140,8 @@ class GstFrameSource final : public FrameSource {
 
   Next next(std::chrono::milliseconds timeout) override {
     if (auto n = poll_bus(0)) return *n;
-    SamplePtr sample(gst_app_sink_try_pull_sample(GST_APP_SINK(sink_.get()),
-                                                  static_cast<GstClockTime>(timeout.count()) *
-                                                      GST_MSECOND));
+    SamplePtr sample(gst_app_sink_try_pull_sample(
+        GST_APP_SINK(sink_.get()), static_cast<GstClockTime>(timeout.count()) * GST_MSECOND));
     if (!sample) {
       if (auto n = poll_bus(0)) return *n;
       if (gst_app_sink_is_eos(GST_APP_SINK(sink_.get()))) return Next{Event::kEndOfStream, {}, {}};
@@ -265,10 +263,11 @@ Result<std::unique_ptr<FrameSource>> open_gst_source(const SourceOptions& option
     gst_caps_unref(video);
   }
   BusPtr bus(gst_element_get_bus(pipeline.get()));
-  auto source = std::make_unique<GstFrameSource>(std::move(pipeline), sampler.get(),
-                                                 std::move(sink), std::move(bus),
-                                                 options.sample_interval_s);
-  if (auto played = source->play(); !played) return fail("cannot start '" + *text + "': " + played.error().message);
+  auto source =
+      std::make_unique<GstFrameSource>(std::move(pipeline), sampler.get(), std::move(sink),
+                                       std::move(bus), options.sample_interval_s);
+  if (auto played = source->play(); !played)
+    return fail("cannot start '" + *text + "': " + played.error().message);
   return std::unique_ptr<FrameSource>(std::move(source));
 }
 

@@ -1,6 +1,5 @@
 // attendance-capture: one site's node. Wires only: arguments, config, objects, signals.
 #include <CLI/CLI.hpp>
-
 #include <csignal>
 #include <iostream>
 #include <thread>
@@ -11,13 +10,16 @@
 
 namespace {
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop = true; }
+extern "C" void on_signal(int) {
+  g_stop = true;
+}
 }  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"attendance-capture: samples a camera and pushes frames to the service"};
-  app.footer("Exit status: 0 stopped normally; 1 cannot start; 2 invalid configuration; "
-             "3 the service refused every frame it was sent.");
+  app.footer(
+      "Exit status: 0 stopped normally; 1 cannot start; 2 invalid configuration; "
+      "3 the service refused every frame it was sent.");
   std::string config_path, site, source, server, state_dir;
   double interval = 0;
   bool once = false, fast = false;
@@ -71,8 +73,8 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  att::CaptureNode node(config, [&] { return att::open_gst_source(options); }, **uploader,
-                        *sequence);
+  att::CaptureNode node(
+      config, [&] { return att::open_gst_source(options); }, **uploader, *sequence);
   const att::NodeStats stats = node.run(g_stop);
   return stats.rejected > 0 && stats.stored == 0 ? 3 : 0;
 }

@@ -34,7 +34,8 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path);
 Status validate_capture_config(const CaptureConfig& config);
 
 class ConfigErrors;
-// The same checks, adding to `errors` (so a file's reading and checking errors are listed together).
+// The same checks, adding to `errors` (so a file's reading and checking errors are listed
+// together).
 void check_capture_config(const CaptureConfig& config, ConfigErrors& errors);
 
 }  // namespace att

@@ -21,7 +21,8 @@ class SequenceFile {
   Result<std::int64_t> reserve();
 
  private:
-  SequenceFile(std::filesystem::path path, std::int64_t next) : path_(std::move(path)), next_(next) {}
+  SequenceFile(std::filesystem::path path, std::int64_t next)
+      : path_(std::move(path)), next_(next) {}
   std::filesystem::path path_;
   std::int64_t next_;
 };

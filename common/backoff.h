@@ -16,8 +16,8 @@ class Backoff {
       : first_(first), ceiling_(ceiling), rng_(std::random_device{}()) {}
 
   std::chrono::milliseconds next() {
-    const double base = std::min<double>(double(ceiling_.count()),
-                                         double(first_.count()) * double(1LL << std::min(attempt_, 30)));
+    const double base = std::min<double>(
+        double(ceiling_.count()), double(first_.count()) * double(1LL << std::min(attempt_, 30)));
     ++attempt_;
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     return std::chrono::milliseconds(static_cast<long long>(base * jitter(rng_)));

@@ -41,11 +41,13 @@ TEST(PipelineDescription, FollowsTheSourceUri) {
   SourceOptions o;
   o.sample_interval_s = 5;
   o.uri = "videotestsrc://?pattern=ball";
-  EXPECT_THAT(*pipeline_description(o), StartsWith("videotestsrc name=src is-live=true pattern=ball ! "));
+  EXPECT_THAT(*pipeline_description(o),
+              StartsWith("videotestsrc name=src is-live=true pattern=ball ! "));
   EXPECT_THAT(*pipeline_description(o), HasSubstr("! identity name=sampler ! videoconvert"));
   EXPECT_THAT(*pipeline_description(o), HasSubstr("drop=true sync=true"));
   o.uri = "v4l2:///dev/video2";
-  EXPECT_THAT(*pipeline_description(o), StartsWith("v4l2src name=src device=/dev/video2 ! decodebin"));
+  EXPECT_THAT(*pipeline_description(o),
+              StartsWith("v4l2src name=src device=/dev/video2 ! decodebin"));
   o.uri = "rtsp://user:secret@10.0.0.9/stream";
   EXPECT_THAT(*pipeline_description(o), StartsWith("uridecodebin name=src ! "));
   EXPECT_THAT(*pipeline_description(o), Not(HasSubstr("secret")));  // never in logs
@@ -53,14 +55,16 @@ TEST(PipelineDescription, FollowsTheSourceUri) {
   o.width = 960;
   o.sample_interval_s = 0.5;
   o.realtime = false;
-  EXPECT_THAT(*pipeline_description(o), HasSubstr("format=I420,width=960,pixel-aspect-ratio=1/1 ! jpegenc"));
+  EXPECT_THAT(*pipeline_description(o),
+              HasSubstr("format=I420,width=960,pixel-aspect-ratio=1/1 ! jpegenc"));
   EXPECT_THAT(*pipeline_description(o), HasSubstr("drop=false sync=false"));
 }
 
 TEST(PipelineDescription, RefusesWhatItCannotOpen) {
   SourceOptions o;
   o.uri = "gopher://camera";
-  EXPECT_THAT(pipeline_description(o).error().message, HasSubstr("unsupported source scheme 'gopher'"));
+  EXPECT_THAT(pipeline_description(o).error().message,
+              HasSubstr("unsupported source scheme 'gopher'"));
   o.uri = "videotestsrc://?pattern=ball ! filesink location=/etc/passwd";
   EXPECT_THAT(pipeline_description(o).error().message, HasSubstr("must be name=value"));
   o.uri = "";
@@ -81,8 +85,8 @@ TEST(GstFrameSource, SamplesALiveTestSourceAtTheInterval) {
     const auto& f = frames[i];
     EXPECT_EQ(f.width, 320);
     EXPECT_EQ(f.height, 240);
-    auto size = probe_jpeg(std::span(reinterpret_cast<const unsigned char*>(f.jpeg.data()),
-                                     f.jpeg.size()));
+    auto size =
+        probe_jpeg(std::span(reinterpret_cast<const unsigned char*>(f.jpeg.data()), f.jpeg.size()));
     ASSERT_TRUE(size) << size.error().message;
     EXPECT_EQ(size->width, 320);
     if (i > 0) {  // capture times follow the stream clock: 200 ms apart

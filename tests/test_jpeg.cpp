@@ -3,9 +3,9 @@
 // real encoded frame and its exact message asserted.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
-
 #include <span>
 #include <string>
 #include <vector>
@@ -18,9 +18,13 @@ namespace {
 using ::testing::HasSubstr;
 using Bytes = std::vector<unsigned char>;
 
-Bytes to_bytes(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes to_bytes(const std::string& s) {
+  return Bytes(s.begin(), s.end());
+}
 
-Bytes synthetic(int w, int h) { return to_bytes(att::testing::synthetic_jpeg(w, h)); }
+Bytes synthetic(int w, int h) {
+  return to_bytes(att::testing::synthetic_jpeg(w, h));
+}
 
 std::string probe_error(const Bytes& b) {
   auto r = att::probe_jpeg(b);
@@ -153,10 +157,19 @@ TEST(ProbeJpeg, BadMarkerNamesItsOffset) {
 Bytes handmade(unsigned char sof_code, int w, int h, const Bytes& before = {}) {
   Bytes b = {0xFF, 0xD8};
   b.insert(b.end(), before.begin(), before.end());
-  const Bytes sof = {0xFF, sof_code, 0x00, 0x0B, 0x08,
-                     static_cast<unsigned char>(h >> 8), static_cast<unsigned char>(h & 0xFF),
-                     static_cast<unsigned char>(w >> 8), static_cast<unsigned char>(w & 0xFF),
-                     0x01, 0x01, 0x11, 0x00};
+  const Bytes sof = {0xFF,
+                     sof_code,
+                     0x00,
+                     0x0B,
+                     0x08,
+                     static_cast<unsigned char>(h >> 8),
+                     static_cast<unsigned char>(h & 0xFF),
+                     static_cast<unsigned char>(w >> 8),
+                     static_cast<unsigned char>(w & 0xFF),
+                     0x01,
+                     0x01,
+                     0x11,
+                     0x00};
   b.insert(b.end(), sof.begin(), sof.end());
   b.push_back(0xFF);
   b.push_back(0xD9);

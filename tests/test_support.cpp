@@ -1,8 +1,7 @@
 #include "tests/test_support.h"
 
-#include <opencv2/imgproc.hpp>
-
 #include <fstream>
+#include <opencv2/imgproc.hpp>
 #include <random>
 #include <sstream>
 

@@ -48,7 +48,7 @@ ServerConfig test_server_config(const std::filesystem::path& dir);
 }  // namespace att::testing
 
 // Skips the current test, saying which shared file it lacks.
-#define ATT_REQUIRE_SHARED(var, relative)                                                \
-  auto var##_opt = ::att::testing::shared_file(relative);                                \
+#define ATT_REQUIRE_SHARED(var, relative)                                                   \
+  auto var##_opt = ::att::testing::shared_file(relative);                                   \
   if (!var##_opt) GTEST_SKIP() << "skipped: needs ../shared/" << (relative) << " (absent)"; \
   const std::filesystem::path var = *var##_opt
