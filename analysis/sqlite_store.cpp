@@ -8,71 +8,16 @@
 
 #include "analysis/migrations.h"
 #include "common/log.h"
+#include "common/sqlite_db.h"
 
 namespace att {
 namespace {
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using Db = std::unique_ptr<sqlite3, DbCloser>;
-
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
-
-std::string db_error(sqlite3* db, const std::string& what) {
-  return what + ": " + sqlite3_errmsg(db);
-}
-
-Result<Db> open_db(const std::filesystem::path& path, int flags) {
-  sqlite3* raw = nullptr;
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
-  Db db(raw);  // closed even when open failed
-  if (rc != SQLITE_OK) {
-    return fail("cannot open database " + path.string() + ": " +
-                (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_timeout(db.get(), 5000);
-  sqlite3_extended_result_codes(db.get(), 1);
-  return db;
-}
-
-Status exec(sqlite3* db, const char* sql) {
-  char* msg = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
-    std::string text = msg ? msg : sqlite3_errmsg(db);
-    sqlite3_free(msg);
-    return fail(text);
-  }
-  return {};
-}
-
-Result<Stmt> prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
-    return fail(db_error(db, std::string("prepare '") + sql + "'"));
-  }
-  return Stmt(raw);
-}
-
-void bind_value(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-void bind_value(sqlite3_stmt* s, int i, std::int64_t v) {
-  sqlite3_bind_int64(s, i, v);
-}
-void bind_value(sqlite3_stmt* s, int i, int v) {
-  sqlite3_bind_int(s, i, v);
-}
-
-std::string column_text(sqlite3_stmt* s, int i) {
-  const auto* p = sqlite3_column_text(s, i);
-  return p ? std::string(reinterpret_cast<const char*>(p),
-                         static_cast<size_t>(sqlite3_column_bytes(s, i)))
-           : std::string();
-}
+using sql::Db;
+using sql::Stmt;
+using sql::column_text;
+using sql::exec;
+using sql::prepare;
 
 std::string boxes_to_json(const std::vector<Box>& boxes) {
   auto round1 = [](float v) { return std::round(v * 10.0f) / 10.0f; };
@@ -121,7 +66,7 @@ Observation read_observation(sqlite3_stmt* s) {
 Result<int> user_version(sqlite3* db) {
   auto stmt = prepare(db, "PRAGMA user_version");
   if (!stmt) return std::unexpected(stmt.error());
-  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(db_error(db, "read schema version"));
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "read schema version"));
   return sqlite3_column_int(stmt->get(), 0);
 }
 
@@ -180,7 +125,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
                                                        std::span<const Migration> migrations) {
-  auto writer = open_db(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  auto writer = sql::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   if (!writer) return std::unexpected(writer.error());
   sqlite3* db = writer->get();
   // The first statement that reads the file tells a non-database apart.
@@ -192,7 +137,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   }
   if (auto s = migrate(db, migrations); !s) return fail(path.string() + ": " + s.error().message);
 
-  auto reader = open_db(path, SQLITE_OPEN_READONLY);
+  auto reader = sql::open(path, SQLITE_OPEN_READONLY);
   if (!reader) return std::unexpected(reader.error());
   auto impl = std::make_unique<Impl>();
   impl->writer = std::move(*writer);
@@ -218,15 +163,15 @@ Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
   for (const Site& site : sites) {
     sqlite3_stmt* s = stmt->get();
     sqlite3_reset(s);
-    bind_value(s, 1, site.id);
-    bind_value(s, 2, site.name);
-    bind_value(s, 3, site.district);
-    bind_value(s, 4, std::string(to_string(site.level)));
-    bind_value(s, 5, site.address);
-    bind_value(s, 6, site.expected_attendees);
-    bind_value(s, 7, site.camera);
+    sql::bind(s, 1, site.id);
+    sql::bind(s, 2, site.name);
+    sql::bind(s, 3, site.district);
+    sql::bind(s, 4, std::string(to_string(site.level)));
+    sql::bind(s, 5, site.address);
+    sql::bind(s, 6, site.expected_attendees);
+    sql::bind(s, 7, site.camera);
     if (sqlite3_step(s) != SQLITE_DONE) {
-      std::string msg = db_error(db, "store site " + site.id);
+      std::string msg = sql::error(db, "store site " + site.id);
       (void)exec(db, "ROLLBACK");
       return fail(msg);
     }
@@ -245,28 +190,28 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
               "ON CONFLICT(site_id, sequence) DO NOTHING");
   if (!stmt) return std::unexpected(stmt.error());
   sqlite3_stmt* s = stmt->get();
-  bind_value(s, 1, o.site_id);
-  bind_value(s, 2, o.sequence);
-  bind_value(s, 3, o.captured_at_ms);
-  bind_value(s, 4, o.received_at_ms);
-  bind_value(s, 5, o.count);
-  bind_value(s, 6, boxes_to_json(o.boxes));
-  bind_value(s, 7, o.detector);
-  bind_value(s, 8, o.width);
-  bind_value(s, 9, o.height);
-  bind_value(s, 10, o.frame_path);
-  bind_value(s, 11, o.frame_sha256);
-  bind_value(s, 12, o.frame_count);
-  if (sqlite3_step(s) != SQLITE_DONE) return fail(db_error(db, "store observation"));
+  sql::bind(s, 1, o.site_id);
+  sql::bind(s, 2, o.sequence);
+  sql::bind(s, 3, o.captured_at_ms);
+  sql::bind(s, 4, o.received_at_ms);
+  sql::bind(s, 5, o.count);
+  sql::bind(s, 6, boxes_to_json(o.boxes));
+  sql::bind(s, 7, o.detector);
+  sql::bind(s, 8, o.width);
+  sql::bind(s, 9, o.height);
+  sql::bind(s, 10, o.frame_path);
+  sql::bind(s, 11, o.frame_sha256);
+  sql::bind(s, 12, o.frame_count);
+  if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store observation"));
   if (sqlite3_changes(db) == 1) return InsertOutcome::kInserted;
 
   auto existing = prepare(db,
                           "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
                           "sequence = ?2");
   if (!existing) return std::unexpected(existing.error());
-  bind_value(existing->get(), 1, o.site_id);
-  bind_value(existing->get(), 2, o.sequence);
-  if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(db_error(db, "read observation"));
+  sql::bind(existing->get(), 1, o.site_id);
+  sql::bind(existing->get(), 2, o.sequence);
+  if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(sql::error(db, "read observation"));
   return column_text(existing->get(), 0) == o.frame_sha256 ? InsertOutcome::kDuplicate
                                                            : InsertOutcome::kConflict;
 }
@@ -279,12 +224,12 @@ Result<std::optional<Observation>> SqliteStore::find_observation(const std::stri
                           " FROM observations WHERE site_id = ?1 AND sequence = ?2";
   auto stmt = prepare(db, sql.c_str());
   if (!stmt) return std::unexpected(stmt.error());
-  bind_value(stmt->get(), 1, site_id);
-  bind_value(stmt->get(), 2, sequence);
+  sql::bind(stmt->get(), 1, site_id);
+  sql::bind(stmt->get(), 2, sequence);
   const int rc = sqlite3_step(stmt->get());
   if (rc == SQLITE_ROW) return read_observation(stmt->get());
   if (rc == SQLITE_DONE) return std::optional<Observation>();
-  return fail(db_error(db, "find observation"));
+  return fail(sql::error(db, "find observation"));
 }
 
 Result<std::vector<Observation>> SqliteStore::observations_since(const std::string& site_id,
@@ -297,14 +242,14 @@ Result<std::vector<Observation>> SqliteStore::observations_since(const std::stri
                           "ORDER BY captured_at_ms, sequence";
   auto stmt = prepare(db, sql.c_str());
   if (!stmt) return std::unexpected(stmt.error());
-  bind_value(stmt->get(), 1, site_id);
-  bind_value(stmt->get(), 2, from_ms);
-  bind_value(stmt->get(), 3, static_cast<std::int64_t>(limit));
+  sql::bind(stmt->get(), 1, site_id);
+  sql::bind(stmt->get(), 2, from_ms);
+  sql::bind(stmt->get(), 3, static_cast<std::int64_t>(limit));
   std::vector<Observation> out;
   int rc;
   while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
     out.push_back(read_observation(stmt->get()));
-  if (rc != SQLITE_DONE) return fail(db_error(db, "observations since"));
+  if (rc != SQLITE_DONE) return fail(sql::error(db, "observations since"));
   return out;
 }
 
@@ -316,11 +261,11 @@ Result<std::optional<Observation>> SqliteStore::latest_observation(const std::st
                           "ORDER BY captured_at_ms DESC, sequence DESC LIMIT 1";
   auto stmt = prepare(db, sql.c_str());
   if (!stmt) return std::unexpected(stmt.error());
-  bind_value(stmt->get(), 1, site_id);
+  sql::bind(stmt->get(), 1, site_id);
   const int rc = sqlite3_step(stmt->get());
   if (rc == SQLITE_ROW) return read_observation(stmt->get());
   if (rc == SQLITE_DONE) return std::optional<Observation>();
-  return fail(db_error(db, "latest observation"));
+  return fail(sql::error(db, "latest observation"));
 }
 
 Result<std::vector<Observation>> SqliteStore::latest_per_site() {
@@ -337,7 +282,7 @@ Result<std::vector<Observation>> SqliteStore::latest_per_site() {
   int rc;
   while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
     out.push_back(read_observation(stmt->get()));
-  if (rc != SQLITE_DONE) return fail(db_error(db, "latest observations"));
+  if (rc != SQLITE_DONE) return fail(sql::error(db, "latest observations"));
   return out;
 }
 
@@ -346,8 +291,8 @@ Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) 
   sqlite3* db = impl_->reader.get();
   auto stmt = prepare(db, "SELECT COUNT(*) FROM observations WHERE site_id = ?1");
   if (!stmt) return std::unexpected(stmt.error());
-  bind_value(stmt->get(), 1, site_id);
-  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(db_error(db, "count observations"));
+  sql::bind(stmt->get(), 1, site_id);
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "count observations"));
   return sqlite3_column_int64(stmt->get(), 0);
 }
 

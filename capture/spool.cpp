@@ -1,0 +1,216 @@
+#include "capture/spool.h"
+
+#include <sqlite3.h>
+
+#include <system_error>
+
+#include "common/log.h"
+#include "common/sqlite_db.h"
+#include "common/time_util.h"
+
+namespace att {
+namespace {
+
+constexpr char kSchema[] = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = FULL;
+CREATE TABLE IF NOT EXISTS items (
+  sequence        INTEGER PRIMARY KEY,
+  capture_time_ms INTEGER NOT NULL,
+  kind            TEXT NOT NULL,
+  roll_call       INTEGER NOT NULL,
+  body            BLOB NOT NULL,
+  meta            TEXT NOT NULL,
+  bytes           INTEGER NOT NULL   -- body + meta, what the bound counts
+);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+INSERT OR IGNORE INTO counters VALUES ('dropped', 0), ('dropped_unreported', 0);
+)sql";
+
+// Opens and checks a spool file; any failure means the file is not a usable spool.
+Result<sql::Db> open_checked(const std::filesystem::path& path) {
+  auto db = sql::open(path, sql::read_write_create());
+  if (!db) return db;
+  if (auto ok = sql::exec(db->get(), kSchema); !ok) return std::unexpected(ok.error());
+  auto check = sql::prepare(db->get(), "PRAGMA quick_check");
+  if (!check) return std::unexpected(check.error());
+  auto row = sql::step(db->get(), check->get(), "check spool");
+  if (!row) return std::unexpected(row.error());
+  const std::string verdict = *row ? sql::column_text(check->get(), 0) : "";
+  if (verdict != "ok") return fail("integrity check says: " + verdict);
+  return db;
+}
+
+}  // namespace
+
+struct Spool::Impl {
+  sql::Db db;
+  std::int64_t max_bytes = 0;
+};
+
+Spool::Spool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Spool::~Spool() = default;
+
+Result<std::unique_ptr<Spool>> Spool::open(const std::filesystem::path& path,
+                                           std::int64_t max_bytes, std::string* recovered) {
+  std::error_code ec;
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path(), ec);
+  if (ec)
+    return fail("cannot create the spool directory " + path.parent_path().string() + ": " +
+                ec.message());
+  auto db = open_checked(path);
+  if (!db && std::filesystem::exists(path, ec)) {
+    // Not a usable spool: keep it for a technician to look at, and start afresh.
+    const std::string aside = path.string() + ".corrupt-" + std::to_string(now_ms());
+    std::filesystem::rename(path, aside, ec);
+    if (ec)
+      return fail("spool " + path.string() + " is unusable (" + db.error().message +
+                  ") and cannot be moved aside: " + ec.message());
+    for (const char* suffix : {"-wal", "-shm"}) {
+      std::filesystem::rename(path.string() + suffix, aside + suffix, ec);  // absent is fine
+    }
+    const std::string why = "spool " + path.string() + " was unusable (" + db.error().message +
+                            "); moved aside to " + aside + " and started a fresh one";
+    log::get("spool")->error("{}", why);
+    if (recovered) *recovered = why;
+    db = open_checked(path);
+  }
+  if (!db) return fail("cannot open the spool " + path.string() + ": " + db.error().message);
+  auto impl = std::make_unique<Impl>();
+  impl->db = std::move(*db);
+  impl->max_bytes = max_bytes;
+  return std::unique_ptr<Spool>(new Spool(std::move(impl)));
+}
+
+Status Spool::put(const SpoolItem& item) {
+  sqlite3* db = impl_->db.get();
+  const auto size = static_cast<std::int64_t>(item.body.size() + item.meta.size());
+  if (size > impl_->max_bytes) {
+    return fail("item of " + std::to_string(size) + " bytes is larger than the whole spool (" +
+                std::to_string(impl_->max_bytes) + " bytes)");
+  }
+  if (auto ok = sql::exec(db, "BEGIN IMMEDIATE"); !ok) return ok;
+  auto work = [&]() -> Status {
+    auto exists = sql::prepare(db, "SELECT 1 FROM items WHERE sequence = ?1");
+    if (!exists) return std::unexpected(exists.error());
+    sql::bind(exists->get(), 1, item.sequence);
+    auto found = sql::step(db, exists->get(), "look up sequence");
+    if (!found) return std::unexpected(found.error());
+    if (*found)
+      return fail("sequence " + std::to_string(item.sequence) + " is already in the spool");
+
+    auto total = sql::prepare(db, "SELECT COALESCE(SUM(bytes), 0) FROM items");
+    if (!total) return std::unexpected(total.error());
+    if (auto row = sql::step(db, total->get(), "spool size"); !row)
+      return std::unexpected(row.error());
+    std::int64_t used = sql::column_int64(total->get(), 0);
+
+    // Make room: the oldest ordinary frames first, roll calls only when nothing else is left.
+    std::int64_t dropped = 0;
+    while (used + size > impl_->max_bytes) {
+      auto oldest = sql::prepare(
+          db, "SELECT sequence, bytes FROM items ORDER BY roll_call, sequence LIMIT 1");
+      if (!oldest) return std::unexpected(oldest.error());
+      auto row = sql::step(db, oldest->get(), "oldest item");
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;  // cannot happen: size <= max_bytes
+      const std::int64_t sequence = sql::column_int64(oldest->get(), 0);
+      used -= sql::column_int64(oldest->get(), 1);
+      auto drop = sql::prepare(db, "DELETE FROM items WHERE sequence = ?1");
+      if (!drop) return std::unexpected(drop.error());
+      sql::bind(drop->get(), 1, sequence);
+      if (auto done = sql::step(db, drop->get(), "drop item"); !done)
+        return std::unexpected(done.error());
+      ++dropped;
+    }
+    if (dropped > 0) {
+      auto count = sql::prepare(
+          db,
+          "UPDATE counters SET value = value + ?1 WHERE name IN ('dropped', 'dropped_unreported')");
+      if (!count) return std::unexpected(count.error());
+      sql::bind(count->get(), 1, dropped);
+      if (auto done = sql::step(db, count->get(), "count drops"); !done)
+        return std::unexpected(done.error());
+      log::get("spool")->warn("spool full: dropped the {} oldest item(s) to keep {} bytes", dropped,
+                              impl_->max_bytes);
+    }
+
+    auto insert = sql::prepare(db,
+                               "INSERT INTO items(sequence, capture_time_ms, kind, roll_call, "
+                               "body, meta, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+    if (!insert) return std::unexpected(insert.error());
+    sqlite3_stmt* s = insert->get();
+    sql::bind(s, 1, item.sequence);
+    sql::bind(s, 2, item.capture_time_ms);
+    sql::bind(s, 3, item.kind);
+    sql::bind(s, 4, item.roll_call ? 1 : 0);
+    sql::bind_blob(s, 5, item.body);
+    sql::bind(s, 6, item.meta);
+    sql::bind(s, 7, size);
+    if (auto done = sql::step(db, s, "spool item"); !done) return std::unexpected(done.error());
+    return {};
+  };
+  if (auto ok = work(); !ok) {
+    (void)sql::exec(db, "ROLLBACK");
+    return ok;
+  }
+  return sql::exec(db, "COMMIT");
+}
+
+Result<std::vector<SpoolItem>> Spool::oldest(int limit) {
+  sqlite3* db = impl_->db.get();
+  auto stmt = sql::prepare(db,
+                           "SELECT sequence, capture_time_ms, kind, roll_call, body, meta FROM "
+                           "items ORDER BY sequence LIMIT ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, limit);
+  std::vector<SpoolItem> items;
+  for (;;) {
+    auto row = sql::step(db, stmt->get(), "read spool");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    sqlite3_stmt* s = stmt->get();
+    items.push_back(SpoolItem{sql::column_int64(s, 0), sql::column_int64(s, 1),
+                              sql::column_text(s, 2), sql::column_int64(s, 3) != 0,
+                              sql::column_text(s, 4), sql::column_text(s, 5)});
+  }
+  return items;
+}
+
+Status Spool::acknowledge(std::int64_t sequence) {
+  sqlite3* db = impl_->db.get();
+  auto stmt = sql::prepare(db, "DELETE FROM items WHERE sequence = ?1");
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, sequence);
+  if (auto done = sql::step(db, stmt->get(), "acknowledge"); !done)
+    return std::unexpected(done.error());
+  return {};
+}
+
+Status Spool::dropped_reported(std::int64_t count) {
+  sqlite3* db = impl_->db.get();
+  auto stmt = sql::prepare(
+      db, "UPDATE counters SET value = MAX(0, value - ?1) WHERE name = 'dropped_unreported'");
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, count);
+  if (auto done = sql::step(db, stmt->get(), "report drops"); !done)
+    return std::unexpected(done.error());
+  return {};
+}
+
+Result<SpoolStats> Spool::stats() {
+  sqlite3* db = impl_->db.get();
+  auto stmt =
+      sql::prepare(db,
+                   "SELECT COUNT(*), COALESCE(SUM(bytes), 0), "
+                   "(SELECT value FROM counters WHERE name = 'dropped'), "
+                   "(SELECT value FROM counters WHERE name = 'dropped_unreported') FROM items");
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = sql::step(db, stmt->get(), "spool stats");
+  if (!row) return std::unexpected(row.error());
+  sqlite3_stmt* s = stmt->get();
+  return SpoolStats{sql::column_int64(s, 0), sql::column_int64(s, 1), sql::column_int64(s, 2),
+                    sql::column_int64(s, 3)};
+}
+
+}  // namespace att

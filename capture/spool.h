@@ -1,0 +1,77 @@
+// The node's spool: every sampled frame (and health report) is written here before it is
+// sent, and removed only when the service has acknowledged it, so that a link down for hours
+// or a power cut loses nothing that was sampled. SQLite in WAL mode with synchronous=FULL:
+// a put() that returned survives kill -9 and power loss.
+//
+// Bounded in bytes. When a put() would exceed the bound, the oldest items that are not roll
+// calls are dropped first (roll-call frames are the evidence of the record); the number
+// dropped is kept in the spool too, so that it can be reported to the service even after a
+// restart. A spool file that SQLite cannot read is moved aside (its name says when) and a
+// fresh one started, with the reason logged.
+//
+// Not thread-safe: one owner thread per node (the uploader's); others post to it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace att {
+
+struct SpoolItem {
+  std::int64_t sequence = 0;         // the upload sequence; unique, increasing
+  std::int64_t capture_time_ms = 0;  // ms since epoch UTC
+  std::string kind = "frame";        // "frame" or "health"
+  bool roll_call = false;            // dropped last when the spool is full
+  std::string body;                  // JPEG bytes, or a health report's JSON
+  std::string meta;                  // JSON sent beside the body (health flags, size...)
+};
+
+struct SpoolStats {
+  std::int64_t items = 0;
+  std::int64_t bytes = 0;    // bodies and metadata of the items held
+  std::int64_t dropped = 0;  // items dropped to keep the bound, since the spool was created
+  std::int64_t dropped_unreported = 0;  // of those, not yet reported to the service
+};
+
+class Spool {
+ public:
+  // Opens (or creates) the spool at `path`. A file that is not a readable spool is renamed
+  // to "<path>.corrupt-<ms since epoch>" and a fresh spool is created; `recovered` then says
+  // why. Fails only when no spool can be made at all (unwritable directory, full disk).
+  static Result<std::unique_ptr<Spool>> open(const std::filesystem::path& path,
+                                             std::int64_t max_bytes,
+                                             std::string* recovered = nullptr);
+  ~Spool();
+  Spool(const Spool&) = delete;
+  Spool& operator=(const Spool&) = delete;
+
+  // Durably adds an item, first dropping the oldest non-roll-call items (then, if need be,
+  // the oldest roll calls) until it fits. An item larger than the bound by itself is refused
+  // and changes nothing. A sequence already in the spool is refused too.
+  Status put(const SpoolItem& item);
+
+  // The oldest items, in sequence order, at most `limit`.
+  Result<std::vector<SpoolItem>> oldest(int limit);
+
+  // The service acknowledged `sequence` (stored, or already stored): remove it. Removing
+  // a sequence that is not there is not an error (a retry's second acknowledgement).
+  Status acknowledge(std::int64_t sequence);
+
+  // The service has been told of `count` dropped items: subtract them from the unreported.
+  Status dropped_reported(std::int64_t count);
+
+  Result<SpoolStats> stats();
+
+ private:
+  struct Impl;
+  explicit Spool(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace att

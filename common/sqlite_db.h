@@ -1,0 +1,51 @@
+// Small owning wrappers and helpers for SQLite, shared by the service's store and the capture
+// node's spool. Only implementation files include this; sqlite3's own header stays in
+// common/sqlite_db.cpp.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/error.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace att::sql {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const;
+};
+using Db = std::unique_ptr<sqlite3, DbCloser>;  // closed even when open failed
+
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const;
+};
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Opens with `flags` (SQLITE_OPEN_*), no mutex (each connection has one owner), a 5 s busy
+// timeout and extended result codes.
+Result<Db> open(const std::filesystem::path& path, int flags);
+int read_write_create();  // SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+int read_only();          // SQLITE_OPEN_READONLY
+
+std::string error(sqlite3* db, const std::string& what);  // "what: <sqlite message>"
+Status exec(sqlite3* db, const char* sql);
+Result<Stmt> prepare(sqlite3* db, const char* sql);
+
+void bind(sqlite3_stmt* s, int i, const std::string& v);  // text
+void bind(sqlite3_stmt* s, int i, std::int64_t v);
+void bind(sqlite3_stmt* s, int i, int v);
+void bind_blob(sqlite3_stmt* s, int i, std::string_view bytes);
+
+std::string column_text(sqlite3_stmt* s, int i);  // text or blob bytes, "" for NULL
+
+// One step: true for a row, false when done, an error otherwise.
+Result<bool> step(sqlite3* db, sqlite3_stmt* s, const std::string& what);
+std::int64_t column_int64(sqlite3_stmt* s, int i);
+std::int64_t changes(sqlite3* db);
+
+}  // namespace att::sql
