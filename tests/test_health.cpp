@@ -40,6 +40,20 @@ cv::Mat shifted(const cv::Mat& img, double dx, double dy) {
   return out;
 }
 
+cv::Mat turned(const cv::Mat& img, double degrees) {
+  cv::Mat out;
+  const cv::Point2f centre(img.cols / 2.0f, img.rows / 2.0f);
+  cv::warpAffine(img, out, cv::getRotationMatrix2D(centre, degrees, 1.0), img.size(),
+                 cv::INTER_LINEAR, cv::BORDER_REPLICATE);
+  return out;
+}
+
+// For failure messages: how the view compared with the reference.
+std::string view_of(const HealthReport& r) {
+  return "shift " + std::to_string(r.shift) + ", rotation " + std::to_string(r.rotation) +
+         ", matched " + std::to_string(r.matched);
+}
+
 TEST(Health, ANormalRoomRaisesNothing) {
   HealthMonitor monitor;
   for (unsigned i = 1; i <= 6; ++i) {
@@ -126,12 +140,8 @@ TEST(Health, ACameraKnockedSidewaysHasMoved) {
 TEST(Health, ACameraTurnedHasMoved) {
   HealthMonitor monitor;
   monitor.set_reference(room(1));
-  cv::Mat turned;
-  cv::warpAffine(room(2), turned, cv::getRotationMatrix2D({640, 360}, 12, 1.0), {1280, 720},
-                 cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  const HealthReport r = monitor.assess(turned);
-  EXPECT_TRUE(r.moved) << "shift " << r.shift << ", rotation " << r.rotation << ", matched "
-                       << r.matched;
+  const HealthReport r = monitor.assess(turned(room(2), 12));
+  EXPECT_TRUE(r.moved) << view_of(r);
 }
 
 TEST(Health, PeopleFillingTheRoomIsNotAMove) {
@@ -148,17 +158,13 @@ TEST(Health, PeopleFillingTheRoomIsNotAMove) {
                   cv::FILLED);  // body
   }
   const HealthReport r = monitor.assess(full);
-  EXPECT_FALSE(r.moved) << "shift " << r.shift << ", rotation " << r.rotation << ", matched "
-                        << r.matched;
+  EXPECT_FALSE(r.moved) << view_of(r);
 }
 
 TEST(Health, ATurnOfAFewDegreesHasMoved) {
   HealthMonitor monitor;
   monitor.set_reference(room(1));
-  cv::Mat turned;
-  cv::warpAffine(room(2), turned, cv::getRotationMatrix2D({640, 360}, 3, 1.0), {1280, 720},
-                 cv::INTER_LINEAR, cv::BORDER_REPLICATE);
-  const HealthReport r = monitor.assess(turned);
+  const HealthReport r = monitor.assess(turned(room(2), 3));
   EXPECT_TRUE(r.moved);
   EXPECT_NEAR(r.rotation, -3.0, 0.5);  // image rows point down: a turn to the left is negative
 }
@@ -174,7 +180,7 @@ TEST(Health, ARealClassroomFillingUpIsNotAMoveButItsShiftIs) {
   HealthMonitor monitor;
   monitor.set_reference(reference);
   const HealthReport same = monitor.assess(full);
-  EXPECT_FALSE(same.moved) << "shift " << same.shift << ", matched " << same.matched;
+  EXPECT_FALSE(same.moved) << view_of(same);
   const HealthReport knocked = monitor.assess(shifted(full, 0.05 * full.cols, 0));
   EXPECT_TRUE(knocked.moved);
   EXPECT_NEAR(knocked.shift, 0.05, 0.01);
