@@ -27,9 +27,10 @@ OccupancyResult Counting::add(const std::string& site_id, std::int64_t t_ms, cv:
   SiteWindow& site = window_of(site_id);
   std::lock_guard lock(site.mu);
   if (t_ms <= site.newest_ms) {
-    // Count the late frame alone, on a scratch copy, and leave the window as it is.
-    OccupancyWindow scratch = site.window;
-    OccupancyResult late = scratch.add(site.newest_ms, size, detections);
+    // Count the late frame alone and leave the window as it is.
+    OccupancyResult late;
+    late.counted = site.window.countable(size, detections);
+    late.frame_count = static_cast<int>(late.counted.size());
     late.window_count = site.window.count();
     return late;
   }

@@ -32,6 +32,12 @@ int usage_error(const std::string& message) {
   return 2;
 }
 
+// White text with a black outline, top left: readable on any picture.
+void put_label(cv::Mat& canvas, const std::string& label) {
+  cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.8, {0, 0, 0}, 4);
+  cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.8, {255, 255, 255}, 2);
+}
+
 void save_annotated(const std::filesystem::path& out_dir, const att::EvalImage& im,
                     const cv::Mat& frame) {
   cv::Mat canvas = frame.clone();
@@ -43,8 +49,7 @@ void save_annotated(const std::filesystem::path& out_dir, const att::EvalImage& 
   }
   const std::string label = "truth " + std::to_string(im.truth.size()) + "  predicted " +
                             std::to_string(im.predicted.size());
-  cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.9, {0, 0, 0}, 4);
-  cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.9, {255, 255, 255}, 2);
+  put_label(canvas, label);
   cv::imwrite((out_dir / (im.name + ".jpg")).string(), canvas);
 }
 
@@ -115,8 +120,7 @@ void save_annotated_frame(const std::filesystem::path& out_dir, int index, const
   }
   const std::string label =
       "frame " + std::to_string(r.frame_count) + "  window " + std::to_string(r.window_count);
-  cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.8, {0, 0, 0}, 4);
-  cv::putText(canvas, label, {10, 30}, cv::FONT_HERSHEY_SIMPLEX, 0.8, {255, 255, 255}, 2);
+  put_label(canvas, label);
   char name[32];
   std::snprintf(name, sizeof name, "frame_%04d.jpg", index);
   cv::imwrite((out_dir / name).string(), canvas);

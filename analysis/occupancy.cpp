@@ -138,6 +138,19 @@ void OccupancyWindow::merge_close_tracks() {
   }
 }
 
+std::vector<Box> OccupancyWindow::countable(cv::Size size,
+                                            const std::vector<Box>& detections) const {
+  std::vector<Box> out;
+  for (const auto& b : detections) {
+    const cv::Point2f c = centre_of(b);
+    if (zones_.counts(c.x, c.y, size.width, size.height) &&
+        perspective_.plausible(b, config_.perspective_tolerance) && !on_reference(b)) {
+      out.push_back(b);
+    }
+  }
+  return out;
+}
+
 OccupancyResult OccupancyWindow::add(std::int64_t t_ms, cv::Size size,
                                      const std::vector<Box>& detections, const cv::Mat& gray) {
   OccupancyResult result;
@@ -147,18 +160,13 @@ OccupancyResult OccupancyWindow::add(std::int64_t t_ms, cv::Size size,
 
   // 1. This frame's countable detections. Confident ones in the zones teach the perspective
   // first, so that a frame can already be judged by what it shows itself.
-  std::vector<Box> in_zones;
   for (const auto& b : detections) {
     const cv::Point2f c = centre_of(b);
-    if (!zones_.counts(c.x, c.y, size.width, size.height)) continue;
-    in_zones.push_back(b);
-    if (b.score >= config_.perspective_score) perspective_.add(b);
-  }
-  for (const auto& b : in_zones) {
-    if (perspective_.plausible(b, config_.perspective_tolerance) && !on_reference(b)) {
-      result.counted.push_back(b);
+    if (b.score >= config_.perspective_score && zones_.counts(c.x, c.y, size.width, size.height)) {
+      perspective_.add(b);
     }
   }
+  result.counted = countable(size, detections);
   result.frame_count = static_cast<int>(result.counted.size());
 
   // 2. Each one votes for the nearest free place, best score first; or starts a new one.

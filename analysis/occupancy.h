@@ -100,6 +100,10 @@ class OccupancyWindow {
   OccupancyResult add(std::int64_t t_ms, cv::Size size, const std::vector<Box>& detections,
                       const cv::Mat& gray = {});
 
+  // The detections of a frame that count (zones, perspective as learnt so far, empty-room
+  // reference), without adding anything to the window.
+  std::vector<Box> countable(cv::Size size, const std::vector<Box>& detections) const;
+
   // An empty-room reference: detections on a frame taken with nobody there. Detections on
   // the same spots (same place, similar size) are not counted afterwards. Replaces any
   // earlier reference.

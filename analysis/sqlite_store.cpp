@@ -13,11 +13,11 @@
 namespace att {
 namespace {
 
-using sql::Db;
-using sql::Stmt;
 using sql::column_text;
+using sql::Db;
 using sql::exec;
 using sql::prepare;
+using sql::Stmt;
 
 std::string boxes_to_json(const std::vector<Box>& boxes) {
   auto round1 = [](float v) { return std::round(v * 10.0f) / 10.0f; };
@@ -125,7 +125,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
                                                        std::span<const Migration> migrations) {
-  auto writer = sql::open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  auto writer = sql::open(path, sql::read_write_create());
   if (!writer) return std::unexpected(writer.error());
   sqlite3* db = writer->get();
   // The first statement that reads the file tells a non-database apart.
@@ -137,7 +137,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   }
   if (auto s = migrate(db, migrations); !s) return fail(path.string() + ": " + s.error().message);
 
-  auto reader = sql::open(path, SQLITE_OPEN_READONLY);
+  auto reader = sql::open(path, sql::read_only());
   if (!reader) return std::unexpected(reader.error());
   auto impl = std::make_unique<Impl>();
   impl->writer = std::move(*writer);

@@ -27,6 +27,8 @@ CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NU
 INSERT OR IGNORE INTO counters VALUES ('dropped', 0), ('dropped_unreported', 0);
 )sql";
 
+constexpr char kDelete[] = "DELETE FROM items WHERE sequence = ?1";
+
 // Opens and checks a spool file; any failure means the file is not a usable spool.
 Result<sql::Db> open_checked(const std::filesystem::path& path) {
   auto db = sql::open(path, sql::read_write_create());
@@ -116,21 +118,15 @@ Status Spool::put(const SpoolItem& item) {
       if (!*row) break;  // cannot happen: size <= max_bytes
       const std::int64_t sequence = sql::column_int64(oldest->get(), 0);
       used -= sql::column_int64(oldest->get(), 1);
-      auto drop = sql::prepare(db, "DELETE FROM items WHERE sequence = ?1");
-      if (!drop) return std::unexpected(drop.error());
-      sql::bind(drop->get(), 1, sequence);
-      if (auto done = sql::step(db, drop->get(), "drop item"); !done)
-        return std::unexpected(done.error());
+      if (auto done = sql::run(db, kDelete, "drop item", sequence); !done) return done;
       ++dropped;
     }
     if (dropped > 0) {
-      auto count = sql::prepare(
+      auto done = sql::run(
           db,
-          "UPDATE counters SET value = value + ?1 WHERE name IN ('dropped', 'dropped_unreported')");
-      if (!count) return std::unexpected(count.error());
-      sql::bind(count->get(), 1, dropped);
-      if (auto done = sql::step(db, count->get(), "count drops"); !done)
-        return std::unexpected(done.error());
+          "UPDATE counters SET value = value + ?1 WHERE name IN ('dropped', 'dropped_unreported')",
+          "count drops", dropped);
+      if (!done) return done;
       log::get("spool")->warn("spool full: dropped the {} oldest item(s) to keep {} bytes", dropped,
                               impl_->max_bytes);
     }
@@ -178,24 +174,14 @@ Result<std::vector<SpoolItem>> Spool::oldest(int limit) {
 }
 
 Status Spool::acknowledge(std::int64_t sequence) {
-  sqlite3* db = impl_->db.get();
-  auto stmt = sql::prepare(db, "DELETE FROM items WHERE sequence = ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  sql::bind(stmt->get(), 1, sequence);
-  if (auto done = sql::step(db, stmt->get(), "acknowledge"); !done)
-    return std::unexpected(done.error());
-  return {};
+  return sql::run(impl_->db.get(), kDelete, "acknowledge", sequence);
 }
 
 Status Spool::dropped_reported(std::int64_t count) {
-  sqlite3* db = impl_->db.get();
-  auto stmt = sql::prepare(
-      db, "UPDATE counters SET value = MAX(0, value - ?1) WHERE name = 'dropped_unreported'");
-  if (!stmt) return std::unexpected(stmt.error());
-  sql::bind(stmt->get(), 1, count);
-  if (auto done = sql::step(db, stmt->get(), "report drops"); !done)
-    return std::unexpected(done.error());
-  return {};
+  return sql::run(
+      impl_->db.get(),
+      "UPDATE counters SET value = MAX(0, value - ?1) WHERE name = 'dropped_unreported'",
+      "report drops", count);
 }
 
 Result<SpoolStats> Spool::stats() {

@@ -46,6 +46,21 @@ std::string column_text(sqlite3_stmt* s, int i);  // text or blob bytes, "" for 
 // One step: true for a row, false when done, an error otherwise.
 Result<bool> step(sqlite3* db, sqlite3_stmt* s, const std::string& what);
 std::int64_t column_int64(sqlite3_stmt* s, int i);
+
+// Prepares `sql`, binds `args` to ?1, ?2, ... and runs it to the end (a statement with no
+// rows to read: INSERT, UPDATE, DELETE).
+template <typename... Args>
+Status run(sqlite3* db, const char* sql, const std::string& what, const Args&... args) {
+  auto stmt = prepare(db, sql);
+  if (!stmt) return std::unexpected(stmt.error());
+  int i = 0;
+  (bind(stmt->get(), ++i, args), ...);
+  while (true) {
+    auto row = step(db, stmt->get(), what);
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return {};
+  }
+}
 std::int64_t changes(sqlite3* db);
 
 }  // namespace att::sql
