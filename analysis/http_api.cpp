@@ -31,7 +31,19 @@ json latest_json(const Observation& o) {
           {"sequence", o.sequence},
           {"captured_at_ms", o.captured_at_ms},
           {"captured_at", iso8601_utc(o.captured_at_ms)},
-          {"received_at_ms", o.received_at_ms}};
+          {"received_at_ms", o.received_at_ms},
+          {"health", o.health.empty()
+                         ? json(nullptr)
+                         : json::parse(o.health, nullptr, /*allow_exceptions=*/false)}};
+}
+
+// A node's latest heartbeat: its own report (camera, health, spool, counters) and its age.
+json node_json(const Heartbeat& h, std::int64_t now) {
+  return {{"sequence", h.sequence},
+          {"reported_at_ms", h.captured_at_ms},
+          {"received_at_ms", h.received_at_ms},
+          {"age_ms", now - h.captured_at_ms},
+          {"report", json::parse(h.report, nullptr, /*allow_exceptions=*/false)}};
 }
 
 }  // namespace
@@ -43,7 +55,7 @@ struct HttpApi::Impl {
   Store& store;
   ApiOptions options;
   WallClock clock;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;  // an SSLServer with TLS files
   std::thread listener;
   std::shared_ptr<spdlog::logger> log = log::get("http");
 
@@ -56,7 +68,7 @@ struct HttpApi::Impl {
   }
 
   void routes();
-  void post_frame(const httplib::Request& req, httplib::Response& res);
+  void post_upload(const httplib::Request& req, httplib::Response& res, bool frame);
   void get_sites(httplib::Response& res);
   std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
   void get_latest(const std::string& id, httplib::Response& res);
@@ -64,12 +76,31 @@ struct HttpApi::Impl {
 };
 
 void HttpApi::Impl::routes() {
+  if (!options.tls_cert.empty()) {
+    server = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(),
+                                                  options.tls_key.c_str());
+  } else {
+    server = std::make_unique<httplib::Server>();
+  }
+  httplib::Server& server = *this->server;
   server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
   server.set_payload_max_length(static_cast<size_t>(options.max_body_bytes));
   server.set_read_timeout(std::chrono::seconds(30));
   server.set_write_timeout(std::chrono::seconds(30));
 
-  server.Post(wire::kFramesPath, [this](const auto& req, auto& res) { post_frame(req, res); });
+  server.Post(wire::kFramesPath,
+              [this](const auto& req, auto& res) { post_upload(req, res, /*frame=*/true); });
+  server.Post(wire::kHealthPath,
+              [this](const auto& req, auto& res) { post_upload(req, res, /*frame=*/false); });
+  // Live view: the site's node is asked for frames every live_interval_s for a while (the
+  // dashboard repeats the request while the view is open). No connection goes to the site.
+  server.Post(R"(/api/v1/sites/([a-z0-9_-]{1,32})/live)", [this](const auto& req, auto& res) {
+    const std::string id = req.matches[1];
+    if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+    const std::int64_t until = ingest.request_live(id);
+    send_json(res, 200, {{"site_id", id}, {"live_until_ms", until},
+                         {"interval_s", ingest.interval_for(id)}});
+  });
   server.Get("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); });
   server.Get("/api/v1/status", [this](const auto&, auto& res) {
     send_json(res, 200,
@@ -128,14 +159,16 @@ void HttpApi::Impl::routes() {
   });
 }
 
-void HttpApi::Impl::post_frame(const httplib::Request& req, httplib::Response& res) {
-  FrameUpload up;
+void HttpApi::Impl::post_upload(const httplib::Request& req, httplib::Response& res, bool frame) {
+  Upload up;
   up.site_id = req.get_header_value(wire::kSiteHeader);
   up.sequence = req.get_header_value(wire::kSequenceHeader);
   up.capture_time = req.get_header_value(wire::kCaptureTimeHeader);
+  up.signature = req.get_header_value(wire::kSignatureHeader);
+  up.extra = req.get_header_value(frame ? wire::kHealthHeader : wire::kSpoolDroppedHeader);
   up.content_type = req.get_header_value("Content-Type");
   up.body = req.body;
-  const IngestReply reply = ingest.handle(up);
+  const IngestReply reply = frame ? ingest.handle_frame(up) : ingest.handle_heartbeat(up);
   send_json(res, reply.status, reply.body);
 }
 
@@ -145,18 +178,28 @@ void HttpApi::Impl::get_sites(httplib::Response& res) {
     log->error("sites: {}", latest.error().message);
     return send_error(res, 503, "storage_failed", "cannot read observations");
   }
+  auto heartbeats = store.latest_heartbeat_per_site();
+  if (!heartbeats) {
+    log->error("sites: {}", heartbeats.error().message);
+    return send_error(res, 503, "storage_failed", "cannot read heartbeats");
+  }
   std::map<std::string, const Observation*> latest_by_site;
   for (const auto& o : *latest) latest_by_site[o.site_id] = &o;
+  std::map<std::string, const Heartbeat*> heartbeat_by_site;
+  for (const auto& h : *heartbeats) heartbeat_by_site[h.site_id] = &h;
+  const std::int64_t now = clock();
   json list = json::array();
   for (const Site* s : sites) {
     auto it = latest_by_site.find(s->id);
+    auto hb = heartbeat_by_site.find(s->id);
     list.push_back(
         {{"id", s->id},
          {"name", s->name},
          {"district", s->district},
          {"school_level", to_string(s->level)},
          {"expected_attendees", s->expected_attendees},
-         {"latest", it == latest_by_site.end() ? json(nullptr) : latest_json(*it->second)}});
+         {"latest", it == latest_by_site.end() ? json(nullptr) : latest_json(*it->second)},
+         {"node", hb == heartbeat_by_site.end() ? json(nullptr) : node_json(*hb->second, now)}});
   }
   send_json(res, 200, {{"server_time_ms", clock()}, {"sites", std::move(list)}});
 }
@@ -230,7 +273,12 @@ HttpApi::~HttpApi() {
 }
 
 Result<int> HttpApi::start(const std::string& host, int port) {
-  auto& server = impl_->server;
+  auto& server = *impl_->server;
+  if (!server.is_valid()) {
+    return fail("cannot use the TLS certificate " + impl_->options.tls_cert.string() +
+                " and key " + impl_->options.tls_key.string() +
+                " (unreadable, not PEM, or not a pair)");
+  }
   const int bound = port == 0                         ? server.bind_to_any_port(host)
                     : server.bind_to_port(host, port) ? port
                                                       : -1;
@@ -243,13 +291,14 @@ Result<int> HttpApi::start(const std::string& host, int port) {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  impl_->log->info("listening on http://{}:{}", host, bound);
+  impl_->log->info("listening on {}://{}:{}", impl_->options.tls_cert.empty() ? "http" : "https",
+                   host, bound);
   return bound;
 }
 
 void HttpApi::stop() {
   if (!impl_ || !impl_->listener.joinable()) return;
-  impl_->server.stop();
+  impl_->server->stop();
   impl_->listener.join();
 }
 

@@ -26,6 +26,7 @@ struct ApiOptions {
   std::filesystem::path dashboard_dir;  // served at /
   int threads = 8;
   std::int64_t max_body_bytes = 4 << 20;
+  std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
 };
 
 class HttpApi {
@@ -37,7 +38,7 @@ class HttpApi {
   HttpApi& operator=(const HttpApi&) = delete;
 
   // Binds host:port (port 0 = any free port), starts serving on a thread of its own and
-  // returns the bound port once requests are accepted.
+  // returns the bound port once requests are accepted. Fails on unreadable TLS files.
   Result<int> start(const std::string& host, int port);
   // Stops accepting, finishes requests in flight and joins. Idempotent.
   void stop();

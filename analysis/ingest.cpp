@@ -7,6 +7,8 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "common/sha256.h"
+#include "common/signing.h"
+#include "common/wire.h"
 
 namespace att {
 namespace {
@@ -19,18 +21,17 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
   return value;
 }
 
+constexpr size_t kMaxHealthBytes = 4096;
+constexpr std::int64_t kMaxReportBytes = 64 * 1024;
+
 }  // namespace
 
 Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
-               Counting& counting, std::string detector_name, std::filesystem::path data_dir,
-               std::int64_t max_body_bytes, std::int64_t max_image_pixels, WallClock clock)
+               Counting& counting, IngestOptions options, WallClock clock)
     : store_(store),
       detectors_(detectors),
       counting_(counting),
-      detector_name_(std::move(detector_name)),
-      data_dir_(std::move(data_dir)),
-      max_body_bytes_(max_body_bytes),
-      max_image_pixels_(max_image_pixels),
+      options_(std::move(options)),
       clock_(std::move(clock)) {
   for (const Site& s : sites) sites_[s.id] = &s;
 }
@@ -44,50 +45,106 @@ IngestReply Ingest::reject(int status, const std::string& code, const std::strin
   return IngestReply{status, {{"error", message}, {"code", code}}};
 }
 
-IngestReply Ingest::handle(const FrameUpload& up) {
-  const std::int64_t received_at = clock_();
-  if (up.site_id.empty()) return reject(400, "missing_site", "missing X-Site-Id header");
+IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::json body) {
+  body["interval_s"] = interval_for(site_id);
+  return IngestReply{status, std::move(body)};
+}
+
+std::int64_t Ingest::request_live(const std::string& site_id) {
+  const auto until =
+      clock_() + static_cast<std::int64_t>(options_.nodes.live_duration_s * 1000);
+  std::lock_guard lock(live_mu_);
+  live_until_[site_id] = until;
+  return until;
+}
+
+double Ingest::interval_for(const std::string& site_id) {
+  const std::int64_t now = clock_();
+  std::lock_guard lock(live_mu_);
+  auto it = live_until_.find(site_id);
+  if (it == live_until_.end()) return options_.nodes.sample_interval_s;
+  if (it->second <= now) {
+    live_until_.erase(it);
+    return options_.nodes.sample_interval_s;
+  }
+  return options_.nodes.live_interval_s;
+}
+
+std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, const char* path,
+                                                          const char* content_type,
+                                                          std::int64_t max_body) {
+  auto no = [this](int status, const std::string& code, const std::string& message) {
+    return std::unexpected(reject(status, code, message));
+  };
+  if (up.site_id.empty()) return no(400, "missing_site", "missing X-Site-Id header");
   if (!sites_.contains(up.site_id)) {
-    return reject(403, "unknown_site",
-                  "site '" + up.site_id.substr(0, 64) + "' is not in this province's site list");
+    return no(403, "unknown_site",
+              "site '" + up.site_id.substr(0, 64) + "' is not in this province's site list");
+  }
+  const auto key = options_.keys.find(up.site_id);
+  if (key == options_.keys.end()) {
+    return no(403, "no_site_key",
+              "site '" + up.site_id + "' has no key on this server (attendance-server keys)");
   }
   const auto sequence = parse_int64(up.sequence);
   if (!sequence || *sequence < 0) {
-    return reject(400, "bad_sequence", "X-Sequence must be a non-negative whole number");
+    return no(400, "bad_sequence", "X-Sequence must be a non-negative whole number");
   }
   const auto captured_at = parse_int64(up.capture_time);
   if (!captured_at || *captured_at <= 0) {
-    return reject(400, "bad_capture_time",
-                  "X-Capture-Time must be milliseconds since 1970-01-01 UTC");
+    return no(400, "bad_capture_time", "X-Capture-Time must be milliseconds since 1970-01-01 UTC");
   }
-  if (up.content_type != "image/jpeg") {
-    return reject(415, "unsupported_media_type",
-                  "Content-Type must be image/jpeg (got '" + up.content_type.substr(0, 64) + "')");
+  if (up.signature.empty()) return no(401, "missing_signature", "missing X-Signature header");
+  const SignedFields fields{path, up.site_id, up.sequence, up.capture_time, up.extra, up.body};
+  if (!signature_matches(key->second, fields, up.signature)) {
+    return no(401, "bad_signature",
+              "X-Signature does not match this request under the site's key (wrong key, or "
+              "the request was changed on the way)");
   }
-  if (up.body.empty()) return reject(400, "empty_body", "empty body: no JPEG frame");
-  if (static_cast<std::int64_t>(up.body.size()) > max_body_bytes_) {
-    return reject(413, "body_too_large",
-                  "body of " + std::to_string(up.body.size()) + " bytes exceeds the limit of " +
-                      std::to_string(max_body_bytes_));
+  if (up.content_type != content_type) {
+    return no(415, "unsupported_media_type",
+              std::string("Content-Type must be ") + content_type + " (got '" +
+                  up.content_type.substr(0, 64) + "')");
+  }
+  if (up.body.empty()) return no(400, "empty_body", "empty body");
+  if (static_cast<std::int64_t>(up.body.size()) > max_body) {
+    return no(413, "body_too_large",
+              "body of " + std::to_string(up.body.size()) + " bytes exceeds the limit of " +
+                  std::to_string(max_body));
+  }
+  return Checked{*sequence, *captured_at};
+}
+
+IngestReply Ingest::handle_frame(const Upload& up) {
+  const std::int64_t received_at = clock_();
+  auto checked = check(up, wire::kFramesPath, wire::kJpegContentType, options_.max_body_bytes);
+  if (!checked) return checked.error();
+  const std::int64_t sequence = checked->sequence, captured_at = checked->captured_at;
+  if (!up.extra.empty()) {  // the node's health scores: a small JSON object, kept as sent
+    const auto health = nlohmann::json::parse(up.extra, nullptr, /*allow_exceptions=*/false);
+    if (!health.is_object() || up.extra.size() > kMaxHealthBytes) {
+      return reject(400, "bad_health", "X-Health must be a JSON object of at most 4096 bytes");
+    }
   }
 
   const std::string digest = sha256_hex(up.body);
   // A retry after a lost acknowledgement: answer again without detecting again.
-  auto existing = store_.find_observation(up.site_id, *sequence);
+  auto existing = store_.find_observation(up.site_id, sequence);
   if (!existing) return reject(503, "storage_failed", existing.error().message);
   if (*existing) {
     if ((*existing)->frame_sha256 != digest) {
       return reject(409, "sequence_conflict",
-                    "sequence " + std::to_string(*sequence) +
+                    "sequence " + std::to_string(sequence) +
                         " was already stored for this site with a different frame");
     }
-    return IngestReply{
-        200, {{"status", "duplicate"}, {"sequence", *sequence}, {"count", (*existing)->count}}};
+    return success(
+        200, up.site_id,
+        {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}});
   }
 
   const auto bytes =
       std::span(reinterpret_cast<const unsigned char*>(up.body.data()), up.body.size());
-  auto frame = decode_jpeg(bytes, max_image_pixels_);
+  auto frame = decode_jpeg(bytes, options_.max_image_pixels);
   if (!frame) {
     const bool too_large = frame.error().message.starts_with("image too large");
     return reject(too_large ? 413 : 422, too_large ? "image_too_large" : "bad_jpeg",
@@ -98,26 +155,27 @@ IngestReply Ingest::handle(const FrameUpload& up) {
 
   Observation obs;
   obs.site_id = up.site_id;
-  obs.sequence = *sequence;
-  obs.captured_at_ms = *captured_at;
+  obs.sequence = sequence;
+  obs.captured_at_ms = captured_at;
   obs.received_at_ms = received_at;
   cv::Mat gray;  // stillness compares pixels, not only boxes
   cv::cvtColor(*frame, gray, cv::COLOR_BGR2GRAY);
-  const OccupancyResult counted =
-      counting_.add(up.site_id, *captured_at, frame->size(), *boxes, gray);
+  const OccupancyResult counted = counting_.add(up.site_id, captured_at, frame->size(), *boxes, gray);
   obs.count = counted.window_count;
   obs.frame_count = counted.frame_count;
   obs.boxes = counted.counted;
-  obs.detector = detector_name_;
+  obs.detector = options_.detector_name;
   obs.width = frame->cols;
   obs.height = frame->rows;
   // The digest in the name keeps a conflicting upload racing for the same sequence from
   // overwriting the stored frame.
-  obs.frame_path = "frames/" + up.site_id + "/" + std::to_string(*sequence) + "-" +
+  obs.frame_path = "frames/" + up.site_id + "/" + std::to_string(sequence) + "-" +
                    digest.substr(0, 12) + ".jpg";
   obs.frame_sha256 = digest;
+  obs.health = up.extra;
 
-  if (auto written = write_file_atomically(data_dir_ / obs.frame_path, up.body, /*sync=*/false);
+  if (auto written =
+          write_file_atomically(options_.data_dir / obs.frame_path, up.body, /*sync=*/false);
       !written) {
     return reject(507, "storage_failed", written.error().message);
   }
@@ -125,17 +183,47 @@ IngestReply Ingest::handle(const FrameUpload& up) {
   if (!inserted) return reject(503, "storage_failed", inserted.error().message);
   switch (*inserted) {
     case InsertOutcome::kInserted:
-      return IngestReply{201,
-                         {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}}};
+      return success(201, up.site_id,
+                     {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
     case InsertOutcome::kDuplicate:  // a concurrent retry won the race
-      return IngestReply{
-          200, {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}}};
+      return success(200, up.site_id,
+                     {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}});
     case InsertOutcome::kConflict:
       break;
   }
   return reject(409, "sequence_conflict",
                 "sequence " + std::to_string(obs.sequence) +
                     " was already stored for this site with a different frame");
+}
+
+IngestReply Ingest::handle_heartbeat(const Upload& up) {
+  const std::int64_t received_at = clock_();
+  auto checked = check(up, wire::kHealthPath, wire::kJsonContentType, kMaxReportBytes);
+  if (!checked) return checked.error();
+  const auto dropped = up.extra.empty() ? std::optional<std::int64_t>(0) : parse_int64(up.extra);
+  if (!dropped || *dropped < 0) {
+    return reject(400, "bad_dropped", "X-Spool-Dropped must be a non-negative whole number");
+  }
+  const auto report = nlohmann::json::parse(up.body, nullptr, /*allow_exceptions=*/false);
+  if (!report.is_object()) return reject(400, "bad_report", "the heartbeat must be a JSON object");
+
+  Heartbeat h{up.site_id, checked->sequence, checked->captured_at, received_at, up.body, *dropped};
+  auto inserted = store_.insert_heartbeat(h);
+  if (!inserted) return reject(503, "storage_failed", inserted.error().message);
+  if (inserted->outcome == InsertOutcome::kConflict) {
+    return reject(409, "sequence_conflict",
+                  "sequence " + std::to_string(h.sequence) +
+                      " was already stored for this site with a different report");
+  }
+  if (*dropped > 0 && inserted->outcome == InsertOutcome::kInserted) {
+    log::get("ingest")->warn("site {}: its node's full spool dropped {} item(s)", up.site_id,
+                             *dropped);
+  }
+  const bool fresh = inserted->outcome == InsertOutcome::kInserted;
+  return success(fresh ? 201 : 200, up.site_id,
+                 {{"status", fresh ? "stored" : "duplicate"},
+                  {"sequence", h.sequence},
+                  {"dropped_recorded", inserted->spool_dropped}});
 }
 
 }  // namespace att

@@ -1,11 +1,15 @@
-// Accepting one uploaded frame: check it, detect, keep the JPEG, record the observation.
+// Accepting what capture nodes send: authenticate the request (the site's signature), then
+// for a frame detect, count, keep the JPEG and record the observation; for a heartbeat record
+// the node's report. Every answer tells the node the interval it should sample at next.
 // Pure request -> reply logic, so it is tested without HTTP. Thread-safe: called from the
 // HTTP worker threads at once.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
+#include <expected>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -13,51 +17,79 @@
 #include "analysis/counting.h"
 #include "analysis/detector_pool.h"
 #include "analysis/province.h"
+#include "analysis/server_config.h"
+#include "analysis/site_keys.h"
 #include "analysis/store.h"
 #include "common/log.h"
 #include "common/time_util.h"
 
 namespace att {
 
-struct FrameUpload {
+// One signed request from a capture node, as received (common/wire.h).
+struct Upload {
   std::string site_id;       // X-Site-Id
   std::string sequence;      // X-Sequence, as sent
   std::string capture_time;  // X-Capture-Time, as sent
+  std::string signature;     // X-Signature
+  std::string extra;         // X-Health (frames) or X-Spool-Dropped (heartbeats), as sent
   std::string content_type;
   std::string body;
 };
 
 // The HTTP answer: status and a JSON body. Errors carry "error" (a sentence) and "code"
-// (stable, for programs): missing_site, unknown_site, bad_sequence, bad_capture_time,
-// unsupported_media_type, empty_body, body_too_large, bad_jpeg, image_too_large,
+// (stable, for programs): missing_site, unknown_site, no_site_key, bad_sequence,
+// bad_capture_time, missing_signature, bad_signature, unsupported_media_type, empty_body,
+// body_too_large, bad_health, bad_report, bad_dropped, bad_jpeg, image_too_large,
 // sequence_conflict, detector_failed, storage_failed.
 struct IngestReply {
   int status = 500;
   nlohmann::json body;
 };
 
+struct IngestOptions {
+  std::string detector_name;
+  std::filesystem::path data_dir;  // received frames go under frames/<site>/
+  std::int64_t max_body_bytes = 4 << 20;
+  std::int64_t max_image_pixels = 3840LL * 2160;
+  SiteKeys keys;      // a site without a key cannot upload
+  NodesConfig nodes;  // the intervals the nodes are told
+};
+
 class Ingest {
  public:
   Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors, Counting& counting,
-         std::string detector_name, std::filesystem::path data_dir, std::int64_t max_body_bytes,
-         std::int64_t max_image_pixels, WallClock clock = now_ms);
+         IngestOptions options, WallClock clock = now_ms);
 
-  // Rejections change nothing: no file is written and no row inserted.
-  IngestReply handle(const FrameUpload& upload);
+  // POST /api/v1/frames. Rejections change nothing: no file is written and no row inserted.
+  IngestReply handle_frame(const Upload& upload);
+  // POST /api/v1/health: a node's heartbeat, stored once per (site, sequence).
+  IngestReply handle_heartbeat(const Upload& upload);
+
+  // A technician opened the site's live view: its node is asked for live_interval_s until
+  // live_duration_s from now. Returns that end (ms since epoch).
+  std::int64_t request_live(const std::string& site_id);
+  // The sampling interval the site's node is told now.
+  double interval_for(const std::string& site_id);
 
  private:
+  struct Checked {  // the headers every upload carries, parsed and authenticated
+    std::int64_t sequence = 0;
+    std::int64_t captured_at = 0;
+  };
+  std::expected<Checked, IngestReply> check(const Upload& up, const char* path,
+                                            const char* content_type, std::int64_t max_body);
   IngestReply reject(int status, const std::string& code, const std::string& message);
+  IngestReply success(int status, const std::string& site_id, nlohmann::json body);
 
   std::map<std::string, const Site*> sites_;  // fixed after construction
   Store& store_;
   DetectorPool& detectors_;
   Counting& counting_;
-  std::string detector_name_;
-  std::filesystem::path data_dir_;
-  std::int64_t max_body_bytes_;
-  std::int64_t max_image_pixels_;
+  const IngestOptions options_;
   WallClock clock_;
   log::RateLimit reject_log_{std::chrono::seconds(5)};
+  std::mutex live_mu_;
+  std::map<std::string, std::int64_t> live_until_;  // guarded by live_mu_
 };
 
 }  // namespace att

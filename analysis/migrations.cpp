@@ -37,6 +37,22 @@ CREATE INDEX observations_by_site_time ON observations(site_id, captured_at_ms);
 ALTER TABLE observations ADD COLUMN frame_count INTEGER NOT NULL DEFAULT 0;
 UPDATE observations SET frame_count = count;
 )sql"},
+    {3, "camera health from the capture nodes", R"sql(
+-- The node's health scores of each frame (JSON, '' for frames from before), and its
+-- heartbeats: a report every 30 s, sent even when the camera gives nothing.
+ALTER TABLE observations ADD COLUMN health TEXT NOT NULL DEFAULT '';
+CREATE TABLE heartbeats (
+  id             INTEGER PRIMARY KEY,
+  site_id        TEXT NOT NULL REFERENCES sites(id),
+  sequence       INTEGER NOT NULL,   -- shares the node's counter with its frames
+  captured_at_ms INTEGER NOT NULL,   -- when the node wrote the report
+  received_at_ms INTEGER NOT NULL,
+  report         TEXT NOT NULL,      -- the node's JSON, as sent
+  spool_dropped  INTEGER NOT NULL,   -- items the node's full spool dropped, reported here
+  UNIQUE (site_id, sequence)
+);
+CREATE INDEX heartbeats_by_site_time ON heartbeats(site_id, captured_at_ms);
+)sql"},
 };
 
 }  // namespace

@@ -30,6 +30,11 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   c.listen_host = listen.string("host", c.listen_host);
   c.listen_port = static_cast<int>(listen.integer("port", c.listen_port, 0, 65535));
   c.http_threads = static_cast<int>(listen.integer("threads", c.http_threads, 2, 256));
+  c.tls_cert = resolve(base, listen.string("tls_cert", ""));
+  c.tls_key = resolve(base, listen.string("tls_key", ""));
+  if (c.tls_cert.empty() != c.tls_key.empty()) {
+    errors.add("listen: tls_cert and tls_key go together (both for HTTPS, neither for HTTP)");
+  }
   listen.finish();
 
   c.data_dir = resolve(base, top.string("data_dir", "data"));
@@ -93,6 +98,14 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   c.max_image_pixels =
       ingest.integer("max_image_pixels", c.max_image_pixels, 64 * 64, 8192LL * 8192);
   ingest.finish();
+
+  YamlMap nodes = top.map("nodes");
+  NodesConfig& n = c.nodes;
+  n.site_keys_csv = resolve(base, nodes.string("site_keys", ""));
+  n.sample_interval_s = nodes.number("sample_interval_s", n.sample_interval_s, 0.2, 3600);
+  n.live_interval_s = nodes.number("live_interval_s", n.live_interval_s, 0.1, 60);
+  n.live_duration_s = nodes.number("live_duration_s", n.live_duration_s, 5, 3600);
+  nodes.finish();
   top.finish();
 
   // The files the YAML names are checked too, so that one run lists every problem.
@@ -108,6 +121,14 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
       c.schedule = std::move(*schedule);
     } else {
       errors.add("province.schedule: " + schedule.error().message);
+    }
+  }
+  if (!c.nodes.site_keys_csv.empty() && std::filesystem::exists(c.nodes.site_keys_csv) &&
+      errors.empty()) {
+    if (auto keys = load_site_keys(c.nodes.site_keys_csv, c.sites)) {
+      c.site_keys = std::move(*keys);
+    } else {
+      errors.add("nodes.site_keys: " + keys.error().message);
     }
   }
   if (!c.zones_yaml.empty() && errors.empty()) {

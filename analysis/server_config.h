@@ -10,6 +10,7 @@
 
 #include "analysis/occupancy.h"
 #include "analysis/province.h"
+#include "analysis/site_keys.h"
 #include "common/error.h"
 
 namespace att {
@@ -32,10 +33,20 @@ struct DetectorConfig {
   int workers = 0;  // detectors run in parallel; 0 = one per core
 };
 
+// What the service tells the capture nodes (server.yaml "nodes:").
+struct NodesConfig {
+  std::filesystem::path site_keys_csv;  // site_id,secret; see analysis/site_keys.h
+  double sample_interval_s = 5;         // the interval every node is asked to sample at
+  double live_interval_s = 0.5;         // while a technician watches the site live
+  double live_duration_s = 60;          // how long one live-view request lasts
+};
+
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;  // 0 = any free port (tests)
   int http_threads = 8;
+  // HTTPS when both are set (PEM files); otherwise plain HTTP, e.g. behind a TLS proxy.
+  std::filesystem::path tls_cert, tls_key;
   std::filesystem::path data_dir = "data";  // database and frames
   std::filesystem::path dashboard_dir;      // static files; default: dashboard/ in the source tree
   std::string province_name;
@@ -46,6 +57,7 @@ struct ServerConfig {
   std::filesystem::path zones_yaml;       // per-site zones and empty-room references; optional
   std::int64_t max_body_bytes = 4 << 20;  // a 1080p JPEG is ~0.3-1 MiB
   std::int64_t max_image_pixels = 3840LL * 2160;  // decompression-bomb guard
+  NodesConfig nodes;
   std::string log_level = "info";
 
   // Loaded from sites_csv and schedule_yaml.
@@ -54,6 +66,9 @@ struct ServerConfig {
   // Loaded from zones_yaml: site id -> zones, and site id -> empty-room picture.
   std::map<std::string, SiteZones> zones;
   std::map<std::string, std::filesystem::path> empty_references;
+  // Loaded from nodes.site_keys when the file exists (a missing file is reported at start:
+  // every upload is refused until `attendance-server keys` creates it).
+  SiteKeys site_keys;
 };
 
 // Parses a zones file (config/zones.yaml documents the format) against the known site ids.

@@ -89,9 +89,18 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   }
   if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm)
     return std::unexpected(warm.error());
+  IngestOptions ingest{impl->detector.name, c.data_dir, c.max_body_bytes, c.max_image_pixels,
+                       c.site_keys, c.nodes};
   impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
-                                          impl->detector.name, c.data_dir, c.max_body_bytes,
-                                          c.max_image_pixels);
+                                          std::move(ingest));
+  if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
+    log::get("server")->warn(
+        "{} of {} sites have no key{}: their nodes' uploads are refused until "
+        "`attendance-server keys` adds them",
+        without, c.sites.size(),
+        c.nodes.site_keys_csv.empty() ? " (nodes.site_keys is not set)"
+                                      : " in " + c.nodes.site_keys_csv.string());
+  }
   ApiOptions api;
   api.province_name = c.province_name;
   api.timezone = c.schedule.timezone;
@@ -102,6 +111,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   api.dashboard_dir = c.dashboard_dir;
   api.threads = c.http_threads;
   api.max_body_bytes = c.max_body_bytes;
+  api.tls_cert = c.tls_cert;
+  api.tls_key = c.tls_key;
   impl->http = std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, std::move(api));
 
   log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),

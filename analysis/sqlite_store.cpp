@@ -44,7 +44,7 @@ std::vector<Box> boxes_from_json(const std::string& text) {
 
 constexpr char kObservationColumns[] =
     "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
-    "frame_path, frame_sha256, frame_count";
+    "frame_path, frame_sha256, frame_count, health";
 
 Observation read_observation(sqlite3_stmt* s) {
   Observation o;
@@ -60,6 +60,7 @@ Observation read_observation(sqlite3_stmt* s) {
   o.frame_path = column_text(s, 9);
   o.frame_sha256 = column_text(s, 10);
   o.frame_count = sqlite3_column_int(s, 11);
+  o.health = column_text(s, 12);
   return o;
 }
 
@@ -185,8 +186,8 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   auto stmt =
       prepare(db,
               "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
-              "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) "
+              "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count, "
+              "health) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
               "ON CONFLICT(site_id, sequence) DO NOTHING");
   if (!stmt) return std::unexpected(stmt.error());
   sqlite3_stmt* s = stmt->get();
@@ -202,6 +203,7 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   sql::bind(s, 10, o.frame_path);
   sql::bind(s, 11, o.frame_sha256);
   sql::bind(s, 12, o.frame_count);
+  sql::bind(s, 13, o.health);
   if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store observation"));
   if (sqlite3_changes(db) == 1) return InsertOutcome::kInserted;
 
@@ -286,14 +288,89 @@ Result<std::vector<Observation>> SqliteStore::latest_per_site() {
   return out;
 }
 
-Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) {
+
+Result<HeartbeatInsert> SqliteStore::insert_heartbeat(const Heartbeat& h) {
+  std::lock_guard lock(impl_->write_mu);
+  sqlite3* db = impl_->writer.get();
+  auto stmt = prepare(db,
+                      "INSERT INTO heartbeats(site_id, sequence, captured_at_ms, received_at_ms, "
+                      "report, spool_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                      "ON CONFLICT(site_id, sequence) DO NOTHING");
+  if (!stmt) return std::unexpected(stmt.error());
+  sqlite3_stmt* s = stmt->get();
+  sql::bind(s, 1, h.site_id);
+  sql::bind(s, 2, h.sequence);
+  sql::bind(s, 3, h.captured_at_ms);
+  sql::bind(s, 4, h.received_at_ms);
+  sql::bind(s, 5, h.report);
+  sql::bind(s, 6, h.spool_dropped);
+  if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store heartbeat"));
+  if (sqlite3_changes(db) == 1) return HeartbeatInsert{InsertOutcome::kInserted, h.spool_dropped};
+
+  auto existing = prepare(db,
+                          "SELECT report, spool_dropped FROM heartbeats WHERE site_id = ?1 AND "
+                          "sequence = ?2");
+  if (!existing) return std::unexpected(existing.error());
+  sql::bind(existing->get(), 1, h.site_id);
+  sql::bind(existing->get(), 2, h.sequence);
+  if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(sql::error(db, "read heartbeat"));
+  const bool same = column_text(existing->get(), 0) == h.report;
+  return HeartbeatInsert{same ? InsertOutcome::kDuplicate : InsertOutcome::kConflict,
+                         sqlite3_column_int64(existing->get(), 1)};
+}
+
+Result<std::vector<Heartbeat>> SqliteStore::latest_heartbeat_per_site() {
   std::lock_guard lock(impl_->read_mu);
   sqlite3* db = impl_->reader.get();
-  auto stmt = prepare(db, "SELECT COUNT(*) FROM observations WHERE site_id = ?1");
+  auto stmt = prepare(db,
+                      "SELECT h.site_id, h.sequence, h.captured_at_ms, h.received_at_ms, "
+                      "h.report, h.spool_dropped FROM sites s JOIN heartbeats h ON h.id = "
+                      "(SELECT id FROM heartbeats WHERE site_id = s.id ORDER BY captured_at_ms "
+                      "DESC, sequence DESC LIMIT 1) ORDER BY s.id");
+  if (!stmt) return std::unexpected(stmt.error());
+  std::vector<Heartbeat> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    sqlite3_stmt* s = stmt->get();
+    out.push_back(Heartbeat{column_text(s, 0), sqlite3_column_int64(s, 1),
+                            sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                            column_text(s, 4), sqlite3_column_int64(s, 5)});
+  }
+  if (rc != SQLITE_DONE) return fail(sql::error(db, "latest heartbeats"));
+  return out;
+}
+
+namespace {
+
+// One number from a query with one parameter, the site id.
+Result<std::int64_t> site_number(sqlite3* db, const char* query, const std::string& site_id,
+                                 const char* what) {
+  auto stmt = prepare(db, query);
   if (!stmt) return std::unexpected(stmt.error());
   sql::bind(stmt->get(), 1, site_id);
-  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "count observations"));
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, what));
   return sqlite3_column_int64(stmt->get(), 0);
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) {
+  std::lock_guard lock(impl_->read_mu);
+  return site_number(impl_->reader.get(), "SELECT COUNT(*) FROM observations WHERE site_id = ?1",
+                     site_id, "count observations");
+}
+
+Result<std::int64_t> SqliteStore::heartbeat_count(const std::string& site_id) {
+  std::lock_guard lock(impl_->read_mu);
+  return site_number(impl_->reader.get(), "SELECT COUNT(*) FROM heartbeats WHERE site_id = ?1",
+                     site_id, "count heartbeats");
+}
+
+Result<std::int64_t> SqliteStore::spool_dropped_total(const std::string& site_id) {
+  std::lock_guard lock(impl_->read_mu);
+  return site_number(impl_->reader.get(),
+                     "SELECT COALESCE(SUM(spool_dropped), 0) FROM heartbeats WHERE site_id = ?1",
+                     site_id, "sum spool drops");
 }
 
 }  // namespace att

@@ -36,6 +36,10 @@ class SqliteStore final : public Store {
                                                       std::int64_t from_ms, int limit) override;
   Result<std::vector<Observation>> latest_per_site() override;
   Result<std::int64_t> observation_count(const std::string& site_id) override;
+  Result<HeartbeatInsert> insert_heartbeat(const Heartbeat& heartbeat) override;
+  Result<std::vector<Heartbeat>> latest_heartbeat_per_site() override;
+  Result<std::int64_t> heartbeat_count(const std::string& site_id) override;
+  Result<std::int64_t> spool_dropped_total(const std::string& site_id) override;
 
   struct Impl;
 

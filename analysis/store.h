@@ -26,12 +26,28 @@ struct Observation {
   int width = 0, height = 0;
   std::string frame_path;    // the received JPEG, relative to the data directory
   std::string frame_sha256;  // of the received bytes: tells a retry from a reused sequence
+  std::string health;        // the node's health scores of this frame (JSON); "" if none
+};
+
+// A capture node's periodic report: camera state, health, spool, counters (JSON as sent).
+struct Heartbeat {
+  std::string site_id;
+  std::int64_t sequence = 0;        // the node's counter, shared with its frames
+  std::int64_t captured_at_ms = 0;  // when the node wrote it
+  std::int64_t received_at_ms = 0;
+  std::string report;
+  std::int64_t spool_dropped = 0;  // drops the node reported with this heartbeat
 };
 
 enum class InsertOutcome {
   kInserted,
   kDuplicate,  // same (site, sequence) already stored with the same bytes: a retry
   kConflict,   // same (site, sequence) already stored with different bytes
+};
+
+struct HeartbeatInsert {
+  InsertOutcome outcome = InsertOutcome::kInserted;
+  std::int64_t spool_dropped = 0;  // as stored: the first upload's, for a retry too
 };
 
 class Store {
@@ -53,6 +69,13 @@ class Store {
   // The latest observation of every site that has one.
   virtual Result<std::vector<Observation>> latest_per_site() = 0;
   virtual Result<std::int64_t> observation_count(const std::string& site_id) = 0;
+
+  virtual Result<HeartbeatInsert> insert_heartbeat(const Heartbeat& heartbeat) = 0;
+  // The latest heartbeat (by capture time) of every site that has sent one.
+  virtual Result<std::vector<Heartbeat>> latest_heartbeat_per_site() = 0;
+  virtual Result<std::int64_t> heartbeat_count(const std::string& site_id) = 0;
+  // All spool drops a site's node has reported.
+  virtual Result<std::int64_t> spool_dropped_total(const std::string& site_id) = 0;
 };
 
 }  // namespace att

@@ -1,119 +1,318 @@
 #include "capture/capture_node.h"
 
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "common/time_util.h"
 
 namespace att {
+namespace {
 
-CaptureNode::CaptureNode(CaptureConfig config, SourceFactory open_source, Uploader& uploader,
-                         SequenceFile& sequence)
+using Clock = std::chrono::steady_clock;
+
+std::chrono::milliseconds seconds_ms(double s) {
+  return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
+
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
+}  // namespace
+
+CaptureNode::CaptureNode(CaptureConfig config, Uploader& uploader, SequenceFile& sequence,
+                         Spool& spool)
     : config_(std::move(config)),
-      open_source_(std::move(open_source)),
       uploader_(uploader),
-      sequence_(sequence) {}
-
-bool CaptureNode::pause(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
-  const auto until = std::chrono::steady_clock::now() + d;
-  while (!stop) {
-    const auto now = std::chrono::steady_clock::now();
-    if (now >= until) return true;
-    std::this_thread::sleep_for(
-        std::min<std::chrono::nanoseconds>(until - now, std::chrono::milliseconds(100)));
-  }
-  return false;
-}
-
-bool CaptureNode::deliver(const CapturedFrame& frame, const std::atomic<bool>& stop) {
-  auto log = log::get("upload");
-  auto sequence = sequence_.reserve();
-  Backoff backoff(std::chrono::milliseconds(static_cast<long long>(config_.max_backoff_s * 1000)));
-  while (!sequence) {  // the state disk is full or gone: nothing can be sent safely
-    log->error("cannot reserve a sequence number: {}", sequence.error().message);
-    if (!pause(backoff.next(), stop)) return false;
-    sequence = sequence_.reserve();
-  }
-  backoff.reset();
-  log::RateLimit retry_log(std::chrono::seconds(30));
-  while (true) {
-    const UploadOutcome out = uploader_.send(frame, *sequence);
-    switch (out.kind) {
-      case UploadOutcome::kStored:
-        ++stats_.stored;
-        log->debug("frame {} stored: {} counted", *sequence, out.count);
-        return true;
-      case UploadOutcome::kDuplicate:
-        ++stats_.duplicates;
-        return true;
-      case UploadOutcome::kRejected:
-        ++stats_.rejected;
-        log->error("frame {} refused by the server (HTTP {}): {}", *sequence, out.http_status,
-                   out.message);
-        return true;
-      case UploadOutcome::kRetry:
-        break;
-    }
-    long long suppressed = 0;
-    if (retry_log.allow(suppressed)) {
-      log->warn("frame {} not delivered ({}); retrying (attempt {})", *sequence, out.message,
-                backoff.attempts() + 1);
-    }
-    if (!pause(backoff.next(), stop)) return false;
-  }
-}
+      sequence_(sequence),
+      spool_(spool),
+      health_(config_.health) {}
 
 NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
-  auto log = log::get("capture");
-  Backoff restart(std::chrono::milliseconds(static_cast<long long>(config_.max_backoff_s * 1000)));
-  while (!stop) {
-    auto source = open_source_();
-    if (!source) {
-      log->error("camera pipeline: {}", source.error().message);
-      if (!pause(restart.next(), stop)) break;
-      continue;
+  auto log = log::get("node");
+  started_ms_ = now_ms();
+  const auto reference =
+      config_.reference.empty() ? config_.state_dir / "reference.jpg" : config_.reference;
+  if (const cv::Mat view = cv::imread(reference.string(), cv::IMREAD_GRAYSCALE); !view.empty()) {
+    health_.set_reference(view);
+    log->info("the view is compared with the confirmed reference {}", reference.string());
+  } else {
+    log->info("no confirmed reference view ({}): the 'moved' check is off until a technician "
+              "runs attendance-capture --confirm-reference",
+              reference.string());
+  }
+
+  FrameQueue queue(static_cast<size_t>(config_.queue_frames));
+  Camera camera(CameraOptions{{config_.source_uri, config_.realtime, config_.sample_interval_s,
+                               config_.width, config_.jpeg_quality},
+                              config_.stall_timeout_s,
+                              config_.max_backoff_s,
+                              config_.exit_on_eos},
+                queue);
+  if (auto started = camera.start(); !started) {
+    log->critical("camera: {}", started.error().message);
+    return stats_;
+  }
+  camera_ = &camera;
+  queue_ = &queue;
+  sending_ = true;
+  std::thread sender([this] { send_loop(); });
+
+  // The first heartbeat soon after start (the technician sees the node is up), then steady.
+  auto next_heartbeat = Clock::now() + std::min(seconds_ms(config_.heartbeat_s), seconds_ms(5));
+  while (!stop && !(camera.status().finished && queue.empty())) {
+    if (auto frame = queue.pop(std::chrono::milliseconds(200))) take(*frame);
+    if (Clock::now() >= next_heartbeat) {
+      const CameraStatus cam = camera.status();
+      const double quiet_s = (now_ms() - (cam.last_frame_ms ? cam.last_frame_ms : started_ms_)) / 1000.0;
+      heartbeat(quiet_s > std::max(3 * cam.interval_s, 15.0) ? "no_frames" : "ok");
+      next_heartbeat += seconds_ms(config_.heartbeat_s);
     }
-    ++stats_.pipeline_starts;
-    bool ended = false;
-    while (!stop && !ended) {
-      FrameSource::Next next = (*source)->next(std::chrono::milliseconds(200));
-      switch (next.event) {
-        case FrameSource::Event::kFrame:
-          restart.reset();
-          ++stats_.frames;
-          if (!deliver(next.frame, stop)) ++stats_.unsent_at_stop;
-          break;
-        case FrameSource::Event::kTimeout:
-          break;
-        case FrameSource::Event::kEndOfStream:
-          log->info("end of stream from the source");
-          ended = true;
-          break;
-        case FrameSource::Event::kError:
-          log->error("camera pipeline error: {}", next.message);
-          ended = true;
-          break;
-      }
+  }
+  camera.stop();  // no frame comes after this
+  queue.close();
+  while (auto frame = queue.pop(std::chrono::milliseconds(0))) take(*frame);  // sampled: keep
+
+  if (!stop) {  // the file has ended: deliver everything, then finish
+    heartbeat("finished");
+    log->info("the source has ended; sending what is left in the spool");
+    while (!stop && !spool_empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } else {
+    heartbeat("stopping");
+    // A short grace for the last items (a node stopped for maintenance says so), no more:
+    // whatever is left goes after the next start.
+    const auto grace_end = Clock::now() + std::chrono::seconds(2);
+    while (Clock::now() < grace_end && !spool_empty()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    const SourceStats s = (*source)->stats();
-    stats_.dropped_at_source += s.dropped;
-    if (s.dropped > 0) {
-      log->warn(
-          "{} sampled frame(s) never sent: dropped while an upload was slow, or queued "
-          "when the pipeline stopped",
-          s.dropped);
-    }
-    source->reset();
-    if (stop || (ended && config_.exit_on_eos)) break;
-    log->info("rebuilding the camera pipeline");
-    if (!pause(restart.next(), stop)) break;
+  }
+  sending_ = false;
+  uploader_.abort();  // cut a request in flight; its item stays spooled
+  wake_.notify_all();
+  sender.join();
+  camera_ = nullptr;
+  queue_ = nullptr;
+
+  std::lock_guard lock(stats_mu_);
+  stats_.pipeline_starts = camera.status().pipeline_starts;
+  stats_.queue_dropped = queue.dropped();
+  {
+    std::lock_guard spool_lock(spool_mu_);
+    if (auto s = spool_.stats()) stats_.left_in_spool = s->items;
   }
   log->info(
-      "stopped: {} frames, {} stored, {} duplicates, {} refused, {} dropped at source, "
-      "{} unsent at stop",
-      stats_.frames, stats_.stored, stats_.duplicates, stats_.rejected, stats_.dropped_at_source,
-      stats_.unsent_at_stop);
+      "stopped: {} frames sampled, {} spooled, {} not spooled (disk), {} dropped before the "
+      "spool; {} stored, {} duplicates, {} refused by the service; {} items left in the spool "
+      "for the next start",
+      stats_.frames, stats_.spooled, stats_.spool_failed, stats_.queue_dropped, stats_.stored,
+      stats_.duplicates, stats_.rejected, stats_.left_in_spool);
   return stats_;
+}
+
+void CaptureNode::take(const CapturedFrame& frame) {
+  auto log = log::get("node");
+  {
+    std::lock_guard lock(stats_mu_);
+    ++stats_.frames;
+  }
+  const cv::Mat grey = cv::imdecode(
+      cv::Mat(1, static_cast<int>(frame.jpeg.size()), CV_8U, const_cast<char*>(frame.jpeg.data())),
+      cv::IMREAD_GRAYSCALE);
+  std::string health;
+  if (grey.empty()) {
+    log->error("the pipeline gave a frame that does not decode ({} bytes)", frame.jpeg.size());
+  } else {
+    const HealthReport report = health_.assess(grey);
+    health = report.to_json();
+    const std::string flags = joined(report.flags());
+    if (flags != last_flags_) {
+      if (flags.empty()) {
+        log->info("camera picture is fine again");
+      } else {
+        log->warn("camera picture: {} (brightness {:.0f}, sharpness {:.0f}, one colour {:.0f}%{})",
+                  flags, report.brightness, report.sharpness, report.uniform_share * 100,
+                  report.matched >= 0 ? ", " + std::to_string(report.matched) +
+                                            " features match the reference"
+                                      : "");
+      }
+      last_flags_ = flags;
+    }
+    last_health_ = health;
+  }
+  SpoolItem item;
+  item.capture_time_ms = frame.capture_time_ms;
+  item.kind = "frame";
+  item.body = frame.jpeg;
+  item.meta = health;
+  put(std::move(item));
+}
+
+void CaptureNode::heartbeat(const std::string& state) {
+  const CameraStatus cam = camera_->status();
+  const std::int64_t now = now_ms();
+  nlohmann::json spool = nullptr;
+  {
+    std::lock_guard lock(spool_mu_);
+    if (auto s = spool_.stats()) {
+      spool = {{"items", s->items},
+               {"bytes", s->bytes},
+               {"max_bytes", config_.spool_max_bytes},
+               {"dropped", s->dropped}};
+    }
+  }
+  nlohmann::json report;
+  {
+    std::lock_guard lock(stats_mu_);
+    report = {
+        {"state", state},
+        {"camera",
+         {{"playing", cam.playing},
+          {"last_frame_ms", cam.last_frame_ms},
+          {"last_frame_age_s", cam.last_frame_ms ? (now - cam.last_frame_ms) / 1000.0 : -1.0},
+          {"pipeline_starts", cam.pipeline_starts},
+          {"last_error", cam.last_error},
+          {"interval_s", cam.interval_s}}},
+        {"health", last_health_.empty() ? nlohmann::json(nullptr)
+                                        : nlohmann::json::parse(last_health_, nullptr, false)},
+        {"spool", spool},
+        {"counters",
+         {{"frames", stats_.frames},
+          {"spooled", stats_.spooled},
+          {"spool_failed", stats_.spool_failed},
+          {"queue_dropped", queue_->dropped()},
+          {"stored", stats_.stored},
+          {"duplicates", stats_.duplicates},
+          {"rejected", stats_.rejected}}},
+        {"version", ATTENDANCE_VERSION},
+        {"uptime_s", (now - started_ms_) / 1000}};
+  }
+  if (state == "no_frames") {
+    log::get("node")->warn("no frame from the camera for {:.0f} s{}",
+                           (now - (cam.last_frame_ms ? cam.last_frame_ms : started_ms_)) / 1000.0,
+                           cam.last_error.empty() ? "" : ": " + cam.last_error);
+  }
+  SpoolItem item;
+  item.capture_time_ms = now;
+  item.kind = "health";
+  item.body = report.dump();
+  put(std::move(item));
+}
+
+void CaptureNode::put(SpoolItem item) {
+  auto log = log::get("node");
+  const bool frame = item.kind == "frame";
+  auto sequence = sequence_.reserve();
+  Status written = sequence ? Status{} : Status(std::unexpected(sequence.error()));
+  if (sequence) {
+    item.sequence = *sequence;
+    std::lock_guard lock(spool_mu_);
+    written = spool_.put(item);
+  }
+  {
+    std::lock_guard lock(stats_mu_);
+    if (!written) {
+      if (frame) ++stats_.spool_failed;
+      log->error("{} captured at {} could not be spooled and is lost: {}",
+                 frame ? "a frame" : "a heartbeat", iso8601_utc(item.capture_time_ms),
+                 written.error().message);
+      return;
+    }
+    ++(frame ? stats_.spooled : stats_.heartbeats);
+  }
+  log->debug("spooled {} {}", item.kind, item.sequence);
+  wake_.notify_all();
+}
+
+bool CaptureNode::spool_empty() {
+  std::lock_guard lock(spool_mu_);
+  auto s = spool_.stats();
+  return s && s->items == 0;
+}
+
+void CaptureNode::apply_interval(double seconds) {
+  if (seconds <= 0 || !config_.realtime) return;  // a file read at full speed keeps its own
+  seconds = std::clamp(seconds, config_.min_interval_s, 3600.0);
+  if (std::abs(seconds - camera_->status().interval_s) < 1e-6) return;
+  log::get("node")->info("the service asks for a frame every {} s", seconds);
+  camera_->set_interval(seconds);
+}
+
+void CaptureNode::send_loop() {
+  auto log = log::get("upload");
+  Backoff backoff(seconds_ms(config_.max_backoff_s));
+  log::RateLimit retry_log(std::chrono::seconds(30));
+  auto sleep = [this](std::chrono::milliseconds d) {
+    std::unique_lock lock(wake_mu_);
+    wake_.wait_for(lock, d, [this] { return !sending_; });
+  };
+  while (sending_) {
+    std::optional<SpoolItem> item;
+    std::int64_t unreported = 0;
+    {
+      std::lock_guard lock(spool_mu_);
+      auto oldest = spool_.oldest(1);
+      if (!oldest) {
+        log->error("cannot read the spool: {}", oldest.error().message);
+      } else if (!oldest->empty()) {
+        item = std::move(oldest->front());
+        if (item->kind == "health") {
+          if (auto s = spool_.stats()) unreported = s->dropped_unreported;
+        }
+      }
+    }
+    if (!item) {
+      std::unique_lock lock(wake_mu_);
+      wake_.wait_for(lock, std::chrono::milliseconds(500));
+      continue;
+    }
+    const UploadOutcome out = uploader_.send(*item, unreported);
+    if (out.kind == UploadOutcome::kRetry) {
+      long long suppressed = 0;
+      if (retry_log.allow(suppressed)) {
+        log->warn("{} {} not delivered ({}); retrying, attempt {}", item->kind, item->sequence,
+                  out.message, backoff.attempts() + 1);
+      }
+      if (sending_) sleep(backoff.next());
+      continue;
+    }
+    backoff.reset();
+    {
+      std::lock_guard lock(spool_mu_);
+      if (auto a = spool_.acknowledge(item->sequence); !a) {
+        log->error("cannot remove {} {} from the spool: {}", item->kind, item->sequence,
+                   a.error().message);
+      }
+      if (out.dropped_recorded > 0) {
+        if (auto r = spool_.dropped_reported(out.dropped_recorded); !r) {
+          log->error("cannot note reported drops in the spool: {}", r.error().message);
+        }
+      }
+    }
+    {
+      std::lock_guard lock(stats_mu_);
+      switch (out.kind) {
+        case UploadOutcome::kStored:
+          ++stats_.stored;
+          break;
+        case UploadOutcome::kDuplicate:
+          ++stats_.duplicates;
+          break;
+        default:
+          ++stats_.rejected;
+          log->error("{} {} refused by the service (HTTP {}): {}; removed from the spool",
+                     item->kind, item->sequence, out.http_status, out.message);
+      }
+    }
+    if (out.kind != UploadOutcome::kRejected) {
+      log->debug("{} {} acknowledged ({})", item->kind, item->sequence, out.http_status);
+      apply_interval(out.interval_s);
+    }
+  }
 }
 
 }  // namespace att

@@ -1,52 +1,86 @@
-// One site's capture loop: take sampled frames from the camera pipeline and deliver each to
-// the service, rebuilding the pipeline after errors or the end of a file, with backoff,
-// for as long as it runs. Runs on the calling thread until `stop` becomes true.
+// One site's node, three threads around the spool:
+//
+//   camera thread (Camera: GStreamer, its own main loop)
+//        | FrameQueue (bounded; a live camera drops the oldest, counted)
+//   spool thread (run()'s caller): health scores of each frame, then the frame and its
+//        | scores written durably to the Spool; a heartbeat every heartbeat_s, written even
+//        | when the camera gives nothing
+//   sender thread: the oldest spooled item, signed and uploaded, removed from the spool
+//        only when the service acknowledges it; retried with jittered backoff forever; the
+//        service's answer sets the sampling interval.
+//
+// So a frame is either in the spool, acknowledged, or counted in NodeStats with a logged
+// reason (dropped in the queue, refused by the disk, refused by the service).
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
-#include <functional>
 #include <memory>
+#include <mutex>
+#include <string>
 
-#include "capture/frame_source.h"
+#include "capture/camera.h"
+#include "capture/health.h"
 #include "capture/node_config.h"
 #include "capture/sequence_file.h"
+#include "capture/spool.h"
 #include "capture/uploader.h"
 
 namespace att {
 
 struct NodeStats {
-  std::int64_t frames = 0;             // frames taken from the pipeline
-  std::int64_t stored = 0;             // acknowledged as new by the service
-  std::int64_t duplicates = 0;         // acknowledged as already stored
-  std::int64_t rejected = 0;           // refused for good (4xx); logged with the reason
-  std::int64_t dropped_at_source = 0;  // dropped by the pipeline while an upload was slow
-  std::int64_t unsent_at_stop = 0;     // still being retried when asked to stop
+  std::int64_t frames = 0;          // sampled frames taken from the camera
+  std::int64_t spooled = 0;         // of those, written to the spool
+  std::int64_t spool_failed = 0;    // could not be written (disk full, ...): lost, logged
+  std::int64_t queue_dropped = 0;   // dropped before the spool because it was behind
+  std::int64_t heartbeats = 0;      // heartbeats written to the spool
+  std::int64_t stored = 0;          // items acknowledged as new by the service
+  std::int64_t duplicates = 0;      // acknowledged as already stored (a lost ack)
+  std::int64_t rejected = 0;        // refused for good (4xx): removed, logged with the reason
   std::int64_t pipeline_starts = 0;
+  std::int64_t left_in_spool = 0;   // at stop; sent after the next start
 };
 
 class CaptureNode {
  public:
-  using SourceFactory = std::function<Result<std::unique_ptr<FrameSource>>()>;
+  // `secret`-signed uploads go through `uploader`; `spool` and `sequence` are the node's
+  // durable state (state_dir).
+  CaptureNode(CaptureConfig config, Uploader& uploader, SequenceFile& sequence, Spool& spool);
 
-  CaptureNode(CaptureConfig config, SourceFactory open_source, Uploader& uploader,
-              SequenceFile& sequence);
-
-  // Returns when `stop` is set (checked at least every 200 ms), or at the end of the source
-  // when config.exit_on_eos.
+  // Runs until `stop` is set (checked at least every 200 ms) or, with config.exit_on_eos,
+  // until the file has ended and everything spooled has been acknowledged. On stop, frames
+  // already sampled are written to the spool and a last heartbeat says the node is stopping;
+  // what is not yet acknowledged stays in the spool for the next start.
   NodeStats run(const std::atomic<bool>& stop);
 
  private:
-  // Delivers one frame, retrying while the service cannot take it. False if stopped first.
-  bool deliver(const CapturedFrame& frame, const std::atomic<bool>& stop);
-  // Sleeps up to `d`, returning early (false) when stopped.
-  static bool pause(std::chrono::milliseconds d, const std::atomic<bool>& stop);
+  void take(const CapturedFrame& frame);
+  void heartbeat(const std::string& state);
+  void put(SpoolItem item);
+  void send_loop();
+  void apply_interval(double seconds);
+  bool spool_empty();
 
   CaptureConfig config_;
-  SourceFactory open_source_;
   Uploader& uploader_;
   SequenceFile& sequence_;
-  NodeStats stats_;
+  Spool& spool_;
+  std::mutex spool_mu_;  // the spool is shared by the spool and sender threads
+
+  HealthMonitor health_;
+  std::string last_health_;     // JSON of the latest frame's report
+  std::string last_flags_;      // to log changes only
+  Camera* camera_ = nullptr;    // during run()
+  FrameQueue* queue_ = nullptr;
+  std::int64_t started_ms_ = 0;
+
+  std::atomic<bool> sending_{false};
+  std::mutex wake_mu_;
+  std::condition_variable wake_;  // an item was spooled, or the sender must stop
+
+  std::mutex stats_mu_;
+  NodeStats stats_;  // guarded by stats_mu_
 };
 
 }  // namespace att

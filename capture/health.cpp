@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <nlohmann/json.hpp>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
@@ -99,6 +100,21 @@ std::vector<std::string> HealthReport::flags() const {
   if (frozen) out.push_back("frozen");
   if (moved) out.push_back("moved");
   return out;
+}
+
+std::string HealthReport::to_json() const {
+  auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
+  nlohmann::json j = {{"brightness", round2(brightness)},
+                      {"sharpness", round2(sharpness)},
+                      {"change", round2(change)},
+                      {"uniform_share", round2(uniform_share)},
+                      {"flags", flags()}};
+  if (matched >= 0) {
+    j["shift"] = std::round(shift * 1000.0) / 1000.0;
+    j["rotation"] = round2(rotation);
+    j["matched"] = matched;
+  }
+  return j.dump();
 }
 
 HealthMonitor::HealthMonitor(HealthConfig config) : config_(config) {}

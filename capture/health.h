@@ -38,6 +38,9 @@ struct HealthReport {
   // The raised flags in a fixed order ("dark", "covered", "blurred", "frozen", "moved").
   std::vector<std::string> flags() const;
   bool ok() const { return flags().empty(); }
+  // Compact JSON, as sent in X-Health: scores rounded, "flags", and the reference
+  // comparison (shift, rotation, matched) only when there is a reference.
+  std::string to_json() const;
 };
 
 class HealthMonitor {

@@ -1,9 +1,11 @@
 // Settings of one site's capture node (YAML, e.g. config/capture.yaml).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
+#include "capture/health.h"
 #include "common/error.h"
 
 namespace att {
@@ -11,18 +13,33 @@ namespace att {
 struct CaptureConfig {
   std::string site_id;     // required; as in the service's sites.csv
   std::string server_url;  // required; e.g. http://10.0.0.5:8080 or https://...
+  // required: the site's key (64 hex digits, from `attendance-server keys --show SITE`),
+  // in a file only the node's user may read
+  std::filesystem::path secret_file;
+  std::filesystem::path ca_file;  // HTTPS: trust this CA (PEM); empty: the system's CAs
   // rtsp://..., file:///path, /path/to/file, v4l2:///dev/video0, videotestsrc://?pattern=ball
   std::string source_uri;
   // true: play files at their own speed and drop frames rather than stall a live source;
   // false: process a file as fast as the consumer takes frames (tests, back-filling).
   bool realtime = true;
-  double sample_interval_s = 5.0;  // one frame every N seconds of video (0.05..3600)
+  double sample_interval_s = 5.0;  // one frame every N seconds of video, until the service
+                                   // says otherwise (0.05..3600)
+  double min_interval_s = 0.2;     // the shortest interval the service may ask for
   int width = 0;                   // scale to this width, keeping the aspect; 0 = camera's own
   int jpeg_quality = 85;           // 30..100
-  std::filesystem::path state_dir = "capture-state";  // the persisted sequence counter
+  double stall_timeout_s = 20;  // a live camera silent this long is rebuilt
+  bool exit_on_eos = false;     // stop at the end of a file (once all is sent)
+  // The sequence counter, the spool and the health reference live here.
+  std::filesystem::path state_dir = "capture-state";
+  std::int64_t spool_max_bytes = 1LL << 30;  // spool.max_mb; ~1 day of 1080p at 5 s
+  int queue_frames = 8;                      // between camera and spool (live drops beyond)
+  double heartbeat_s = 30;
   double upload_timeout_s = 15;
   double max_backoff_s = 30;  // retries (camera and server) back off up to this
-  bool exit_on_eos = false;   // stop at the end of a file instead of restarting it
+  HealthConfig health;
+  // The view a technician confirmed (attendance-capture --confirm-reference); default
+  // state_dir/reference.jpg. Without it the "moved" check is off.
+  std::filesystem::path reference;
   std::string log_level = "info";
 };
 

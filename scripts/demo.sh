@@ -8,7 +8,6 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 port=${PORT:-8080}
-interval=${INTERVAL:-3}
 
 scripts/deps.sh --demo
 scripts/models.sh
@@ -38,6 +37,8 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
+# Every site gets a key (kept in data/site_keys.csv, see config/server.yaml nodes.site_keys).
+build/bin/attendance-server --config config/server.yaml keys
 build/bin/attendance-server --config config/server.yaml --data-dir "$data" \
   --listen "127.0.0.1:$port" >"$data/server.log" 2>&1 &
 pids+=($!)
@@ -53,11 +54,14 @@ done
 
 for i in "${!clips[@]}"; do
   site=${sites[$i]}
+  mkdir -p "$data/node-$site"
+  (umask 077 && build/bin/attendance-server --config config/server.yaml keys --show "$site" \
+    >"$data/node-$site/site.key")
   build/bin/attendance-capture --site "$site" --server "http://127.0.0.1:$port" \
-    --source "${clips[$i]}" --interval "$interval" --state-dir "$data/node-$site" \
-    >"$data/node-$site.log" 2>&1 &
+    --source "${clips[$i]}" --secret-file "$data/node-$site/site.key" \
+    --state-dir "$data/node-$site" >"$data/node-$site.log" 2>&1 &
   pids+=($!)
-  echo "demo: site $site <- $(basename "${clips[$i]}") (a frame every ${interval} s)"
+  echo "demo: site $site <- $(basename "${clips[$i]}") (the service asks for a frame every 5 s)"
 done
 
 grep -E "DEGRADED" "$data/server.log" >&2 || true

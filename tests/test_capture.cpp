@@ -1,5 +1,5 @@
 // The capture node's parts on real GStreamer pipelines (videotestsrc and a local clip),
-// the persisted sequence, and the uploader's reading of the service's answers.
+// the persisted sequence, and the uploader's signing and reading of the service's answers.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -7,9 +7,11 @@
 #include <thread>
 
 #include "analysis/jpeg.h"
-#include "capture/gst_frame_source.h"
+#include "capture/camera.h"
 #include "capture/sequence_file.h"
 #include "capture/uploader.h"
+#include "common/signing.h"
+#include "common/wire.h"
 #include "tests/test_support.h"
 
 namespace att {
@@ -21,20 +23,27 @@ using ::testing::StartsWith;
 
 constexpr char kClip[] = "data/video/classroom_cctv_overhead_640x352.mp4";
 
-// Takes frames until end of stream or error, or `limit` frames.
-std::vector<CapturedFrame> take(FrameSource& source, int limit, FrameSource::Event* last) {
+// Frames from a camera until `limit`, the camera finishing, or 20 s without a frame.
+std::vector<CapturedFrame> take(Camera& camera, FrameQueue& queue, int limit) {
   std::vector<CapturedFrame> frames;
   for (int waited = 0; waited < 100 && static_cast<int>(frames.size()) < limit; ++waited) {
-    auto next = source.next(std::chrono::milliseconds(200));
-    *last = next.event;
-    if (next.event == FrameSource::Event::kFrame) {
-      frames.push_back(std::move(next.frame));
+    if (auto f = queue.pop(std::chrono::milliseconds(200))) {
+      frames.push_back(std::move(*f));
       waited = 0;
-    } else if (next.event != FrameSource::Event::kTimeout) {
+    } else if (camera.status().finished && queue.empty()) {
       break;
     }
   }
   return frames;
+}
+
+CameraOptions file_options(const std::filesystem::path& clip, double interval) {
+  CameraOptions o;
+  o.source.uri = clip.string();
+  o.source.sample_interval_s = interval;
+  o.source.realtime = false;
+  o.exit_on_eos = true;
+  return o;
 }
 
 TEST(PipelineDescription, FollowsTheSourceUri) {
@@ -58,6 +67,11 @@ TEST(PipelineDescription, FollowsTheSourceUri) {
   EXPECT_THAT(*pipeline_description(o),
               HasSubstr("format=I420,width=960,pixel-aspect-ratio=1/1 ! jpegenc"));
   EXPECT_THAT(*pipeline_description(o), HasSubstr("drop=false sync=false"));
+  // The technician's own GStreamer source, for cameras no URI covers.
+  o.uri = "gst:filesrc location=/srv/view.jpg ! jpegdec ! imagefreeze";
+  EXPECT_THAT(*pipeline_description(o),
+              StartsWith("filesrc location=/srv/view.jpg ! jpegdec ! imagefreeze ! identity "
+                         "name=src ! identity name=sampler"));
 }
 
 TEST(PipelineDescription, RefusesWhatItCannotOpen) {
@@ -69,17 +83,19 @@ TEST(PipelineDescription, RefusesWhatItCannotOpen) {
   EXPECT_THAT(pipeline_description(o).error().message, HasSubstr("must be name=value"));
   o.uri = "";
   EXPECT_EQ(pipeline_description(o).error().message, "empty source URI");
+  o.uri = "gst:";
+  EXPECT_THAT(pipeline_description(o).error().message, HasSubstr("gst: needs"));
 }
 
-TEST(GstFrameSource, SamplesALiveTestSourceAtTheInterval) {
-  SourceOptions o;
-  o.uri = "videotestsrc://?pattern=ball";
-  o.sample_interval_s = 0.2;
-  o.width = 320;
-  auto source = open_gst_source(o);
-  ASSERT_TRUE(source) << source.error().message;
-  FrameSource::Event last;
-  const auto frames = take(**source, 4, &last);
+TEST(Camera, SamplesALiveTestSourceAtTheInterval) {
+  CameraOptions o;
+  o.source.uri = "videotestsrc://?pattern=ball";
+  o.source.sample_interval_s = 0.2;
+  o.source.width = 320;
+  FrameQueue queue(8);
+  Camera camera(o, queue);
+  ASSERT_TRUE(camera.start());
+  const auto frames = take(camera, queue, 4);
   ASSERT_EQ(frames.size(), 4u);
   for (size_t i = 0; i < frames.size(); ++i) {
     const auto& f = frames[i];
@@ -93,43 +109,68 @@ TEST(GstFrameSource, SamplesALiveTestSourceAtTheInterval) {
       EXPECT_NEAR(f.capture_time_ms - frames[i - 1].capture_time_ms, 200, 40);
     }
   }
+  const CameraStatus st = camera.status();
+  EXPECT_TRUE(st.playing);
+  EXPECT_EQ(st.pipeline_starts, 1);
+  EXPECT_GE(st.frames, 4);
+  EXPECT_EQ(st.last_error, "");
 }
 
-TEST(GstFrameSource, ReadsAWholeClipAsFastAsFramesAreTakenThenEnds) {
+TEST(Camera, AShorterIntervalTakesEffectAtOnce) {
+  CameraOptions o;
+  o.source.uri = "videotestsrc://?pattern=ball";
+  o.source.sample_interval_s = 2.0;
+  FrameQueue queue(32);
+  Camera camera(o, queue);
+  ASSERT_TRUE(camera.start());
+  ASSERT_EQ(take(camera, queue, 1).size(), 1u);
+  camera.set_interval(0.1);  // a technician opened live view
+  EXPECT_EQ(camera.status().interval_s, 0.1);
+  const auto frames = take(camera, queue, 5);
+  ASSERT_EQ(frames.size(), 5u);
+  for (size_t i = 1; i < frames.size(); ++i) {
+    EXPECT_NEAR(frames[i].capture_time_ms - frames[i - 1].capture_time_ms, 100, 40);
+  }
+}
+
+TEST(Camera, ReadsAWholeClipAsFastAsFramesAreTakenThenFinishes) {
   ATT_REQUIRE_SHARED(clip, kClip);
-  SourceOptions o;
-  o.uri = clip.string();
-  o.sample_interval_s = 1.0;
-  o.realtime = false;
-  auto source = open_gst_source(o);
-  ASSERT_TRUE(source) << source.error().message;
-  FrameSource::Event last;
-  const auto frames = take(**source, 1000, &last);
-  EXPECT_EQ(last, FrameSource::Event::kEndOfStream);
+  FrameQueue queue(2);
+  Camera camera(file_options(clip, 1.0), queue);
+  ASSERT_TRUE(camera.start());
+  const auto frames = take(camera, queue, 1000);
+  EXPECT_TRUE(camera.status().finished);
   // 219 frames at 20 fps (10.95 s) sampled once a second: frames at 0, 1, ..., 10 s.
   EXPECT_EQ(frames.size(), 11u);
   ASSERT_FALSE(frames.empty());
   EXPECT_EQ(frames[0].width, 640);
   EXPECT_EQ(frames[0].height, 352);
   EXPECT_NEAR(frames.back().capture_time_ms - frames.front().capture_time_ms, 10000, 100);
-  const SourceStats stats = (*source)->stats();
-  EXPECT_EQ(stats.sampled, 11);
-  EXPECT_EQ(stats.dropped, 0);
+  EXPECT_EQ(queue.dropped(), 0);  // a file waits for room rather than drop
 }
 
-TEST(GstFrameSource, SamplesAVariableFrameRateClip) {
+TEST(Camera, AFileThatEndsStartsAgainLikeACameraThatNeverStops) {
+  ATT_REQUIRE_SHARED(clip, kClip);
+  CameraOptions o = file_options(clip, 2.0);
+  o.exit_on_eos = false;
+  FrameQueue queue(4);
+  Camera camera(o, queue);
+  ASSERT_TRUE(camera.start());
+  // 6 frames per pass (0, 2, ..., 10 s): 8 frames need a second pass.
+  EXPECT_EQ(take(camera, queue, 8).size(), 8u);
+  EXPECT_GE(camera.status().pipeline_starts, 2);
+  EXPECT_FALSE(camera.status().finished);
+}
+
+TEST(Camera, SamplesAVariableFrameRateClip) {
   // This phone clip's decoded caps say framerate=0/1, which videorate cannot sample.
   ATT_REQUIRE_SHARED(clip, "data/video/classroom_handheld_dense_1280x720.mp4");
-  SourceOptions o;
-  o.uri = clip.string();
-  o.sample_interval_s = 1.0;
-  o.realtime = false;
-  o.width = 640;
-  auto source = open_gst_source(o);
-  ASSERT_TRUE(source) << source.error().message;
-  FrameSource::Event last;
-  const auto frames = take(**source, 1000, &last);
-  EXPECT_EQ(last, FrameSource::Event::kEndOfStream);
+  CameraOptions o = file_options(clip, 1.0);
+  o.source.width = 640;
+  FrameQueue queue(2);
+  Camera camera(o, queue);
+  ASSERT_TRUE(camera.start());
+  const auto frames = take(camera, queue, 1000);
   ASSERT_EQ(frames.size(), 5u);  // 149 frames at 359/12 fps = 4.98 s: frames at 0, ..., 4 s
   EXPECT_EQ(frames[0].width, 640);
   EXPECT_EQ(frames[0].height, 360);
@@ -138,21 +179,40 @@ TEST(GstFrameSource, SamplesAVariableFrameRateClip) {
   }
 }
 
-TEST(GstFrameSource, AMissingFileIsAnErrorNamingIt) {
-  SourceOptions o;
-  o.uri = "/nonexistent/clip.mp4";
-  o.realtime = false;
-  auto source = open_gst_source(o);
-  std::string message;
-  if (!source) {
-    message = source.error().message;
-  } else {
-    FrameSource::Event last;
-    take(**source, 1, &last);
-    ASSERT_EQ(last, FrameSource::Event::kError);
-    message = (*source)->next(std::chrono::milliseconds(10)).message;
-  }
-  EXPECT_THAT(message, HasSubstr("clip.mp4"));
+TEST(Camera, AMissingFileIsRetriedWithBackoffAndTheReasonKept) {
+  CameraOptions o = file_options("/nonexistent/clip.mp4", 1.0);
+  o.exit_on_eos = false;
+  o.max_backoff_s = 1;
+  FrameQueue queue(2);
+  Camera camera(o, queue);
+  ASSERT_TRUE(camera.start());
+  // 0.5 s, then about 1 s between tries.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+  const CameraStatus st = camera.status();
+  EXPECT_FALSE(st.playing);
+  EXPECT_GE(st.pipeline_starts, 2);
+  EXPECT_LE(st.pipeline_starts, 6);
+  EXPECT_THAT(st.last_error, HasSubstr("clip.mp4"));
+  EXPECT_EQ(st.frames, 0);
+  camera.stop();  // and stops promptly while waiting to retry
+}
+
+TEST(Camera, ALiveSourceThatGoesQuietIsRebuilt) {
+  // A source that plays but lets no picture through: like a camera that hangs without an
+  // error or an end of stream.
+  CameraOptions o;
+  o.source.uri = "gst:videotestsrc is-live=true ! valve drop=true";
+  o.source.sample_interval_s = 0.1;
+  o.stall_timeout_s = 1;
+  o.max_backoff_s = 1;
+  FrameQueue queue(8);
+  Camera camera(o, queue);
+  ASSERT_TRUE(camera.start());
+  std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+  const CameraStatus st = camera.status();
+  EXPECT_GE(st.pipeline_starts, 2);
+  EXPECT_EQ(st.frames, 0);
+  EXPECT_THAT(st.last_error, HasSubstr("no video from the camera for 1 s"));
 }
 
 TEST(SequenceFile, NeverHandsOutANumberTwiceAcrossRestarts) {
@@ -181,10 +241,9 @@ TEST(SequenceFile, ACorruptFileIsAnErrorNotAReset) {
 class FixedAnswerServer {
  public:
   FixedAnswerServer(int status, std::string body) {
-    server_.Post("/api/v1/frames", [=, this](const httplib::Request& req, httplib::Response& res) {
-      last_site = req.get_header_value("X-Site-Id");
-      last_sequence = req.get_header_value("X-Sequence");
-      last_time = req.get_header_value("X-Capture-Time");
+    server_.Post(R"(/api/v1/\w+)", [=, this](const httplib::Request& req, httplib::Response& res) {
+      last_path = req.path;
+      for (const auto& [name, value] : req.headers) last_headers[name] = value;
       res.status = status;
       res.set_content(body, "application/json");
     });
@@ -197,7 +256,8 @@ class FixedAnswerServer {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string last_site, last_sequence, last_time;
+  std::string last_path;
+  std::map<std::string, std::string> last_headers;
 
  private:
   httplib::Server server_;
@@ -205,21 +265,52 @@ class FixedAnswerServer {
   std::thread thread_;
 };
 
-UploadOutcome send_to(const FixedAnswerServer& server) {
-  auto up = Uploader::create(server.url(), "td-01", std::chrono::seconds(5));
-  EXPECT_TRUE(up);
-  CapturedFrame frame{"\xFF\xD8jpeg", 1783830000123, 640, 360};
-  return (*up)->send(frame, 42);
+const std::string kSecret = testing::site_secret("td-01");
+
+Result<std::unique_ptr<Uploader>> uploader_for(const std::string& url,
+                                               std::chrono::milliseconds timeout) {
+  return Uploader::create({url, "td-01", kSecret, timeout, {}});
 }
 
-TEST(Uploader, SendsTheSiteSequenceAndCaptureTime) {
-  FixedAnswerServer server(201, R"({"status":"stored","count":17})");
+UploadOutcome send_to(const FixedAnswerServer& server) {
+  auto up = uploader_for(server.url(), std::chrono::seconds(5));
+  EXPECT_TRUE(up);
+  SpoolItem frame{42, 1783830000123, "frame", false, "\xFF\xD8jpeg", R"({"flags":[]})"};
+  return (*up)->send(frame);
+}
+
+TEST(Uploader, SendsASignedFrameWithItsHealth) {
+  FixedAnswerServer server(201, R"({"status":"stored","count":17,"interval_s":0.5})");
   const UploadOutcome out = send_to(server);
   EXPECT_EQ(out.kind, UploadOutcome::kStored);
   EXPECT_EQ(out.count, 17);
-  EXPECT_EQ(server.last_site, "td-01");
-  EXPECT_EQ(server.last_sequence, "42");
-  EXPECT_EQ(server.last_time, "1783830000123");
+  EXPECT_EQ(out.interval_s, 0.5);
+  const auto& h = server.last_headers;
+  EXPECT_EQ(h.at(wire::kSiteHeader), "td-01");
+  EXPECT_EQ(h.at(wire::kSequenceHeader), "42");
+  EXPECT_EQ(h.at(wire::kCaptureTimeHeader), "1783830000123");
+  EXPECT_EQ(h.at(wire::kHealthHeader), R"({"flags":[]})");
+  EXPECT_EQ(server.last_path, wire::kFramesPath);
+  const SignedFields fields{wire::kFramesPath, "td-01",           "42",
+                            "1783830000123",   R"({"flags":[]})", "\xFF\xD8jpeg"};
+  EXPECT_TRUE(signature_matches(kSecret, fields, h.at(wire::kSignatureHeader)));
+}
+
+TEST(Uploader, SendsAHeartbeatWithTheUnreportedDrops) {
+  FixedAnswerServer server(201, R"({"status":"stored","dropped_recorded":3})");
+  auto up = uploader_for(server.url(), std::chrono::seconds(5));
+  ASSERT_TRUE(up);
+  SpoolItem report{7, 1783830000999, "health", false, R"({"state":"ok"})", ""};
+  const UploadOutcome out = (*up)->send(report, 3);
+  EXPECT_EQ(out.kind, UploadOutcome::kStored);
+  EXPECT_EQ(out.dropped_recorded, 3);
+  EXPECT_EQ(server.last_path, wire::kHealthPath);
+  EXPECT_EQ(server.last_headers.at(wire::kSpoolDroppedHeader), "3");
+  EXPECT_EQ(server.last_headers.at("Content-Type"), "application/json");
+  const SignedFields fields{wire::kHealthPath, "td-01", "7", "1783830000999", "3",
+                            R"({"state":"ok"})"};
+  EXPECT_TRUE(
+      signature_matches(kSecret, fields, server.last_headers.at(wire::kSignatureHeader)));
 }
 
 TEST(Uploader, TellsRetryableFromFinalAnswers) {
@@ -239,10 +330,9 @@ TEST(Uploader, NoServerMeansRetryWithTheReason) {
     httplib::Server probe;
     port = probe.bind_to_any_port("127.0.0.1");
   }
-  auto up = Uploader::create("http://127.0.0.1:" + std::to_string(port), "td-01",
-                             std::chrono::seconds(2));
+  auto up = uploader_for("http://127.0.0.1:" + std::to_string(port), std::chrono::seconds(2));
   ASSERT_TRUE(up);
-  const UploadOutcome out = (*up)->send(CapturedFrame{"x", 1, 1, 1}, 1);
+  const UploadOutcome out = (*up)->send(SpoolItem{1, 1, "frame", false, "x", ""});
   EXPECT_EQ(out.kind, UploadOutcome::kRetry);
   EXPECT_EQ(out.http_status, 0);
   EXPECT_THAT(out.message, HasSubstr("no answer from the server"));

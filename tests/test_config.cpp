@@ -1098,11 +1098,24 @@ TEST(LoadCaptureConfig, SampleFileInTheRepositoryLoads) {
   EXPECT_DOUBLE_EQ(c->max_backoff_s, 30);
   EXPECT_EQ(c->log_level, "info");
   EXPECT_EQ(c->state_dir, (kSourceDir / "data" / "capture-td-01").lexically_normal());
+  EXPECT_EQ(c->secret_file, (kSourceDir / "data" / "capture-td-01" / "site.key").lexically_normal());
+  EXPECT_TRUE(c->ca_file.empty());
+  EXPECT_DOUBLE_EQ(c->min_interval_s, 0.2);
+  EXPECT_DOUBLE_EQ(c->stall_timeout_s, 20);
+  EXPECT_EQ(c->spool_max_bytes, 1024LL << 20);
+  EXPECT_EQ(c->queue_frames, 8);
+  EXPECT_DOUBLE_EQ(c->heartbeat_s, 30);
+  EXPECT_DOUBLE_EQ(c->health.dark_brightness, 35);
+  EXPECT_EQ(c->health.frozen_samples, 3);
+  EXPECT_DOUBLE_EQ(c->health.moved_shift, 0.03);
+  EXPECT_TRUE(c->reference.empty());  // state_dir/reference.jpg
 }
 
 constexpr char kGoodCapture[] =
     "site_id: mt-01\n"
     "server_url: https://attendance.example.vn\n"
+    "secret_file: mt-01.key\n"
+    "ca_file: /etc/attendance/ca.pem\n"
     "state_dir: state\n"
     "log_level: debug\n"
     "source:\n"
@@ -1112,6 +1125,8 @@ constexpr char kGoodCapture[] =
     "  width: 1280\n"
     "  jpeg_quality: 90\n"
     "  exit_on_eos: true\n"
+    "spool: {max_mb: 64, queue_frames: 3}\n"
+    "health: {heartbeat_s: 10, reference: view.jpg, dark_brightness: 20, frozen_samples: 5}\n"
     "upload:\n"
     "  timeout_s: 5\n"
     "  max_backoff_s: 60\n";
@@ -1133,12 +1148,20 @@ TEST(LoadCaptureConfig, GoodFileWithRelativeStateDir) {
   EXPECT_TRUE(c->exit_on_eos);
   EXPECT_DOUBLE_EQ(c->upload_timeout_s, 5);
   EXPECT_DOUBLE_EQ(c->max_backoff_s, 60);
+  EXPECT_EQ(c->secret_file, dir.path() / "node" / "mt-01.key");
+  EXPECT_EQ(c->ca_file, fs::path("/etc/attendance/ca.pem"));
+  EXPECT_EQ(c->spool_max_bytes, 64LL << 20);
+  EXPECT_EQ(c->queue_frames, 3);
+  EXPECT_DOUBLE_EQ(c->heartbeat_s, 10);
+  EXPECT_EQ(c->reference, dir.path() / "node" / "view.jpg");
+  EXPECT_DOUBLE_EQ(c->health.dark_brightness, 20);
+  EXPECT_EQ(c->health.frozen_samples, 5);
 }
 
 TEST(LoadCaptureConfig, AbsoluteStateDirKept) {
   TempDir dir;
   write_file(dir / "c.yaml",
-             "site_id: mt-01\nserver_url: http://x\nstate_dir: /var/lib/att\n"
+             "site_id: mt-01\nserver_url: http://x\nstate_dir: /var/lib/att\nsecret_file: k\n"
              "source: {uri: videotestsrc://}\n");
   auto c = att::load_capture_config(dir / "c.yaml");
   ASSERT_TRUE(c) << c.error().message;
@@ -1148,7 +1171,7 @@ TEST(LoadCaptureConfig, AbsoluteStateDirKept) {
 TEST(LoadCaptureConfig, MissingSiteIdAndBadSchemeTogether) {
   TempDir dir;
   const fs::path path = dir / "capture.yaml";
-  write_file(path, "server_url: ftp://10.0.0.5\nsource: {uri: videotestsrc://}\n");
+  write_file(path, "server_url: ftp://10.0.0.5\nsecret_file: k\nsource: {uri: videotestsrc://}\n");
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().message,
@@ -1162,7 +1185,7 @@ TEST(LoadCaptureConfig, SampleIntervalOutOfRange) {
   TempDir dir;
   const fs::path path = dir / "capture.yaml";
   write_file(path,
-             "site_id: mt-01\nserver_url: http://x\n"
+             "site_id: mt-01\nserver_url: http://x\nsecret_file: k\n"
              "source: {uri: videotestsrc://, sample_interval_s: 0.01}\n");
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
@@ -1172,11 +1195,23 @@ TEST(LoadCaptureConfig, SampleIntervalOutOfRange) {
           ": 1 error:\n  - source.sample_interval_s: must be between 0.05 and 3600 (got 0.01)");
 }
 
+TEST(LoadCaptureConfig, TheSiteKeyIsRequired) {
+  TempDir dir;
+  const fs::path path = dir / "capture.yaml";
+  write_file(path, "site_id: mt-01\nserver_url: http://x\nsource: {uri: videotestsrc://}\n");
+  auto c = att::load_capture_config(path);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            path.string() +
+                ": 1 error:\n  - secret_file: required (the site's key, from `attendance-server "
+                "keys --show mt-01`)");
+}
+
 TEST(LoadCaptureConfig, UnknownKey) {
   TempDir dir;
   const fs::path path = dir / "capture.yaml";
   write_file(path,
-             "site_id: mt-01\nserver_url: http://x\n"
+             "site_id: mt-01\nserver_url: http://x\nsecret_file: k\n"
              "source: {uri: videotestsrc://, fps: 2}\n");
   auto c = att::load_capture_config(path);
   ASSERT_FALSE(c);
@@ -1187,7 +1222,7 @@ TEST(LoadCaptureConfig, SeveralFileErrorsTogether) {
   TempDir dir;
   const fs::path path = dir / "capture.yaml";
   write_file(path,
-             "site_id: mt-01\nserver_url: http://x\n"
+             "site_id: mt-01\nserver_url: http://x\nsecret_file: k\n"
              "source: {uri: videotestsrc://, sample_interval_s: 7200, jpeg_quality: 10, "
              "realtime: maybe}\n"
              "upload: {timeout: 5}\n");
@@ -1238,6 +1273,7 @@ att::CaptureConfig good_capture() {
   c.site_id = "td-01";
   c.server_url = "http://10.0.0.5:8080";
   c.source_uri = "rtsp://cam/stream";
+  c.secret_file = "/etc/attendance/site.key";
   return c;
 }
 
@@ -1261,10 +1297,12 @@ TEST(ValidateCaptureConfig, EveryProblemListedTogether) {
   auto s = att::validate_capture_config(c);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
-            "capture settings: 5 errors:\n"
+            "capture settings: 6 errors:\n"
             "  - site_id: required\n"
             "  - server_url: must start with http:// or https:// (got '10.0.0.5:8080')\n"
             "  - source.uri: required\n"
+            "  - secret_file: required (the site's key, from `attendance-server keys --show "
+            "SITE`)\n"
             "  - source.sample_interval_s: must be between 0.05 and 3600\n"
             "  - log_level: 'loud' is not one of trace, debug, info, warn, error");
 }

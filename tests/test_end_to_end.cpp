@@ -10,7 +10,6 @@
 
 #include "analysis/service.h"
 #include "capture/capture_node.h"
-#include "capture/gst_frame_source.h"
 #include "tests/test_support.h"
 
 namespace att {
@@ -44,11 +43,12 @@ class EndToEnd : public ::testing::Test {
     c.state_dir = dir_ / "node";
     auto sequence = SequenceFile::open(c.state_dir / "sequence");
     EXPECT_TRUE(sequence);
-    auto uploader = Uploader::create(c.server_url, c.site_id, std::chrono::seconds(30));
+    auto spool = Spool::open(c.state_dir / "spool.db", c.spool_max_bytes);
+    EXPECT_TRUE(spool);
+    auto uploader = Uploader::create(
+        {c.server_url, c.site_id, testing::site_secret(c.site_id), std::chrono::seconds(30), {}});
     EXPECT_TRUE(uploader);
-    SourceOptions options{c.source_uri, c.realtime, c.sample_interval_s, c.width, c.jpeg_quality};
-    CaptureNode node(
-        c, [&] { return open_gst_source(options); }, **uploader, *sequence);
+    CaptureNode node(c, **uploader, *sequence, **spool);
     std::atomic<bool> stop{false};
     return node.run(stop);
   }
@@ -63,20 +63,27 @@ TEST_F(EndToEnd, FramesOfARealClipAreCountedStoredAndServed) {
   const NodeStats stats = run_node(clip);
   // 10.95 s of video sampled once a second: 11 frames.
   EXPECT_EQ(stats.frames, 11);
-  EXPECT_EQ(stats.stored, 11);
+  EXPECT_EQ(stats.spooled, 11);
+  EXPECT_EQ(stats.stored, 11 + stats.heartbeats);  // heartbeats are acknowledged too
   EXPECT_EQ(stats.rejected, 0);
-  EXPECT_EQ(stats.dropped_at_source, 0);
+  EXPECT_EQ(stats.queue_dropped, 0);
+  EXPECT_EQ(stats.left_in_spool, 0);
   EXPECT_EQ(service_->store().observation_count("td-01").value(), 11);
 
   // Plausible counts: the clip shows 13-14 seated pupils seen from a ceiling corner, so
   // a frame's faces are some, never none and never more than the room holds.
   std::vector<int> counts;
-  for (int seq = 1; seq <= 11; ++seq) {
-    auto obs = service_->store().find_observation("td-01", seq);
-    ASSERT_TRUE(obs && *obs) << "sequence " << seq;
-    EXPECT_EQ((*obs)->detector, service_->detector().name);
-    EXPECT_EQ((*obs)->width, 640);
-    counts.push_back((*obs)->count);
+  auto frames = service_->store().observations_since("td-01", 0, 100);
+  ASSERT_TRUE(frames);
+  ASSERT_EQ(frames->size(), 11u);
+  for (const Observation& o : *frames) {
+    EXPECT_EQ(o.detector, service_->detector().name);
+    EXPECT_EQ(o.width, 640);
+    // The node's health scores of the frame came with it.
+    const json health = json::parse(o.health);
+    EXPECT_GT(health["brightness"].get<double>(), 35) << "a lit classroom";
+    EXPECT_EQ(health["flags"], json::array());
+    counts.push_back(o.count);
   }
   std::sort(counts.begin(), counts.end());
   if (!service_->detector().degraded) {
@@ -91,7 +98,7 @@ TEST_F(EndToEnd, FramesOfARealClipAreCountedStoredAndServed) {
   const json l = json::parse(latest->body);
   auto stored_latest = service_->store().latest_observation("td-01");
   ASSERT_TRUE(stored_latest && *stored_latest);
-  EXPECT_EQ(l["sequence"], 11);
+  EXPECT_EQ(l["sequence"], frames->back().sequence);
   EXPECT_EQ(l["count"], (*stored_latest)->count);
   // The reported count is the occupancy window's; the boxes are this frame's own.
   EXPECT_EQ(l["frame_count"], (*stored_latest)->frame_count);
@@ -116,18 +123,27 @@ TEST_F(EndToEnd, FramesOfARealClipAreCountedStoredAndServed) {
 
 TEST_F(EndToEnd, ARestartedNodeGoesOnNumberingWhereItStopped) {
   ATT_REQUIRE_SHARED(clip, kClip);
-  EXPECT_EQ(run_node(clip).stored, 11);
+  const NodeStats first = run_node(clip);
+  EXPECT_EQ(first.spooled, 11);
   const NodeStats second = run_node(clip);
-  EXPECT_EQ(second.stored, 11);
+  EXPECT_EQ(second.spooled, 11);
   EXPECT_EQ(second.rejected, 0);
+  EXPECT_EQ(second.duplicates, 0);
   EXPECT_EQ(service_->store().observation_count("td-01").value(), 22);
-  auto last = service_->store().find_observation("td-01", 22);
+  // Frames and heartbeats share one counter: the second run's numbers follow the first's.
+  const std::int64_t items = first.spooled + first.heartbeats + second.spooled + second.heartbeats;
+  auto last = service_->store().latest_observation("td-01");
   ASSERT_TRUE(last && *last);
+  EXPECT_LE((*last)->sequence, items);
+  EXPECT_GT((*last)->sequence, first.spooled + first.heartbeats);
 }
 
 TEST_F(EndToEnd, TheCaptureExecutableDeliversAClip) {
   ATT_REQUIRE_SHARED(clip, kClip);
   const std::string state = (dir_ / "exe-state").string();
+  const auto secret = dir_ / "mt-01.key";
+  testing::write_file(secret, testing::site_secret("mt-01") + "\n");
+  std::filesystem::permissions(secret, std::filesystem::perms::owner_read);
   const std::string args[] = {ATTENDANCE_CAPTURE_BIN,
                               "--site",
                               "mt-01",
@@ -140,7 +156,9 @@ TEST_F(EndToEnd, TheCaptureExecutableDeliversAClip) {
                               "--once",
                               "--fast",
                               "--state-dir",
-                              state};
+                              state,
+                              "--secret-file",
+                              secret.string()};
   std::vector<char*> argv;
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

@@ -35,11 +35,7 @@ class ServerTest : public ::testing::Test {
   httplib::Result post(const std::string& site, const std::string& seq, const std::string& body,
                        const std::string& type = "image/jpeg",
                        const std::string& time = "1783830000000") {
-    httplib::Headers h;
-    if (!site.empty()) h.emplace(wire::kSiteHeader, site);
-    if (!seq.empty()) h.emplace(wire::kSequenceHeader, seq);
-    if (!time.empty()) h.emplace(wire::kCaptureTimeHeader, time);
-    return client_->Post(wire::kFramesPath, h, body, type.c_str());
+    return testing::post_signed(*client_, wire::kFramesPath, site, seq, time, body, type);
   }
 
   // Status, error code and message of a refused upload; asserts nothing was stored.
@@ -258,11 +254,9 @@ TEST(ServerRestart, TheOccupancyWindowIsRefilledFromTheDatabase) {
   ASSERT_TRUE(port);
   httplib::Client client("127.0.0.1", *port);
   const auto bytes = encode_jpeg(cv::Mat(360, 640, CV_8UC3, cv::Scalar(120, 120, 120)));
-  httplib::Headers h{{wire::kSiteHeader, "td-01"},
-                     {wire::kSequenceHeader, "6"},
-                     {wire::kCaptureTimeHeader, std::to_string(t0 + 25000)}};
   auto res =
-      client.Post(wire::kFramesPath, h, std::string(bytes.begin(), bytes.end()), "image/jpeg");
+      testing::post_signed(client, wire::kFramesPath, "td-01", "6", std::to_string(t0 + 25000),
+                           std::string(bytes.begin(), bytes.end()), "image/jpeg");
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 201) << res->body;
   EXPECT_EQ(json::parse(res->body)["count"], 3);
@@ -298,10 +292,8 @@ TEST(ServerDegraded, WithoutTheModelItStillServesAndSaysCountsAreDegraded) {
   EXPECT_EQ(s["detector"]["name"], "haar");
   EXPECT_EQ(s["detector"]["degraded"], true);
   EXPECT_THAT(s["detector"]["message"].get<std::string>(), HasSubstr("COUNTS ARE DEGRADED"));
-  httplib::Headers h = {{wire::kSiteHeader, "td-01"},
-                        {wire::kSequenceHeader, "1"},
-                        {wire::kCaptureTimeHeader, "1783830000000"}};
-  auto up = client.Post(wire::kFramesPath, h, testing::synthetic_jpeg(640, 360), "image/jpeg");
+  auto up = testing::post_signed(client, wire::kFramesPath, "td-01", "1", "1783830000000",
+                                 testing::synthetic_jpeg(640, 360), "image/jpeg");
   ASSERT_TRUE(up);
   EXPECT_EQ(up->status, 201);
 }

@@ -19,6 +19,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using att::Heartbeat;
 using att::InsertOutcome;
 using att::Migration;
 using att::Observation;
@@ -103,16 +104,17 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 2);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 3);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 2);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
+  EXPECT_TRUE(raw.has_table("heartbeats"));
 }
 
 TEST(SqliteStoreSchema, BuiltinMigrationsAreNumberedFromOne) {
@@ -146,7 +148,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -183,9 +185,9 @@ TEST(SqliteStoreSchema, NewerSchemaIsRefused) {
   auto s = SqliteStore::open(path);
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
-            path.string() +
-                ": database schema version 99 is newer than this build knows (2); run a newer "
-                "attendance-server");
+            path.string() + ": database schema version 99 is newer than this build knows (" +
+                std::to_string(SqliteStore::latest_schema_version()) +
+                "); run a newer attendance-server");
   RawDb raw(path);
   EXPECT_EQ(raw.integer("PRAGMA user_version"), 99);  // left as it was
 }
@@ -205,7 +207,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 2);
+  EXPECT_EQ(store->schema_version(), 3);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
@@ -213,18 +215,20 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
 }
 
 TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {
-  static constexpr Migration kLater[] = {
-      {1, "one", "CREATE TABLE one(x INTEGER);"},
-      {2, "two", "CREATE TABLE two(y INTEGER);"},
-      {3, "three", "CREATE TABLE three(z INTEGER);"},
-  };
+  // One migration more than this build has.
+  const int known = SqliteStore::latest_schema_version();
+  std::vector<std::string> sql;
+  for (int v = 1; v <= known + 1; ++v) sql.push_back("CREATE TABLE t" + std::to_string(v) + "(x);");
+  std::vector<Migration> later;
+  for (int v = 1; v <= known + 1; ++v) later.push_back({v, "table", sql[v - 1].c_str()});
   TempDir dir;
   const fs::path path = dir / "att.db";
-  ASSERT_TRUE(SqliteStore::open(path, kLater));
+  ASSERT_TRUE(SqliteStore::open(path, later));
   auto s = SqliteStore::open(path);
   ASSERT_FALSE(s);
   EXPECT_THAT(s.error().message,
-              HasSubstr("database schema version 3 is newer than this build knows (2)"));
+              HasSubstr("database schema version " + std::to_string(known + 1) +
+                        " is newer than this build knows (" + std::to_string(known) + ")"));
 }
 
 TEST(SqliteStoreMigrations, TwoGoodMigrationsApplyInOrder) {
@@ -456,6 +460,7 @@ TEST_F(StoreTest, FindObservationRoundTripsEveryField) {
   o.height = 1080;
   o.frame_path = "frames/mt-01/2027-07-12/000123456789012.jpg";
   o.frame_sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  o.health = R"({"brightness":12.5,"flags":["dark"]})";
   ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
 
   auto found = store_->find_observation("mt-01", 123456789012LL);
@@ -472,6 +477,7 @@ TEST_F(StoreTest, FindObservationRoundTripsEveryField) {
   EXPECT_EQ(f.height, o.height);
   EXPECT_EQ(f.frame_path, o.frame_path);
   EXPECT_EQ(f.frame_sha256, o.frame_sha256);
+  EXPECT_EQ(f.health, o.health);
   ASSERT_EQ(f.boxes.size(), 3u);
   // Coordinates are kept to 0.1 px, scores to 0.001.
   EXPECT_FLOAT_EQ(f.boxes[0].x, 12.3f);
@@ -596,6 +602,61 @@ TEST_F(StoreTest, WritesSurviveReopen) {
   EXPECT_EQ(all->size(), 2u);
   // A retry after the restart is still recognised as one.
   EXPECT_EQ(again->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kDuplicate);
+}
+
+// ----------------------------------------------------------------------------------------
+// Heartbeats
+
+Heartbeat make_heartbeat(const std::string& site, std::int64_t seq, std::int64_t t,
+                         std::int64_t dropped = 0) {
+  return Heartbeat{site, seq, t, t + 300, R"({"camera":{"state":"ok"},"seq":)" +
+                                              std::to_string(seq) + "}",
+                   dropped};
+}
+
+TEST_F(StoreTest, AHeartbeatIsStoredOnceAndARetryGetsTheFirstDropCount) {
+  auto first = store_->insert_heartbeat(make_heartbeat("td-01", 5, 1000, 7));
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->outcome, InsertOutcome::kInserted);
+  EXPECT_EQ(first->spool_dropped, 7);
+  // The node retries after a lost answer, meanwhile having dropped more: the stored row and
+  // its count stand, and the answer says what was counted, so the node subtracts just that.
+  auto retry = store_->insert_heartbeat(make_heartbeat("td-01", 5, 1000, 9));
+  ASSERT_TRUE(retry);
+  EXPECT_EQ(retry->outcome, InsertOutcome::kDuplicate);
+  EXPECT_EQ(retry->spool_dropped, 7);
+  EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
+  EXPECT_EQ(store_->spool_dropped_total("td-01"), 7);
+
+  Heartbeat other = make_heartbeat("td-01", 5, 1000);
+  other.report = R"({"camera":{"state":"no_frames"}})";
+  auto conflict = store_->insert_heartbeat(other);
+  ASSERT_TRUE(conflict);
+  EXPECT_EQ(conflict->outcome, InsertOutcome::kConflict);
+  EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
+}
+
+TEST_F(StoreTest, LatestHeartbeatPerSiteIsByReportTimeAndDropsAddUp) {
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 1, 1000, 2)));
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 3, 3000, 1)));
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 2, 2000)));  // arrived late
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("mt-01", 1, 500)));
+  auto latest = store_->latest_heartbeat_per_site();
+  ASSERT_TRUE(latest) << latest.error().message;
+  ASSERT_EQ(latest->size(), 2u);  // td-02 has sent none
+  EXPECT_EQ((*latest)[0].site_id, "mt-01");
+  EXPECT_EQ((*latest)[1].site_id, "td-01");
+  EXPECT_EQ((*latest)[1].sequence, 3);
+  EXPECT_EQ((*latest)[1].received_at_ms, 3300);
+  EXPECT_EQ((*latest)[1].report, make_heartbeat("td-01", 3, 3000).report);
+  EXPECT_EQ(store_->spool_dropped_total("td-01"), 3);
+  EXPECT_EQ(store_->spool_dropped_total("td-02"), 0);
+}
+
+TEST_F(StoreTest, AHeartbeatOfAnUnknownSiteIsRefused) {
+  auto r = store_->insert_heartbeat(make_heartbeat("xx-01", 1, 1000));
+  EXPECT_FALSE(r);
+  EXPECT_EQ(store_->heartbeat_count("xx-01"), 0);
 }
 
 }  // namespace

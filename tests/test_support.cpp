@@ -6,6 +6,9 @@
 #include <sstream>
 
 #include "analysis/jpeg.h"
+#include "common/sha256.h"
+#include "common/signing.h"
+#include "common/wire.h"
 
 namespace att::testing {
 
@@ -71,6 +74,28 @@ std::vector<Site> small_province() {
   };
 }
 
+std::string site_secret(const std::string& site_id) {
+  return sha256_hex("test key of " + site_id);
+}
+
+httplib::Result post_signed(httplib::Client& client, const std::string& path,
+                            const std::string& site, const std::string& sequence,
+                            const std::string& capture_time, const std::string& body,
+                            const std::string& content_type, const std::string& extra,
+                            const std::string& secret) {
+  httplib::Headers h;
+  if (!site.empty()) h.emplace(wire::kSiteHeader, site);
+  if (!sequence.empty()) h.emplace(wire::kSequenceHeader, sequence);
+  if (!capture_time.empty()) h.emplace(wire::kCaptureTimeHeader, capture_time);
+  if (!extra.empty()) {
+    h.emplace(path == wire::kFramesPath ? wire::kHealthHeader : wire::kSpoolDroppedHeader, extra);
+  }
+  const SignedFields fields{path, site, sequence, capture_time, extra, body};
+  h.emplace(wire::kSignatureHeader,
+            sign_request(secret.empty() ? site_secret(site) : secret, fields));
+  return client.Post(path, h, body, content_type);
+}
+
 ServerConfig test_server_config(const std::filesystem::path& dir) {
   ServerConfig c;
   c.listen_host = "127.0.0.1";
@@ -81,6 +106,7 @@ ServerConfig test_server_config(const std::filesystem::path& dir) {
   c.sites = small_province();
   c.schedule.timezone = "Asia/Ho_Chi_Minh";
   c.detector.workers = 1;
+  for (const Site& site : c.sites) c.site_keys[site.id] = site_secret(site.id);
   return c;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <filesystem>
 #include <optional>
@@ -40,6 +41,18 @@ std::string synthetic_jpeg(int width, int height, int quality = 85);
 
 // Three sites in two districts, enough for service tests.
 std::vector<Site> small_province();
+
+// The test key of a site (64 hex digits, derived from its id); test_server_config has them.
+std::string site_secret(const std::string& site_id);
+
+// POSTs a signed upload as a capture node does (common/wire.h). `extra` goes in X-Health
+// for frames and X-Spool-Dropped for heartbeats, when not empty. `secret` defaults to the
+// site's test key.
+httplib::Result post_signed(httplib::Client& client, const std::string& path,
+                            const std::string& site, const std::string& sequence,
+                            const std::string& capture_time, const std::string& body,
+                            const std::string& content_type, const std::string& extra = "",
+                            const std::string& secret = "");
 
 // A valid service config around `dir`: data in dir/data, sites from small_province(),
 // listening on 127.0.0.1 port 0, dashboard from the source tree.
