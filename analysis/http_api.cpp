@@ -26,15 +26,15 @@ void send_error(httplib::Response& res, int status, const std::string& code,
 }
 
 json latest_json(const Observation& o) {
-  return {{"count", o.count},
-          {"frame_count", o.frame_count},
-          {"sequence", o.sequence},
-          {"captured_at_ms", o.captured_at_ms},
-          {"captured_at", iso8601_utc(o.captured_at_ms)},
-          {"received_at_ms", o.received_at_ms},
-          {"health", o.health.empty()
-                         ? json(nullptr)
-                         : json::parse(o.health, nullptr, /*allow_exceptions=*/false)}};
+  return {
+      {"count", o.count},
+      {"frame_count", o.frame_count},
+      {"sequence", o.sequence},
+      {"captured_at_ms", o.captured_at_ms},
+      {"captured_at", iso8601_utc(o.captured_at_ms)},
+      {"received_at_ms", o.received_at_ms},
+      {"health", o.health.empty() ? json(nullptr)
+                                  : json::parse(o.health, nullptr, /*allow_exceptions=*/false)}};
 }
 
 // A node's latest heartbeat: its own report (camera, health, spool, counters) and its age.
@@ -77,8 +77,8 @@ struct HttpApi::Impl {
 
 void HttpApi::Impl::routes() {
   if (!options.tls_cert.empty()) {
-    server = std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(),
-                                                  options.tls_key.c_str());
+    server =
+        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
   } else {
     server = std::make_unique<httplib::Server>();
   }
@@ -98,8 +98,8 @@ void HttpApi::Impl::routes() {
     const std::string id = req.matches[1];
     if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
     const std::int64_t until = ingest.request_live(id);
-    send_json(res, 200, {{"site_id", id}, {"live_until_ms", until},
-                         {"interval_s", ingest.interval_for(id)}});
+    send_json(res, 200,
+              {{"site_id", id}, {"live_until_ms", until}, {"interval_s", ingest.interval_for(id)}});
   });
   server.Get("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); });
   server.Get("/api/v1/status", [this](const auto&, auto& res) {
@@ -274,10 +274,14 @@ HttpApi::~HttpApi() {
 
 Result<int> HttpApi::start(const std::string& host, int port) {
   auto& server = *impl_->server;
-  if (!server.is_valid()) {
-    return fail("cannot use the TLS certificate " + impl_->options.tls_cert.string() +
-                " and key " + impl_->options.tls_key.string() +
-                " (unreadable, not PEM, or not a pair)");
+  // OpenSSL itself only compares a key with a certificate of the same type: an EC key
+  // beside an RSA certificate would load, and every handshake would then fail.
+  const bool tls = !impl_->options.tls_cert.empty();
+  if (!server.is_valid() ||
+      (tls &&
+       SSL_CTX_check_private_key(static_cast<httplib::SSLServer&>(server).ssl_context()) != 1)) {
+    return fail("cannot use the TLS certificate " + impl_->options.tls_cert.string() + " and key " +
+                impl_->options.tls_key.string() + " (unreadable, not PEM, or not a pair)");
   }
   const int bound = port == 0                         ? server.bind_to_any_port(host)
                     : server.bind_to_port(host, port) ? port

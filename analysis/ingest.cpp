@@ -51,8 +51,7 @@ IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::js
 }
 
 std::int64_t Ingest::request_live(const std::string& site_id) {
-  const auto until =
-      clock_() + static_cast<std::int64_t>(options_.nodes.live_duration_s * 1000);
+  const auto until = clock_() + static_cast<std::int64_t>(options_.nodes.live_duration_s * 1000);
   std::lock_guard lock(live_mu_);
   live_until_[site_id] = until;
   return until;
@@ -101,7 +100,9 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
               "X-Signature does not match this request under the site's key (wrong key, or "
               "the request was changed on the way)");
   }
-  if (up.content_type != content_type) {
+  // The media type decides; parameters (charset=utf-8) are allowed.
+  const std::string media = up.content_type.substr(0, up.content_type.find(';'));
+  if (media != content_type) {
     return no(415, "unsupported_media_type",
               std::string("Content-Type must be ") + content_type + " (got '" +
                   up.content_type.substr(0, 64) + "')");
@@ -160,7 +161,8 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   obs.received_at_ms = received_at;
   cv::Mat gray;  // stillness compares pixels, not only boxes
   cv::cvtColor(*frame, gray, cv::COLOR_BGR2GRAY);
-  const OccupancyResult counted = counting_.add(up.site_id, captured_at, frame->size(), *boxes, gray);
+  const OccupancyResult counted =
+      counting_.add(up.site_id, captured_at, frame->size(), *boxes, gray);
   obs.count = counted.window_count;
   obs.frame_count = counted.frame_count;
   obs.boxes = counted.counted;
@@ -169,8 +171,8 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   obs.height = frame->rows;
   // The digest in the name keeps a conflicting upload racing for the same sequence from
   // overwriting the stored frame.
-  obs.frame_path = "frames/" + up.site_id + "/" + std::to_string(sequence) + "-" +
-                   digest.substr(0, 12) + ".jpg";
+  obs.frame_path =
+      "frames/" + up.site_id + "/" + std::to_string(sequence) + "-" + digest.substr(0, 12) + ".jpg";
   obs.frame_sha256 = digest;
   obs.health = up.extra;
 

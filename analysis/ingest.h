@@ -6,8 +6,8 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <expected>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "analysis/csv.h"
 #include "common/files.h"
@@ -15,10 +16,12 @@ namespace att {
 Result<SiteKeys> parse_site_keys(std::string_view text, const std::vector<Site>& sites) {
   auto records = parse_csv(text);
   if (!records) return std::unexpected(records.error());
-  if (records->empty() || records->front().fields != std::vector<std::string>{"site_id", "secret"}) {
+  if (records->empty() ||
+      records->front().fields != std::vector<std::string>{"site_id", "secret"}) {
     return fail("line 1: the header must be 'site_id,secret'");
   }
   SiteKeys keys;
+  std::set<std::string> seen;
   std::vector<std::string> errors;
   for (size_t i = 1; i < records->size(); ++i) {
     const CsvRecord& r = (*records)[i];
@@ -30,9 +33,10 @@ Result<SiteKeys> parse_site_keys(std::string_view text, const std::vector<Site>&
     }
     const std::string& id = r.fields[0];
     std::string secret = r.fields[1];
+    const bool again = !seen.insert(id).second;  // malformed rows count: one row per site
     if (std::ranges::none_of(sites, [&](const Site& s) { return s.id == id; })) {
       errors.push_back(where + "no site '" + id + "' in the province");
-    } else if (keys.contains(id)) {
+    } else if (again) {
       errors.push_back(where + "a second key for site '" + id + "'");
     } else if (auto ok = check_site_secret(secret); !ok) {
       errors.push_back(where + "site '" + id + "': " + ok.error().message);
@@ -70,15 +74,7 @@ Result<SiteKeys> load_site_keys(const std::filesystem::path& path, const std::ve
 Status save_site_keys(const std::filesystem::path& path, const SiteKeys& keys) {
   std::string text = "site_id,secret\n";
   for (const auto& [id, secret] : keys) text += id + "," + secret + "\n";
-  // Created private: the temporary file inherits the umask, so narrow it first.
-  const mode_t old_mask = ::umask(077);
-  auto written = write_file_atomically(path, text, /*sync=*/true);
-  ::umask(old_mask);
-  if (!written) return written;
-  if (::chmod(path.c_str(), 0600) != 0) {
-    return fail("cannot make " + path.string() + " private: " + std::strerror(errno));
-  }
-  return {};
+  return write_file_atomically(path, text, /*sync=*/true, 0600);
 }
 
 Result<std::vector<std::string>> add_missing_keys(SiteKeys& keys, const std::vector<Site>& sites) {

@@ -288,7 +288,6 @@ Result<std::vector<Observation>> SqliteStore::latest_per_site() {
   return out;
 }
 
-
 Result<HeartbeatInsert> SqliteStore::insert_heartbeat(const Heartbeat& h) {
   std::lock_guard lock(impl_->write_mu);
   sqlite3* db = impl_->writer.get();

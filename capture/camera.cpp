@@ -156,7 +156,7 @@ struct Camera::Impl {
   // Shared with the streaming threads and callers.
   std::atomic<GstClockTime> interval;
   std::atomic<std::int64_t> last_buffer_steady_ms{0};  // any buffer at the sampler
-  std::atomic<bool> tearing_down{false};  // wakes a streaming thread waiting for queue room
+  std::atomic<bool> tearing_down{false};        // wakes a streaming thread waiting for queue room
   GstClockTime next_pts = GST_CLOCK_TIME_NONE;  // streaming thread only, reset per pipeline
   mutable std::mutex status_mu;
   CameraStatus status;  // guarded by status_mu

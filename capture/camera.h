@@ -45,13 +45,13 @@ struct CameraOptions {
 };
 
 struct CameraStatus {
-  bool playing = false;               // a pipeline is running
-  bool finished = false;              // ended for good (exit_on_eos)
-  std::int64_t last_frame_ms = 0;     // wall clock of the last frame queued; 0: none yet
-  std::int64_t pipeline_starts = 0;   // pipelines built and set playing
-  std::int64_t frames = 0;            // frames queued
-  std::string last_error;             // why the last pipeline ended or failed; "" if none
-  double interval_s = 0;              // the sampling interval now
+  bool playing = false;              // a pipeline is running
+  bool finished = false;             // ended for good (exit_on_eos)
+  std::int64_t last_frame_ms = 0;    // wall clock of the last frame queued; 0: none yet
+  std::int64_t pipeline_starts = 0;  // pipelines built and set playing
+  std::int64_t frames = 0;           // frames queued
+  std::string last_error;            // why the last pipeline ended or failed; "" if none
+  double interval_s = 0;             // the sampling interval now
 };
 
 class Camera {

@@ -42,9 +42,10 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
     health_.set_reference(view);
     log->info("the view is compared with the confirmed reference {}", reference.string());
   } else {
-    log->info("no confirmed reference view ({}): the 'moved' check is off until a technician "
-              "runs attendance-capture --confirm-reference",
-              reference.string());
+    log->info(
+        "no confirmed reference view ({}): the 'moved' check is off until a technician "
+        "runs attendance-capture --confirm-reference",
+        reference.string());
   }
 
   FrameQueue queue(static_cast<size_t>(config_.queue_frames));
@@ -69,8 +70,11 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
     if (auto frame = queue.pop(std::chrono::milliseconds(200))) take(*frame);
     if (Clock::now() >= next_heartbeat) {
       const CameraStatus cam = camera.status();
-      const double quiet_s = (now_ms() - (cam.last_frame_ms ? cam.last_frame_ms : started_ms_)) / 1000.0;
-      heartbeat(quiet_s > std::max(3 * cam.interval_s, 15.0) ? "no_frames" : "ok");
+      const double quiet_s =
+          (now_ms() - (cam.last_frame_ms ? cam.last_frame_ms : started_ms_)) / 1000.0;
+      // Silent for longer than a hung camera is allowed to be (or three intervals).
+      heartbeat(quiet_s > std::max(3 * cam.interval_s, config_.stall_timeout_s) ? "no_frames"
+                                                                                : "ok");
       next_heartbeat += seconds_ms(config_.heartbeat_s);
     }
   }
@@ -136,9 +140,9 @@ void CaptureNode::take(const CapturedFrame& frame) {
       } else {
         log->warn("camera picture: {} (brightness {:.0f}, sharpness {:.0f}, one colour {:.0f}%{})",
                   flags, report.brightness, report.sharpness, report.uniform_share * 100,
-                  report.matched >= 0 ? ", " + std::to_string(report.matched) +
-                                            " features match the reference"
-                                      : "");
+                  report.matched >= 0
+                      ? ", " + std::to_string(report.matched) + " features match the reference"
+                      : "");
       }
       last_flags_ = flags;
     }

@@ -30,16 +30,16 @@
 namespace att {
 
 struct NodeStats {
-  std::int64_t frames = 0;          // sampled frames taken from the camera
-  std::int64_t spooled = 0;         // of those, written to the spool
-  std::int64_t spool_failed = 0;    // could not be written (disk full, ...): lost, logged
-  std::int64_t queue_dropped = 0;   // dropped before the spool because it was behind
-  std::int64_t heartbeats = 0;      // heartbeats written to the spool
-  std::int64_t stored = 0;          // items acknowledged as new by the service
-  std::int64_t duplicates = 0;      // acknowledged as already stored (a lost ack)
-  std::int64_t rejected = 0;        // refused for good (4xx): removed, logged with the reason
+  std::int64_t frames = 0;         // sampled frames taken from the camera
+  std::int64_t spooled = 0;        // of those, written to the spool
+  std::int64_t spool_failed = 0;   // could not be written (disk full, ...): lost, logged
+  std::int64_t queue_dropped = 0;  // dropped before the spool because it was behind
+  std::int64_t heartbeats = 0;     // heartbeats written to the spool
+  std::int64_t stored = 0;         // items acknowledged as new by the service
+  std::int64_t duplicates = 0;     // acknowledged as already stored (a lost ack)
+  std::int64_t rejected = 0;       // refused for good (4xx): removed, logged with the reason
   std::int64_t pipeline_starts = 0;
-  std::int64_t left_in_spool = 0;   // at stop; sent after the next start
+  std::int64_t left_in_spool = 0;  // at stop; sent after the next start
 };
 
 class CaptureNode {
@@ -69,9 +69,9 @@ class CaptureNode {
   std::mutex spool_mu_;  // the spool is shared by the spool and sender threads
 
   HealthMonitor health_;
-  std::string last_health_;     // JSON of the latest frame's report
-  std::string last_flags_;      // to log changes only
-  Camera* camera_ = nullptr;    // during run()
+  std::string last_health_;   // JSON of the latest frame's report
+  std::string last_flags_;    // to log changes only
+  Camera* camera_ = nullptr;  // during run()
   FrameQueue* queue_ = nullptr;
   std::int64_t started_ms_ = 0;
 

@@ -29,7 +29,8 @@ int confirm_reference(const att::CaptureConfig& config) {
                      queue);
   if (auto s = camera.start(); !s) return log->critical("camera: {}", s.error().message), 1;
   std::optional<att::CapturedFrame> frame;
-  for (int i = 0; i < 300 && !frame && !g_stop; ++i) frame = queue.pop(std::chrono::milliseconds(100));
+  for (int i = 0; i < 300 && !frame && !g_stop; ++i)
+    frame = queue.pop(std::chrono::milliseconds(100));
   camera.stop();
   if (!frame) {
     return log->critical("no frame from the camera in 30 s: {}", camera.status().last_error), 1;

@@ -35,9 +35,8 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path) {
   source.finish();
 
   YamlMap spool = top.map("spool");
-  c.spool_max_bytes =
-      static_cast<std::int64_t>(spool.number("max_mb", double(c.spool_max_bytes >> 20), 1, 1 << 20) *
-                                (1 << 20));
+  c.spool_max_bytes = static_cast<std::int64_t>(
+      spool.number("max_mb", double(c.spool_max_bytes >> 20), 1, 1 << 20) * (1 << 20));
   c.queue_frames = static_cast<int>(spool.integer("queue_frames", c.queue_frames, 1, 1000));
   spool.finish();
 
@@ -53,7 +52,8 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path) {
   h.covered_spread = static_cast<int>(health.integer("covered_spread", h.covered_spread, 0, 255));
   h.moved_shift = health.number("moved_shift", h.moved_shift, 0.001, 1);
   h.moved_rotation_deg = health.number("moved_rotation_deg", h.moved_rotation_deg, 0.1, 180);
-  h.moved_min_matches = static_cast<int>(health.integer("moved_min_matches", h.moved_min_matches, 4, 10000));
+  h.moved_min_matches =
+      static_cast<int>(health.integer("moved_min_matches", h.moved_min_matches, 4, 10000));
   health.finish();
 
   YamlMap upload = top.map("upload");

@@ -27,8 +27,8 @@ struct CaptureConfig {
   double min_interval_s = 0.2;     // the shortest interval the service may ask for
   int width = 0;                   // scale to this width, keeping the aspect; 0 = camera's own
   int jpeg_quality = 85;           // 30..100
-  double stall_timeout_s = 20;  // a live camera silent this long is rebuilt
-  bool exit_on_eos = false;     // stop at the end of a file (once all is sent)
+  double stall_timeout_s = 20;     // a live camera silent this long is rebuilt
+  bool exit_on_eos = false;        // stop at the end of a file (once all is sent)
   // The sequence counter, the spool and the health reference live here.
   std::filesystem::path state_dir = "capture-state";
   std::int64_t spool_max_bytes = 1LL << 30;  // spool.max_mb; ~1 day of 1080p at 5 s

@@ -60,7 +60,8 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
       {wire::kCaptureTimeHeader, capture_time},
       {wire::kSignatureHeader, sign_request(impl_->options.secret, fields)},
   };
-  if (!extra.empty()) headers.emplace(frame ? wire::kHealthHeader : wire::kSpoolDroppedHeader, extra);
+  if (!extra.empty())
+    headers.emplace(frame ? wire::kHealthHeader : wire::kSpoolDroppedHeader, extra);
   auto res = impl_->client->Post(impl_->prefix + path, headers, item.body,
                                  frame ? wire::kJpegContentType : wire::kJsonContentType);
   UploadOutcome out;

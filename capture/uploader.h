@@ -22,19 +22,19 @@ struct UploadOutcome {
     kRetry,      // network error, timeout, 5xx, 408, 429: try again later
   };
   Kind kind = kRetry;
-  int http_status = 0;               // 0 when no answer came
-  int count = -1;                    // people counted, for a stored frame
-  double interval_s = 0;             // the sampling interval the service wants; 0: not said
-  std::int64_t dropped_recorded = 0; // spool drops the service counted with a heartbeat
-  std::string message;               // the service's error text, or the network error
+  int http_status = 0;                // 0 when no answer came
+  int count = -1;                     // people counted, for a stored frame
+  double interval_s = 0;              // the sampling interval the service wants; 0: not said
+  std::int64_t dropped_recorded = 0;  // spool drops the service counted with a heartbeat
+  std::string message;                // the service's error text, or the network error
 };
 
 struct UploaderOptions {
   std::string server_url;  // scheme://host[:port][/prefix], http or https
   std::string site_id;
-  std::string secret;                // the site's key
+  std::string secret;  // the site's key
   std::chrono::milliseconds timeout{15000};
-  std::filesystem::path ca_file;     // HTTPS: trust this CA (PEM) instead of the system's
+  std::filesystem::path ca_file;  // HTTPS: trust this CA (PEM) instead of the system's
 };
 
 class Uploader {

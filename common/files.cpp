@@ -1,6 +1,7 @@
 #include "common/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -19,13 +20,17 @@ Result<std::string> read_file(const std::filesystem::path& path) {
   return out.str();
 }
 
-Status write_file_atomically(const std::filesystem::path& path, const std::string& bytes,
-                             bool sync) {
+Status write_file_atomically(const std::filesystem::path& path, const std::string& bytes, bool sync,
+                             unsigned mode) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
   if (ec) return fail("cannot create " + path.parent_path().string() + ": " + ec.message());
   const std::string tmp = path.string() + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A fresh file every time: a stale temporary (another mode) or a link planted in its place
+  // is never written through.
+  ::unlink(tmp.c_str());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        static_cast<mode_t>(mode));
   if (fd < 0) return fail("cannot write " + tmp + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < bytes.size()) {
@@ -34,7 +39,10 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
     if (n <= 0) break;
     done += static_cast<size_t>(n);
   }
-  bool ok = done == bytes.size() && (!sync || ::fsync(fd) == 0);
+  // The mode asked for, whatever the umask (a private file stays private, a public one
+  // readable by the web server).
+  bool ok = done == bytes.size() && ::fchmod(fd, static_cast<mode_t>(mode)) == 0 &&
+            (!sync || ::fsync(fd) == 0);
   const int saved = errno;
   ok = ::close(fd) == 0 && ok;
   if (!ok) {

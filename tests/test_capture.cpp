@@ -307,10 +307,9 @@ TEST(Uploader, SendsAHeartbeatWithTheUnreportedDrops) {
   EXPECT_EQ(server.last_path, wire::kHealthPath);
   EXPECT_EQ(server.last_headers.at(wire::kSpoolDroppedHeader), "3");
   EXPECT_EQ(server.last_headers.at("Content-Type"), "application/json");
-  const SignedFields fields{wire::kHealthPath, "td-01", "7", "1783830000999", "3",
-                            R"({"state":"ok"})"};
-  EXPECT_TRUE(
-      signature_matches(kSecret, fields, server.last_headers.at(wire::kSignatureHeader)));
+  const SignedFields fields{wire::kHealthPath, "td-01", "7",
+                            "1783830000999",   "3",     R"({"state":"ok"})"};
+  EXPECT_TRUE(signature_matches(kSecret, fields, server.last_headers.at(wire::kSignatureHeader)));
 }
 
 TEST(Uploader, TellsRetryableFromFinalAnswers) {

@@ -1098,7 +1098,8 @@ TEST(LoadCaptureConfig, SampleFileInTheRepositoryLoads) {
   EXPECT_DOUBLE_EQ(c->max_backoff_s, 30);
   EXPECT_EQ(c->log_level, "info");
   EXPECT_EQ(c->state_dir, (kSourceDir / "data" / "capture-td-01").lexically_normal());
-  EXPECT_EQ(c->secret_file, (kSourceDir / "data" / "capture-td-01" / "site.key").lexically_normal());
+  EXPECT_EQ(c->secret_file,
+            (kSourceDir / "data" / "capture-td-01" / "site.key").lexically_normal());
   EXPECT_TRUE(c->ca_file.empty());
   EXPECT_DOUBLE_EQ(c->min_interval_s, 0.2);
   EXPECT_DOUBLE_EQ(c->stall_timeout_s, 20);

@@ -184,10 +184,10 @@ TEST(SqliteStoreSchema, NewerSchemaIsRefused) {
   }
   auto s = SqliteStore::open(path);
   ASSERT_FALSE(s);
-  EXPECT_EQ(s.error().message,
-            path.string() + ": database schema version 99 is newer than this build knows (" +
-                std::to_string(SqliteStore::latest_schema_version()) +
-                "); run a newer attendance-server");
+  EXPECT_EQ(s.error().message, path.string() +
+                                   ": database schema version 99 is newer than this build knows (" +
+                                   std::to_string(SqliteStore::latest_schema_version()) +
+                                   "); run a newer attendance-server");
   RawDb raw(path);
   EXPECT_EQ(raw.integer("PRAGMA user_version"), 99);  // left as it was
 }
@@ -609,9 +609,9 @@ TEST_F(StoreTest, WritesSurviveReopen) {
 
 Heartbeat make_heartbeat(const std::string& site, std::int64_t seq, std::int64_t t,
                          std::int64_t dropped = 0) {
-  return Heartbeat{site, seq, t, t + 300, R"({"camera":{"state":"ok"},"seq":)" +
-                                              std::to_string(seq) + "}",
-                   dropped};
+  return Heartbeat{
+      site,   seq, t, t + 300, R"({"camera":{"state":"ok"},"seq":)" + std::to_string(seq) + "}",
+      dropped};
 }
 
 TEST_F(StoreTest, AHeartbeatIsStoredOnceAndARetryGetsTheFirstDropCount) {
