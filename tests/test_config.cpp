@@ -1103,7 +1103,7 @@ TEST(LoadCaptureConfig, SampleFileInTheRepositoryLoads) {
   EXPECT_TRUE(c->ca_file.empty());
   EXPECT_DOUBLE_EQ(c->min_interval_s, 0.2);
   EXPECT_DOUBLE_EQ(c->stall_timeout_s, 20);
-  EXPECT_EQ(c->spool_max_bytes, 1024LL << 20);
+  EXPECT_EQ(c->spool_max_bytes, 4096LL << 20);
   EXPECT_EQ(c->queue_frames, 8);
   EXPECT_DOUBLE_EQ(c->heartbeat_s, 30);
   EXPECT_DOUBLE_EQ(c->health.dark_brightness, 35);

@@ -411,6 +411,15 @@ TEST_F(IngestAuthTest, AHeartbeatThatIsNotJsonByContentTypeIsRefused) {
                  "Content-Type must be application/json (got 'image/jpeg')");
 }
 
+TEST_F(IngestAuthTest, AContentTypeWithACharsetIsTheSameMediaType) {
+  NodeRequest r = heartbeat();
+  r.content_type = "application/json; charset=utf-8";
+  auto res = send(*client_, r.sign());
+  ASSERT_TRUE(res) << httplib::to_string(res.error());
+  EXPECT_EQ(res->status, 201) << res->body;
+  EXPECT_EQ(store().heartbeat_count("td-01").value_or(-1), 1);
+}
+
 TEST_F(IngestAuthTest, AMalformedSpoolDropCountIsRefused) {
   for (const std::string dropped : {"-1", "abc", "4x", "1.5"}) {
     expect_refused(send(*client_, heartbeat("td-01", "1", dropped).sign()), 400, "bad_dropped",

@@ -608,5 +608,74 @@ TEST(NodeHealth, ANormalClipRaisesNothingAndTheSameClipShiftedHasMoved) {
   }
 }
 
+// ----------------------------------------------------------------------------------------
+// Installation as a service, into a staging directory (no root, no systemctl).
+
+int run_shell(const std::string& command) {
+  const int status = std::system(command.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST(NodeInstall, InstallsTheProgramItsSettingsItsKeyAndItsUnit) {
+  const std::filesystem::path source = ATTENDANCE_SOURCE_DIR;
+  if (!std::filesystem::exists(source / "build" / "bin" / "attendance-capture")) {
+    GTEST_SKIP() << "skipped: needs the release build (build/bin/attendance-capture)";
+  }
+  testing::TempDir dir;
+  const auto key = dir / "td-01.key";
+  testing::write_file(key, testing::site_secret("td-01") + "\n");
+  const auto stage = dir / "stage";
+  const std::string install = (source / "scripts" / "install.sh").string() + " node --destdir " +
+                              stage.string() +
+                              " --site td-01 --server https://diemdanh.example.vn"
+                              " --camera 'rtsp://admin:pw@192.168.1.64:554/ch1' --key-file ";
+
+  // A key file that holds no key is refused, and nothing is installed.
+  testing::write_file(dir / "bad.key", "not a key\n");
+  EXPECT_EQ(run_shell(install + (dir / "bad.key").string() + " >/dev/null 2>&1"), 2);
+  EXPECT_FALSE(std::filesystem::exists(stage));
+
+  ASSERT_EQ(run_shell(install + key.string() + " >/dev/null"), 0);
+  const auto bin = stage / "opt" / "attendance" / "bin" / "attendance-capture";
+  EXPECT_EQ(std::filesystem::status(bin).permissions() & std::filesystem::perms::owner_exec,
+            std::filesystem::perms::owner_exec);
+  const auto etc = stage / "etc" / "attendance";
+  EXPECT_EQ(testing::read_file(etc / "site.key"), testing::site_secret("td-01") + "\n");
+  EXPECT_EQ(std::filesystem::status(etc / "site.key").permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  // The settings a technician would otherwise have typed, valid as the node reads them.
+  auto config = load_capture_config(etc / "capture.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->site_id, "td-01");
+  EXPECT_EQ(config->server_url, "https://diemdanh.example.vn");
+  EXPECT_EQ(config->source_uri, "rtsp://admin:pw@192.168.1.64:554/ch1");
+  EXPECT_EQ(config->secret_file, "/etc/attendance/site.key");
+  EXPECT_EQ(config->state_dir, "/var/lib/attendance");
+  // Not readable by every user: the camera's password is in it.
+  EXPECT_EQ(std::filesystem::status(etc / "capture.yaml").permissions() &
+                std::filesystem::perms::others_read,
+            std::filesystem::perms::none);
+
+  const auto unit = stage / "etc" / "systemd" / "system" / "attendance-capture.service";
+  const std::string text = testing::read_file(unit);
+  EXPECT_THAT(text, HasSubstr("ExecStart=/opt/attendance/bin/attendance-capture --config "
+                              "/etc/attendance/capture.yaml"));
+  EXPECT_THAT(text, HasSubstr("KillSignal=SIGTERM"));
+  EXPECT_THAT(text, HasSubstr("Restart=always"));
+  if (run_shell("command -v systemd-analyze >/dev/null 2>&1") == 0) {
+    // systemd's own check, with the program where the staging directory has it.
+    const auto staged = dir / "attendance-capture.service";
+    testing::write_file(staged, std::regex_replace(text, std::regex("/opt/attendance"),
+                                                   (stage / "opt" / "attendance").string()));
+    EXPECT_EQ(run_shell("systemd-analyze verify " + staged.string()), 0);
+  }
+
+  // A second install keeps the technician's edited settings.
+  testing::write_file(etc / "capture.yaml",
+                      testing::read_file(etc / "capture.yaml") + "# edited on site\n");
+  ASSERT_EQ(run_shell(install + key.string() + " >/dev/null"), 0);
+  EXPECT_THAT(testing::read_file(etc / "capture.yaml"), HasSubstr("# edited on site"));
+}
+
 }  // namespace
 }  // namespace att
