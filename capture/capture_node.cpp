@@ -264,6 +264,7 @@ void CaptureNode::send_loop() {
         log->error("cannot read the spool: {}", oldest.error().message);
       } else if (!oldest->empty()) {
         item = std::move(oldest->front());
+        spool_.set_sending(item->sequence);
         if (item->kind == "health") {
           if (auto s = spool_.stats()) unreported = s->dropped_unreported;
         }
@@ -287,6 +288,7 @@ void CaptureNode::send_loop() {
     backoff.reset();
     {
       std::lock_guard lock(spool_mu_);
+      spool_.set_sending(-1);
       if (auto a = spool_.acknowledge(item->sequence); !a) {
         log->error("cannot remove {} {} from the spool: {}", item->kind, item->sequence,
                    a.error().message);

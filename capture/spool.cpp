@@ -48,6 +48,7 @@ Result<sql::Db> open_checked(const std::filesystem::path& path) {
 struct Spool::Impl {
   sql::Db db;
   std::int64_t max_bytes = 0;
+  std::int64_t sending = -1;  // the item being uploaded, dropped last
 };
 
 Spool::Spool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -110,9 +111,12 @@ Status Spool::put(const SpoolItem& item) {
     // Make room: the oldest ordinary frames first, roll calls only when nothing else is left.
     std::int64_t dropped = 0;
     while (used + size > impl_->max_bytes) {
-      auto oldest = sql::prepare(
-          db, "SELECT sequence, bytes FROM items ORDER BY roll_call, sequence LIMIT 1");
+      // The item being sent goes last: dropping it would count as lost a frame that arrives.
+      auto oldest = sql::prepare(db,
+                                 "SELECT sequence, bytes FROM items "
+                                 "ORDER BY sequence = ?1, roll_call, sequence LIMIT 1");
       if (!oldest) return std::unexpected(oldest.error());
+      sql::bind(oldest->get(), 1, impl_->sending);
       auto row = sql::step(db, oldest->get(), "oldest item");
       if (!row) return std::unexpected(row.error());
       if (!*row) break;  // cannot happen: size <= max_bytes
@@ -171,6 +175,10 @@ Result<std::vector<SpoolItem>> Spool::oldest(int limit) {
                               sql::column_text(s, 4), sql::column_text(s, 5)});
   }
   return items;
+}
+
+void Spool::set_sending(std::int64_t sequence) {
+  impl_->sending = sequence;
 }
 
 Status Spool::acknowledge(std::int64_t sequence) {

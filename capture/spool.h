@@ -59,6 +59,10 @@ class Spool {
   // The oldest items, in sequence order, at most `limit`.
   Result<std::vector<SpoolItem>> oldest(int limit);
 
+  // The item now being uploaded (-1: none). put() drops it only when nothing else can go,
+  // so that a frame is never counted as dropped and then arrive.
+  void set_sending(std::int64_t sequence);
+
   // The service acknowledged `sequence` (stored, or already stored): remove it. Removing
   // a sequence that is not there is not an error (a retry's second acknowledgement).
   Status acknowledge(std::int64_t sequence);

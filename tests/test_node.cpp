@@ -47,12 +47,6 @@ bool eventually(Pred done, Ms limit) {
   return true;
 }
 
-// A port that was free a moment ago, for a service that is not up yet.
-int free_port() {
-  httplib::Server probe;
-  return probe.bind_to_any_port("127.0.0.1");
-}
-
 class NodeTest : public ::testing::Test {
  protected:
   // The service, on `port` (0: any), over the same data directory every time.
@@ -318,7 +312,7 @@ std::vector<json> all_reports(const std::filesystem::path& db_path) {
 }
 
 TEST_F(NodeTest, AFullSpoolDropsTheOldestCountsThemAndReportsThem) {
-  port_ = free_port();  // the service is down at first
+  port_ = testing::unused_port();  // the service is down at first
   service_interval_s_ = 1;
   // Noise JPEGs (tens of KB each) every 0.05 s against a 300 KB spool: it fills in a second.
   CaptureConfig c = node_config("videotestsrc://?pattern=snow", 0.05);

@@ -487,6 +487,24 @@ TEST(SpoolBound, ALargePutDropsAsManyAsItNeeds) {
   EXPECT_EQ(stats.dropped_unreported, 4);
 }
 
+// The item being uploaded is dropped last: dropping it would count as lost a frame that then
+// arrives at the service.
+TEST(SpoolBound, TheItemBeingSentIsDroppedLast) {
+  TempDir dir;
+  auto spool = open_spool(dir / "spool.db", /*max_bytes=*/300);
+  ASSERT_TRUE(spool);
+  for (std::int64_t sequence = 1; sequence <= 3; ++sequence) put_ok(*spool, frame(sequence));
+  spool->set_sending(1);
+  put_ok(*spool, frame(4));  // the oldest, 1, is in flight: 2 goes instead
+  EXPECT_THAT(held_sequences(*spool), ElementsAre(1, 3, 4));
+  put_ok(*spool, frame(5, 298));  // nothing else left to drop: then the one in flight too
+  EXPECT_THAT(held_sequences(*spool), ElementsAre(5));
+  spool->set_sending(-1);
+  put_ok(*spool, frame(6, 298));
+  EXPECT_THAT(held_sequences(*spool), ElementsAre(6));
+  EXPECT_EQ(stats_of(*spool).dropped, 5);
+}
+
 // An item exactly the size of the bound fits, at the cost of everything else.
 TEST(SpoolBound, AnItemExactlyTheBoundFits) {
   TempDir dir;

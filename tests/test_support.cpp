@@ -1,5 +1,10 @@
 #include "tests/test_support.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <opencv2/imgproc.hpp>
 #include <random>
@@ -72,6 +77,20 @@ std::vector<Site> small_province() {
       {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", SchoolLevel::kPreschool,
        "Xã Bum Nưa, huyện Mường Tè, tỉnh Lai Châu", 38, "IP camera"},
   };
+}
+
+int unused_port() {
+  // Bound and closed without listen(): nothing is left behind that would accept.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof addr;
+  const bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0;
+  if (fd >= 0) ::close(fd);
+  return ok ? ntohs(addr.sin_port) : 0;
 }
 
 std::string site_secret(const std::string& site_id) {

@@ -42,6 +42,10 @@ std::string synthetic_jpeg(int width, int height, int quality = 85);
 // Three sites in two districts, enough for service tests.
 std::vector<Site> small_province();
 
+// A loopback TCP port that was free a moment ago and has no listener: connecting to it is
+// refused (for a service that is not up yet, or a dead one).
+int unused_port();
+
 // The test key of a site (64 hex digits, derived from its id); test_server_config has them.
 std::string site_secret(const std::string& site_id);
 
