@@ -169,6 +169,7 @@ void HttpApi::Impl::post_upload(const httplib::Request& req, httplib::Response& 
   up.content_type = req.get_header_value("Content-Type");
   up.body = req.body;
   const IngestReply reply = frame ? ingest.handle_frame(up) : ingest.handle_heartbeat(up);
+  if (reply.retry_after_s > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_s));
   send_json(res, reply.status, reply.body);
 }
 

@@ -32,7 +32,8 @@ Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detec
       detectors_(detectors),
       counting_(counting),
       options_(std::move(options)),
-      clock_(std::move(clock)) {
+      clock_(std::move(clock)),
+      queue_(options_.queue) {
   for (const Site& s : sites) sites_[s.id] = &s;
 }
 
@@ -93,6 +94,20 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
   if (!captured_at || *captured_at <= 0) {
     return no(400, "bad_capture_time", "X-Capture-Time must be milliseconds since 1970-01-01 UTC");
   }
+  const std::int64_t now = clock_();
+  if (options_.max_future_s > 0 && *captured_at > now + options_.max_future_s * 1000) {
+    return no(400, "capture_time_in_future",
+              "X-Capture-Time is " + std::to_string((*captured_at - now) / 1000) +
+                  " s ahead of the server's clock (at most " +
+                  std::to_string(options_.max_future_s) + " s): set the node's clock (NTP)");
+  }
+  if (options_.max_age_s > 0 && *captured_at < now - options_.max_age_s * 1000) {
+    return no(400, "capture_time_too_old",
+              "X-Capture-Time is " + std::to_string((now - *captured_at) / 86'400'000) +
+                  " days behind the server's clock (at most " +
+                  std::to_string(options_.max_age_s / 86400) +
+                  " days): a replay, or a node whose clock was reset");
+  }
   if (up.signature.empty()) return no(401, "missing_signature", "missing X-Signature header");
   const SignedFields fields{path, up.site_id, up.sequence, up.capture_time, up.extra, up.body};
   if (!signature_matches(key->second, fields, up.signature)) {
@@ -143,6 +158,13 @@ IngestReply Ingest::handle_frame(const Upload& up) {
         {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}});
   }
 
+  // A place in the detectors' queue, or 503 at once: the node keeps the frame and retries.
+  auto ticket = queue_.enter(up.site_id);
+  if (!ticket) {
+    IngestReply busy = reject(503, ticket.error().code, ticket.error().message);
+    busy.retry_after_s = ticket.error().retry_after_s;
+    return busy;
+  }
   const auto bytes =
       std::span(reinterpret_cast<const unsigned char*>(up.body.data()), up.body.size());
   auto frame = decode_jpeg(bytes, options_.max_image_pixels);
@@ -151,7 +173,9 @@ IngestReply Ingest::handle_frame(const Upload& up) {
     return reject(too_large ? 413 : 422, too_large ? "image_too_large" : "bad_jpeg",
                   frame.error().message);
   }
+  queue_.wait_turn(*ticket);
   auto boxes = detectors_.detect(*frame);
+  queue_.end_turn(*ticket);
   if (!boxes) return reject(500, "detector_failed", boxes.error().message);
 
   Observation obs;

@@ -16,6 +16,7 @@
 
 #include "analysis/counting.h"
 #include "analysis/detector_pool.h"
+#include "analysis/ingest_queue.h"
 #include "analysis/province.h"
 #include "analysis/server_config.h"
 #include "analysis/site_keys.h"
@@ -38,12 +39,14 @@ struct Upload {
 
 // The HTTP answer: status and a JSON body. Errors carry "error" (a sentence) and "code"
 // (stable, for programs): missing_site, unknown_site, no_site_key, bad_sequence,
-// bad_capture_time, missing_signature, bad_signature, unsupported_media_type, empty_body,
-// body_too_large, bad_health, bad_report, bad_dropped, bad_jpeg, image_too_large,
-// sequence_conflict, detector_failed, storage_failed.
+// bad_capture_time, capture_time_in_future, capture_time_too_old, missing_signature, bad_signature,
+// unsupported_media_type, empty_body, body_too_large, bad_health, bad_report, bad_dropped,
+// bad_jpeg, image_too_large, sequence_conflict, queue_full, site_busy (503 with Retry-After),
+// detector_failed, storage_failed.
 struct IngestReply {
   int status = 500;
   nlohmann::json body;
+  int retry_after_s = 0;  // > 0: the Retry-After header of a 503
 };
 
 struct IngestOptions {
@@ -51,8 +54,14 @@ struct IngestOptions {
   std::filesystem::path data_dir;  // received frames go under frames/<site>/
   std::int64_t max_body_bytes = 4 << 20;
   std::int64_t max_image_pixels = 3840LL * 2160;
-  SiteKeys keys;      // a site without a key cannot upload
-  NodesConfig nodes;  // the intervals the nodes are told
+  SiteKeys keys;            // a site without a key cannot upload
+  NodesConfig nodes;        // the intervals the nodes are told
+  IngestQueueLimits queue;  // frames in hand before 503
+  // A capture time further ahead of the server's clock than this is refused (the node's
+  // clock is wrong); one older than max_age_s too (a replay, or a clock reset to 1970).
+  // 0 = no limit. Frames from a spool after a long outage are legitimately hours old.
+  std::int64_t max_future_s = 300;
+  std::int64_t max_age_s = 30 * 24 * 3600;
 };
 
 class Ingest {
@@ -71,6 +80,8 @@ class Ingest {
   // The sampling interval the site's node is told now.
   double interval_for(const std::string& site_id);
 
+  IngestQueueStats queue_stats() const { return queue_.stats(); }
+
  private:
   struct Checked {  // the headers every upload carries, parsed and authenticated
     std::int64_t sequence = 0;
@@ -87,6 +98,7 @@ class Ingest {
   Counting& counting_;
   const IngestOptions options_;
   WallClock clock_;
+  IngestQueue queue_;
   log::RateLimit reject_log_{std::chrono::seconds(5)};
   std::mutex live_mu_;
   std::map<std::string, std::int64_t> live_until_;  // guarded by live_mu_

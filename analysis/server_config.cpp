@@ -97,6 +97,12 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   c.max_body_bytes = ingest.integer("max_body_bytes", c.max_body_bytes, 1024, 64 << 20);
   c.max_image_pixels =
       ingest.integer("max_image_pixels", c.max_image_pixels, 64 * 64, 8192LL * 8192);
+  c.queue_capacity =
+      static_cast<int>(ingest.integer("queue_capacity", c.queue_capacity, 0, 100000));
+  c.queue_per_site = static_cast<int>(ingest.integer("queue_per_site", c.queue_per_site, 1, 1000));
+  c.max_future_s = ingest.integer("max_future_s", c.max_future_s, 0, 365LL * 86400);
+  c.max_age_s = static_cast<std::int64_t>(
+      ingest.number("max_age_days", double(c.max_age_s) / 86400, 0, 3650) * 86400);
   ingest.finish();
 
   YamlMap nodes = top.map("nodes");

@@ -57,6 +57,10 @@ struct ServerConfig {
   std::filesystem::path zones_yaml;       // per-site zones and empty-room references; optional
   std::int64_t max_body_bytes = 4 << 20;  // a 1080p JPEG is ~0.3-1 MiB
   std::int64_t max_image_pixels = 3840LL * 2160;  // decompression-bomb guard
+  int queue_capacity = 0;                         // frames in hand before 503; 0 = 4 per detector
+  int queue_per_site = 2;                         // of those, one site's at most
+  std::int64_t max_future_s = 300;                // capture times ahead of the clock refused beyond
+  std::int64_t max_age_s = 30 * 86400;            // capture times behind the clock refused beyond
   NodesConfig nodes;
   std::string log_level = "info";
 

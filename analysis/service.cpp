@@ -89,8 +89,17 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   }
   if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm)
     return std::unexpected(warm.error());
-  IngestOptions ingest{impl->detector.name, c.data_dir,  c.max_body_bytes,
-                       c.max_image_pixels,  c.site_keys, c.nodes};
+  const int workers = static_cast<int>(impl->pool->size());
+  IngestOptions ingest{
+      impl->detector.name,
+      c.data_dir,
+      c.max_body_bytes,
+      c.max_image_pixels,
+      c.site_keys,
+      c.nodes,
+      {workers, c.queue_capacity > 0 ? c.queue_capacity : 4 * workers, c.queue_per_site},
+      c.max_future_s,
+      c.max_age_s};
   impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
                                           std::move(ingest));
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {

@@ -282,7 +282,9 @@ void CaptureNode::send_loop() {
         log->warn("{} {} not delivered ({}); retrying, attempt {}", item->kind, item->sequence,
                   out.message, backoff.attempts() + 1);
       }
-      if (sending_) sleep(backoff.next());
+      // A busy service says when to come back; never sooner than the backoff.
+      if (sending_)
+        sleep(std::max(backoff.next(), std::chrono::milliseconds(1000LL * out.retry_after_s)));
       continue;
     }
     backoff.reset();

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/signing.h"
@@ -73,6 +75,10 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
     return out;
   }
   out.http_status = res->status;
+  if (res->has_header("Retry-After")) {
+    out.retry_after_s =
+        std::clamp(std::atoi(res->get_header_value("Retry-After").c_str()), 0, 3600);
+  }
   const auto body = nlohmann::json::parse(res->body, nullptr, /*allow_exceptions=*/false);
   if (body.is_object()) {
     if (body.contains("count") && body["count"].is_number_integer()) out.count = body["count"];

@@ -26,6 +26,7 @@ struct UploadOutcome {
   int count = -1;                     // people counted, for a stored frame
   double interval_s = 0;              // the sampling interval the service wants; 0: not said
   std::int64_t dropped_recorded = 0;  // spool drops the service counted with a heartbeat
+  int retry_after_s = 0;              // a busy service's Retry-After (503); 0: none
   std::string message;                // the service's error text, or the network error
 };
 

@@ -240,11 +240,12 @@ TEST(SequenceFile, ACorruptFileIsAnErrorNotAReset) {
 // A stand-in service answering with a fixed status, to test how answers are read.
 class FixedAnswerServer {
  public:
-  FixedAnswerServer(int status, std::string body) {
+  FixedAnswerServer(int status, std::string body, std::string retry_after = "") {
     server_.Post(R"(/api/v1/\w+)", [=, this](const httplib::Request& req, httplib::Response& res) {
       last_path = req.path;
       for (const auto& [name, value] : req.headers) last_headers[name] = value;
       res.status = status;
+      if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
       res.set_content(body, "application/json");
     });
     port_ = server_.bind_to_any_port("127.0.0.1");
@@ -319,7 +320,11 @@ TEST(Uploader, TellsRetryableFromFinalAnswers) {
       send_to(FixedAnswerServer(422, R"({"error":"truncated JPEG","code":"bad_jpeg"})"));
   EXPECT_EQ(refused.kind, UploadOutcome::kRejected);
   EXPECT_EQ(refused.message, "truncated JPEG");
-  EXPECT_EQ(send_to(FixedAnswerServer(503, "{}")).kind, UploadOutcome::kRetry);
+  const UploadOutcome busy = send_to(
+      FixedAnswerServer(503, R"({"error":"the service is at capacity","code":"queue_full"})", "7"));
+  EXPECT_EQ(busy.kind, UploadOutcome::kRetry);
+  EXPECT_EQ(busy.retry_after_s, 7);
+  EXPECT_EQ(busy.message, "the service is at capacity");
   EXPECT_EQ(send_to(FixedAnswerServer(429, "{}")).kind, UploadOutcome::kRetry);
 }
 

@@ -797,7 +797,15 @@ TEST(LoadServerConfig, GoodWithRelativePathsResolvedAgainstTheFile) {
              "  workers: 2\n"
              "ingest:\n"
              "  max_body_bytes: 2048\n"
-             "  max_image_pixels: 10000\n");
+             "  max_image_pixels: 10000\n"
+             "  queue_capacity: 12\n"
+             "  queue_per_site: 3\n"
+             "  max_future_s: 60\n"
+             "  max_age_days: 2\n"
+             "nodes:\n"
+             "  sample_interval_s: 10\n"
+             "  live_interval_s: 1\n"
+             "  live_duration_s: 120\n");
   auto c = att::load_server_config(path);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->listen_host, "0.0.0.0");
@@ -817,6 +825,14 @@ TEST(LoadServerConfig, GoodWithRelativePathsResolvedAgainstTheFile) {
   EXPECT_EQ(c->detector.workers, 2);
   EXPECT_EQ(c->max_body_bytes, 2048);
   EXPECT_EQ(c->max_image_pixels, 10000);
+  EXPECT_EQ(c->queue_capacity, 12);
+  EXPECT_EQ(c->queue_per_site, 3);
+  EXPECT_EQ(c->max_future_s, 60);
+  EXPECT_EQ(c->max_age_s, 2 * 86400);
+  EXPECT_DOUBLE_EQ(c->nodes.sample_interval_s, 10);
+  EXPECT_DOUBLE_EQ(c->nodes.live_interval_s, 1);
+  EXPECT_DOUBLE_EQ(c->nodes.live_duration_s, 120);
+  EXPECT_TRUE(c->nodes.site_keys_csv.empty());
   ASSERT_EQ(c->sites.size(), 2u);
   EXPECT_EQ(c->sites[0].address, "Xã Bản Giang, Tam Đường");
   ASSERT_EQ(c->schedule.days.size(), 1u);
@@ -846,6 +862,13 @@ TEST(LoadServerConfig, OnlyProvinceGivesDocumentedDefaults) {
   EXPECT_EQ(c->detector.workers, 0);
   EXPECT_EQ(c->max_body_bytes, 4 << 20);
   EXPECT_EQ(c->max_image_pixels, 3840LL * 2160);
+  EXPECT_EQ(c->queue_capacity, 0);  // 4 per detector
+  EXPECT_EQ(c->queue_per_site, 2);
+  EXPECT_EQ(c->max_future_s, 300);
+  EXPECT_EQ(c->max_age_s, 30 * 86400);
+  EXPECT_DOUBLE_EQ(c->nodes.sample_interval_s, 5);
+  EXPECT_DOUBLE_EQ(c->nodes.live_interval_s, 0.5);
+  EXPECT_TRUE(c->tls_cert.empty());
 }
 
 // ----------------------------------------------------------------------------------------

@@ -237,6 +237,45 @@ TEST_F(IngestAuthTest, AFrameSignedByTheSitesOwnKeyIsStored) {
 }
 
 // ----------------------------------------------------------------------------------------
+// Capture times far from the server's clock
+
+class IngestClockTest : public IngestAuthTest {
+ protected:
+  void SetUp() override {
+    ServerConfig config = config_for(dir_.path());
+    config.max_future_s = 300;
+    config.max_age_s = 30 * 86400;
+    start(std::move(config));
+  }
+  NodeRequest frame_at(std::int64_t capture_time_ms) {
+    NodeRequest r = frame();
+    r.capture_time = std::to_string(capture_time_ms);
+    return r;
+  }
+};
+
+TEST_F(IngestClockTest, ACaptureTimeAheadOfTheServersClockIsRefused) {
+  expect_refused(send(*client_, frame_at(now_ms() + 600'000).sign()), 400, "capture_time_in_future",
+                 "s ahead of the server's clock (at most 300 s)");
+}
+
+TEST_F(IngestClockTest, ACaptureTimeOlderThanTheLimitIsRefused) {
+  expect_refused(send(*client_, frame_at(now_ms() - 31LL * 86'400'000).sign()), 400,
+                 "capture_time_too_old", "31 days behind the server's clock (at most 30 days)");
+}
+
+TEST_F(IngestClockTest, AFrameFromASpoolDaysOldOrAClockAMinuteFastIsTaken) {
+  auto old = send(*client_, frame_at(now_ms() - 2LL * 86'400'000).sign());
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->status, 201) << old->body;
+  NodeRequest fast = frame_at(now_ms() + 60'000);
+  fast.sequence = "2";
+  auto res = send(*client_, fast.sign());
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 201) << res->body;
+}
+
+// ----------------------------------------------------------------------------------------
 // A site without a key
 
 TEST(IngestNoKey, ASiteOfTheProvinceWithoutAKeyIsRefused) {

@@ -125,6 +125,7 @@ ServerConfig test_server_config(const std::filesystem::path& dir) {
   c.sites = small_province();
   c.schedule.timezone = "Asia/Ho_Chi_Minh";
   c.detector.workers = 1;
+  c.max_age_s = 0;  // fixtures upload frames with fixed dates (July 2026)
   for (const Site& site : c.sites) c.site_keys[site.id] = site_secret(site.id);
   return c;
 }

@@ -1,0 +1,171 @@
+// The bounded, fair queue in front of the detectors: its rules on their own (threads, no
+// detector), then the service under more uploads than it can detect, over real HTTP.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "analysis/ingest_queue.h"
+#include "analysis/service.h"
+#include "common/wire.h"
+#include "tests/test_support.h"
+
+namespace att {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using Ms = std::chrono::milliseconds;
+
+template <class Pred>
+bool eventually(Pred done, Ms limit) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(Ms(5));
+  }
+  return true;
+}
+
+TEST(IngestQueue, RefusesWhenFullAndWhenASiteHoldsItsShare) {
+  IngestQueue queue({/*workers=*/1, /*capacity=*/3, /*per_site=*/2});
+  auto a1 = queue.enter("td-01");
+  auto a2 = queue.enter("td-01");
+  ASSERT_TRUE(a1 && a2);
+  auto a3 = queue.enter("td-01");
+  ASSERT_FALSE(a3);
+  EXPECT_EQ(a3.error().code, "site_busy");
+  EXPECT_THAT(a3.error().message, HasSubstr("already has 2 frames waiting"));
+  auto b1 = queue.enter("td-02");
+  ASSERT_TRUE(b1);
+  auto c1 = queue.enter("mt-01");
+  ASSERT_FALSE(c1);
+  EXPECT_EQ(c1.error().code, "queue_full");
+  EXPECT_GE(c1.error().retry_after_s, 1);
+  EXPECT_EQ(queue.stats().refused_full, 1);
+  EXPECT_EQ(queue.stats().refused_site, 1);
+  // A place given back is a place for the next frame.
+  { auto gone = std::move(*b1); }
+  EXPECT_TRUE(queue.enter("mt-01"));
+}
+
+TEST(IngestQueue, TurnsGoRoundTheSitesSoAChattySiteCannotStarveTheOthers) {
+  IngestQueue queue({/*workers=*/1, /*capacity=*/10, /*per_site=*/5});
+  std::mutex mu;
+  std::vector<std::string> order;
+  std::atomic<bool> release{false};
+  // The first frame takes the only detector and holds it until released.
+  auto first = queue.enter("td-01");
+  ASSERT_TRUE(first);
+  queue.wait_turn(*first);
+  std::vector<std::thread> threads;
+  auto waiter = [&](const std::string& site, const std::string& name) {
+    auto t = queue.enter(site);
+    ASSERT_TRUE(t);
+    queue.wait_turn(*t);
+    {
+      std::lock_guard lock(mu);
+      order.push_back(name);
+    }
+    queue.end_turn(*t);
+  };
+  // td-01 has three more frames waiting (a spool being emptied); td-02 one, arriving last.
+  int expected_waiting = 0;
+  for (const auto& [site, name] : std::vector<std::pair<std::string, std::string>>{
+           {"td-01", "a2"}, {"td-01", "a3"}, {"td-01", "a4"}, {"td-02", "b1"}}) {
+    threads.emplace_back(waiter, site, name);
+    ++expected_waiting;
+    ASSERT_TRUE(eventually([&] { return queue.stats().waiting == expected_waiting; }, Ms(2000)));
+  }
+  queue.end_turn(*first);
+  for (auto& t : threads) t.join();
+  // td-02 went second, not after all of td-01's backlog.
+  EXPECT_THAT(order, ElementsAre("a2", "b1", "a3", "a4"));
+  EXPECT_EQ(queue.stats().served, 5);
+  EXPECT_EQ(queue.stats().running, 0);
+}
+
+TEST(IngestQueue, NoMoreThanTheWorkersRunAtOnce) {
+  IngestQueue queue({/*workers=*/2, /*capacity=*/16, /*per_site=*/16});
+  std::atomic<int> running{0}, most{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 12; ++i) {
+    threads.emplace_back([&, i] {
+      auto t = queue.enter(i % 2 ? "td-01" : "td-02");
+      ASSERT_TRUE(t);
+      queue.wait_turn(*t);
+      const int now = ++running;
+      int seen = most.load();
+      while (now > seen && !most.compare_exchange_weak(seen, now)) {
+      }
+      std::this_thread::sleep_for(Ms(10));
+      --running;
+    });  // the ticket's end gives the turn back
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(most.load(), 2);
+  EXPECT_EQ(queue.stats().served, 12);
+  EXPECT_GT(queue.stats().mean_turn_ms, 5);
+}
+
+// ----------------------------------------------------------------------------------------
+// The service with one detector and a small queue, sent more than it can take at once.
+
+TEST(IngestOverload, ItAnswers503WithRetryAfterThenEveryFrameLandsOnce) {
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  config.detector.workers = 1;
+  config.queue_capacity = 2;
+  config.queue_per_site = 1;
+  config.http_threads = 12;
+  auto service = Service::create(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port) << port.error().message;
+
+  // 3 sites x 4 frames, 12 senders at once, each retrying after Retry-After as a node does
+  // (scaled down: 50 ms per second asked, to keep the test short).
+  const std::vector<std::string> sites = {"td-01", "td-02", "mt-01"};
+  std::atomic<int> refused{0}, stored{0}, duplicates{0}, bad_retry_after{0};
+  std::vector<std::thread> senders;
+  for (int i = 0; i < 12; ++i) {
+    senders.emplace_back([&, i] {
+      httplib::Client client("127.0.0.1", *port);
+      const std::string site = sites[i % 3];
+      const std::string sequence = std::to_string(i / 3 + 1);
+      const std::string jpeg = testing::synthetic_jpeg(640, 360, 60 + i);
+      for (int attempt = 0; attempt < 400; ++attempt) {
+        auto res =
+            testing::post_signed(client, wire::kFramesPath, site, sequence,
+                                 std::to_string(1783830000000 + i * 1000), jpeg, "image/jpeg");
+        if (res && res->status == 201) return void(++stored);
+        if (res && res->status == 200) return void(++duplicates);
+        if (res && res->status == 503) {
+          ++refused;
+          const int after = std::atoi(res->get_header_value("Retry-After").c_str());
+          if (after < 1) ++bad_retry_after;
+          std::this_thread::sleep_for(Ms(50 * std::max(after, 1)));
+          continue;
+        }
+        ADD_FAILURE() << "unexpected answer " << (res ? res->status : 0);
+        return;
+      }
+      ADD_FAILURE() << "frame " << site << "/" << sequence << " never landed";
+    });
+  }
+  for (auto& t : senders) t.join();
+
+  EXPECT_GT(refused.load(), 0) << "the queue never pushed back";
+  EXPECT_EQ(bad_retry_after.load(), 0);
+  EXPECT_EQ(stored.load() + duplicates.load(), 12);
+  for (const auto& site : sites) {
+    EXPECT_EQ((*service)->store().observation_count(site).value(), 4) << site;
+  }
+  std::cout << refused.load() << " answers 503 before 12 frames landed\n";
+}
+
+}  // namespace
+}  // namespace att
