@@ -70,6 +70,7 @@ struct HttpApi::Impl {
   void routes();
   void post_upload(const httplib::Request& req, httplib::Response& res, bool frame);
   void get_sites(httplib::Response& res);
+  void get_metrics(httplib::Response& res);
   std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
   void get_latest(const std::string& id, httplib::Response& res);
   void get_latest_jpeg(const std::string& id, httplib::Response& res);
@@ -102,6 +103,7 @@ void HttpApi::Impl::routes() {
               {{"site_id", id}, {"live_until_ms", until}, {"interval_s", ingest.interval_for(id)}});
   });
   server.Get("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); });
+  server.Get("/metrics", [this](const auto&, auto& res) { get_metrics(res); });
   server.Get("/api/v1/status", [this](const auto&, auto& res) {
     send_json(res, 200,
               {{"service", "attendance-server"},
@@ -169,6 +171,8 @@ void HttpApi::Impl::post_upload(const httplib::Request& req, httplib::Response& 
   up.content_type = req.get_header_value("Content-Type");
   up.body = req.body;
   const IngestReply reply = frame ? ingest.handle_frame(up) : ingest.handle_heartbeat(up);
+  ingest.metrics().answered(frame ? "frames" : "health", reply.status,
+                            reply.body.value("code", ""));
   if (reply.retry_after_s > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_s));
   send_json(res, reply.status, reply.body);
 }
@@ -203,6 +207,66 @@ void HttpApi::Impl::get_sites(httplib::Response& res) {
          {"node", hb == heartbeat_by_site.end() ? json(nullptr) : node_json(*hb->second, now)}});
   }
   send_json(res, 200, {{"server_time_ms", clock()}, {"sites", std::move(list)}});
+}
+
+// Prometheus text format: the ingest counters, the queue, and per site the age of its latest
+// frame and heartbeat and its node's spool drops (as the node last reported them).
+void HttpApi::Impl::get_metrics(httplib::Response& res) {
+  std::string out = ingest.metrics().render();
+  const IngestQueueStats q = ingest.queue_stats();
+  const IngestQueueLimits& limits = ingest.queue_limits();
+  out += "# HELP attendance_queue_frames Frames in hand for detection, by state.\n";
+  out += "# TYPE attendance_queue_frames gauge\n";
+  out += fmt::format("attendance_queue_frames{{state=\"waiting\"}} {}\n", q.waiting);
+  out += fmt::format("attendance_queue_frames{{state=\"detecting\"}} {}\n", q.running);
+  out += "# HELP attendance_queue_capacity Frames the queue holds before answering 503.\n";
+  out += "# TYPE attendance_queue_capacity gauge\n";
+  out += fmt::format("attendance_queue_capacity {}\n", limits.capacity);
+  out += "# HELP attendance_detectors Detectors working in parallel.\n";
+  out += "# TYPE attendance_detectors gauge\n";
+  out += fmt::format("attendance_detectors {}\n", limits.workers);
+
+  const std::int64_t now = clock();
+  auto latest = store.latest_per_site();
+  auto heartbeats = store.latest_heartbeat_per_site();
+  if (!latest || !heartbeats) {
+    log->error("metrics: {}", (!latest ? latest.error() : heartbeats.error()).message);
+    return send_error(res, 503, "storage_failed", "cannot read observations");
+  }
+  out += "# HELP attendance_site_frame_age_seconds Since the site's latest frame was received.\n";
+  out += "# TYPE attendance_site_frame_age_seconds gauge\n";
+  for (const Observation& o : *latest) {
+    out += fmt::format("attendance_site_frame_age_seconds{{site=\"{}\"}} {:.1f}\n", o.site_id,
+                       (now - o.received_at_ms) / 1000.0);
+  }
+  out += "# HELP attendance_site_heartbeat_age_seconds Since the site's node last reported.\n";
+  out += "# TYPE attendance_site_heartbeat_age_seconds gauge\n";
+  for (const Heartbeat& h : *heartbeats) {
+    out += fmt::format("attendance_site_heartbeat_age_seconds{{site=\"{}\"}} {:.1f}\n", h.site_id,
+                       (now - h.received_at_ms) / 1000.0);
+  }
+  out +=
+      "# HELP attendance_node_dropped Items a node dropped (its spool full, its camera "
+      "queue behind), as it last reported them.\n";
+  out += "# TYPE attendance_node_dropped gauge\n";
+  for (const Heartbeat& h : *heartbeats) {
+    const json r = json::parse(h.report, nullptr, /*allow_exceptions=*/false);
+    if (!r.is_object()) continue;
+    const auto number = [&](const char* group, const char* key) -> std::int64_t {
+      return r.contains(group) && r[group].is_object() && r[group].contains(key) &&
+                     r[group][key].is_number_integer()
+                 ? r[group][key].get<std::int64_t>()
+                 : 0;
+    };
+    out += fmt::format("attendance_node_dropped{{site=\"{}\",reason=\"spool_full\"}} {}\n",
+                       h.site_id, number("spool", "dropped"));
+    out += fmt::format("attendance_node_dropped{{site=\"{}\",reason=\"queue\"}} {}\n", h.site_id,
+                       number("counters", "queue_dropped"));
+    out += fmt::format("attendance_node_dropped{{site=\"{}\",reason=\"disk\"}} {}\n", h.site_id,
+                       number("counters", "spool_failed"));
+  }
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");
 }
 
 // The site's latest observation, or nothing with the error already in `res`.

@@ -174,8 +174,11 @@ IngestReply Ingest::handle_frame(const Upload& up) {
                   frame.error().message);
   }
   queue_.wait_turn(*ticket);
+  const auto detect_start = std::chrono::steady_clock::now();
   auto boxes = detectors_.detect(*frame);
   queue_.end_turn(*ticket);
+  metrics_.detected(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - detect_start).count());
   if (!boxes) return reject(500, "detector_failed", boxes.error().message);
 
   Observation obs;

@@ -17,6 +17,7 @@
 #include "analysis/counting.h"
 #include "analysis/detector_pool.h"
 #include "analysis/ingest_queue.h"
+#include "analysis/metrics.h"
 #include "analysis/province.h"
 #include "analysis/server_config.h"
 #include "analysis/site_keys.h"
@@ -81,6 +82,8 @@ class Ingest {
   double interval_for(const std::string& site_id);
 
   IngestQueueStats queue_stats() const { return queue_.stats(); }
+  const IngestQueueLimits& queue_limits() const { return options_.queue; }
+  Metrics& metrics() { return metrics_; }
 
  private:
   struct Checked {  // the headers every upload carries, parsed and authenticated
@@ -99,6 +102,7 @@ class Ingest {
   const IngestOptions options_;
   WallClock clock_;
   IngestQueue queue_;
+  Metrics metrics_;
   log::RateLimit reject_log_{std::chrono::seconds(5)};
   std::mutex live_mu_;
   std::map<std::string, std::int64_t> live_until_;  // guarded by live_mu_

@@ -90,6 +90,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm)
     return std::unexpected(warm.error());
   const int workers = static_cast<int>(impl->pool->size());
+  const int ingest_capacity = c.queue_capacity > 0 ? c.queue_capacity : 4 * workers;
   IngestOptions ingest{
       impl->detector.name,
       c.data_dir,
@@ -118,7 +119,14 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   api.detector_message = impl->detector.message;
   api.data_dir = c.data_dir;
   api.dashboard_dir = c.dashboard_dir;
-  api.threads = c.http_threads;
+  // Every frame in the queue holds an HTTP thread while it waits; a few more must stay free
+  // to answer 503 at once (and to serve the dashboard), or requests would pile up unseen in
+  // the HTTP server's own queue.
+  api.threads = std::max(c.http_threads, ingest_capacity + 4);
+  if (api.threads > c.http_threads) {
+    log::get("server")->info("listen.threads raised from {} to {}: the ingest queue holds {}",
+                             c.http_threads, api.threads, ingest_capacity);
+  }
   api.max_body_bytes = c.max_body_bytes;
   api.tls_cert = c.tls_cert;
   api.tls_key = c.tls_key;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "analysis/ingest_queue.h"
+#include "analysis/server_config.h"
 #include "analysis/service.h"
 #include "common/wire.h"
 #include "tests/test_support.h"
@@ -165,6 +166,83 @@ TEST(IngestOverload, ItAnswers503WithRetryAfterThenEveryFrameLandsOnce) {
     EXPECT_EQ((*service)->store().observation_count(site).value(), 4) << site;
   }
   std::cout << refused.load() << " answers 503 before 12 frames landed\n";
+
+  // /metrics tells the same story, in Prometheus text.
+  httplib::Client client("127.0.0.1", *port);
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  ASSERT_EQ(metrics->status, 200);
+  const std::string& m = metrics->body;
+  EXPECT_THAT(m, HasSubstr("attendance_uploads_total{endpoint=\"frames\",status=\"201\"} " +
+                           std::to_string(stored.load()) + "\n"));
+  EXPECT_THAT(m, HasSubstr("attendance_uploads_total{endpoint=\"frames\",status=\"503\"} " +
+                           std::to_string(refused.load()) + "\n"));
+  EXPECT_THAT(m, HasSubstr("attendance_detect_seconds_count 12\n"));
+  EXPECT_THAT(m, HasSubstr("attendance_queue_capacity 2\n"));
+  EXPECT_THAT(m, HasSubstr("attendance_queue_frames{state=\"waiting\"} 0\n"));
+  EXPECT_THAT(m, HasSubstr("attendance_site_frame_age_seconds{site=\"mt-01\"} "));
+  // Pushed back for one of two reasons, and every push-back counted under one.
+  std::int64_t reasons = 0;
+  for (const std::string reason : {"queue_full", "site_busy"}) {
+    const std::string key = "attendance_refusals_total{reason=\"" + reason + "\"} ";
+    if (auto at = m.find(key); at != std::string::npos) {
+      reasons += std::stoll(m.substr(at + key.size()));
+    }
+  }
+  EXPECT_EQ(reasons, refused.load());
+}
+
+// ----------------------------------------------------------------------------------------
+// attendance-sim against the real service: what it says it sent is what the service stored.
+
+TEST(AttendanceSim, SimulatedNodesAreCountedOnBothSides) {
+  testing::TempDir dir;
+  const std::filesystem::path source = ATTENDANCE_SOURCE_DIR;
+  // The sample province, with keys for its first three sites only.
+  std::string keys = "site_id,secret\n";
+  for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
+    keys += std::string(id) + "," + testing::site_secret(id) + "\n";
+  }
+  testing::write_file(dir / "keys.csv", keys);
+  std::filesystem::permissions(
+      dir / "keys.csv", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  testing::write_file(
+      dir / "server.yaml",
+      "province:\n  name: Lai Châu\n  sites: " + (source / "config" / "sites.csv").string() +
+          "\n  schedule: " + (source / "config" / "schedule.yaml").string() +
+          "\ndata_dir: data\ndetector: {name: yunet, workers: 1}\n"
+          "nodes: {site_keys: keys.csv, sample_interval_s: 0.5}\n");
+  auto config = load_server_config(dir / "server.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  config->listen_port = 0;
+  auto service = Service::create(*config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port) << port.error().message;
+  for (int i = 0; i < 2; ++i) {
+    testing::write_file(dir / "frames" / ("f" + std::to_string(i) + ".jpg"),
+                        testing::synthetic_jpeg(640, 360, 70 + i));
+  }
+
+  const std::string command =
+      std::string(ATTENDANCE_SIM_BIN) + " --config " + (dir / "server.yaml").string() +
+      " --server http://127.0.0.1:" + std::to_string(*port) +
+      " --sites 3 --interval 0.5 --duration 3" + " --width 640 --height 360 --images " +
+      (dir / "frames").string() + " > " + (dir / "sim.json").string();
+  ASSERT_EQ(std::system(command.c_str()), 0) << testing::read_file(dir / "sim.json");
+  const std::string text = testing::read_file(dir / "sim.json");
+  const auto out = nlohmann::json::parse(text.substr(text.rfind('{')));
+  std::int64_t stored = 0;
+  for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
+    stored += (*service)->store().observation_count(id).value();
+  }
+  EXPECT_GE(out["sampled"].get<std::int64_t>(), 15);  // 3 sites x 3 s / 0.5 s, give or take
+  EXPECT_EQ(out["stored"].get<std::int64_t>(), stored);
+  EXPECT_EQ(out["sampled"].get<std::int64_t>(),
+            stored + out["left_in_sim_spools"].get<std::int64_t>() +
+                out["dropped_in_sim_spools"].get<std::int64_t>());
+  EXPECT_EQ(out["refused"], 0);
+  EXPECT_GT(out["latency_p50_ms"].get<double>(), 0);
 }
 
 }  // namespace
