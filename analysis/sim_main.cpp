@@ -190,7 +190,9 @@ int main(int argc, char** argv) {
       SimSite& s = all[index];
       const auto now = Clock::now();
       while (s.next_capture <= now) {  // sample: a new frame joins the site's spool
-        const auto k = static_cast<size_t>(s.next_sequence) % frames.size();
+        // Each site its own picture sequence, so that the mix of full and empty rooms at
+        // any moment is the set's, not one picture at every site at once.
+        const auto k = (static_cast<size_t>(s.next_sequence) + index * 7) % frames.size();
         const std::int64_t captured =
             start_wall_ms +
             std::chrono::duration_cast<std::chrono::milliseconds>(s.next_capture - start).count();
