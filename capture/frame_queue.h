@@ -30,7 +30,6 @@ class FrameQueue {
         ++dropped_;
       }
       frames_.push_back(std::move(frame));
-      ++pushed_;
     }
     ready_.notify_one();
   }
@@ -44,7 +43,6 @@ class FrameQueue {
     }
     if (closed_ || abort) return false;
     frames_.push_back(std::move(frame));
-    ++pushed_;
     lock.unlock();
     ready_.notify_one();
     return true;
@@ -77,10 +75,6 @@ class FrameQueue {
     std::lock_guard lock(mu_);
     return frames_.empty();
   }
-  std::int64_t pushed() const {
-    std::lock_guard lock(mu_);
-    return pushed_;
-  }
   std::int64_t dropped() const {
     std::lock_guard lock(mu_);
     return dropped_;
@@ -92,7 +86,7 @@ class FrameQueue {
   std::condition_variable ready_, room_;
   std::deque<CapturedFrame> frames_;
   bool closed_ = false;
-  std::int64_t pushed_ = 0, dropped_ = 0;
+  std::int64_t dropped_ = 0;
 };
 
 }  // namespace att

@@ -20,16 +20,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Ms = std::chrono::milliseconds;
-
-template <class Pred>
-bool eventually(Pred done, Ms limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(Ms(5));
-  }
-  return true;
-}
+using testing::eventually;
 
 TEST(IngestQueue, RefusesWhenFullAndWhenASiteHoldsItsShare) {
   IngestQueue queue({/*workers=*/1, /*capacity=*/3, /*per_site=*/2});

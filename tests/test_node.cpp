@@ -33,19 +33,9 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using Ms = std::chrono::milliseconds;
+using testing::eventually;
 
 constexpr char kClip[] = "data/video/classroom_cctv_overhead_640x352.mp4";
-
-// Waits up to `limit` for `done`, checking every 100 ms.
-template <class Pred>
-bool eventually(Pred done, Ms limit) {
-  const auto end = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > end) return false;
-    std::this_thread::sleep_for(Ms(100));
-  }
-  return true;
-}
 
 class NodeTest : public ::testing::Test {
  protected:

@@ -5,9 +5,11 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analysis/province.h"
@@ -41,6 +43,18 @@ std::string synthetic_jpeg(int width, int height, int quality = 85);
 
 // Three sites in two districts, enough for service tests.
 std::vector<Site> small_province();
+
+// Waits up to `limit` for `done`, checking every `period`; true when it came true.
+template <class Pred>
+bool eventually(Pred done, std::chrono::milliseconds limit,
+                std::chrono::milliseconds period = std::chrono::milliseconds(50)) {
+  const auto end = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > end) return false;
+    std::this_thread::sleep_for(period);
+  }
+  return true;
+}
 
 // A loopback TCP port that was free a moment ago and has no listener: connecting to it is
 // refused (for a service that is not up yet, or a dead one).
