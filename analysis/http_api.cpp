@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <algorithm>
+#include <chrono>
 #include <thread>
 
 #include "analysis/jpeg.h"
@@ -37,6 +39,15 @@ json latest_json(const Observation& o) {
                                   : json::parse(o.health, nullptr, /*allow_exceptions=*/false)}};
 }
 
+using SteadyClock = std::chrono::steady_clock;
+
+SteadyClock::duration seconds_of(double s) {
+  return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(s));
+}
+
+// The separator of MJPEG parts (multipart/x-mixed-replace); never occurs in a part's headers.
+constexpr char kMjpegBoundary[] = "attendance-live-frame";
+
 // A node's latest heartbeat: its own report (camera, health, spool, counters) and its age.
 json node_json(const Heartbeat& h, std::int64_t now) {
   return {{"sequence", h.sequence},
@@ -53,14 +64,17 @@ struct HttpApi::Impl {
   std::map<std::string, const Site*> by_id;
   Ingest& ingest;
   Store& store;
+  LiveHub& live;
   ApiOptions options;
   WallClock clock;
   std::unique_ptr<httplib::Server> server;  // an SSLServer with TLS files
   std::thread listener;
   std::shared_ptr<spdlog::logger> log = log::get("http");
 
-  Impl(const std::vector<Site>& all, Ingest& i, Store& s, ApiOptions o, WallClock c)
-      : ingest(i), store(s), options(std::move(o)), clock(std::move(c)) {
+  log::RateLimit stream_log{std::chrono::seconds(10)};
+
+  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, ApiOptions o, WallClock c)
+      : ingest(i), store(s), live(l), options(std::move(o)), clock(std::move(c)) {
     for (const Site& site : all) {
       sites.push_back(&site);
       by_id[site.id] = &site;
@@ -74,6 +88,9 @@ struct HttpApi::Impl {
   std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
   void get_latest(const std::string& id, httplib::Response& res);
   void get_latest_jpeg(const std::string& id, httplib::Response& res);
+  Result<std::shared_ptr<const LiveFrame>> stored_frame(const Observation& o);
+  void get_events(const httplib::Request& req, httplib::Response& res);
+  void get_live_mjpeg(const std::string& id, httplib::Response& res);
 };
 
 void HttpApi::Impl::routes() {
@@ -122,6 +139,9 @@ void HttpApi::Impl::routes() {
              [this](const auto& req, auto& res) { get_latest(req.matches[1], res); });
   server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest\.jpg)",
              [this](const auto& req, auto& res) { get_latest_jpeg(req.matches[1], res); });
+  server.Get("/api/v1/events", [this](const auto& req, auto& res) { get_events(req, res); });
+  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/live\.mjpeg)",
+             [this](const auto& req, auto& res) { get_live_mjpeg(req.matches[1], res); });
 
   if (!options.dashboard_dir.empty() &&
       !server.set_mount_point("/", options.dashboard_dir.string())) {
@@ -225,6 +245,22 @@ void HttpApi::Impl::get_metrics(httplib::Response& res) {
   out += "# HELP attendance_detectors Detectors working in parallel.\n";
   out += "# TYPE attendance_detectors gauge\n";
   out += fmt::format("attendance_detectors {}\n", limits.workers);
+  out += live.render_metrics();
+  const WriteStats w = store.write_stats();
+  out += "# HELP attendance_store_write_queue Writes waiting for the database's writer thread.\n";
+  out += "# TYPE attendance_store_write_queue gauge\n";
+  out += fmt::format("attendance_store_write_queue {}\n", w.queued);
+  out += "# HELP attendance_store_writes_total Writes committed, and failed (rolled back).\n";
+  out += "# TYPE attendance_store_writes_total counter\n";
+  out += fmt::format("attendance_store_writes_total{{result=\"committed\"}} {}\n", w.writes);
+  out += fmt::format("attendance_store_writes_total{{result=\"failed\"}} {}\n", w.failed);
+  out += "# HELP attendance_store_transactions_total Transactions committed (group commit).\n";
+  out += "# TYPE attendance_store_transactions_total counter\n";
+  out += fmt::format("attendance_store_transactions_total {}\n", w.transactions);
+  out += "# HELP attendance_store_commit_seconds_total Time spent committing (disk flushes).\n";
+  out += "# TYPE attendance_store_commit_seconds_total counter\n";
+  out += fmt::format("attendance_store_commit_seconds_total {:.3f}\n", w.commit_seconds);
+  if (options.extra_metrics) out += options.extra_metrics();
 
   const std::int64_t now = clock();
   auto latest = store.latest_per_site();
@@ -302,34 +338,165 @@ void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
   body["detector"] = o.detector;
   body["width"] = o.width;
   body["height"] = o.height;
-  body["frame_url"] = "/api/v1/sites/" + id + "/latest.jpg";
+  body["frame_url"] = o.frame_path.empty() ? json(nullptr)  // deleted by retention
+                                           : json("/api/v1/sites/" + id + "/latest.jpg");
   send_json(res, 200, body);
+}
+
+// The observation's frame as it was received, from the data directory.
+Result<std::shared_ptr<const LiveFrame>> HttpApi::Impl::stored_frame(const Observation& o) {
+  if (o.frame_path.empty())
+    return fail("the picture was deleted by retention (storage.frame_days)");
+  auto jpeg = read_file(options.data_dir / o.frame_path);
+  if (!jpeg) return std::unexpected(jpeg.error());
+  return LiveFrame::make(o, std::make_shared<const std::string>(std::move(*jpeg)));
 }
 
 void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& res) {
   const auto latest = latest_or_error(id, res);
   if (!latest) return;
-  const auto jpeg = read_file(options.data_dir / latest->frame_path);
-  auto frame = jpeg ? decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(jpeg->data()),
-                                            jpeg->size()),
-                                  std::int64_t{1} << 40)
-                    : std::unexpected(jpeg.error());
-  if (!frame) {
+  if (latest->frame_path.empty()) {
+    return send_error(res, 410, "frame_expired",
+                      "the latest frame's picture was deleted by retention (storage.frame_days)");
+  }
+  auto frame = stored_frame(*latest);
+  const Result<std::string> annotated =
+      frame ? (*frame)->annotated() : std::unexpected(frame.error());
+  if (!annotated) {
     log->error("site {}: stored frame {} unreadable: {}", id, latest->frame_path,
-               frame.error().message);
+               annotated.error().message);
     return send_error(res, 500, "frame_unreadable", "the stored frame cannot be read");
   }
-  // The reported count, and what this frame alone showed (the boxes drawn).
-  const std::string label = std::to_string(latest->count) + " (" +
-                            std::to_string(latest->frame_count) + " in this frame)";
-  const auto out = encode_jpeg(annotate(*frame, latest->boxes, label), 85);
   res.set_header("Cache-Control", "no-store");
-  res.set_content(std::string(out.begin(), out.end()), "image/jpeg");
+  res.set_content(*annotated, "image/jpeg");
 }
 
-HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, ApiOptions options,
-                 WallClock clock)
-    : impl_(std::make_unique<Impl>(sites, ingest, store, std::move(options), std::move(clock))) {
+// Server-Sent Events: every event the hub publishes, from the moment of the request (or after
+// the Last-Event-ID a reconnecting browser sends). Ends when the client goes away (a write
+// fails; an idle stream writes a comment every live.keepalive_s) or the hub closes.
+void HttpApi::Impl::get_events(const httplib::Request& req, httplib::Response& res) {
+  std::optional<std::string> last_event_id;
+  if (req.has_header("Last-Event-ID")) last_event_id = req.get_header_value("Last-Event-ID");
+  auto subscribed = live.subscribe_events(last_event_id);
+  if (!subscribed) {
+    return send_error(res, 503, subscribed.error().code, subscribed.error().message);
+  }
+  std::shared_ptr<EventSubscription> events = std::move(*subscribed);
+  const auto keepalive = seconds_of(live.options().keepalive_s);
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("X-Accel-Buffering", "no");  // a reverse proxy must pass events on at once
+  res.set_chunked_content_provider(
+      "text/event-stream",
+      [events, keepalive, opened = false](size_t, httplib::DataSink& sink) mutable {
+        std::string out;
+        if (!opened) {
+          // At once: the client knows it is subscribed; a browser retries 3 s after a drop.
+          out = "retry: 3000\n: subscribed\n\n";
+          opened = true;
+        } else {
+          // Returning without writing is fine: cpp-httplib checks its stop flag, calls again.
+          auto batch = events->next(SteadyClock::now() + keepalive);
+          if (batch.closed) return false;
+          if (batch.events.empty()) out = ": keep-alive\n\n";
+          for (const LiveEvent& e : batch.events) out += to_sse(e);
+        }
+        return sink.write(out.data(), out.size());
+      });
+}
+
+// MJPEG live view of one site: the stored latest frame at once, then each new one, annotated.
+// While open, the site's node is kept at the live interval (request_live, renewed half-way
+// through each grant). An idle stream repeats its last frame every live.keepalive_s, which
+// also finds a client that went away; a stream ends after live.mjpeg_max_s.
+void HttpApi::Impl::get_live_mjpeg(const std::string& id, httplib::Response& res) {
+  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  // Watching before the stored frame is read: a frame stored meanwhile is not missed, and
+  // the same frame (same sequence) is not sent twice.
+  auto watching = live.watch_frames(id);
+  if (!watching) return send_error(res, 503, watching.error().code, watching.error().message);
+
+  struct Stream {
+    std::unique_ptr<FrameSubscription> watch;
+    std::shared_ptr<const LiveFrame> first;  // the stored latest frame, sent before any other
+    std::shared_ptr<const LiveFrame> last;   // the last one sent
+    SteadyClock::time_point last_sent_at;
+    SteadyClock::time_point renew_at;  // when to ask the node for live frames again
+    SteadyClock::time_point end;
+  };
+  auto stream = std::make_shared<Stream>();
+  stream->watch = std::move(*watching);
+  stream->end = SteadyClock::now() + seconds_of(live.options().mjpeg_max_s);
+  if (auto latest = store.latest_observation(id); !latest) {
+    log->error("site {}: {}", id, latest.error().message);
+  } else if (*latest) {
+    auto frame = stored_frame(**latest);
+    if (frame) {
+      stream->first = std::move(*frame);
+    } else {
+      log->error("site {}: stored frame {} unreadable: {}", id, (*latest)->frame_path,
+                 frame.error().message);
+    }
+  }
+  const auto renew = [this, id](Stream& s) {
+    const std::int64_t until = ingest.request_live(id);
+    s.renew_at = SteadyClock::now() +
+                 std::chrono::milliseconds(std::max<std::int64_t>((until - clock()) / 2, 1000));
+  };
+  renew(*stream);
+  log->debug("site {}: MJPEG live view opened", id);
+
+  res.set_header("Cache-Control", "no-store");
+  res.set_chunked_content_provider(
+      std::string("multipart/x-mixed-replace; boundary=") + kMjpegBoundary,
+      [this, id, stream, renew, keepalive = seconds_of(live.options().keepalive_s)](
+          size_t, httplib::DataSink& sink) {
+        Stream& s = *stream;
+        const auto now = SteadyClock::now();
+        if (now >= s.end) {  // the dashboard opens a new one
+          const std::string tail = std::string("--") + kMjpegBoundary + "--\r\n";
+          sink.write(tail.data(), tail.size());
+          sink.done();
+          return true;
+        }
+        if (now >= s.renew_at) renew(s);
+        std::shared_ptr<const LiveFrame> frame = std::move(s.first);
+        s.first.reset();
+        if (!frame) {
+          const auto next = s.watch->next(std::min({s.end, s.renew_at, now + keepalive}));
+          if (next.closed) return false;
+          frame = next.frame;
+          if (frame && s.last && frame->sequence == s.last->sequence) return true;  // sent
+          if (!frame) {
+            // Nothing new: httplib checks its stop flag and calls again. Idle too long: the
+            // same picture once more.
+            if (!s.last || SteadyClock::now() < s.last_sent_at + keepalive) return true;
+            frame = s.last;
+          }
+        }
+        const Result<std::string>& jpeg = frame->annotated();
+        if (!jpeg) {
+          long long suppressed = 0;
+          if (stream_log.allow(suppressed)) {
+            log->error("site {}: frame {} cannot be shown live: {}", id, frame->sequence,
+                       jpeg.error().message);
+          }
+          return true;
+        }
+        std::string part =
+            fmt::format("--{}\r\nContent-Type: image/jpeg\r\nContent-Length: {}\r\n\r\n",
+                        kMjpegBoundary, jpeg->size());
+        part += *jpeg;
+        part += "\r\n";
+        s.last = std::move(frame);
+        s.last_sent_at = SteadyClock::now();
+        return sink.write(part.data(), part.size());
+      });
+}
+
+HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
+                 ApiOptions options, WallClock clock)
+    : impl_(std::make_unique<Impl>(sites, ingest, store, live, std::move(options),
+                                   std::move(clock))) {
   impl_->routes();
 }
 
@@ -366,7 +533,11 @@ Result<int> HttpApi::start(const std::string& host, int port) {
 }
 
 void HttpApi::stop() {
-  if (!impl_ || !impl_->listener.joinable()) return;
+  if (!impl_) return;
+  // Streams wait on the hub, not on the socket: closing it ends them, so that the worker
+  // threads can be joined.
+  impl_->live.close();
+  if (!impl_->listener.joinable()) return;
   impl_->server->stop();
   impl_->listener.join();
 }

@@ -1,14 +1,17 @@
-// The service's HTTP face: frame upload, JSON API, annotated frames, and the dashboard's
-// static files. Runs its own listener thread and worker threads (cpp-httplib); handlers
-// only call thread-safe objects (Ingest, Store).
+// The service's HTTP face: frame upload, JSON API, annotated frames, live outputs (Server-Sent
+// Events, MJPEG) and the dashboard's static files. Runs its own listener thread and worker
+// threads (cpp-httplib); handlers only call thread-safe objects (Ingest, Store, LiveHub). An
+// open event or MJPEG stream holds one worker thread for as long as it lasts.
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "analysis/ingest.h"
+#include "analysis/live.h"
 #include "analysis/province.h"
 #include "analysis/store.h"
 #include "common/error.h"
@@ -27,12 +30,15 @@ struct ApiOptions {
   int threads = 8;
   std::int64_t max_body_bytes = 4 << 20;
   std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
+  // More Prometheus text for /metrics (the service's retention), or none.
+  std::function<std::string()> extra_metrics;
 };
 
 class HttpApi {
  public:
-  HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, ApiOptions options,
-          WallClock clock = now_ms);
+  // Every argument but `options` and `clock` must outlive this object.
+  HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
+          ApiOptions options, WallClock clock = now_ms);
   ~HttpApi();  // stops
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;
@@ -40,7 +46,8 @@ class HttpApi {
   // Binds host:port (port 0 = any free port), starts serving on a thread of its own and
   // returns the bound port once requests are accepted. Fails on unreadable TLS files.
   Result<int> start(const std::string& host, int port);
-  // Stops accepting, finishes requests in flight and joins. Idempotent.
+  // Stops accepting, finishes requests in flight and joins. Closes the LiveHub first, so that
+  // open event and MJPEG streams end at once instead of holding their threads. Idempotent.
   void stop();
 
  private:

@@ -27,10 +27,11 @@ constexpr std::int64_t kMaxReportBytes = 64 * 1024;
 }  // namespace
 
 Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
-               Counting& counting, IngestOptions options, WallClock clock)
+               Counting& counting, LiveHub* live, IngestOptions options, WallClock clock)
     : store_(store),
       detectors_(detectors),
       counting_(counting),
+      live_(live),
       options_(std::move(options)),
       clock_(std::move(clock)),
       queue_(options_.queue) {
@@ -203,8 +204,10 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   obs.frame_sha256 = digest;
   obs.health = up.extra;
 
+  // On disk before the row commits and the node is told to delete its copy: an acknowledged
+  // frame survives a power cut (the fsyncs of concurrent uploads run in parallel).
   if (auto written =
-          write_file_atomically(options_.data_dir / obs.frame_path, up.body, /*sync=*/false);
+          write_file_atomically(options_.data_dir / obs.frame_path, up.body, /*sync=*/true);
       !written) {
     return reject(507, "storage_failed", written.error().message);
   }
@@ -212,6 +215,7 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   if (!inserted) return reject(503, "storage_failed", inserted.error().message);
   switch (*inserted) {
     case InsertOutcome::kInserted:
+      if (live_) live_->frame_stored(obs, up.body);
       return success(201, up.site_id,
                      {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
     case InsertOutcome::kDuplicate:  // a concurrent retry won the race
@@ -249,6 +253,7 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
                              *dropped);
   }
   const bool fresh = inserted->outcome == InsertOutcome::kInserted;
+  if (fresh && live_) live_->heartbeat_stored(h, report);
   return success(fresh ? 201 : 200, up.site_id,
                  {{"status", fresh ? "stored" : "duplicate"},
                   {"sequence", h.sequence},

@@ -1,6 +1,7 @@
 // Accepting what capture nodes send: authenticate the request (the site's signature), then
 // for a frame detect, count, keep the JPEG and record the observation; for a heartbeat record
-// the node's report. Every answer tells the node the interval it should sample at next.
+// the node's report; what was stored goes on to the live hub (analysis/live.h). Every answer
+// tells the node the interval it should sample at next.
 // Pure request -> reply logic, so it is tested without HTTP. Thread-safe: called from the
 // HTTP worker threads at once.
 #pragma once
@@ -17,6 +18,7 @@
 #include "analysis/counting.h"
 #include "analysis/detector_pool.h"
 #include "analysis/ingest_queue.h"
+#include "analysis/live.h"
 #include "analysis/metrics.h"
 #include "analysis/province.h"
 #include "analysis/server_config.h"
@@ -67,8 +69,10 @@ struct IngestOptions {
 
 class Ingest {
  public:
+  // `live` (may be null: nothing is published) is told of every frame and heartbeat stored,
+  // after the insert, so that no event announces a row a reader cannot find yet.
   Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors, Counting& counting,
-         IngestOptions options, WallClock clock = now_ms);
+         LiveHub* live, IngestOptions options, WallClock clock = now_ms);
 
   // POST /api/v1/frames. Rejections change nothing: no file is written and no row inserted.
   IngestReply handle_frame(const Upload& upload);
@@ -99,6 +103,7 @@ class Ingest {
   Store& store_;
   DetectorPool& detectors_;
   Counting& counting_;
+  LiveHub* live_;
   const IngestOptions options_;
   WallClock clock_;
   IngestQueue queue_;

@@ -53,6 +53,12 @@ CREATE TABLE heartbeats (
 );
 CREATE INDEX heartbeats_by_site_time ON heartbeats(site_id, captured_at_ms);
 )sql"},
+    {4, "retention by capture time", R"sql(
+-- Retention finds the oldest observations that still have a picture, and old heartbeats.
+CREATE INDEX observations_with_frame_by_time ON observations(captured_at_ms)
+  WHERE frame_path != '';
+CREATE INDEX heartbeats_by_time ON heartbeats(captured_at_ms);
+)sql"},
 };
 
 }  // namespace

@@ -43,6 +43,10 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   if (!log::valid_level(c.log_level)) {
     errors.add("log_level: '" + c.log_level + "' is not one of trace, debug, info, warn, error");
   }
+  c.log_format = top.string("log_format", c.log_format);
+  if (!log::parse_format(c.log_format)) {
+    errors.add("log_format: '" + c.log_format + "' is not one of text, json");
+  }
 
   YamlMap province = top.map("province", YamlMap::kRequired);
   c.province_name = province.string("name", "", YamlMap::kRequired);
@@ -105,6 +109,15 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
       ingest.number("max_age_days", double(c.max_age_s) / 86400, 0, 3650) * 86400);
   ingest.finish();
 
+  YamlMap storage = top.map("storage");
+  StorageConfig& st = c.storage;
+  st.frame_days = storage.number("frame_days", st.frame_days, 0, 36500);
+  st.heartbeat_days = storage.number("heartbeat_days", st.heartbeat_days, 0, 36500);
+  st.retention_check_s = storage.number("retention_check_s", st.retention_check_s, 1, 86400);
+  st.write_batch = static_cast<int>(storage.integer("write_batch", st.write_batch, 1, 10000));
+  st.readers = static_cast<int>(storage.integer("readers", st.readers, 1, 64));
+  storage.finish();
+
   YamlMap nodes = top.map("nodes");
   NodesConfig& n = c.nodes;
   n.site_keys_csv = resolve(base, nodes.string("site_keys", ""));
@@ -112,6 +125,18 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   n.live_interval_s = nodes.number("live_interval_s", n.live_interval_s, 0.1, 60);
   n.live_duration_s = nodes.number("live_duration_s", n.live_duration_s, 5, 3600);
   nodes.finish();
+
+  YamlMap live = top.map("live");
+  LiveOptions& l = c.live;
+  l.max_event_clients =
+      static_cast<int>(live.integer("max_event_clients", l.max_event_clients, 1, 256));
+  l.max_mjpeg_clients =
+      static_cast<int>(live.integer("max_mjpeg_clients", l.max_mjpeg_clients, 1, 64));
+  l.event_history = static_cast<int>(live.integer("event_history", l.event_history, 16, 100000));
+  l.event_queue = static_cast<int>(live.integer("event_queue", l.event_queue, 16, 100000));
+  l.keepalive_s = live.number("keepalive_s", l.keepalive_s, 1, 300);
+  l.mjpeg_max_s = live.number("mjpeg_max_s", l.mjpeg_max_s, 10, 24 * 3600);
+  live.finish();
   top.finish();
 
   // The files the YAML names are checked too, so that one run lists every problem.

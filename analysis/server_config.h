@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/live.h"
 #include "analysis/occupancy.h"
 #include "analysis/province.h"
 #include "analysis/site_keys.h"
@@ -41,6 +42,18 @@ struct NodesConfig {
   double live_duration_s = 60;          // how long one live-view request lasts
 };
 
+// The database and the received frames (server.yaml "storage:").
+struct StorageConfig {
+  // Received pictures older than this (by capture time) are deleted; the observation rows
+  // (counts, boxes, hashes) and the roll calls' evidence are kept for good. 0 = keep all.
+  double frame_days = 30;
+  // Node reports older than this are deleted, except those that reported drops. 0 = keep.
+  double heartbeat_days = 90;
+  double retention_check_s = 3600;  // how often retention runs
+  int write_batch = 256;            // writes in one transaction at most (group commit)
+  int readers = 4;                  // read-only database connections for the API
+};
+
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;  // 0 = any free port (tests)
@@ -61,8 +74,11 @@ struct ServerConfig {
   int queue_per_site = 2;                         // of those, one site's at most
   std::int64_t max_future_s = 300;                // capture times ahead of the clock refused beyond
   std::int64_t max_age_s = 30 * 86400;            // capture times behind the clock refused beyond
+  StorageConfig storage;
   NodesConfig nodes;
+  LiveOptions live;  // live outputs: SSE and MJPEG clients, event history and queues
   std::string log_level = "info";
+  std::string log_format = "text";  // text, or json: one JSON object per line (common/log.h)
 
   // Loaded from sites_csv and schedule_yaml.
   std::vector<Site> sites;

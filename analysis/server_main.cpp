@@ -48,9 +48,12 @@ int main(int argc, char** argv) {
   std::string config_path = "config/server.yaml";
   std::string data_dir;
   std::string listen;
+  std::string log_format;
   app.add_option("-c,--config", config_path, "service settings (YAML)")->capture_default_str();
   app.add_option("--data-dir", data_dir, "overrides data_dir: database and frames");
   app.add_option("--listen", listen, "overrides listen: HOST:PORT (port 0 = any free port)");
+  app.add_option("--log-format", log_format,
+                 "overrides log_format: text, or json (one object a line)");
   auto* keys = app.add_subcommand(
       "keys",
       "create the site keys file (nodes.site_keys) or add a key for every site without one; "
@@ -76,7 +79,14 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  att::log::setup(config->log_level);
+  if (!log_format.empty()) config->log_format = log_format;
+  const auto format = att::log::parse_format(config->log_format);
+  if (!format) {
+    std::cerr << "attendance-server: --log-format must be text or json (got '" << log_format
+              << "')\n";
+    return 2;
+  }
+  att::log::setup(config->log_level, *format);
   if (keys->parsed()) return run_keys(*config, show_site);
 
   // Block the stop signals in every thread; this one waits for them.

@@ -5,9 +5,12 @@
 #include "analysis/detector_pool.h"
 #include "analysis/http_api.h"
 #include "analysis/ingest.h"
+#include "analysis/live.h"
 #include "analysis/models.h"
+#include "analysis/retention.h"
 #include "analysis/sqlite_store.h"
 #include "common/log.h"
+#include "common/time_util.h"
 
 namespace att {
 
@@ -17,8 +20,10 @@ struct Service::Impl {
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<DetectorPool> pool;
   std::unique_ptr<Counting> counting;
+  std::unique_ptr<LiveHub> live;  // outlives ingest and http, which use it
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> http;
+  std::unique_ptr<Retention> retention;  // declared last: stopped before what it uses
 };
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -62,7 +67,10 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   std::filesystem::create_directories(c.data_dir, ec);
   if (ec) return fail("cannot create data directory " + c.data_dir.string() + ": " + ec.message());
 
-  auto store = SqliteStore::open(c.data_dir / "attendance.db");
+  SqliteStoreOptions store_options;
+  store_options.readers = c.storage.readers;
+  store_options.writer.max_batch = c.storage.write_batch;
+  auto store = SqliteStore::open(c.data_dir / "attendance.db", store_options);
   if (!store) return std::unexpected(store.error());
   impl->store = std::move(*store);
   if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
@@ -101,8 +109,10 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
       {workers, c.queue_capacity > 0 ? c.queue_capacity : 4 * workers, c.queue_per_site},
       c.max_future_s,
       c.max_age_s};
+  // Event ids start at the start time in microseconds: above those of any earlier run.
+  impl->live = std::make_unique<LiveHub>(c.live, static_cast<std::uint64_t>(now_ms()) * 1000);
   impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
-                                          std::move(ingest));
+                                          impl->live.get(), std::move(ingest));
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
     log::get("server")->warn(
         "{} of {} sites have no key{}: their nodes' uploads are refused until "
@@ -122,15 +132,22 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   // Every frame in the queue holds an HTTP thread while it waits; a few more must stay free
   // to answer 503 at once (and to serve the dashboard), or requests would pile up unseen in
   // the HTTP server's own queue.
-  api.threads = std::max(c.http_threads, ingest_capacity + 4);
-  if (api.threads > c.http_threads) {
-    log::get("server")->info("listen.threads raised from {} to {}: the ingest queue holds {}",
-                             c.http_threads, api.threads, ingest_capacity);
-  }
+  // Each open event or MJPEG stream holds a thread for its whole life too: with one thread
+  // per allowed stream on top, streams at their limit never starve uploads.
+  const int streams = c.live.max_event_clients + c.live.max_mjpeg_clients;
+  api.threads = std::max(c.http_threads, ingest_capacity + 4) + streams;
+  log::get("server")->info(
+      "{} HTTP threads: listen.threads {}, the ingest queue holds {}, {} live streams allowed",
+      api.threads, c.http_threads, ingest_capacity, streams);
   api.max_body_bytes = c.max_body_bytes;
   api.tls_cert = c.tls_cert;
   api.tls_key = c.tls_key;
-  impl->http = std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, std::move(api));
+  Impl* service = impl.get();
+  api.extra_metrics = [service] {
+    return service->retention ? service->retention->render_metrics() : std::string();
+  };
+  impl->http =
+      std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live, std::move(api));
 
   log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),
                            c.province_name, impl->pool->size(), impl->detector.name,
@@ -139,11 +156,18 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
 }
 
 Result<int> Service::start() {
+  // Before the listener, so that /metrics never sees it change.
+  if (!impl_->retention) {
+    impl_->retention =
+        std::make_unique<Retention>(*impl_->store, impl_->config.data_dir, impl_->config.storage);
+  }
   return impl_->http->start(impl_->config.listen_host, impl_->config.listen_port);
 }
 
 void Service::stop() {
-  if (impl_ && impl_->http) impl_->http->stop();
+  if (!impl_) return;
+  if (impl_->http) impl_->http->stop();  // first: /metrics reads the retention's totals
+  impl_->retention.reset();
 }
 
 const ServerConfig& Service::config() const {

@@ -2,9 +2,11 @@
 // Each simulated site sends real JPEG frames (from a folder of pictures or a clip), signed
 // with its own key, at the interval, in its own phase; when the service answers 503 it keeps
 // the frame (a small in-memory spool per site, bounded, drops counted) and retries after
-// Retry-After, as a real node does. At the end it prints what was sent, stored, pushed back
-// and dropped, and the time from capture to acknowledgement (the service answers after the
-// observation is committed, so that is when the count is visible through the API).
+// Retry-After, as a real node does; a failed connection is retried after 1 s. With --drain
+// it goes on delivering what the sites hold after sampling stops. At the end it prints what
+// was sent, stored, pushed back and dropped, and the time from capture to acknowledgement
+// (the service answers after the observation is committed, so that is when the count is
+// visible through the API).
 #include <httplib.h>
 
 #include <CLI/CLI.hpp>
@@ -15,6 +17,7 @@
 #include <csignal>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
@@ -105,14 +108,20 @@ int main(int argc, char** argv) {
   CLI::App app{"attendance-sim: simulated capture nodes pushing real, signed frames"};
   std::string config_path = "config/server.yaml", server = "http://127.0.0.1:8080", images, clip;
   int sites = 164, threads = 0, width = 1280, height = 720, spool_frames = 20, frame_limit = 60;
-  double interval = 5, duration = 60;
+  double interval = 5, duration = 60, drain = 0;
+  std::string acked_path;
   app.add_option("-c,--config", config_path, "the service's settings: sites and their keys")
       ->capture_default_str();
   app.add_option("--server", server, "the service")->capture_default_str();
   app.add_option("--sites", sites, "simulated sites: the first N of the province's sites.csv")
       ->capture_default_str();
   app.add_option("--interval", interval, "seconds between a site's frames")->capture_default_str();
-  app.add_option("--duration", duration, "seconds to run")->capture_default_str();
+  app.add_option("--duration", duration, "seconds to sample and send")->capture_default_str();
+  app.add_option("--drain", drain,
+                 "then at most this many seconds more to deliver what the sites still hold")
+      ->capture_default_str();
+  app.add_option("--acked", acked_path,
+                 "append 'site sequence' to this file for every frame the service acknowledged");
   app.add_option("--images", images, "a folder of pictures to send");
   app.add_option("--clip", clip, "a video to take pictures from (one in 10 frames)");
   app.add_option("--width", width, "frame size sent")->capture_default_str();
@@ -159,8 +168,16 @@ int main(int argc, char** argv) {
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
-  const auto end =
-      start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
+  const auto seconds_d = [](double s) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+  };
+  const auto end = start + seconds_d(duration);  // sampling stops
+  const auto stop_at = end + seconds_d(drain);   // sending stops
+  std::ofstream acked;
+  if (!acked_path.empty()) {
+    acked.open(acked_path, std::ios::app);
+    if (!acked) return std::cerr << "attendance-sim: cannot write " << acked_path << "\n", 2;
+  }
   Totals totals;
   std::mutex mu;  // guards `all` and `due`
   // Sites by when they next need attention (a capture or a send), earliest first.
@@ -168,6 +185,16 @@ int main(int argc, char** argv) {
   std::priority_queue<Due, std::vector<Due>, std::greater<>> due;
   for (size_t i = 0; i < all.size(); ++i) due.push({all[i].next_capture, i});
   std::condition_variable wake;
+  // When the site needs attention next; a site with nothing held and nothing more to sample
+  // is done.
+  auto push_due = [&](const SimSite& s, size_t index) {
+    const bool sampling = s.next_capture < end;
+    if (s.spool.empty()) {
+      if (sampling) due.push({s.next_capture, index});
+    } else {
+      due.push({sampling ? std::min(s.next_capture, s.next_send) : s.next_send, index});
+    }
+  };
 
   auto worker = [&] {
     httplib::Client client(server);
@@ -175,21 +202,22 @@ int main(int argc, char** argv) {
     client.set_connection_timeout(std::chrono::seconds(10));
     client.set_read_timeout(std::chrono::seconds(60));
     std::unique_lock lock(mu);
-    while (!g_stop && Clock::now() < end) {  // what is still spooled at the end is reported
+    while (!g_stop && Clock::now() < stop_at) {  // what is still held then is reported
       if (due.empty()) {
+        if (Clock::now() >= end) break;
         wake.wait_for(lock, std::chrono::milliseconds(100));
         continue;
       }
       const auto [when, index] = due.top();
-      if (when >= end) break;
+      if (when >= stop_at) break;
       if (Clock::now() < when) {
-        wake.wait_until(lock, std::min(when, end));
+        wake.wait_until(lock, std::min(when, stop_at));
         continue;
       }
       due.pop();
       SimSite& s = all[index];
       const auto now = Clock::now();
-      while (s.next_capture <= now) {  // sample: a new frame joins the site's spool
+      while (s.next_capture <= now && s.next_capture < end) {  // a new frame joins the spool
         // Each site its own picture sequence, so that the mix of full and empty rooms at
         // any moment is the set's, not one picture at every site at once.
         const auto k = (static_cast<size_t>(s.next_sequence) + index * 7) % frames.size();
@@ -206,7 +234,7 @@ int main(int argc, char** argv) {
         }
       }
       if (s.spool.empty() || s.next_send > now) {
-        due.push({std::min(s.next_capture, std::max(s.next_send, now)), index});
+        push_due(s, index);
         continue;
       }
       const Pending item = s.spool.front();
@@ -228,6 +256,7 @@ int main(int argc, char** argv) {
         if (res && (res->status == 201 || res->status == 200)) {
           (res->status == 201 ? totals.stored : totals.duplicates)++;
           totals.latency_ms.push_back(static_cast<double>(acked_ms - item.capture_ms));
+          if (acked.is_open()) acked << s.id << ' ' << item.sequence << std::endl;
         } else if (res && res->status == 503) {
           ++totals.busy;
           retry_after = std::max(1, std::atoi(res->get_header_value("Retry-After").c_str()));
@@ -244,7 +273,7 @@ int main(int argc, char** argv) {
       } else {
         s.next_send = Clock::now() + std::chrono::seconds(retry_after);
       }
-      due.push({s.spool.empty() ? s.next_capture : std::min(s.next_capture, s.next_send), index});
+      push_due(s, index);
       wake.notify_one();
     }
   };

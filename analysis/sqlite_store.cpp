@@ -3,10 +3,12 @@
 #include <sqlite3.h>
 
 #include <cmath>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "analysis/migrations.h"
+#include "analysis/sqlite_writer.h"
 #include "common/log.h"
 #include "common/sqlite_db.h"
 
@@ -107,10 +109,34 @@ Status migrate(sqlite3* db, std::span<const Migration> migrations) {
 }
 
 struct SqliteStore::Impl {
-  std::mutex write_mu;
-  Db writer;  // guarded by write_mu
+  std::unique_ptr<SqliteWriter> writer;
   std::mutex read_mu;
-  Db reader;  // guarded by read_mu
+  std::condition_variable reader_free;
+  std::vector<Db> readers;  // idle read-only connections; guarded by read_mu
+
+  // Runs `f` on an idle reader connection, waiting for one if all are busy.
+  template <typename F>
+  auto read(F&& f) {
+    Db db;
+    {
+      std::unique_lock lock(read_mu);
+      reader_free.wait(lock, [&] { return !readers.empty(); });
+      db = std::move(readers.back());
+      readers.pop_back();
+    }
+    struct GiveBack {
+      Impl& impl;
+      Db& db;
+      ~GiveBack() {
+        {
+          std::lock_guard lock(impl.read_mu);
+          impl.readers.push_back(std::move(db));
+        }
+        impl.reader_free.notify_one();
+      }
+    } give_back{*this, db};
+    return f(db.get());
+  }
 };
 
 SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -120,12 +146,14 @@ int SqliteStore::latest_schema_version() {
   return builtin_migrations().back().version;
 }
 
-Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path) {
-  return open(path, builtin_migrations());
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
+                                                       SqliteStoreOptions options) {
+  return open(path, builtin_migrations(), options);
 }
 
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
-                                                       std::span<const Migration> migrations) {
+                                                       std::span<const Migration> migrations,
+                                                       SqliteStoreOptions options) {
   auto writer = sql::open(path, sql::read_write_create());
   if (!writer) return std::unexpected(writer.error());
   sqlite3* db = writer->get();
@@ -133,210 +161,219 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   if (auto wal = exec(db, "PRAGMA journal_mode = WAL"); !wal) {
     return fail(path.string() + " is not a usable SQLite database: " + wal.error().message);
   }
-  for (const char* pragma : {"PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON"}) {
+  // FULL: a commit is on disk before the write returns, so an acknowledged frame survives a
+  // power cut too; group commit (SqliteWriter) keeps that to one flush per batch.
+  const char* sync =
+      options.full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+  for (const char* pragma : {sync, "PRAGMA foreign_keys = ON"}) {
     if (auto s = exec(db, pragma); !s) return fail(path.string() + ": " + s.error().message);
   }
   if (auto s = migrate(db, migrations); !s) return fail(path.string() + ": " + s.error().message);
 
-  auto reader = sql::open(path, sql::read_only());
-  if (!reader) return std::unexpected(reader.error());
   auto impl = std::make_unique<Impl>();
-  impl->writer = std::move(*writer);
-  impl->reader = std::move(*reader);
+  for (int i = 0; i < std::max(1, options.readers); ++i) {
+    auto reader = sql::open(path, sql::read_only());
+    if (!reader) return std::unexpected(reader.error());
+    impl->readers.push_back(std::move(*reader));
+  }
+  impl->writer = std::make_unique<SqliteWriter>(std::move(*writer), options.writer);
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
 Result<int> SqliteStore::schema_version() {
-  std::lock_guard lock(impl_->read_mu);
-  return user_version(impl_->reader.get());
+  return impl_->read([](sqlite3* db) { return user_version(db); });
 }
 
 Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
-  std::lock_guard lock(impl_->write_mu);
-  sqlite3* db = impl_->writer.get();
-  auto stmt = prepare(db,
-                      "INSERT INTO sites(id, name, district, school_level, address, "
-                      "expected_attendees, camera) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
-                      "ON CONFLICT(id) DO UPDATE SET name = ?2, district = ?3, school_level = ?4, "
-                      "address = ?5, expected_attendees = ?6, camera = ?7");
-  if (!stmt) return std::unexpected(stmt.error());
-  if (auto s = exec(db, "BEGIN IMMEDIATE"); !s) return s;
-  for (const Site& site : sites) {
-    sqlite3_stmt* s = stmt->get();
-    sqlite3_reset(s);
-    sql::bind(s, 1, site.id);
-    sql::bind(s, 2, site.name);
-    sql::bind(s, 3, site.district);
-    sql::bind(s, 4, std::string(to_string(site.level)));
-    sql::bind(s, 5, site.address);
-    sql::bind(s, 6, site.expected_attendees);
-    sql::bind(s, 7, site.camera);
-    if (sqlite3_step(s) != SQLITE_DONE) {
-      std::string msg = sql::error(db, "store site " + site.id);
-      (void)exec(db, "ROLLBACK");
-      return fail(msg);
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    auto stmt = prepare(db,
+                        "INSERT INTO sites(id, name, district, school_level, address, "
+                        "expected_attendees, camera) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                        "ON CONFLICT(id) DO UPDATE SET name = ?2, district = ?3, "
+                        "school_level = ?4, address = ?5, expected_attendees = ?6, camera = ?7");
+    if (!stmt) return std::unexpected(stmt.error());
+    for (const Site& site : sites) {
+      sqlite3_stmt* s = stmt->get();
+      sqlite3_reset(s);
+      sql::bind(s, 1, site.id);
+      sql::bind(s, 2, site.name);
+      sql::bind(s, 3, site.district);
+      sql::bind(s, 4, std::string(to_string(site.level)));
+      sql::bind(s, 5, site.address);
+      sql::bind(s, 6, site.expected_attendees);
+      sql::bind(s, 7, site.camera);
+      if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store site " + site.id));
     }
-  }
-  return exec(db, "COMMIT");
+    return {};
+  });
 }
 
 Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
-  std::lock_guard lock(impl_->write_mu);
-  sqlite3* db = impl_->writer.get();
-  auto stmt =
-      prepare(db,
-              "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
-              "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count, "
-              "health) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
-              "ON CONFLICT(site_id, sequence) DO NOTHING");
-  if (!stmt) return std::unexpected(stmt.error());
-  sqlite3_stmt* s = stmt->get();
-  sql::bind(s, 1, o.site_id);
-  sql::bind(s, 2, o.sequence);
-  sql::bind(s, 3, o.captured_at_ms);
-  sql::bind(s, 4, o.received_at_ms);
-  sql::bind(s, 5, o.count);
-  sql::bind(s, 6, boxes_to_json(o.boxes));
-  sql::bind(s, 7, o.detector);
-  sql::bind(s, 8, o.width);
-  sql::bind(s, 9, o.height);
-  sql::bind(s, 10, o.frame_path);
-  sql::bind(s, 11, o.frame_sha256);
-  sql::bind(s, 12, o.frame_count);
-  sql::bind(s, 13, o.health);
-  if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store observation"));
-  if (sqlite3_changes(db) == 1) return InsertOutcome::kInserted;
+  InsertOutcome outcome = InsertOutcome::kInserted;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto stmt =
+        prepare(db,
+                "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
+                "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count, "
+                "health) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                "ON CONFLICT(site_id, sequence) DO NOTHING");
+    if (!stmt) return std::unexpected(stmt.error());
+    sqlite3_stmt* s = stmt->get();
+    sql::bind(s, 1, o.site_id);
+    sql::bind(s, 2, o.sequence);
+    sql::bind(s, 3, o.captured_at_ms);
+    sql::bind(s, 4, o.received_at_ms);
+    sql::bind(s, 5, o.count);
+    sql::bind(s, 6, boxes_to_json(o.boxes));
+    sql::bind(s, 7, o.detector);
+    sql::bind(s, 8, o.width);
+    sql::bind(s, 9, o.height);
+    sql::bind(s, 10, o.frame_path);
+    sql::bind(s, 11, o.frame_sha256);
+    sql::bind(s, 12, o.frame_count);
+    sql::bind(s, 13, o.health);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store observation"));
+    if (sqlite3_changes(db) == 1) return {};
 
-  auto existing = prepare(db,
-                          "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
-                          "sequence = ?2");
-  if (!existing) return std::unexpected(existing.error());
-  sql::bind(existing->get(), 1, o.site_id);
-  sql::bind(existing->get(), 2, o.sequence);
-  if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(sql::error(db, "read observation"));
-  return column_text(existing->get(), 0) == o.frame_sha256 ? InsertOutcome::kDuplicate
-                                                           : InsertOutcome::kConflict;
+    auto existing = prepare(db,
+                            "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
+                            "sequence = ?2");
+    if (!existing) return std::unexpected(existing.error());
+    sql::bind(existing->get(), 1, o.site_id);
+    sql::bind(existing->get(), 2, o.sequence);
+    if (sqlite3_step(existing->get()) != SQLITE_ROW)
+      return fail(sql::error(db, "read observation"));
+    outcome = column_text(existing->get(), 0) == o.frame_sha256 ? InsertOutcome::kDuplicate
+                                                                : InsertOutcome::kConflict;
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return outcome;
 }
 
 Result<std::optional<Observation>> SqliteStore::find_observation(const std::string& site_id,
                                                                  std::int64_t sequence) {
-  std::lock_guard lock(impl_->read_mu);
-  sqlite3* db = impl_->reader.get();
-  const std::string sql = std::string("SELECT ") + kObservationColumns +
-                          " FROM observations WHERE site_id = ?1 AND sequence = ?2";
-  auto stmt = prepare(db, sql.c_str());
-  if (!stmt) return std::unexpected(stmt.error());
-  sql::bind(stmt->get(), 1, site_id);
-  sql::bind(stmt->get(), 2, sequence);
-  const int rc = sqlite3_step(stmt->get());
-  if (rc == SQLITE_ROW) return read_observation(stmt->get());
-  if (rc == SQLITE_DONE) return std::optional<Observation>();
-  return fail(sql::error(db, "find observation"));
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 AND sequence = ?2";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, sequence);
+    const int rc = sqlite3_step(stmt->get());
+    if (rc == SQLITE_ROW) return read_observation(stmt->get());
+    if (rc == SQLITE_DONE) return std::optional<Observation>();
+    return fail(sql::error(db, "find observation"));
+  });
 }
 
 Result<std::vector<Observation>> SqliteStore::observations_since(const std::string& site_id,
                                                                  std::int64_t from_ms, int limit) {
-  std::lock_guard lock(impl_->read_mu);
-  sqlite3* db = impl_->reader.get();
-  const std::string sql = std::string("SELECT * FROM (SELECT ") + kObservationColumns +
-                          " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
-                          "ORDER BY captured_at_ms DESC, sequence DESC LIMIT ?3) "
-                          "ORDER BY captured_at_ms, sequence";
-  auto stmt = prepare(db, sql.c_str());
-  if (!stmt) return std::unexpected(stmt.error());
-  sql::bind(stmt->get(), 1, site_id);
-  sql::bind(stmt->get(), 2, from_ms);
-  sql::bind(stmt->get(), 3, static_cast<std::int64_t>(limit));
-  std::vector<Observation> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
-    out.push_back(read_observation(stmt->get()));
-  if (rc != SQLITE_DONE) return fail(sql::error(db, "observations since"));
-  return out;
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
+    const std::string sql = std::string("SELECT * FROM (SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
+                            "ORDER BY captured_at_ms DESC, sequence DESC LIMIT ?3) "
+                            "ORDER BY captured_at_ms, sequence";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, from_ms);
+    sql::bind(stmt->get(), 3, static_cast<std::int64_t>(limit));
+    std::vector<Observation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+      out.push_back(read_observation(stmt->get()));
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "observations since"));
+    return out;
+  });
 }
 
 Result<std::optional<Observation>> SqliteStore::latest_observation(const std::string& site_id) {
-  std::lock_guard lock(impl_->read_mu);
-  sqlite3* db = impl_->reader.get();
-  const std::string sql = std::string("SELECT ") + kObservationColumns +
-                          " FROM observations WHERE site_id = ?1 "
-                          "ORDER BY captured_at_ms DESC, sequence DESC LIMIT 1";
-  auto stmt = prepare(db, sql.c_str());
-  if (!stmt) return std::unexpected(stmt.error());
-  sql::bind(stmt->get(), 1, site_id);
-  const int rc = sqlite3_step(stmt->get());
-  if (rc == SQLITE_ROW) return read_observation(stmt->get());
-  if (rc == SQLITE_DONE) return std::optional<Observation>();
-  return fail(sql::error(db, "latest observation"));
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 "
+                            "ORDER BY captured_at_ms DESC, sequence DESC LIMIT 1";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    const int rc = sqlite3_step(stmt->get());
+    if (rc == SQLITE_ROW) return read_observation(stmt->get());
+    if (rc == SQLITE_DONE) return std::optional<Observation>();
+    return fail(sql::error(db, "latest observation"));
+  });
 }
 
 Result<std::vector<Observation>> SqliteStore::latest_per_site() {
-  std::lock_guard lock(impl_->read_mu);
-  sqlite3* db = impl_->reader.get();
-  // One indexed lookup per site rather than a scan of every observation.
-  const std::string sql = std::string("SELECT ") + kObservationColumns +
-                          " FROM sites s JOIN observations o ON o.id = (SELECT id FROM "
-                          "observations WHERE site_id = s.id ORDER BY captured_at_ms DESC, "
-                          "sequence DESC LIMIT 1) ORDER BY s.id";
-  auto stmt = prepare(db, sql.c_str());
-  if (!stmt) return std::unexpected(stmt.error());
-  std::vector<Observation> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
-    out.push_back(read_observation(stmt->get()));
-  if (rc != SQLITE_DONE) return fail(sql::error(db, "latest observations"));
-  return out;
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
+    // One indexed lookup per site rather than a scan of every observation.
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM sites s JOIN observations o ON o.id = (SELECT id FROM "
+                            "observations WHERE site_id = s.id ORDER BY captured_at_ms DESC, "
+                            "sequence DESC LIMIT 1) ORDER BY s.id";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<Observation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+      out.push_back(read_observation(stmt->get()));
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "latest observations"));
+    return out;
+  });
 }
 
 Result<HeartbeatInsert> SqliteStore::insert_heartbeat(const Heartbeat& h) {
-  std::lock_guard lock(impl_->write_mu);
-  sqlite3* db = impl_->writer.get();
-  auto stmt = prepare(db,
-                      "INSERT INTO heartbeats(site_id, sequence, captured_at_ms, received_at_ms, "
-                      "report, spool_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
-                      "ON CONFLICT(site_id, sequence) DO NOTHING");
-  if (!stmt) return std::unexpected(stmt.error());
-  sqlite3_stmt* s = stmt->get();
-  sql::bind(s, 1, h.site_id);
-  sql::bind(s, 2, h.sequence);
-  sql::bind(s, 3, h.captured_at_ms);
-  sql::bind(s, 4, h.received_at_ms);
-  sql::bind(s, 5, h.report);
-  sql::bind(s, 6, h.spool_dropped);
-  if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store heartbeat"));
-  if (sqlite3_changes(db) == 1) return HeartbeatInsert{InsertOutcome::kInserted, h.spool_dropped};
+  HeartbeatInsert result{InsertOutcome::kInserted, h.spool_dropped};
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto stmt = prepare(db,
+                        "INSERT INTO heartbeats(site_id, sequence, captured_at_ms, received_at_ms, "
+                        "report, spool_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                        "ON CONFLICT(site_id, sequence) DO NOTHING");
+    if (!stmt) return std::unexpected(stmt.error());
+    sqlite3_stmt* s = stmt->get();
+    sql::bind(s, 1, h.site_id);
+    sql::bind(s, 2, h.sequence);
+    sql::bind(s, 3, h.captured_at_ms);
+    sql::bind(s, 4, h.received_at_ms);
+    sql::bind(s, 5, h.report);
+    sql::bind(s, 6, h.spool_dropped);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store heartbeat"));
+    if (sqlite3_changes(db) == 1) return {};
 
-  auto existing = prepare(db,
-                          "SELECT report, spool_dropped FROM heartbeats WHERE site_id = ?1 AND "
-                          "sequence = ?2");
-  if (!existing) return std::unexpected(existing.error());
-  sql::bind(existing->get(), 1, h.site_id);
-  sql::bind(existing->get(), 2, h.sequence);
-  if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(sql::error(db, "read heartbeat"));
-  const bool same = column_text(existing->get(), 0) == h.report;
-  return HeartbeatInsert{same ? InsertOutcome::kDuplicate : InsertOutcome::kConflict,
-                         sqlite3_column_int64(existing->get(), 1)};
+    auto existing = prepare(db,
+                            "SELECT report, spool_dropped FROM heartbeats WHERE site_id = ?1 AND "
+                            "sequence = ?2");
+    if (!existing) return std::unexpected(existing.error());
+    sql::bind(existing->get(), 1, h.site_id);
+    sql::bind(existing->get(), 2, h.sequence);
+    if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(sql::error(db, "read heartbeat"));
+    const bool same = column_text(existing->get(), 0) == h.report;
+    result = {same ? InsertOutcome::kDuplicate : InsertOutcome::kConflict,
+              sqlite3_column_int64(existing->get(), 1)};
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return result;
 }
 
 Result<std::vector<Heartbeat>> SqliteStore::latest_heartbeat_per_site() {
-  std::lock_guard lock(impl_->read_mu);
-  sqlite3* db = impl_->reader.get();
-  auto stmt = prepare(db,
-                      "SELECT h.site_id, h.sequence, h.captured_at_ms, h.received_at_ms, "
-                      "h.report, h.spool_dropped FROM sites s JOIN heartbeats h ON h.id = "
-                      "(SELECT id FROM heartbeats WHERE site_id = s.id ORDER BY captured_at_ms "
-                      "DESC, sequence DESC LIMIT 1) ORDER BY s.id");
-  if (!stmt) return std::unexpected(stmt.error());
-  std::vector<Heartbeat> out;
-  int rc;
-  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
-    sqlite3_stmt* s = stmt->get();
-    out.push_back(Heartbeat{column_text(s, 0), sqlite3_column_int64(s, 1),
-                            sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
-                            column_text(s, 4), sqlite3_column_int64(s, 5)});
-  }
-  if (rc != SQLITE_DONE) return fail(sql::error(db, "latest heartbeats"));
-  return out;
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Heartbeat>> {
+    auto stmt = prepare(db,
+                        "SELECT h.site_id, h.sequence, h.captured_at_ms, h.received_at_ms, "
+                        "h.report, h.spool_dropped FROM sites s JOIN heartbeats h ON h.id = "
+                        "(SELECT id FROM heartbeats WHERE site_id = s.id ORDER BY captured_at_ms "
+                        "DESC, sequence DESC LIMIT 1) ORDER BY s.id");
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<Heartbeat> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+      sqlite3_stmt* s = stmt->get();
+      out.push_back(Heartbeat{column_text(s, 0), sqlite3_column_int64(s, 1),
+                              sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                              column_text(s, 4), sqlite3_column_int64(s, 5)});
+    }
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "latest heartbeats"));
+    return out;
+  });
 }
 
 namespace {
@@ -354,22 +391,73 @@ Result<std::int64_t> site_number(sqlite3* db, const char* query, const std::stri
 }  // namespace
 
 Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) {
-  std::lock_guard lock(impl_->read_mu);
-  return site_number(impl_->reader.get(), "SELECT COUNT(*) FROM observations WHERE site_id = ?1",
-                     site_id, "count observations");
+  return impl_->read([&](sqlite3* db) {
+    return site_number(db, "SELECT COUNT(*) FROM observations WHERE site_id = ?1", site_id,
+                       "count observations");
+  });
 }
 
 Result<std::int64_t> SqliteStore::heartbeat_count(const std::string& site_id) {
-  std::lock_guard lock(impl_->read_mu);
-  return site_number(impl_->reader.get(), "SELECT COUNT(*) FROM heartbeats WHERE site_id = ?1",
-                     site_id, "count heartbeats");
+  return impl_->read([&](sqlite3* db) {
+    return site_number(db, "SELECT COUNT(*) FROM heartbeats WHERE site_id = ?1", site_id,
+                       "count heartbeats");
+  });
 }
 
 Result<std::int64_t> SqliteStore::spool_dropped_total(const std::string& site_id) {
-  std::lock_guard lock(impl_->read_mu);
-  return site_number(impl_->reader.get(),
-                     "SELECT COALESCE(SUM(spool_dropped), 0) FROM heartbeats WHERE site_id = ?1",
-                     site_id, "sum spool drops");
+  return impl_->read([&](sqlite3* db) {
+    return site_number(db,
+                       "SELECT COALESCE(SUM(spool_dropped), 0) FROM heartbeats WHERE site_id = ?1",
+                       site_id, "sum spool drops");
+  });
+}
+
+Result<std::vector<std::string>> SqliteStore::expire_frames(std::int64_t before_ms, int limit) {
+  std::vector<std::string> paths;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    paths.clear();  // filled again if this write is retried in a new transaction
+    auto select = prepare(db,
+                          "SELECT id, frame_path FROM observations WHERE captured_at_ms < ?1 "
+                          "AND frame_path != '' ORDER BY captured_at_ms LIMIT ?2");
+    auto clear = prepare(db, "UPDATE observations SET frame_path = '' WHERE id = ?1");
+    if (!select) return std::unexpected(select.error());
+    if (!clear) return std::unexpected(clear.error());
+    sql::bind(select->get(), 1, before_ms);
+    sql::bind(select->get(), 2, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> ids;
+    while (true) {
+      auto row = sql::step(db, select->get(), "expired frames");
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      ids.push_back(sqlite3_column_int64(select->get(), 0));
+      paths.push_back(column_text(select->get(), 1));
+    }
+    for (std::int64_t id : ids) {
+      sqlite3_reset(clear->get());
+      sql::bind(clear->get(), 1, id);
+      if (sqlite3_step(clear->get()) != SQLITE_DONE)
+        return fail(sql::error(db, "clear expired frame"));
+    }
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return paths;
+}
+
+Result<std::int64_t> SqliteStore::expire_heartbeats(std::int64_t before_ms) {
+  std::int64_t deleted = 0;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db, "DELETE FROM heartbeats WHERE captured_at_ms < ?1 AND spool_dropped = 0",
+                      "expire heartbeats", before_ms);
+    deleted = sql::changes(db);
+    return s;
+  });
+  if (!written) return std::unexpected(written.error());
+  return deleted;
+}
+
+WriteStats SqliteStore::write_stats() const {
+  return impl_->writer->stats();
 }
 
 }  // namespace att

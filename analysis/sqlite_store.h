@@ -1,5 +1,6 @@
-// Store on one SQLite file in WAL mode. Writes go through one connection, reads through
-// another, each guarded by its own mutex, so readers never wait on a writer's transaction.
+// Store on one SQLite file in WAL mode. Every write goes through one writer thread that
+// batches what queues up into one transaction (SqliteWriter); reads go through a small pool
+// of read-only connections of their own, so readers never wait on the writer.
 // The schema is versioned (PRAGMA user_version) and migrated forward on open, in order,
 // each migration in its own transaction.
 #pragma once
@@ -9,18 +10,28 @@
 #include <span>
 
 #include "analysis/migrations.h"
+#include "analysis/sqlite_writer.h"
 #include "analysis/store.h"
 
 namespace att {
+
+struct SqliteStoreOptions {
+  int readers = 4;  // read-only connections (API requests read at once up to this many)
+  SqliteWriterOptions writer;
+  // synchronous=FULL: a committed write survives a power cut, not only a crash.
+  bool full_sync = true;
+};
 
 class SqliteStore final : public Store {
  public:
   // Opens or creates the database and migrates it. Fails with a clear message on a file
   // that is not a database, or one whose schema is newer than this build.
-  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path);
+  static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
+                                                   SqliteStoreOptions options = {});
   // The same with another migration list (tests of the migration mechanism).
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
-                                                   std::span<const Migration> migrations);
+                                                   std::span<const Migration> migrations,
+                                                   SqliteStoreOptions options = {});
   ~SqliteStore() override;
 
   // The highest migration this build knows.
@@ -40,6 +51,9 @@ class SqliteStore final : public Store {
   Result<std::vector<Heartbeat>> latest_heartbeat_per_site() override;
   Result<std::int64_t> heartbeat_count(const std::string& site_id) override;
   Result<std::int64_t> spool_dropped_total(const std::string& site_id) override;
+  Result<std::vector<std::string>> expire_frames(std::int64_t before_ms, int limit) override;
+  Result<std::int64_t> expire_heartbeats(std::int64_t before_ms) override;
+  WriteStats write_stats() const override;
 
   struct Impl;
 

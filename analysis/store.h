@@ -1,5 +1,6 @@
 // The service's durable state, behind an interface so that a PostgreSQL backend can be
-// added without touching callers. Implementations are thread-safe.
+// added without touching callers. Implementations are thread-safe, and a write returns only
+// once it is durable: the caller may acknowledge it.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,18 @@ struct HeartbeatInsert {
   std::int64_t spool_dropped = 0;  // as stored: the first upload's, for a retry too
 };
 
+// How the store's writes are going (for /metrics).
+struct WriteStats {
+  std::int64_t queued = 0;           // writes waiting now
+  std::int64_t capacity = 0;         // the write queue's bound
+  std::int64_t writes = 0;           // committed
+  std::int64_t failed = 0;           // rolled back (their callers got the error)
+  std::int64_t transactions = 0;     // committed
+  std::int64_t largest_batch = 0;    // writes in the largest transaction
+  std::int64_t waited_for_room = 0;  // writes that found the queue full and waited
+  double commit_seconds = 0;         // total time spent committing (the disk flushes)
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -76,6 +89,16 @@ class Store {
   virtual Result<std::int64_t> heartbeat_count(const std::string& site_id) = 0;
   // All spool drops a site's node has reported.
   virtual Result<std::int64_t> spool_dropped_total(const std::string& site_id) = 0;
+
+  // Retention. Observations captured before `before_ms` lose their picture: the row keeps
+  // the counts and boxes, its frame_path becomes "". Returns the cleared paths (at most
+  // `limit`, oldest first) for the caller to delete; call again until it returns none.
+  virtual Result<std::vector<std::string>> expire_frames(std::int64_t before_ms, int limit) = 0;
+  // Heartbeats captured before `before_ms` are deleted, except those that reported spool
+  // drops: they are the record of what was lost. Returns how many were deleted.
+  virtual Result<std::int64_t> expire_heartbeats(std::int64_t before_ms) = 0;
+
+  virtual WriteStats write_stats() const = 0;
 };
 
 }  // namespace att

@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status: 0 stopped normally; 1 cannot start; 2 invalid configuration; "
       "3 the service refused every frame it was sent.");
-  std::string config_path, site, source, server, state_dir, secret_file;
+  std::string config_path, site, source, server, state_dir, secret_file, log_format;
   double interval = 0;
   bool once = false, fast = false, reference = false;
   app.add_option("-c,--config", config_path, "node settings (YAML)");
@@ -60,6 +60,8 @@ int main(int argc, char** argv) {
   app.add_option("--secret-file", secret_file, "overrides secret_file");
   app.add_option("--interval", interval, "overrides source.sample_interval_s");
   app.add_option("--state-dir", state_dir, "overrides state_dir");
+  app.add_option("--log-format", log_format,
+                 "overrides log_format: text, or json (one object a line)");
   app.add_flag("--once", once, "stop at the end of a file, once all is sent (source.exit_on_eos)");
   app.add_flag("--fast", fast, "read files as fast as frames are taken (source.realtime: false)");
   app.add_flag("--confirm-reference", reference,
@@ -81,13 +83,15 @@ int main(int argc, char** argv) {
   if (!secret_file.empty()) config.secret_file = secret_file;
   if (interval > 0) config.sample_interval_s = interval;
   if (!state_dir.empty()) config.state_dir = state_dir;
+  if (!log_format.empty()) config.log_format = log_format;
   if (once) config.exit_on_eos = true;
   if (fast) config.realtime = false;
   if (auto valid = att::validate_capture_config(config); !valid) {
     std::cerr << "attendance-capture: invalid configuration\n" << valid.error().message << "\n";
     return 2;
   }
-  att::log::setup(config.log_level);
+  // Validated above, so the format parses.
+  att::log::setup(config.log_level, att::log::parse_format(config.log_format).value());
   auto log = att::log::get("capture");
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);

@@ -14,6 +14,7 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path) {
   c.site_id = top.string("site_id", "");
   c.server_url = top.string("server_url", "");
   c.log_level = top.string("log_level", c.log_level);
+  c.log_format = top.string("log_format", c.log_format);
   auto resolve = [&](const std::string& value) -> std::filesystem::path {
     if (value.empty()) return {};
     std::filesystem::path p(value);
@@ -89,6 +90,9 @@ void check_capture_config(const CaptureConfig& c, ConfigErrors& errors) {
   }
   if (!log::valid_level(c.log_level)) {
     errors.add("log_level: '" + c.log_level + "' is not one of trace, debug, info, warn, error");
+  }
+  if (!log::parse_format(c.log_format)) {
+    errors.add("log_format: '" + c.log_format + "' is not one of text, json");
   }
 }
 

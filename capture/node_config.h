@@ -41,6 +41,7 @@ struct CaptureConfig {
   // state_dir/reference.jpg. Without it the "moved" check is off.
   std::filesystem::path reference;
   std::string log_level = "info";
+  std::string log_format = "text";  // text, or json: one JSON object per line (common/log.h)
 };
 
 // Reads and checks the YAML; every error is in the message. Relative state_dir is taken

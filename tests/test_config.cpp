@@ -850,6 +850,7 @@ TEST(LoadServerConfig, OnlyProvinceGivesDocumentedDefaults) {
   EXPECT_EQ(c->data_dir, d.dir.path() / "data");
   EXPECT_TRUE(c->dashboard_dir.empty());
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->log_format, "text");
   EXPECT_EQ(c->detector.name, "fused");
   EXPECT_TRUE(c->detector.model_dir.empty());
   EXPECT_EQ(c->detector.haar_cascade, defaults.detector.haar_cascade);
@@ -1022,6 +1023,19 @@ TEST(LoadServerConfig, BadLogLevel) {
                            "warn, error");
 }
 
+TEST(LoadServerConfig, LogFormatJson) {
+  ConfigDir d(std::string(kProvince) + "log_format: json\n");
+  auto c = att::load_server_config(d.server);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->log_format, "json");
+}
+
+TEST(LoadServerConfig, BadLogFormat) {
+  ConfigDir d(std::string(kProvince) + "log_format: JSON\n");
+  EXPECT_EQ(d.error(),
+            d.server.string() + ": 1 error:\n  - log_format: 'JSON' is not one of text, json");
+}
+
 TEST(LoadServerConfig, MissingProvinceSection) {
   ConfigDir d("listen: {port: 8080}\n");
   const std::string e = d.error();
@@ -1120,6 +1134,7 @@ TEST(LoadCaptureConfig, SampleFileInTheRepositoryLoads) {
   EXPECT_DOUBLE_EQ(c->upload_timeout_s, 15);
   EXPECT_DOUBLE_EQ(c->max_backoff_s, 30);
   EXPECT_EQ(c->log_level, "info");
+  EXPECT_EQ(c->log_format, "text");
   EXPECT_EQ(c->state_dir, (kSourceDir / "data" / "capture-td-01").lexically_normal());
   EXPECT_EQ(c->secret_file,
             (kSourceDir / "data" / "capture-td-01" / "site.key").lexically_normal());
@@ -1142,6 +1157,7 @@ constexpr char kGoodCapture[] =
     "ca_file: /etc/attendance/ca.pem\n"
     "state_dir: state\n"
     "log_level: debug\n"
+    "log_format: json\n"
     "source:\n"
     "  uri: file:///srv/clips/class.mp4\n"
     "  realtime: false\n"
@@ -1164,6 +1180,7 @@ TEST(LoadCaptureConfig, GoodFileWithRelativeStateDir) {
   EXPECT_EQ(c->server_url, "https://attendance.example.vn");
   EXPECT_EQ(c->state_dir, dir.path() / "node" / "state");
   EXPECT_EQ(c->log_level, "debug");
+  EXPECT_EQ(c->log_format, "json");
   EXPECT_EQ(c->source_uri, "file:///srv/clips/class.mp4");
   EXPECT_FALSE(c->realtime);
   EXPECT_DOUBLE_EQ(c->sample_interval_s, 0.5);
@@ -1280,6 +1297,18 @@ TEST(LoadCaptureConfig, EveryKindOfMistakeListedTogether) {
   EXPECT_THAT(e, HasSubstr("uploads: unknown setting"));
 }
 
+TEST(LoadCaptureConfig, BadLogFormat) {
+  TempDir dir;
+  const fs::path path = dir / "capture.yaml";
+  write_file(path,
+             "site_id: mt-01\nserver_url: http://x\nsecret_file: k\nlog_format: syslog\n"
+             "source: {uri: videotestsrc://}\n");
+  auto c = att::load_capture_config(path);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().message,
+            path.string() + ": 1 error:\n  - log_format: 'syslog' is not one of text, json");
+}
+
 TEST(LoadCaptureConfig, MissingFileAndSyntaxError) {
   TempDir dir;
   auto missing = att::load_capture_config(dir / "none.yaml");
@@ -1329,6 +1358,18 @@ TEST(ValidateCaptureConfig, EveryProblemListedTogether) {
             "SITE`)\n"
             "  - source.sample_interval_s: must be between 0.05 and 3600\n"
             "  - log_level: 'loud' is not one of trace, debug, info, warn, error");
+}
+
+// --log-format overrides the file's value, and is checked with the rest.
+TEST(ValidateCaptureConfig, LogFormatFromTheCommandLine) {
+  auto c = good_capture();
+  c.log_format = "json";
+  EXPECT_TRUE(att::validate_capture_config(c));
+  c.log_format = "yaml";
+  auto s = att::validate_capture_config(c);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message,
+            "capture settings: 1 error:\n  - log_format: 'yaml' is not one of text, json");
 }
 
 TEST(ValidateCaptureConfig, IntervalAboveRange) {

@@ -34,6 +34,8 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using Ms = std::chrono::milliseconds;
 using testing::eventually;
+using testing::spawn;
+using testing::wait_exit;
 
 constexpr char kClip[] = "data/video/classroom_cctv_overhead_640x352.mp4";
 
@@ -335,33 +337,6 @@ TEST_F(NodeTest, AFullSpoolDropsTheOldestCountsThemAndReportsThem) {
 
 // ----------------------------------------------------------------------------------------
 // The node as a process: SIGKILL in the middle of uploads, SIGTERM for a clean stop.
-
-pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-// The exit status, or -1 if the process did not exit within `limit` (it is then killed).
-int wait_exit(pid_t pid, Ms limit) {
-  int status = 0;
-  const bool exited = eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; }, limit);
-  if (!exited) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 class NodeProcessTest : public NodeTest {
  protected:

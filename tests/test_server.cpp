@@ -218,6 +218,44 @@ TEST_F(ServerTest, TheReportedCountIsTheWindowsAndTheFrameCountIsKeptBeside) {
   EXPECT_EQ(json::parse(latest->body)["frame_count"], 0);
 }
 
+TEST(ServerRetention, AnExpiredPictureIsGoneWith410AndItsCountStays) {
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  config.storage.frame_days = 1;  // the fixture's July 2026 frame is older than that
+  config.storage.retention_check_s = 1;
+  auto service = Service::create(config);
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port);
+  httplib::Client client("127.0.0.1", *port);
+  auto res = testing::post_signed(client, wire::kFramesPath, "td-01", "1", "1783830000000",
+                                  testing::synthetic_jpeg(640, 360), "image/jpeg");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 201) << res->body;
+  const auto file = [&] { return (*service)->store().find_observation("td-01", 1).value(); };
+  ASSERT_TRUE(file());
+  const std::filesystem::path picture = config.data_dir / file()->frame_path;
+
+  ASSERT_TRUE(
+      testing::eventually([&] { return file()->frame_path.empty(); }, std::chrono::seconds(10)));
+  EXPECT_TRUE(testing::eventually([&] { return !std::filesystem::exists(picture); },
+                                  std::chrono::seconds(5)));
+  auto jpeg = client.Get("/api/v1/sites/td-01/latest.jpg");
+  ASSERT_TRUE(jpeg);
+  EXPECT_EQ(jpeg->status, 410);
+  EXPECT_EQ(json::parse(jpeg->body)["code"], "frame_expired");
+  auto latest = client.Get("/api/v1/sites/td-01/latest");
+  ASSERT_TRUE(latest);
+  ASSERT_EQ(latest->status, 200);
+  EXPECT_TRUE(json::parse(latest->body)["frame_url"].is_null());
+  EXPECT_EQ(json::parse(latest->body)["sequence"], 1);
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_THAT(metrics->body,
+              HasSubstr("attendance_retention_frames_total{result=\"deleted\"} 1\n"));
+  EXPECT_THAT(metrics->body, HasSubstr("attendance_store_writes_total{result=\"committed\"} "));
+}
+
 TEST(ServerRestart, TheOccupancyWindowIsRefilledFromTheDatabase) {
   // Three people seen in five frames before a restart; after it, a frame that shows nobody
   // (everyone looking down) still reports the three seats occupied.

@@ -5,15 +5,21 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "analysis/migrations.h"
+#include "analysis/retention.h"
 #include "analysis/sqlite_store.h"
+#include "analysis/sqlite_writer.h"
 #include "analysis/store.h"
+#include "common/sqlite_db.h"
 #include "tests/test_support.h"
 
 namespace {
@@ -104,14 +110,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 3);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 4);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 3);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
@@ -148,7 +154,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -207,7 +213,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 3);
+  EXPECT_EQ(store->schema_version(), 4);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
@@ -657,6 +663,227 @@ TEST_F(StoreTest, AHeartbeatOfAnUnknownSiteIsRefused) {
   auto r = store_->insert_heartbeat(make_heartbeat("xx-01", 1, 1000));
   EXPECT_FALSE(r);
   EXPECT_EQ(store_->heartbeat_count("xx-01"), 0);
+}
+
+// ----------------------------------------------------------------------------------------
+// Retention
+
+TEST_F(StoreTest, ExpiredFramesLoseTheirPictureOldestFirstAndKeepTheirCounts) {
+  for (int seq = 1; seq <= 5; ++seq) {
+    ASSERT_EQ(store_->insert_observation(make_obs("td-01", seq, seq * 1000)),
+              InsertOutcome::kInserted);
+  }
+  ASSERT_EQ(store_->insert_observation(make_obs("td-02", 1, 2500)), InsertOutcome::kInserted);
+
+  auto first = store_->expire_frames(/*before_ms=*/3500, /*limit=*/2);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_THAT(*first, ::testing::ElementsAre("frames/td-01/1.jpg", "frames/td-01/2.jpg"));
+  auto second = store_->expire_frames(3500, 10);
+  ASSERT_TRUE(second);
+  EXPECT_THAT(*second, ::testing::ElementsAre("frames/td-02/1.jpg", "frames/td-01/3.jpg"));
+  auto none = store_->expire_frames(3500, 10);
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+
+  auto expired = store_->find_observation("td-01", 2);
+  ASSERT_TRUE(expired && *expired);
+  EXPECT_EQ((*expired)->frame_path, "");
+  EXPECT_EQ((*expired)->count, make_obs("td-01", 2, 2000).count);
+  EXPECT_EQ((*expired)->frame_sha256, "aa11");  // a late retry is still told apart
+  EXPECT_EQ(store_->insert_observation(make_obs("td-01", 2, 2000)), InsertOutcome::kDuplicate);
+  auto kept = store_->find_observation("td-01", 4);
+  ASSERT_TRUE(kept && *kept);
+  EXPECT_EQ((*kept)->frame_path, "frames/td-01/4.jpg");
+  EXPECT_EQ(store_->observation_count("td-01"), 5);
+}
+
+TEST_F(StoreTest, ExpiredHeartbeatsAreDeletedExceptThoseThatReportedDrops) {
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 1, 1000)));
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 2, 2000, 4)));
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 3, 3000)));
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 4, 9000)));
+  EXPECT_EQ(store_->expire_heartbeats(5000), 2);
+  EXPECT_EQ(store_->heartbeat_count("td-01"), 2);
+  EXPECT_EQ(store_->spool_dropped_total("td-01"), 4);
+  EXPECT_EQ(store_->expire_heartbeats(5000), 0);
+}
+
+TEST_F(StoreTest, RetentionDeletesOldPicturesAndKeepsRowsNewPicturesAndEvidence) {
+  constexpr std::int64_t kDay = 86'400'000;
+  const std::int64_t now = 100 * kDay;
+  const fs::path data = dir_ / "data";
+  for (int seq = 1; seq <= 4; ++seq) {  // captured 40, 35, 30 and 2 days ago
+    const std::int64_t age_days = seq == 4 ? 2 : 45 - 5 * seq;
+    Observation o = make_obs("td-01", seq, now - age_days * kDay);
+    if (seq != 2) att::testing::write_file(data / o.frame_path, "jpeg");  // 2: gone already
+    ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+  }
+  att::testing::write_file(data / "evidence" / "td-01" / "roll-call-1.jpg", "evidence");
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 10, now - 100 * kDay)));
+  ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 11, now - 1 * kDay)));
+
+  att::StorageConfig config;
+  config.frame_days = 31;
+  config.heartbeat_days = 90;
+  att::RetentionTotals totals;
+  ASSERT_TRUE(att::run_retention(*store_, data, config, now, totals));
+  EXPECT_EQ(totals.frames_deleted, 1);  // 40 days old
+  EXPECT_EQ(totals.frames_missing, 1);  // 35 days old, its file already gone
+  EXPECT_EQ(totals.delete_failed, 0);
+  EXPECT_EQ(totals.heartbeats_deleted, 1);
+  EXPECT_FALSE(fs::exists(data / "frames/td-01/1.jpg"));
+  EXPECT_TRUE(fs::exists(data / "frames/td-01/3.jpg"));
+  EXPECT_TRUE(fs::exists(data / "frames/td-01/4.jpg"));
+  EXPECT_TRUE(fs::exists(data / "evidence" / "td-01" / "roll-call-1.jpg"));
+  EXPECT_EQ(store_->observation_count("td-01"), 4);
+  EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
+
+  // A second pass finds nothing more; a pass with retention off deletes nothing.
+  ASSERT_TRUE(att::run_retention(*store_, data, config, now, totals));
+  EXPECT_EQ(totals.frames_deleted, 1);
+  EXPECT_EQ(totals.runs, 2);
+  config.frame_days = 0;
+  config.heartbeat_days = 0;
+  ASSERT_TRUE(att::run_retention(*store_, data, config, now + 1000 * kDay, totals));
+  EXPECT_TRUE(fs::exists(data / "frames/td-01/4.jpg"));
+  EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
+}
+
+// ----------------------------------------------------------------------------------------
+// The writer thread: group commit, one write's failure, the bounded queue
+
+class WriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = att::sql::open(dir_ / "w.db", att::sql::read_write_create());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE(att::sql::exec(db->get(), "PRAGMA journal_mode = WAL"));
+    ASSERT_TRUE(att::sql::exec(db->get(), "CREATE TABLE t (v INTEGER UNIQUE)"));
+    db_ = std::move(*db);
+  }
+  std::unique_ptr<att::SqliteWriter> start(att::SqliteWriterOptions options) {
+    return std::make_unique<att::SqliteWriter>(std::move(db_), options);
+  }
+  static att::Status insert(sqlite3* db, int v) {
+    return att::sql::run(db, "INSERT INTO t(v) VALUES (?1)", "insert", v);
+  }
+  int rows() {
+    RawDb raw(dir_ / "w.db");
+    return raw.integer("SELECT COUNT(*) FROM t");
+  }
+
+  TempDir dir_;
+  att::sql::Db db_;
+};
+
+TEST_F(WriterTest, WritesThatQueueDuringACommitShareTheNextTransaction) {
+  auto writer = start({});
+  att::SqliteWriter* w = writer.get();
+  std::vector<std::thread> callers;
+  // The first write holds its transaction open until nine more are queued behind it.
+  std::atomic<bool> started{false};
+  callers.emplace_back([w, &started] {
+    EXPECT_TRUE(w->write([w, &started](sqlite3* db) {
+      started = true;
+      while (w->stats().queued < 9) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return insert(db, 0);
+    }));
+  });
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  for (int i = 1; i <= 9; ++i) {
+    callers.emplace_back(
+        [w, i] { EXPECT_TRUE(w->write([i](sqlite3* db) { return insert(db, i); })); });
+  }
+  for (auto& t : callers) t.join();
+  const att::WriteStats s = w->stats();
+  EXPECT_EQ(s.writes, 10);
+  EXPECT_EQ(s.transactions, 2);
+  EXPECT_EQ(s.largest_batch, 9);
+  EXPECT_EQ(s.failed, 0);
+  EXPECT_EQ(s.queued, 0);
+  writer.reset();
+  EXPECT_EQ(rows(), 10);
+}
+
+TEST_F(WriterTest, AFailedWriteIsRolledBackAloneAndItsCallerGetsTheError) {
+  auto writer = start({});
+  att::SqliteWriter* w = writer.get();
+  std::atomic<bool> started{false}, release{false};
+  std::thread holder([&] {
+    EXPECT_TRUE(w->write([&](sqlite3* db) {
+      started = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return insert(db, 1);
+    }));
+  });
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  att::Status good_a, bad, good_b;
+  std::thread a([&] { good_a = w->write([](sqlite3* db) { return insert(db, 2); }); });
+  std::thread b([&] {
+    bad = w->write([](sqlite3* db) -> att::Status {
+      if (auto s = insert(db, 3); !s) return s;  // inserted, then the write fails
+      return insert(db, 2);                      // UNIQUE: v = 2 is taken
+    });
+  });
+  std::thread c([&] { good_b = w->write([](sqlite3* db) { return insert(db, 4); }); });
+  while (w->stats().queued < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  release = true;
+  for (std::thread* t : {&holder, &a, &b, &c}) t->join();
+  // a and b race for v = 2; whichever came second failed, with its own changes undone.
+  EXPECT_TRUE(good_b);
+  EXPECT_NE(static_cast<bool>(good_a), static_cast<bool>(bad));
+  const att::Status& failed = good_a ? bad : good_a;
+  ASSERT_FALSE(failed);
+  EXPECT_THAT(failed.error().message, HasSubstr("UNIQUE constraint failed"));
+  EXPECT_EQ(w->stats().failed, 1);
+  EXPECT_EQ(w->stats().transactions, 2);
+  writer.reset();
+  RawDb raw(dir_ / "w.db");
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM t WHERE v IN (1, 2, 4)"), 3);
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM t WHERE v = 3"), good_a ? 0 : 1);
+}
+
+TEST_F(WriterTest, MaxBatchOneCommitsEachWriteAlone) {
+  auto writer = start({.queue_capacity = 64, .max_batch = 1});
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 8; ++i) {
+    callers.emplace_back([&writer, i] {
+      for (int k = 0; k < 5; ++k)
+        EXPECT_TRUE(writer->write([=](sqlite3* db) { return insert(db, i * 10 + k); }));
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(writer->stats().writes, 40);
+  EXPECT_EQ(writer->stats().transactions, 40);
+  EXPECT_EQ(writer->stats().largest_batch, 1);
+}
+
+TEST_F(WriterTest, AFullQueueMakesCallersWaitAndLosesNothing) {
+  auto writer = start({.queue_capacity = 2, .max_batch = 256});
+  att::SqliteWriter* w = writer.get();
+  std::atomic<bool> started{false}, release{false};
+  std::thread holder([&] {
+    EXPECT_TRUE(w->write([&](sqlite3* db) {
+      started = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      return insert(db, 0);
+    }));
+  });
+  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::vector<std::thread> callers;
+  for (int i = 1; i <= 5; ++i) {
+    callers.emplace_back(
+        [w, i] { EXPECT_TRUE(w->write([i](sqlite3* db) { return insert(db, i); })); });
+  }
+  while (w->stats().waited_for_room < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_EQ(w->stats().queued, 2);  // the bound held
+  release = true;
+  holder.join();
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(w->stats().writes, 6);
+  EXPECT_EQ(w->stats().waited_for_room, 3);
+  writer.reset();
+  EXPECT_EQ(rows(), 6);
 }
 
 }  // namespace

@@ -1,8 +1,11 @@
 #include "tests/test_support.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -79,6 +82,32 @@ std::vector<Site> small_province() {
   };
 }
 
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid, std::chrono::milliseconds limit) {
+  int status = 0;
+  const bool exited = eventually([&] { return waitpid(pid, &status, WNOHANG) == pid; }, limit);
+  if (!exited) {
+    kill(pid, SIGKILL);
+    waitpid(pid, &status, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 int unused_port() {
   // Bound and closed without listen(): nothing is left behind that would accept.
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -125,7 +154,9 @@ ServerConfig test_server_config(const std::filesystem::path& dir) {
   c.sites = small_province();
   c.schedule.timezone = "Asia/Ho_Chi_Minh";
   c.detector.workers = 1;
-  c.max_age_s = 0;  // fixtures upload frames with fixed dates (July 2026)
+  c.max_age_s = 0;           // fixtures upload frames with fixed dates (July 2026)...
+  c.storage.frame_days = 0;  // ...that retention must not delete under a test
+  c.storage.heartbeat_days = 0;
   for (const Site& site : c.sites) c.site_keys[site.id] = site_secret(site.id);
   return c;
 }

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <filesystem>
@@ -56,6 +57,12 @@ bool eventually(Pred done, std::chrono::milliseconds limit,
   return true;
 }
 
+// Starts `args[0]` with `args`, its stdout and stderr appended to `log`; returns the pid.
+pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log);
+// The exit status (128 + signal when killed), or -1 if the process did not exit within
+// `limit` (it is then killed).
+int wait_exit(pid_t pid, std::chrono::milliseconds limit);
+
 // A loopback TCP port that was free a moment ago and has no listener: connecting to it is
 // refused (for a service that is not up yet, or a dead one).
 int unused_port();
@@ -73,7 +80,8 @@ httplib::Result post_signed(httplib::Client& client, const std::string& path,
                             const std::string& secret = "");
 
 // A valid service config around `dir`: data in dir/data, sites from small_province(),
-// listening on 127.0.0.1 port 0, dashboard from the source tree.
+// listening on 127.0.0.1 port 0, dashboard from the source tree; no capture-time limits
+// and no retention, as fixtures carry fixed dates.
 ServerConfig test_server_config(const std::filesystem::path& dir);
 
 }  // namespace att::testing
