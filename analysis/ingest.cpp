@@ -27,11 +27,12 @@ constexpr std::int64_t kMaxReportBytes = 64 * 1024;
 }  // namespace
 
 Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
-               Counting& counting, LiveHub* live, IngestOptions options, WallClock clock)
+               Counting& counting, std::vector<IngestListener*> listeners, IngestOptions options,
+               WallClock clock)
     : store_(store),
       detectors_(detectors),
       counting_(counting),
-      live_(live),
+      listeners_(std::move(listeners)),
       options_(std::move(options)),
       clock_(std::move(clock)),
       queue_(options_.queue) {
@@ -215,7 +216,7 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   if (!inserted) return reject(503, "storage_failed", inserted.error().message);
   switch (*inserted) {
     case InsertOutcome::kInserted:
-      if (live_) live_->frame_stored(obs, up.body);
+      for (IngestListener* l : listeners_) l->frame_stored(obs, up.body);
       return success(201, up.site_id,
                      {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
     case InsertOutcome::kDuplicate:  // a concurrent retry won the race
@@ -253,7 +254,9 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
                              *dropped);
   }
   const bool fresh = inserted->outcome == InsertOutcome::kInserted;
-  if (fresh && live_) live_->heartbeat_stored(h, report);
+  if (fresh) {
+    for (IngestListener* l : listeners_) l->heartbeat_stored(h, report);
+  }
   return success(fresh ? 201 : 200, up.site_id,
                  {{"status", fresh ? "stored" : "duplicate"},
                   {"sequence", h.sequence},

@@ -17,8 +17,8 @@
 
 #include "analysis/counting.h"
 #include "analysis/detector_pool.h"
+#include "analysis/ingest_listener.h"
 #include "analysis/ingest_queue.h"
-#include "analysis/live.h"
 #include "analysis/metrics.h"
 #include "analysis/province.h"
 #include "analysis/server_config.h"
@@ -72,7 +72,7 @@ class Ingest {
   // `live` (may be null: nothing is published) is told of every frame and heartbeat stored,
   // after the insert, so that no event announces a row a reader cannot find yet.
   Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors, Counting& counting,
-         LiveHub* live, IngestOptions options, WallClock clock = now_ms);
+         std::vector<IngestListener*> listeners, IngestOptions options, WallClock clock = now_ms);
 
   // POST /api/v1/frames. Rejections change nothing: no file is written and no row inserted.
   IngestReply handle_frame(const Upload& upload);
@@ -103,7 +103,7 @@ class Ingest {
   Store& store_;
   DetectorPool& detectors_;
   Counting& counting_;
-  LiveHub* live_;
+  const std::vector<IngestListener*> listeners_;  // told of what is stored; not owned
   const IngestOptions options_;
   WallClock clock_;
   IngestQueue queue_;

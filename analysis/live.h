@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "analysis/box.h"
+#include "analysis/ingest_listener.h"
 #include "analysis/store.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -151,7 +152,7 @@ struct LiveStats {
   std::int64_t mjpeg_frames_skipped = 0;          // replaced before their client took them
 };
 
-class LiveHub {
+class LiveHub final : public IngestListener {
  public:
   // Ids start after `first_id`. The service passes its start time in microseconds, so that
   // the ids of a restarted service are above those it gave before: a browser resuming across
@@ -165,11 +166,11 @@ class LiveHub {
   // from the last one published for it (or it is the site's first): site_id, count,
   // frame_count, sequence, captured_at_ms, received_at_ms. A frame captured before the last
   // one seen of its site publishes nothing (the latest is the latest by capture time).
-  void frame_stored(const Observation& obs, const std::string& jpeg);
+  void frame_stored(const Observation& obs, const std::string& jpeg) override;
   // A `node` event when the report's "state" differs from the site's last one: site_id, state,
   // previous_state (null the first time), sequence, reported_at_ms, received_at_ms. A report
   // without a state, or written before the site's last one, publishes nothing.
-  void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report);
+  void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report) override;
   // Any other event (the attendance issue's `alert`): `type` is a lowercase word
   // ([a-z_]+), `data` a JSON value. Returns the event's id.
   std::uint64_t publish(const std::string& type, const nlohmann::json& data);

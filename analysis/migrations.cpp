@@ -59,6 +59,57 @@ CREATE INDEX observations_with_frame_by_time ON observations(captured_at_ms)
   WHERE frame_path != '';
 CREATE INDEX heartbeats_by_time ON heartbeats(captured_at_ms);
 )sql"},
+    {5, "attendance ledger and audit trail", R"sql(
+-- Two hash chains (analysis/ledger.h): the ledger of what happened (roll calls, alerts,
+-- corrections) and the audit trail of who viewed or exported records. Rows are appended,
+-- never updated: each commits to the one before it through prev_hash, so an edit, a
+-- deletion or a reorder made behind the triggers is found by `attendance-server verify`.
+CREATE TABLE ledger (
+  seq            INTEGER PRIMARY KEY,  -- 1, 2, 3, ... in append order; not hashed
+  kind           TEXT NOT NULL,        -- roll_call, alert, correction, ...
+  site_id        TEXT NOT NULL DEFAULT '',
+  subject        TEXT NOT NULL,        -- stable key, e.g. roll_call/td-01/2027-07-12/morning/0745
+  at_ms          INTEGER NOT NULL,     -- when the recorded event happened
+  recorded_at_ms INTEGER NOT NULL,     -- when it was appended
+  actor          TEXT NOT NULL,        -- "system" or a user name
+  body           TEXT NOT NULL,        -- JSON, hashed as stored
+  prev_hash      TEXT NOT NULL,        -- the previous entry's hash; 64 zeros for the first
+  hash           TEXT NOT NULL         -- sha256 of the entry (analysis/ledger.h)
+);
+CREATE INDEX ledger_by_kind_site_time ON ledger(kind, site_id, at_ms);
+CREATE INDEX ledger_by_subject ON ledger(subject);
+CREATE TABLE audit_trail (
+  seq            INTEGER PRIMARY KEY,
+  kind           TEXT NOT NULL,        -- view, export, ...
+  site_id        TEXT NOT NULL DEFAULT '',
+  subject        TEXT NOT NULL,        -- what was viewed or exported
+  at_ms          INTEGER NOT NULL,
+  recorded_at_ms INTEGER NOT NULL,
+  actor          TEXT NOT NULL,        -- the user
+  body           TEXT NOT NULL,
+  prev_hash      TEXT NOT NULL,
+  hash           TEXT NOT NULL
+);
+CREATE INDEX audit_trail_by_kind_site_time ON audit_trail(kind, site_id, at_ms);
+CREATE INDEX audit_trail_by_subject ON audit_trail(subject);
+-- A casual edit fails here. INSERT OR REPLACE of an existing seq would delete the old row
+-- without firing the DELETE trigger (recursive_triggers is off), hence the INSERT trigger.
+-- A deliberate edit (dropping the triggers) is what verify catches.
+CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_no_delete BEFORE DELETE ON ledger
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER ledger_no_replace BEFORE INSERT ON ledger
+  WHEN EXISTS (SELECT 1 FROM ledger WHERE seq = NEW.seq)
+  BEGIN SELECT RAISE(ABORT, 'the ledger is append-only'); END;
+CREATE TRIGGER audit_trail_no_update BEFORE UPDATE ON audit_trail
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_trail_no_delete BEFORE DELETE ON audit_trail
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+CREATE TRIGGER audit_trail_no_replace BEFORE INSERT ON audit_trail
+  WHEN EXISTS (SELECT 1 FROM audit_trail WHERE seq = NEW.seq)
+  BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+)sql"},
 };
 
 }  // namespace

@@ -126,6 +126,21 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   n.live_duration_s = nodes.number("live_duration_s", n.live_duration_s, 5, 3600);
   nodes.finish();
 
+  YamlMap attendance = top.map("attendance");
+  AttendanceConfig& a = c.attendance;
+  a.under_fraction = attendance.number("under_fraction", a.under_fraction, 0.05, 1.0);
+  a.under_minutes = attendance.number("under_minutes", a.under_minutes, 1, 240);
+  a.offline_minutes = attendance.number("offline_minutes", a.offline_minutes, 1, 240);
+  a.camera_fault_minutes =
+      attendance.number("camera_fault_minutes", a.camera_fault_minutes, 1, 240);
+  a.late_start_fraction =
+      attendance.number("late_start_fraction", a.late_start_fraction, 0.05, 1.0);
+  a.early_leave_fraction =
+      attendance.number("early_leave_fraction", a.early_leave_fraction, 0.05, 1.0);
+  a.roll_call_grace_s = attendance.number("roll_call_grace_s", a.roll_call_grace_s, 0, 3600);
+  a.evidence_max_age_s = attendance.number("evidence_max_age_s", a.evidence_max_age_s, 10, 7200);
+  attendance.finish();
+
   YamlMap live = top.map("live");
   LiveOptions& l = c.live;
   l.max_event_clients =

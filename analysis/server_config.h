@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/attendance.h"
 #include "analysis/live.h"
 #include "analysis/occupancy.h"
 #include "analysis/province.h"
@@ -75,6 +76,7 @@ struct ServerConfig {
   std::int64_t max_future_s = 300;                // capture times ahead of the clock refused beyond
   std::int64_t max_age_s = 30 * 86400;            // capture times behind the clock refused beyond
   StorageConfig storage;
+  AttendanceConfig attendance;  // roll calls and alerts (server.yaml "attendance:")
   NodesConfig nodes;
   LiveOptions live;  // live outputs: SSE and MJPEG clients, event history and queues
   std::string log_level = "info";

@@ -1,9 +1,11 @@
 // attendance-server: the central service and its dashboard. Wires only: parse arguments,
 // load and check config, build the service, run until SIGINT/SIGTERM.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <csignal>
 #include <iostream>
 
+#include "analysis/ledger.h"
 #include "analysis/server_config.h"
 #include "analysis/service.h"
 #include "analysis/site_keys.h"
@@ -41,6 +43,27 @@ int run_keys(const att::ServerConfig& config, const std::string& show_site) {
   return 0;
 }
 
+// `attendance-server verify`: both hash chains and the head of a database (the configured
+// one, or a copy). Exit 0: intact; 1: problems, one a line; 2: it could not be checked.
+int run_verify(const std::filesystem::path& db_path) {
+  auto report = att::verify_database(db_path);
+  if (!report) {
+    std::cerr << "attendance-server verify: " << report.error().message << "\n";
+    return 2;
+  }
+  for (const auto& problem : report->problems) std::cout << att::describe(problem) << "\n";
+  auto summary = [&](att::Chain chain, std::int64_t entries) {
+    const auto problems = std::ranges::count_if(
+        report->problems, [&](const att::LedgerProblem& p) { return p.chain == chain; });
+    return std::string(att::chain_name(chain)) + ": " + std::to_string(entries) + " entries, " +
+           (problems == 0 ? std::string("chain intact")
+                          : std::to_string(problems) + (problems == 1 ? " problem" : " problems"));
+  };
+  std::cout << summary(att::Chain::kLedger, report->ledger_entries) << "; "
+            << summary(att::Chain::kAudit, report->audit_entries) << "\n";
+  return report->intact() ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -60,7 +83,18 @@ int main(int argc, char** argv) {
       "with --show, print one site's key for its capture node");
   std::string show_site;
   keys->add_option("--show", show_site, "print this site's key (put it in the node's secret file)");
+  auto* verify = app.add_subcommand(
+      "verify",
+      "check the attendance ledger and audit trail: every entry's hash, the links between "
+      "entries and the chains' ends against ledger.head; exit 0 intact, 1 problems (one a "
+      "line), 2 not checkable");
+  verify->fallthrough();  // `verify --config FILE` as well as `--config FILE verify`
+  std::string verify_db;
+  verify->add_option("--db", verify_db,
+                     "check this database file instead of the configured one (an auditor's "
+                     "copy, with its ledger.head beside it); needs no configuration");
   CLI11_PARSE(app, argc, argv);
+  if (verify->parsed() && !verify_db.empty()) return run_verify(verify_db);
 
   auto config = att::load_server_config(config_path);
   if (!config) {
@@ -88,6 +122,7 @@ int main(int argc, char** argv) {
   }
   att::log::setup(config->log_level, *format);
   if (keys->parsed()) return run_keys(*config, show_site);
+  if (verify->parsed()) return run_verify(att::database_path(*config));
 
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;

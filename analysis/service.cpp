@@ -2,6 +2,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 
+#include "analysis/attendance.h"
 #include "analysis/detector_pool.h"
 #include "analysis/http_api.h"
 #include "analysis/ingest.h"
@@ -10,6 +11,7 @@
 #include "analysis/retention.h"
 #include "analysis/sqlite_store.h"
 #include "common/log.h"
+#include "common/periodic.h"
 #include "common/time_util.h"
 
 namespace att {
@@ -20,10 +22,12 @@ struct Service::Impl {
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<DetectorPool> pool;
   std::unique_ptr<Counting> counting;
-  std::unique_ptr<LiveHub> live;  // outlives ingest and http, which use it
+  std::unique_ptr<LiveHub> live;           // outlives ingest and http, which use it
+  std::unique_ptr<Attendance> attendance;  // likewise
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> http;
   std::unique_ptr<Retention> retention;  // declared last: stopped before what it uses
+  std::unique_ptr<Periodic> roll_book;   // the attendance's clock: tick() every 10 s
 };
 
 Service::Service(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -56,6 +60,10 @@ Status warm_up(Counting& counting, Store& store, const ServerConfig& c) {
 
 }  // namespace
 
+std::filesystem::path database_path(const ServerConfig& config) {
+  return config.data_dir / "attendance.db";
+}
+
 Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
@@ -70,7 +78,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   SqliteStoreOptions store_options;
   store_options.readers = c.storage.readers;
   store_options.writer.max_batch = c.storage.write_batch;
-  auto store = SqliteStore::open(c.data_dir / "attendance.db", store_options);
+  auto store = SqliteStore::open(database_path(c), store_options);
   if (!store) return std::unexpected(store.error());
   impl->store = std::move(*store);
   if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
@@ -111,8 +119,15 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
       c.max_age_s};
   // Event ids start at the start time in microseconds: above those of any earlier run.
   impl->live = std::make_unique<LiveHub>(c.live, static_cast<std::uint64_t>(now_ms()) * 1000);
-  impl->ingest = std::make_unique<Ingest>(c.sites, *impl->store, *impl->pool, *impl->counting,
-                                          impl->live.get(), std::move(ingest));
+  auto slots = expand_schedule(c.schedule);
+  if (!slots) return fail("schedule: " + slots.error().message);
+  impl->attendance = std::make_unique<Attendance>(c.sites, std::move(*slots), c.attendance,
+                                                  *impl->store, c.data_dir, impl->live.get());
+  if (auto restored = impl->attendance->restore(); !restored)
+    return fail("attendance ledger: " + restored.error().message);
+  impl->ingest = std::make_unique<Ingest>(
+      c.sites, *impl->store, *impl->pool, *impl->counting,
+      std::vector<IngestListener*>{impl->live.get(), impl->attendance.get()}, std::move(ingest));
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
     log::get("server")->warn(
         "{} of {} sites have no key{}: their nodes' uploads are refused until "
@@ -156,6 +171,13 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
 }
 
 Result<int> Service::start() {
+  if (!impl_->roll_book) {
+    Attendance* attendance = impl_->attendance.get();
+    impl_->roll_book = std::make_unique<Periodic>(std::chrono::seconds(10), [attendance] {
+      if (auto s = attendance->tick(now_ms()); !s)
+        log::get("attendance")->error("{}", s.error().message);
+    });
+  }
   // Before the listener, so that /metrics never sees it change.
   if (!impl_->retention) {
     impl_->retention =
@@ -168,6 +190,7 @@ void Service::stop() {
   if (!impl_) return;
   if (impl_->http) impl_->http->stop();  // first: /metrics reads the retention's totals
   impl_->retention.reset();
+  impl_->roll_book.reset();
 }
 
 const ServerConfig& Service::config() const {

@@ -12,6 +12,9 @@
 
 namespace att {
 
+// The service's database: attendance.db in the data directory (ledger.head beside it).
+std::filesystem::path database_path(const ServerConfig& config);
+
 class Service {
  public:
   // Fails fast with a clear message: unusable data directory or database, no detector.

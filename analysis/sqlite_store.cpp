@@ -2,11 +2,13 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "analysis/ledger.h"
 #include "analysis/migrations.h"
 #include "analysis/sqlite_writer.h"
 #include "common/log.h"
@@ -108,8 +110,57 @@ Status migrate(sqlite3* db, std::span<const Migration> migrations) {
   return {};
 }
 
+namespace {
+
+// Whether the ledger's tables exist (a database migrated with a shorter list has none).
+Result<bool> has_ledger_tables(sqlite3* db) {
+  auto stmt = prepare(db,
+                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                      "name IN ('ledger', 'audit_trail')");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "list tables"));
+  return sqlite3_column_int(stmt->get(), 0) == 2;
+}
+
+// The last entry of a chain in the database (seq 0 when empty).
+Result<ChainHead> chain_end(sqlite3* db, Chain chain) {
+  const std::string query =
+      std::string("SELECT seq, hash FROM ") + chain_table(chain) + " ORDER BY seq DESC LIMIT 1";
+  auto stmt = prepare(db, query.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = sql::step(db, stmt->get(), std::string("read the end of the ") + chain_name(chain));
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return ChainHead{};
+  return ChainHead{sql::column_int64(stmt->get(), 0), column_text(stmt->get(), 1)};
+}
+
+// The hash stored for entry `seq` of a chain, "" when there is no such entry.
+Result<std::string> hash_at(sqlite3* db, Chain chain, std::int64_t seq) {
+  const std::string query =
+      std::string("SELECT hash FROM ") + chain_table(chain) + " WHERE seq = ?1";
+  auto stmt = prepare(db, query.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, seq);
+  auto row = sql::step(db, stmt->get(), std::string("read the ") + chain_name(chain));
+  if (!row) return std::unexpected(row.error());
+  return *row ? column_text(stmt->get(), 0) : std::string();
+}
+
+}  // namespace
+
 struct SqliteStore::Impl {
   std::unique_ptr<SqliteWriter> writer;
+  bool has_ledger = false;          // set at open
+  std::filesystem::path head_path;  // ledger.head beside the database
+  std::mutex head_mu;               // orders the head's writes between appending threads
+  LedgerHead head;                  // guarded by head_mu: the last committed entries
+  bool head_pinned = false;         // guarded by head_mu: the file is left as it is
+
+  // Loads ledger.head at open and reconciles it with the database (see open()).
+  Status open_head(sqlite3* db);
+  // After an append committed: the head moves forward to it (never back: appends in one
+  // batch may return in any order) and is written.
+  void advance_head(Chain chain, const LedgerEntry& entry);
   std::mutex read_mu;
   std::condition_variable reader_free;
   std::vector<Db> readers;  // idle read-only connections; guarded by read_mu
@@ -176,8 +227,70 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
     if (!reader) return std::unexpected(reader.error());
     impl->readers.push_back(std::move(*reader));
   }
+  auto ledger = has_ledger_tables(db);
+  if (!ledger) return fail(path.string() + ": " + ledger.error().message);
+  if (*ledger) {
+    impl->has_ledger = true;
+    impl->head_path = ledger_head_path(path);
+    if (auto s = impl->open_head(db); !s) return fail(path.string() + ": " + s.error().message);
+  }
   impl->writer = std::make_unique<SqliteWriter>(std::move(*writer), options.writer);
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Status SqliteStore::Impl::open_head(sqlite3* db) {
+  auto log = log::get("store");
+  for (Chain chain : {Chain::kLedger, Chain::kAudit}) {
+    auto end = chain_end(db, chain);
+    if (!end) return std::unexpected(end.error());
+    head.of(chain) = *end;
+  }
+  auto file = read_ledger_head(head_path);
+  if (!file) {
+    head_pinned = true;
+    log->error("{}; it is left as it is and not updated: run `attendance-server verify`",
+               file.error().message);
+    return {};
+  }
+  if (!file->has_value()) {
+    if (head == LedgerHead{}) return {};  // no entries yet: written with the first append
+    log->warn(
+        "{} is missing; written anew from the database's end (entries deleted from the "
+        "end before now cannot be seen)",
+        head_path.string());
+    return write_ledger_head(head_path, head);
+  }
+  const LedgerHead& recorded = **file;
+  for (Chain chain : {Chain::kLedger, Chain::kAudit}) {
+    const ChainHead& mark = recorded.of(chain);
+    if (mark.seq == 0) continue;
+    auto hash = hash_at(db, chain, mark.seq);
+    if (!hash) return std::unexpected(hash.error());
+    if (*hash != mark.hash) {
+      head_pinned = true;
+      log->error(
+          "the {} does not match {}: it names entry {} {}, the database {}; the file is "
+          "left as it is and not updated: run `attendance-server verify`",
+          chain_name(chain), head_path.string(), mark.seq, mark.hash,
+          hash->empty() ? "has no such entry" : "has " + *hash);
+    }
+  }
+  if (head_pinned || recorded == head) return {};
+  log->info("{} brought up to the database's end (ledger {}, audit trail {})", head_path.string(),
+            head.ledger.seq, head.audit.seq);
+  return write_ledger_head(head_path, head);
+}
+
+void SqliteStore::Impl::advance_head(Chain chain, const LedgerEntry& entry) {
+  std::lock_guard lock(head_mu);
+  ChainHead& mark = head.of(chain);
+  if (entry.seq <= mark.seq) return;  // a later append of the same batch got here first
+  mark = ChainHead{entry.seq, entry.hash};
+  if (head_pinned) return;
+  if (auto s = write_ledger_head(head_path, head); !s) {
+    log::get("store")->error("{} entry {} is committed but {} was not updated: {}",
+                             chain_name(chain), entry.seq, head_path.string(), s.error().message);
+  }
 }
 
 Result<int> SqliteStore::schema_version() {
@@ -454,6 +567,46 @@ Result<std::int64_t> SqliteStore::expire_heartbeats(std::int64_t before_ms) {
   });
   if (!written) return std::unexpected(written.error());
   return deleted;
+}
+
+Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
+  if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
+  if (entry.kind.empty() || entry.subject.empty() || entry.actor.empty()) {
+    return fail(std::string(chain_name(chain)) + " entry: kind, subject and actor are required");
+  }
+  if (!nlohmann::json::accept(entry.body)) {
+    return fail(std::string(chain_name(chain)) + " entry " + entry.subject +
+                ": the body is not JSON");
+  }
+  if (entry.recorded_at_ms == 0) {
+    entry.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  }
+  // The last entry is read and the new one inserted in the same write, so no other append
+  // can come between: the chain has one line.
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto end = chain_end(db, chain);
+    if (!end) return std::unexpected(end.error());
+    entry.seq = end->seq + 1;
+    entry.prev_hash = end->hash;
+    entry.hash = ledger_hash(entry);
+    const std::string insert = std::string("INSERT INTO ") + chain_table(chain) +
+                               "(seq, kind, site_id, subject, at_ms, recorded_at_ms, actor, "
+                               "body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                               "?9, ?10)";
+    return sql::run(db, insert.c_str(), std::string("append to the ") + chain_name(chain),
+                    entry.seq, entry.kind, entry.site_id, entry.subject, entry.at_ms,
+                    entry.recorded_at_ms, entry.actor, entry.body, entry.prev_hash, entry.hash);
+  });
+  if (!written) return std::unexpected(written.error());
+  impl_->advance_head(chain, entry);
+  return entry;
+}
+
+Result<std::vector<LedgerEntry>> SqliteStore::entries(Chain chain, const LedgerQuery& query) {
+  if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
+  return impl_->read([&](sqlite3* db) { return read_ledger_entries(db, chain, query); });
 }
 
 WriteStats SqliteStore::write_stats() const {

@@ -3,6 +3,8 @@
 // of read-only connections of their own, so readers never wait on the writer.
 // The schema is versioned (PRAGMA user_version) and migrated forward on open, in order,
 // each migration in its own transaction.
+// The ledger's head anchor (analysis/ledger.h) is kept in `ledger.head` beside the database
+// file: written after each append, checked against the database at open.
 #pragma once
 
 #include <filesystem>
@@ -26,6 +28,11 @@ class SqliteStore final : public Store {
  public:
   // Opens or creates the database and migrates it. Fails with a clear message on a file
   // that is not a database, or one whose schema is newer than this build.
+  // Then checks ledger.head against the ledger's tables: missing, it is written from the
+  // database's end; behind it (a crash between a commit and the head's write), brought up to
+  // it; ahead of it or naming another hash (entries deleted or replaced), it is left as it is
+  // and not written while this store is open, an error logged, so that `attendance-server
+  // verify` still sees what happened (move the file aside once that has been looked into).
   static Result<std::unique_ptr<SqliteStore>> open(const std::filesystem::path& path,
                                                    SqliteStoreOptions options = {});
   // The same with another migration list (tests of the migration mechanism).
@@ -53,6 +60,10 @@ class SqliteStore final : public Store {
   Result<std::int64_t> spool_dropped_total(const std::string& site_id) override;
   Result<std::vector<std::string>> expire_frames(std::int64_t before_ms, int limit) override;
   Result<std::int64_t> expire_heartbeats(std::int64_t before_ms) override;
+  // After the row commits, ledger.head is rewritten (fsync'd) before append() returns; if that
+  // write fails, the entry stands (it is logged, and the next append's head covers it).
+  Result<LedgerEntry> append(Chain chain, LedgerEntry entry) override;
+  Result<std::vector<LedgerEntry>> entries(Chain chain, const LedgerQuery& query) override;
   WriteStats write_stats() const override;
 
   struct Impl;

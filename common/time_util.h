@@ -6,6 +6,8 @@
 #include <functional>
 #include <string>
 
+#include "common/error.h"
+
 namespace att {
 
 // Injected wherever a rule depends on the time, so tests can fix it.
@@ -15,5 +17,12 @@ std::int64_t now_ms();
 
 // "2027-07-12T00:30:05.123Z"
 std::string iso8601_utc(std::int64_t ms);
+
+// The UTC instant (ms since epoch) of `minute` minutes after local midnight of `date`
+// (YYYY-MM-DD) in the IANA zone `timezone` (e.g. "Asia/Ho_Chi_Minh"), from the system's
+// zoneinfo. Fails on an unknown zone or a malformed date. It switches the process's TZ for a
+// moment under a lock: call it while setting up, not from threads that format local times.
+Result<std::int64_t> local_to_utc_ms(const std::string& timezone, const std::string& date,
+                                     int minute);
 
 }  // namespace att

@@ -110,14 +110,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 4);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 5);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 4);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
@@ -154,7 +154,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -213,7 +213,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 4);
+  EXPECT_EQ(store->schema_version(), 5);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);

@@ -1,0 +1,259 @@
+// The roll book on a scripted class morning: three sites, frames every minute with the
+// counts and health a script gives, time injected (no sleeping). Roll calls at the set
+// times with evidence, alerts opening and closing at the right minutes, period summaries,
+// and a restart that takes nothing twice.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "analysis/attendance.h"
+#include "analysis/sqlite_store.h"
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "tests/test_support.h"
+
+namespace att {
+namespace {
+
+using nlohmann::json;
+
+constexpr char kZone[] = "Asia/Ho_Chi_Minh";
+constexpr char kDate[] = "2027-07-12";
+
+// ms of a local time on the class day.
+std::int64_t at(int hour, int minute) {
+  return local_to_utc_ms(kZone, kDate, hour * 60 + minute).value();
+}
+
+Schedule morning_only() {
+  Schedule s;
+  s.timezone = kZone;
+  s.days.push_back({kDate, {Period{"morning", 7 * 60 + 30, 11 * 60 + 30}}});
+  return s;  // roll calls 15 min after the start, then every 30 min
+}
+
+TEST(Schedule, PeriodsArePlacedInTheProvincesTimeWithTheirRollCalls) {
+  auto slots = expand_schedule(morning_only());
+  ASSERT_TRUE(slots) << slots.error().message;
+  ASSERT_EQ(slots->size(), 1u);
+  const PeriodSlot& m = (*slots)[0];
+  EXPECT_EQ(iso8601_utc(m.start_ms), "2027-07-12T00:30:00.000Z");  // 07:30 at UTC+7
+  EXPECT_EQ(iso8601_utc(m.end_ms), "2027-07-12T04:30:00.000Z");
+  EXPECT_THAT(m.roll_call_labels, ::testing::ElementsAre("07:45", "08:15", "08:45", "09:15",
+                                                         "09:45", "10:15", "10:45", "11:15"));
+  EXPECT_EQ(m.roll_calls_ms.front(), at(7, 45));
+
+  Schedule bad = morning_only();
+  bad.timezone = "Asia/Nowhere";
+  auto refused = expand_schedule(bad);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message,
+            "unknown time zone 'Asia/Nowhere' (not in /usr/share/zoneinfo)");
+}
+
+// A site's frame at a minute of the day: its count and health flags, or none.
+using Script = std::function<std::optional<std::pair<int, std::vector<std::string>>>(int)>;
+
+class ClassMorning : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sites_ = testing::small_province();  // td-01 60, td-02 45, mt-01 38 expected
+    auto store = SqliteStore::open(dir_ / "attendance.db");
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    ASSERT_TRUE(store_->sync_sites(sites_));
+    auto slots = expand_schedule(morning_only());
+    ASSERT_TRUE(slots);
+    slots_ = *slots;
+    attendance_ = std::make_unique<Attendance>(sites_, slots_, config_, *store_, dir_.path());
+    ASSERT_TRUE(attendance_->restore());
+  }
+
+  // A frame of `site` at `t` with the windowed `count` and the node's health `flags`.
+  void frame(const std::string& site, std::int64_t t, int count,
+             const std::vector<std::string>& flags = {}) {
+    Observation o;
+    o.site_id = site;
+    o.sequence = ++sequence_[site];
+    o.captured_at_ms = t;
+    o.received_at_ms = t + 500;
+    o.count = o.frame_count = count;
+    o.detector = "fused";
+    o.width = 320;
+    o.height = 180;
+    o.frame_path = "frames/" + site + "/" + std::to_string(o.sequence) + ".jpg";
+    testing::write_file(dir_ / o.frame_path, jpeg_);
+    o.frame_sha256 = sha256_hex(jpeg_);
+    o.health = json{{"flags", flags}}.dump();
+    ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+    ASSERT_TRUE(attendance_->observe(o));
+  }
+
+  // Plays the morning minute by minute: each site's script says its frame (or none) at
+  // each minute, and the clock ticks.
+  void play(const std::map<std::string, Script>& scripts, int from_minute, int to_minute) {
+    for (int m = from_minute; m < to_minute; ++m) {
+      const std::int64_t t = at(0, m);
+      for (const auto& [site, script] : scripts) {
+        if (auto f = script(m)) frame(site, t, f->first, f->second);
+      }
+      ASSERT_TRUE(attendance_->tick(t + 30'000));
+    }
+  }
+
+  std::vector<LedgerEntry> ledger(const std::string& kind, const std::string& site = "") {
+    LedgerQuery q;
+    q.kind = kind;
+    q.site_id = site;
+    q.limit = 0;
+    return store_->entries(Chain::kLedger, q).value();
+  }
+
+  testing::TempDir dir_;
+  std::vector<Site> sites_;
+  std::unique_ptr<SqliteStore> store_;
+  std::vector<PeriodSlot> slots_;
+  AttendanceConfig config_;  // under 80 % for 15 min, offline 10 min, camera fault 10 min
+  std::unique_ptr<Attendance> attendance_;
+  std::map<std::string, std::int64_t> sequence_;
+  const std::string jpeg_ = testing::synthetic_jpeg(320, 180);
+};
+
+constexpr int kStart = 7 * 60 + 30, kEnd = 11 * 60 + 30;
+
+// td-01: full all morning (58 of 60). td-02: 20 of 45 until 08:10, then 44 (a late start).
+// mt-01: 35 of 38 until 09:00, no frame until 10:00, then a dark picture for 15 minutes,
+// then 10 people to the end (most left early).
+std::map<std::string, Script> the_morning() {
+  using Frame = std::optional<std::pair<int, std::vector<std::string>>>;
+  return {{"td-01",
+           [](int) -> Frame {
+             return std::pair{58, std::vector<std::string>{}};
+           }},
+          {"td-02",
+           [](int m) -> Frame {
+             return std::pair{m < 8 * 60 + 10 ? 20 : 44, std::vector<std::string>{}};
+           }},
+          {"mt-01", [](int m) -> Frame {
+             if (m < 9 * 60) return std::pair{35, std::vector<std::string>{}};
+             if (m < 10 * 60) return std::nullopt;
+             if (m < 10 * 60 + 15) return std::pair{3, std::vector<std::string>{"dark"}};
+             return std::pair{10, std::vector<std::string>{}};
+           }}};
+}
+
+TEST_F(ClassMorning, RollCallsAreTakenAtTheirTimesWithEvidence) {
+  play(the_morning(), kStart, kEnd + 5);
+  const auto calls = ledger("roll_call");
+  ASSERT_EQ(calls.size(), 3u * 8u);
+  std::map<std::string, std::vector<RollCall>> by_site;
+  for (const LedgerEntry& e : calls) {
+    auto r = RollCall::from_json(json::parse(e.body));
+    ASSERT_TRUE(r) << e.body;
+    EXPECT_EQ(e.at_ms, r->scheduled_ms);
+    by_site[r->site_id].push_back(*r);
+  }
+  for (const RollCall& r : by_site["td-01"]) {
+    EXPECT_EQ(r.counted, 58) << r.label;
+    EXPECT_EQ(r.expected, 60);
+    EXPECT_LE(r.captured_at_ms, r.scheduled_ms);  // the frame before the roll call
+    EXPECT_GT(r.captured_at_ms, r.scheduled_ms - 60'000);
+    const std::string evidence = testing::read_file(dir_ / r.evidence_path);
+    ASSERT_FALSE(evidence.empty()) << r.evidence_path;
+    EXPECT_EQ(sha256_hex(evidence), r.evidence_sha256);
+    EXPECT_NE(evidence, jpeg_);  // annotated, not the bare frame
+  }
+  EXPECT_EQ(by_site["td-02"][0].counted, 20);  // 07:45
+  EXPECT_EQ(by_site["td-02"][1].counted, 44);  // 08:15
+  // mt-01 at 09:15 and 09:45: no frame within 10 minutes before: no count, no evidence.
+  const auto& mt = by_site["mt-01"];
+  EXPECT_EQ(mt[2].label, "08:45");
+  EXPECT_EQ(mt[2].counted, 35);
+  EXPECT_EQ(mt[3].label, "09:15");
+  EXPECT_FALSE(mt[3].counted);
+  EXPECT_TRUE(mt[3].evidence_path.empty());
+  EXPECT_FALSE(mt[4].counted);
+  EXPECT_EQ(mt[5].counted, 10);  // 10:15: the picture is healthy again from 10:15
+}
+
+TEST_F(ClassMorning, AlertsOpenAndCloseAtTheRightMinutes) {
+  play(the_morning(), kStart, kEnd + 5);
+  std::vector<std::string> opened, closed;
+  for (const LedgerEntry& e : ledger("alert_opened")) {
+    const json b = json::parse(e.body);
+    opened.push_back(e.site_id + " " + b["kind"].get<std::string>() + " from " +
+                     iso8601_utc(b["started_ms"]) + " seen " + iso8601_utc(b["detected_ms"]));
+  }
+  for (const LedgerEntry& e : ledger("alert_closed")) {
+    const json b = json::parse(e.body);
+    closed.push_back(e.site_id + " " + b["kind"].get<std::string>() + " until " +
+                     iso8601_utc(b["ended_ms"]) + ": " + b["why"].get<std::string>());
+  }
+  // Local 07:30 is 00:30Z. td-02 under 36 (80 % of 45) from 07:30: alert after 15 minutes,
+  // over at 08:10. mt-01 silent from 09:00: offline after 10 minutes (seen at the tick
+  // half a minute later), over at 10:00; dark from 10:00: camera fault after 10 minutes,
+  // over at 10:15; 3 then 10 people from 10:00: under-attendance after 15 minutes, to the
+  // period's end.
+  EXPECT_THAT(
+      opened,
+      ::testing::ElementsAre(
+          "td-02 under_attendance from 2027-07-12T00:30:00.000Z seen 2027-07-12T00:45:00.000Z",
+          "mt-01 offline from 2027-07-12T01:59:00.000Z seen 2027-07-12T02:09:30.000Z",
+          "mt-01 camera_fault from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:10:00.000Z",
+          "mt-01 under_attendance from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:15:00.000Z"));
+  EXPECT_THAT(
+      closed,
+      ::testing::ElementsAre(
+          "td-02 under_attendance until 2027-07-12T01:10:00.000Z: count back to the threshold",
+          "mt-01 offline until 2027-07-12T03:00:00.000Z: frames arrive again",
+          "mt-01 camera_fault until 2027-07-12T03:15:00.000Z: picture healthy again",
+          "mt-01 under_attendance until 2027-07-12T04:30:00.000Z: the period ended"));
+  // The alert that had a frame carries it as evidence.
+  const json first = json::parse(ledger("alert_opened").front().body);
+  EXPECT_EQ(sha256_hex(testing::read_file(dir_ / first["evidence_path"].get<std::string>())),
+            first["evidence_sha256"]);
+}
+
+TEST_F(ClassMorning, EachPeriodIsSummedUpAfterItEnds) {
+  play(the_morning(), kStart, kEnd);
+  EXPECT_TRUE(ledger("period_summary").empty());  // not before the end and the grace
+  ASSERT_TRUE(attendance_->tick(at(11, 30) + 121'000));
+  const auto summaries = ledger("period_summary");
+  ASSERT_EQ(summaries.size(), 3u);
+  std::map<std::string, json> by_site;
+  for (const auto& e : summaries) by_site[e.site_id] = json::parse(e.body);
+  EXPECT_EQ(by_site["td-01"]["median"], 58);
+  EXPECT_EQ(by_site["td-01"]["frames"], 240);
+  EXPECT_EQ(by_site["td-01"]["attendance_rate"], 0.967);
+  EXPECT_EQ(by_site["td-01"]["present_person_minutes"], 58.0 * 240);
+  EXPECT_EQ(by_site["td-01"]["late_start"], false);
+  EXPECT_EQ(by_site["td-02"]["late_start"], true);
+  EXPECT_EQ(by_site["td-02"]["minimum"], 20);
+  EXPECT_EQ(by_site["td-02"]["peak"], 44);
+  EXPECT_EQ(by_site["mt-01"]["early_leave"], true);
+  // A frame's count holds until the next frame, or for at most offline_minutes (10): 35
+  // from 07:30 to 09:09 (the last frame at 08:59, then the gap), 3 from 10:00 to 10:15, 10
+  // from 10:15 to the end.
+  EXPECT_EQ(by_site["mt-01"]["covered_minutes"], 89 + 10 + 15 + 75);
+  EXPECT_EQ(by_site["mt-01"]["present_person_minutes"], 35 * 99 + 3 * 15 + 10 * 75);
+}
+
+TEST_F(ClassMorning, ARestartTakesNothingTwiceAndKeepsOpenAlertsOpen) {
+  play(the_morning(), kStart, 9 * 60 + 20);  // mt-01 offline since 09:00
+  const size_t before = ledger("").size();
+  attendance_ = std::make_unique<Attendance>(sites_, slots_, config_, *store_, dir_.path());
+  ASSERT_TRUE(attendance_->restore());
+  ASSERT_TRUE(attendance_->tick(at(9, 20)));
+  EXPECT_EQ(ledger("").size(), before);  // no roll call again, no second offline alert
+  play(the_morning(), 9 * 60 + 20, 10 * 60 + 1);
+  const auto closed = ledger("alert_closed", "mt-01");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(json::parse(closed[0].body)["kind"], "offline");
+  EXPECT_EQ(ledger("alert_opened", "mt-01").size(), 1u);
+}
+
+}  // namespace
+}  // namespace att
