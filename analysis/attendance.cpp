@@ -501,8 +501,8 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
       r.evidence_sha256 = saved->second;
     } else {  // the count stands; the record says why it has no picture
       r.evidence_error = saved.error().message;
-      log::get("attendance")->error("site {}: roll call {}: no evidence: {}", r.site_id, r.label,
-                                    r.evidence_error);
+      log::get("attendance")
+          ->error("site {}: roll call {}: no evidence: {}", r.site_id, r.label, r.evidence_error);
     }
   }
   return append("roll_call", s.site->id, roll_call_subject(s.site->id, slot, i), at, r.to_json());
