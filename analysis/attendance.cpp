@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "analysis/ledger.h"
 #include "analysis/live.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -137,6 +138,29 @@ json PeriodSummary::to_json() const {
           {"covered_minutes", std::round(covered_minutes * 10) / 10}};
 }
 
+std::optional<PeriodSummary> PeriodSummary::from_json(const json& j) {
+  if (!j.is_object()) return std::nullopt;
+  try {
+    PeriodSummary s;
+    s.site_id = j.at("site_id").get<std::string>();
+    s.date = j.at("date").get<std::string>();
+    s.period = j.at("period").get<std::string>();
+    s.expected = j.at("expected").get<int>();
+    s.frames = j.at("frames").get<int>();
+    s.peak = j.at("peak").get<int>();
+    s.median = j.at("median").get<int>();
+    s.minimum = j.at("minimum").get<int>();
+    s.attendance_rate = j.at("attendance_rate").get<double>();
+    s.late_start = j.at("late_start").get<bool>();
+    s.early_leave = j.at("early_leave").get<bool>();
+    s.present_person_minutes = j.at("present_person_minutes").get<double>();
+    s.covered_minutes = j.at("covered_minutes").get<double>();
+    return s;
+  } catch (const json::exception&) {
+    return std::nullopt;
+  }
+}
+
 PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
                                const std::vector<Observation>& timeline,
                                const std::vector<RollCall>& roll_calls,
@@ -244,7 +268,9 @@ Status Attendance::append(const std::string& kind, const std::string& site_id,
   e.at_ms = at_ms;
   e.recorded_at_ms = now_ms();
   e.actor = "system";
-  e.body = body.dump();
+  auto canonical = canonical_body(body);
+  if (!canonical) return std::unexpected(canonical.error());
+  e.body = std::move(*canonical);
   auto appended = store_.append(Chain::kLedger, std::move(e));
   if (!appended) return std::unexpected(appended.error());
   if (live_) live_->publish(kind, body);

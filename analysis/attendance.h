@@ -85,6 +85,7 @@ struct PeriodSummary {
   double covered_minutes = 0;         // time with frames (gaps over offline_minutes excluded)
 
   nlohmann::json to_json() const;
+  static std::optional<PeriodSummary> from_json(const nlohmann::json& j);
 };
 
 // Sums up `timeline` (a site's observations in the period, oldest first).

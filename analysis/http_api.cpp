@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "analysis/http_util.h"
 #include "analysis/jpeg.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -15,17 +16,6 @@ namespace att {
 namespace {
 
 using nlohmann::json;
-
-void send_json(httplib::Response& res, int status, const json& body) {
-  res.status = status;
-  res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), "application/json; charset=utf-8");
-}
-
-void send_error(httplib::Response& res, int status, const std::string& code,
-                const std::string& message) {
-  send_json(res, status, {{"error", message}, {"code", code}});
-}
 
 json latest_json(const Observation& o) {
   return {
@@ -72,9 +62,15 @@ struct HttpApi::Impl {
   std::shared_ptr<spdlog::logger> log = log::get("http");
 
   log::RateLimit stream_log{std::chrono::seconds(10)};
+  RecordsApi records;
 
   Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, ApiOptions o, WallClock c)
-      : ingest(i), store(s), live(l), options(std::move(o)), clock(std::move(c)) {
+      : ingest(i),
+        store(s),
+        live(l),
+        options(std::move(o)),
+        clock(std::move(c)),
+        records(all, s, options.records, clock) {
     for (const Site& site : all) {
       sites.push_back(&site);
       by_id[site.id] = &site;
@@ -135,6 +131,7 @@ void HttpApi::Impl::routes() {
                  {"message", options.detector_message}}}});
   });
   server.Get("/api/v1/sites", [this](const auto&, auto& res) { get_sites(res); });
+  records.routes(server);
   server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest)",
              [this](const auto& req, auto& res) { get_latest(req.matches[1], res); });
   server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest\.jpg)",

@@ -13,6 +13,7 @@
 #include "analysis/ingest.h"
 #include "analysis/live.h"
 #include "analysis/province.h"
+#include "analysis/records_api.h"
 #include "analysis/store.h"
 #include "common/error.h"
 #include "common/time_util.h"
@@ -30,6 +31,7 @@ struct ApiOptions {
   int threads = 8;
   std::int64_t max_body_bytes = 4 << 20;
   std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
+  RecordsApiOptions records;                // the attendance record's routes (records_api.h)
   // More Prometheus text for /metrics (the service's retention), or none.
   std::function<std::string()> extra_metrics;
 };

@@ -157,6 +157,15 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   api.max_body_bytes = c.max_body_bytes;
   api.tls_cert = c.tls_cert;
   api.tls_key = c.tls_key;
+  api.records.data_dir = c.data_dir;
+  api.records.database_path = database_path(c);
+  api.records.under_fraction = c.attendance.under_fraction;
+  api.records.slots = impl->attendance->slots();
+  // Exports show the province's time; a schedule without days still has its zone.
+  auto local = c.schedule.days.empty() ? LocalClock::make(c.schedule.timezone, {"2000-01-01"})
+                                       : LocalClock::for_schedule(c.schedule);
+  if (!local) return fail("schedule: " + local.error().message);
+  api.records.local = std::move(*local);
   Impl* service = impl.get();
   api.extra_metrics = [service] {
     return service->retention ? service->retention->render_metrics() : std::string();

@@ -4,12 +4,15 @@
 // and a restart that takes nothing twice.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "analysis/attendance.h"
+#include "analysis/records_api.h"
 #include "analysis/sqlite_store.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
@@ -253,6 +256,163 @@ TEST_F(ClassMorning, ARestartTakesNothingTwiceAndKeepsOpenAlertsOpen) {
   ASSERT_EQ(closed.size(), 1u);
   EXPECT_EQ(json::parse(closed[0].body)["kind"], "offline");
   EXPECT_EQ(ledger("alert_opened", "mt-01").size(), 1u);
+}
+
+// ----------------------------------------------------------------------------------------
+// The record over HTTP: read, corrected, rolled up, verified, every read in the audit trail.
+
+class RecordsOverHttp : public ClassMorning {
+ protected:
+  void SetUp() override {
+    ClassMorning::SetUp();
+    play(the_morning(), kStart, kEnd + 5);
+    RecordsApiOptions options;
+    options.data_dir = dir_.path();
+    options.database_path = dir_ / "attendance.db";
+    api_ = std::make_unique<RecordsApi>(sites_, *store_, options);
+    api_->routes(server_);
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    listener_ = std::thread([this] { server_.listen_after_bind(); });
+    ASSERT_TRUE(
+        testing::eventually([this] { return server_.is_running(); }, std::chrono::seconds(5)));
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+  }
+  void TearDown() override {
+    server_.stop();
+    listener_.join();
+  }
+  json get(const std::string& path, int status = 200) {
+    auto res = client_->Get(path);
+    EXPECT_TRUE(res) << path;
+    if (!res) return nullptr;
+    EXPECT_EQ(res->status, status) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+
+  httplib::Server server_;
+  std::unique_ptr<RecordsApi> api_;
+  int port_ = 0;
+  std::thread listener_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(RecordsOverHttp, RollCallsWithEvidenceAndACorrectionThatKeepsTheOriginal) {
+  json calls = get("/api/v1/roll-calls?site=td-02&date=2027-07-12&period=morning")["roll_calls"];
+  ASSERT_EQ(calls.size(), 8u);
+  const json first = calls[0];
+  EXPECT_EQ(first["label"], "07:45");
+  EXPECT_EQ(first["counted"], 20);
+  EXPECT_TRUE(first["correction"].is_null());
+  auto picture = client_->Get(first["evidence_url"].get<std::string>());
+  ASSERT_TRUE(picture);
+  ASSERT_EQ(picture->status, 200);
+  EXPECT_EQ(sha256_hex(picture->body), first["evidence_sha256"]);
+
+  const json correction = {{"subject", first["subject"]},
+                           {"counted", 23},
+                           {"user", "Nguyễn Thị Kiểm Toán"},
+                           {"reason", "đếm lại từ ảnh: 3 người ở hàng cuối bị che"}};
+  auto posted =
+      client_->Post("/api/v1/roll-calls/corrections", correction.dump(), "application/json");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 201) << posted->body;
+  const json again = get("/api/v1/roll-calls?site=td-02")["roll_calls"][0];
+  EXPECT_EQ(again["counted"], 23);
+  EXPECT_EQ(again["correction"]["counted_originally"], 20);
+  EXPECT_EQ(again["correction"]["by"], "Nguyễn Thị Kiểm Toán");
+  EXPECT_EQ(again["correction"]["reason"], "đếm lại từ ảnh: 3 người ở hàng cuối bị che");
+  EXPECT_EQ(ledger("roll_call", "td-02").size(), 8u);  // the roll call itself is untouched
+
+  json bad = correction;
+  bad["reason"] = "";
+  auto refused = client_->Post("/api/v1/roll-calls/corrections", bad.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  bad = correction;
+  bad["subject"] = "roll_call/td-02/2027-07-12/morning/0746";
+  refused = client_->Post("/api/v1/roll-calls/corrections", bad.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 404);
+  EXPECT_EQ(ledger("correction").size(), 1u);
+}
+
+TEST_F(RecordsOverHttp, AlertsRollUpsAndVerification) {
+  EXPECT_TRUE(get("/api/v1/alerts?open=1")["alerts"].empty());  // all closed by the end
+  const json mt = get("/api/v1/alerts?site=mt-01")["alerts"];
+  ASSERT_EQ(mt.size(), 3u);
+  EXPECT_EQ(mt[0]["kind"], "offline");
+  EXPECT_EQ(mt[0]["ended_ms"], at(10, 0));
+
+  // The period's final roll-up from the summaries' medians: 58 + 44 + 35 of 60 + 45 + 38.
+  const json final = get("/api/v1/rollup?date=2027-07-12&period=morning");
+  EXPECT_EQ(final["final"], true);
+  EXPECT_EQ(final["province"]["expected"], 143);
+  EXPECT_EQ(final["province"]["counted"], 58 + 44 + 35);
+  EXPECT_EQ(final["province"]["sites_short"], 0);
+  ASSERT_EQ(final["by_district"].size(), 2u);
+  EXPECT_EQ(final["by_district"][0]["group"], "Tam Đường");
+  EXPECT_EQ(final["by_district"][0]["counted"], 58 + 44);
+  // Live: the latest roll call of each site (11:15): mt-01 had 10 of 38, short.
+  const json live = get("/api/v1/rollup");
+  EXPECT_EQ(live["final"], false);
+  EXPECT_EQ(live["province"]["counted"], 58 + 44 + 10);
+  EXPECT_EQ(live["province"]["sites_short"], 1);
+
+  const json verified = get("/api/v1/ledger/verify");
+  EXPECT_EQ(verified["intact"], true) << verified.dump();
+  EXPECT_GT(verified["ledger_entries"].get<int>(), 24);
+  // Every read above is in the audit trail, with its reader's address.
+  LedgerQuery q;
+  q.limit = 0;
+  const auto audit = store_->entries(Chain::kAudit, q).value();
+  ASSERT_EQ(audit.size(), 5u);
+  EXPECT_EQ(audit[0].subject, "/api/v1/alerts?open=1");
+  EXPECT_EQ(audit[0].actor, "anonymous@127.0.0.1");
+  EXPECT_EQ(audit[4].kind, "verify");
+}
+
+TEST_F(RecordsOverHttp, ExportsAndPrintableReportsAreServedAndAudited) {
+  auto csv = client_->Get("/api/v1/exports/roll-calls.csv?district=Tam%20%C4%90%C6%B0%E1%BB%9Dng");
+  ASSERT_TRUE(csv);
+  ASSERT_EQ(csv->status, 200) << csv->body;
+  EXPECT_EQ(csv->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_THAT(csv->get_header_value("Content-Disposition"), ::testing::HasSubstr("attachment"));
+  EXPECT_TRUE(csv->body.starts_with("\xEF\xBB\xBF"));  // UTF-8 BOM for spreadsheets
+  size_t rows = 0;
+  for (size_t at = 0; (at = csv->body.find("\r\n", at)) != std::string::npos; at += 2) ++rows;
+  EXPECT_EQ(rows, 1u + 2u * 8u);  // the header, then td-01 and td-02's roll calls
+  EXPECT_EQ(csv->body.find("mt-01"), std::string::npos);
+
+  auto site = client_->Get("/api/v1/reports/sites/td-02.html");
+  ASSERT_TRUE(site);
+  ASSERT_EQ(site->status, 200) << site->body;
+  EXPECT_THAT(site->body, ::testing::HasSubstr("lang=\"vi\""));
+  EXPECT_THAT(site->body, ::testing::HasSubstr("data:image/jpeg;base64,"));
+  auto district = client_->Get("/api/v1/reports/district.html?name=M%C6%B0%E1%BB%9Dng%20T%C3%A8");
+  ASSERT_TRUE(district);
+  EXPECT_EQ(district->status, 200);
+  auto nowhere = client_->Get("/api/v1/reports/district.html?name=Atlantis");
+  ASSERT_TRUE(nowhere);
+  EXPECT_EQ(nowhere->status, 404);
+
+  LedgerQuery q;
+  q.kind = "export";
+  q.limit = 0;
+  EXPECT_EQ(store_->entries(Chain::kAudit, q).value().size(), 3u);  // not the refused one
+}
+
+TEST_F(RecordsOverHttp, BadParametersAreRefusedClearly) {
+  EXPECT_EQ(get("/api/v1/roll-calls?date=12-07-2027", 400)["code"], "bad_date");
+  EXPECT_EQ(get("/api/v1/roll-calls?site=zz-99", 404)["code"], "unknown_site");
+  EXPECT_EQ(get("/api/v1/roll-calls?period=bu%E1%BB%95i%20s%C3%A1ng", 400)["code"], "bad_period");
+  EXPECT_EQ(get("/api/v1/ledger?limit=0", 400)["code"], "bad_parameter");
+  EXPECT_EQ(get("/api/v1/rollup?date=2027-07-12", 400)["code"], "bad_parameter");
+  auto up = client_->Get("/api/v1/evidence/td-01/../../attendance.db.jpg");
+  ASSERT_TRUE(up);
+  EXPECT_EQ(up->status, 404);
+  auto sql = client_->Get("/api/v1/roll-calls?site=td-01%27%20OR%201%3D1--");
+  ASSERT_TRUE(sql);
+  EXPECT_EQ(sql->status, 404);
 }
 
 }  // namespace

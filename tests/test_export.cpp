@@ -1,0 +1,600 @@
+// Exports for auditors: the CSV writer (BOM, CRLF, quoting, formula neutralising, Vietnamese
+// byte for byte, a round trip through the project's own reader), the CSV exports of a small
+// hand-made ledger row by row, and the printable HTML reports per site and per district
+// (self-contained, escaped, thumbnails that decode, the ledger range in the footer).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <openssl/evp.h>
+
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+
+#include "analysis/csv.h"
+#include "analysis/export.h"
+#include "analysis/ledger.h"
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "tests/test_support.h"
+
+namespace att {
+namespace {
+
+using nlohmann::json;
+using Rows = std::vector<std::vector<std::string>>;
+
+constexpr char kZone[] = "Asia/Ho_Chi_Minh";
+constexpr char kDate[] = "2027-07-12";
+
+std::int64_t at(int hour, int minute, int second = 0) {
+  return local_to_utc_ms(kZone, kDate, hour * 60 + minute).value() + second * 1000;
+}
+
+// The fields of every record of a CSV text, through the project's reader.
+Rows parsed(const std::string& text) {
+  auto records = parse_csv(text);
+  EXPECT_TRUE(records) << records.error().message;
+  Rows rows;
+  if (records) {
+    for (auto& r : *records) rows.push_back(r.fields);
+  }
+  return rows;
+}
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Every data: URI thumbnail in `html`, decoded.
+std::vector<cv::Mat> thumbnails(const std::string& html) {
+  const std::string prefix = "data:image/jpeg;base64,";
+  std::vector<cv::Mat> out;
+  for (size_t at = html.find(prefix); at != std::string::npos; at = html.find(prefix, at + 1)) {
+    const size_t from = at + prefix.size();
+    const std::string b64 = html.substr(from, html.find('"', from) - from);
+    std::vector<unsigned char> bytes(b64.size());
+    const int n = EVP_DecodeBlock(bytes.data(), reinterpret_cast<const unsigned char*>(b64.data()),
+                                  static_cast<int>(b64.size()));
+    EXPECT_GT(n, 0) << "not base64";
+    if (n <= 0) continue;
+    const size_t padding = b64.ends_with("==") ? 2 : b64.ends_with("=") ? 1 : 0;
+    bytes.resize(static_cast<size_t>(n) - padding);
+    out.push_back(cv::imdecode(bytes, cv::IMREAD_COLOR));
+    EXPECT_FALSE(out.back().empty()) << "a thumbnail that does not decode";
+  }
+  return out;
+}
+
+// --- CSV writer ------------------------------------------------------------------------------
+
+TEST(CsvCell, QuotesOnlyWhatNeedsQuotingAndDoublesQuotes) {
+  EXPECT_EQ(csv_cell("plain text"), "plain text");
+  EXPECT_EQ(csv_cell(""), "");
+  EXPECT_EQ(csv_cell("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_cell("line 1\nline 2"), "\"line 1\nline 2\"");
+  EXPECT_EQ(csv_cell("a\r\nb"), "\"a\r\nb\"");
+  EXPECT_EQ(csv_cell("\""), "\"\"\"\"");
+}
+
+TEST(CsvCell, NeutralisesFormulaStartersAtTheStartOnly) {
+  EXPECT_EQ(csv_cell("=SUM(A1:A9)"), "'=SUM(A1:A9)");
+  EXPECT_EQ(csv_cell("+84 912 345 678"), "'+84 912 345 678");
+  EXPECT_EQ(csv_cell("-1"), "'-1");
+  EXPECT_EQ(csv_cell("@cmd"), "'@cmd");
+  EXPECT_EQ(csv_cell("\tx"), "'\tx");
+  EXPECT_EQ(csv_cell("\rx"), "\"'\rx\"");  // the CR still needs quoting after the '
+  EXPECT_EQ(csv_cell("=HYPERLINK(\"x\",\"y\")"), "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"");
+  // Elsewhere in a cell these are plain text.
+  EXPECT_EQ(csv_cell("a=b"), "a=b");
+  EXPECT_EQ(csv_cell("2027-07-12"), "2027-07-12");
+  EXPECT_EQ(csv_cell("x+y@z"), "x+y@z");
+  EXPECT_EQ(csv_cell("a\tb"), "a\tb");
+  EXPECT_EQ(csv_cell("86.7"), "86.7");
+}
+
+TEST(CsvCell, KeepsVietnameseByteForByte) {
+  const std::string name = "Trường THCS Bản Giang, huyện Tam Đường";
+  EXPECT_EQ(csv_cell("Trường Mầm non Bum Nưa"), "Trường Mầm non Bum Nưa");
+  EXPECT_EQ(csv_cell(name), "\"" + name + "\"");
+}
+
+TEST(CsvDocument, HasABomAndCrlfLineEnds) {
+  const std::string doc = csv_document({{"Mã điểm", "Tên điểm"}, {"td-01", "Bản Giang"}});
+  EXPECT_EQ(doc, "\xEF\xBB\xBFMã điểm,Tên điểm\r\ntd-01,Bản Giang\r\n");
+  EXPECT_EQ(csv_document({}), "\xEF\xBB\xBF");
+}
+
+TEST(CsvDocument, RoundTripsThroughTheProjectsReader) {
+  const Rows rows = {
+      {"Mã điểm", "Tên điểm", "Ghi chú"},
+      {"td-01", "Trường THCS Bản Giang", "a,b"},
+      {"mt-01", "say \"xin chào\"", "dòng 1\ndòng 2"},
+      {"=1+1", "+84", "-5"},
+      {"@x", "\tTab", "\rCR"},
+      {"a=b", "", "Lai Châu"},
+  };
+  const Rows back = parsed(csv_document(rows));
+  ASSERT_EQ(back.size(), rows.size());
+  for (size_t r = 0; r < rows.size(); ++r) {
+    ASSERT_EQ(back[r].size(), rows[r].size()) << "row " << r;
+    for (size_t c = 0; c < rows[r].size(); ++c) {
+      const std::string& cell = rows[r][c];
+      const bool neutralised =
+          !cell.empty() && std::string("=+-@\t\r").find(cell[0]) != std::string::npos;
+      EXPECT_EQ(back[r][c], neutralised ? "'" + cell : cell) << "row " << r << " cell " << c;
+    }
+  }
+}
+
+// --- Local time ------------------------------------------------------------------------------
+
+TEST(LocalClock, FormatsInstantsInTheProvincesTime) {
+  auto clock = LocalClock::make(kZone, {kDate, "2027-07-13"});
+  ASSERT_TRUE(clock) << clock.error().message;
+  EXPECT_EQ(clock->offset_ms(at(7, 45)), 7 * 3'600'000);
+  EXPECT_EQ(clock->date_time(at(7, 45)), "2027-07-12 07:45");
+  EXPECT_EQ(clock->time(at(7, 44, 9), true), "07:44:09");
+  // 23:30 local is 16:30 UTC the same day; 00:30 local the next day is still the day before in
+  // UTC.
+  EXPECT_EQ(clock->date_time(at(23, 30)), "2027-07-12 23:30");
+  EXPECT_EQ(clock->date_time(at(24, 30)), "2027-07-13 00:30");
+  EXPECT_EQ(clock->date(at(0, 0) - 1), "2027-07-11");  // before every date: the first's offset
+  EXPECT_EQ(clock->timezone(), kZone);
+
+  EXPECT_FALSE(LocalClock::make(kZone, {}));
+  EXPECT_EQ(LocalClock::make(kZone, {"12/07/2027"}).error().message,
+            "'12/07/2027' is not a date YYYY-MM-DD");
+  EXPECT_EQ(LocalClock::make("Asia/Nowhere", {kDate}).error().message,
+            "unknown time zone 'Asia/Nowhere' (not in /usr/share/zoneinfo)");
+}
+
+// --- A small hand-made ledger ----------------------------------------------------------------
+
+class Exports : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    sites_ = testing::small_province();  // td-01 60 and td-02 45 (Tam Đường), mt-01 38
+    Schedule schedule;
+    schedule.timezone = kZone;
+    schedule.days.push_back({kDate, {Period{"morning", 7 * 60 + 30, 11 * 60 + 30}}});
+    auto slots = expand_schedule(schedule);
+    ASSERT_TRUE(slots);
+    auto clock = LocalClock::for_schedule(schedule);
+    ASSERT_TRUE(clock) << clock.error().message;
+    clock_ = *clock;
+    options_.data_dir = dir_.path();
+    options_.slots = *slots;
+    options_.generated_at_ms = at(12, 5);
+    options_.generated_by = "kiemtra.lan";
+
+    td_0745_ = evidence("evidence/td-01/2027-07-12/morning-0745.jpg", 640, 360);
+    td_0815_ = evidence("evidence/td-01/2027-07-12/morning-0815.jpg", 1280, 720);
+    mt_0815_ = evidence("evidence/mt-01/2027-07-12/morning-0815.jpg", 160, 90);
+    alert_ev_ = evidence("evidence/td-01/alerts/under_attendance-1.jpg", 640, 360);
+
+    call("td-01", "07:45", at(7, 45), 52, 60, 101, at(7, 44, 30), td_0745_);  // 1
+    call("mt-01", "07:45", at(7, 45), std::nullopt, 38, -1, 0, {});           // 2
+    append("alert_opened", "mt-01", "alert/mt-01/offline/1", at(7, 30),       // 3
+           {{"kind", "offline"},
+            {"site_id", "mt-01"},
+            {"started_ms", at(7, 30)},
+            {"detected_ms", at(7, 40)},
+            {"expected", 38},
+            {"details", {{"last_frame_ms", 0}}}});
+    call("td-01", "08:15", at(8, 15), 58, 60, 131, at(8, 14, 50), td_0815_);  // 4
+    append("alert_closed", "mt-01", "alert/mt-01/offline/1", at(8, 20),       // 5
+           {{"kind", "offline"},
+            {"site_id", "mt-01"},
+            {"started_ms", at(7, 30)},
+            {"ended_ms", at(8, 20)},
+            {"minutes", 50.0},
+            {"why", "frames arrive again"}});
+    call("mt-01", "08:15", at(8, 15), 30, 38, 12, at(8, 14), mt_0815_);                 // 6
+    append("correction", "td-01", "roll_call/td-01/2027-07-12/morning/0815", at(9, 0),  // 7
+           {{"roll_call_seq", 4},
+            {"counted", 59},
+            {"counted_as_taken", 58},
+            {"reason", "Đếm lại từ ảnh: 1 người bị che"}},
+           "kiemtra.lan");
+    append("alert_opened", "td-01", "alert/td-01/under_attendance/1", at(10, 30),  // 8
+           {{"kind", "under_attendance"},
+            {"site_id", "td-01"},
+            {"started_ms", at(10, 30)},
+            {"detected_ms", at(10, 45)},
+            {"expected", 60},
+            {"details", {{"count", 40}, {"threshold", 48.0}}},
+            {"evidence_path", alert_ev_.first},
+            {"evidence_sha256", alert_ev_.second},
+            {"sequence", 280}});
+    summary("td-01", 60, 240, 60, 56, 50, 0.933, false, false, 13440, 240);  // 9
+    summary("mt-01", 38, 190, 33, 30, 0, 0.789, true, false, 5700, 190);     // 10
+
+    auto records = extract_ledger(entries_);
+    ASSERT_TRUE(records) << records.error().message;
+    records_ = *records;
+  }
+
+  // Writes a real JPEG under the data dir; returns its path and SHA-256.
+  std::pair<std::string, std::string> evidence(const std::string& path, int width, int height) {
+    const std::string jpeg = testing::synthetic_jpeg(width, height);
+    testing::write_file(dir_ / path, jpeg);
+    return {path, sha256_hex(jpeg)};
+  }
+
+  // Appends to the hand-made chain with real hashes, as the store would.
+  void append(const std::string& kind, const std::string& site, const std::string& subject,
+              std::int64_t at_ms, const json& body, const std::string& actor = "system") {
+    LedgerEntry e;
+    e.seq = static_cast<std::int64_t>(entries_.size()) + 1;
+    e.kind = kind;
+    e.site_id = site;
+    e.subject = subject;
+    e.at_ms = at_ms;
+    e.recorded_at_ms = at_ms + 1000;
+    e.actor = actor;
+    e.body = canonical_body(body).value();
+    e.prev_hash = entries_.empty() ? genesis_hash() : entries_.back().hash;
+    e.hash = ledger_hash(e);
+    entries_.push_back(e);
+  }
+
+  void call(const std::string& site, const std::string& label, std::int64_t scheduled,
+            std::optional<int> counted, int expected, std::int64_t sequence, std::int64_t captured,
+            const std::pair<std::string, std::string>& ev) {
+    RollCall r;
+    r.site_id = site;
+    r.date = kDate;
+    r.period = "morning";
+    r.label = label;
+    r.scheduled_ms = scheduled;
+    r.counted = counted;
+    r.expected = expected;
+    r.sequence = sequence;
+    r.captured_at_ms = captured;
+    r.evidence_path = ev.first;
+    r.evidence_sha256 = ev.second;
+    std::string hhmm = label;
+    hhmm.erase(2, 1);
+    append("roll_call", site, "roll_call/" + site + "/" + kDate + "/morning/" + hhmm, scheduled,
+           r.to_json());
+  }
+
+  void summary(const std::string& site, int expected, int frames, int peak, int median, int minimum,
+               double rate, bool late, bool early, double ppm, double covered) {
+    PeriodSummary s;
+    s.site_id = site;
+    s.date = kDate;
+    s.period = "morning";
+    s.expected = expected;
+    s.frames = frames;
+    s.peak = peak;
+    s.median = median;
+    s.minimum = minimum;
+    s.attendance_rate = rate;
+    s.late_start = late;
+    s.early_leave = early;
+    s.present_person_minutes = ppm;
+    s.covered_minutes = covered;
+    append("period_summary", site, "period_summary/" + site + "/" + kDate + "/morning", at(11, 30),
+           s.to_json());
+  }
+
+  // A report's structure and self-containedness.
+  void expect_self_contained(const std::string& html) {
+    EXPECT_TRUE(html.starts_with("<!DOCTYPE html>\n<html lang=\"vi\">")) << html.substr(0, 80);
+    EXPECT_THAT(html, ::testing::HasSubstr("<meta charset=\"utf-8\">"));
+    EXPECT_THAT(html, ::testing::HasSubstr("@page { size: A4;"));
+    EXPECT_THAT(html, ::testing::HasSubstr("@media print"));
+    EXPECT_EQ(count(html, "<table"), count(html, "</table>"));
+    EXPECT_EQ(count(html, "<tr"), count(html, "</tr>"));
+    EXPECT_EQ(count(html, "<td"), count(html, "</td>"));
+    EXPECT_EQ(count(html, "<figure"), count(html, "</figure>"));
+    EXPECT_EQ(count(html, "<section"), count(html, "</section>"));
+    EXPECT_TRUE(html.ends_with("</body>\n</html>\n"));
+    EXPECT_EQ(html.find("http://"), std::string::npos);
+    EXPECT_EQ(html.find("https://"), std::string::npos);
+    EXPECT_EQ(html.find("<script"), std::string::npos);
+    EXPECT_EQ(html.find("<link"), std::string::npos);
+    EXPECT_EQ(html.find("src=\"data:image/jpeg;base64,"), html.find("src=\""))
+        << "every picture is inline";
+    // Footer: the ledger range read, its last hash, and the signature block.
+    EXPECT_THAT(html, ::testing::HasSubstr("các mục số 1 đến 10 (10 mục)"));
+    EXPECT_THAT(html, ::testing::HasSubstr("Mã băm SHA-256 của mục số 10: <code>" +
+                                           entries_.back().hash + "</code>"));
+    EXPECT_THAT(html, ::testing::HasSubstr("attendance-server verify"));
+    EXPECT_THAT(html, ::testing::HasSubstr("Lập lúc 12/07/2027 12:05"));
+    EXPECT_THAT(html, ::testing::HasSubstr("người xuất: kiemtra.lan"));
+    EXPECT_THAT(html, ::testing::HasSubstr("<b>Người lập biểu</b>"));
+    EXPECT_THAT(html, ::testing::HasSubstr("<b>Người kiểm tra</b>"));
+    // Vietnamese only, apart from codes: no period or alert code, no English reason.
+    for (const char* english : {"morning", "offline", "under_attendance", "frames arrive again",
+                                "lower_secondary", "Evidence", "Roll call"}) {
+      EXPECT_EQ(html.find(english), std::string::npos) << english;
+    }
+  }
+
+  testing::TempDir dir_;
+  std::vector<Site> sites_;
+  LocalClock clock_;
+  ReportOptions options_;
+  std::pair<std::string, std::string> td_0745_, td_0815_, mt_0815_, alert_ev_;
+  std::vector<LedgerEntry> entries_;
+  LedgerExtract records_;
+};
+
+TEST_F(Exports, ExtractJoinsAlertsAppliesCorrectionsAndKeepsTheRange) {
+  EXPECT_EQ(records_.entries, 10);
+  EXPECT_EQ(records_.first_seq, 1);
+  EXPECT_EQ(records_.last_seq, 10);
+  EXPECT_EQ(records_.last_hash, entries_.back().hash);
+  ASSERT_EQ(records_.roll_calls.size(), 4u);
+  const auto& corrected = records_.roll_calls[2];  // td-01 08:15
+  EXPECT_EQ(corrected.roll_call.counted, 59);
+  EXPECT_TRUE(corrected.corrected);
+  EXPECT_EQ(corrected.counted_as_taken, 58);
+  EXPECT_EQ(corrected.corrected_by, "kiemtra.lan");
+  EXPECT_EQ(corrected.correction_seq, 7);
+  ASSERT_EQ(records_.alerts.size(), 2u);
+  EXPECT_EQ(records_.alerts[0].ended_ms, at(8, 20));
+  EXPECT_EQ(records_.alerts[0].closed_seq, 5);
+  EXPECT_FALSE(records_.alerts[1].ended_ms);
+  EXPECT_EQ(records_.alerts[1].count, 40);
+  EXPECT_EQ(records_.summaries.size(), 2u);
+}
+
+TEST_F(Exports, ExtractOfAPartialRangeKeepsWhatItHas) {
+  const std::vector<LedgerEntry> tail(entries_.begin() + 4, entries_.end());  // from seq 5
+  auto records = extract_ledger(tail);
+  ASSERT_TRUE(records) << records.error().message;
+  EXPECT_EQ(records->first_seq, 5);
+  ASSERT_EQ(records->alerts.size(), 2u);
+  EXPECT_EQ(records->alerts[0].opened_seq, 0);  // opened before the range
+  EXPECT_EQ(records->alerts[0].closed_seq, 5);
+  EXPECT_EQ(records->alerts[0].started_ms, at(7, 30));
+  ASSERT_EQ(records->roll_calls.size(), 1u);  // mt-01 08:15; the correction's call is outside
+  EXPECT_FALSE(records->roll_calls[0].corrected);
+}
+
+TEST_F(Exports, ExtractRefusesABodyThatIsNotWhatItsKindSays) {
+  auto broken = entries_;
+  broken[2].body = "{}";  // seq 3, alert_opened
+  auto r = extract_ledger(broken);
+  ASSERT_FALSE(r);
+  EXPECT_THAT(r.error().message,
+              ::testing::StartsWith("ledger entry 3 (alert_opened): malformed body: "));
+  broken = entries_;
+  broken[0].body = R"({"site_id":"td-01"})";
+  EXPECT_EQ(extract_ledger(broken).error().message,
+            "ledger entry 1 (roll_call): the body is not a roll call");
+  broken = entries_;
+  broken[8].body = "not json";
+  EXPECT_EQ(extract_ledger(broken).error().message,
+            "ledger entry 9 (period_summary): the body is not a JSON object");
+  broken = entries_;
+  broken[6].body = R"({"counted":"many"})";
+  EXPECT_EQ(extract_ledger(broken).error().message,
+            "ledger entry 7 (correction): the body has no whole number 'counted'");
+  // Kinds it does not read only count in the range.
+  broken = entries_;
+  broken[1].kind = "view";
+  broken[1].body = "not json";
+  auto ok = extract_ledger(broken);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->roll_calls.size(), 3u);
+  EXPECT_EQ(ok->entries, 10);
+}
+
+TEST_F(Exports, RollCallsCsvHasOneRowPerRollCall) {
+  const std::string csv = roll_calls_csv(sites_, records_, clock_);
+  EXPECT_TRUE(csv.starts_with("\xEF\xBB\xBFMã điểm,Tên điểm,Huyện/Thành phố,Cấp học,Ngày,Buổi,"));
+  const Rows expected = {
+      {"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Cấp học", "Ngày", "Buổi", "Giờ điểm danh",
+       "Giờ chụp ảnh", "Số dự kiến", "Số đếm được", "Tỉ lệ (%)", "Tệp ảnh minh chứng",
+       "SHA-256 ảnh", "Ghi chú", "Mục sổ", "Số đếm khi điểm danh", "Người hiệu chỉnh",
+       "Lý do hiệu chỉnh", "Mục sổ hiệu chỉnh"},
+      {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Trung học cơ sở", kDate, "Sáng", "07:45",
+       "07:44:30", "60", "52", "86.7", td_0745_.first, td_0745_.second, "", "1", "", "", "", ""},
+      {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Trung học cơ sở", kDate, "Sáng", "08:15",
+       "08:14:50", "60", "59", "98.3", td_0815_.first, td_0815_.second, "", "4", "58",
+       "kiemtra.lan", "Đếm lại từ ảnh: 1 người bị che", "7"},
+      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mầm non", kDate, "Sáng", "07:45", "", "38",
+       "", "", "", "", "Không có hình để đếm", "2", "", "", "", ""},
+      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mầm non", kDate, "Sáng", "08:15", "08:14:00",
+       "38", "30", "78.9", mt_0815_.first, mt_0815_.second, "", "6", "", "", "", ""},
+  };
+  EXPECT_EQ(parsed(csv), expected);
+  // Only the sites asked for: a district's export.
+  const std::vector<Site> muong_te = {sites_[2]};
+  EXPECT_EQ(parsed(roll_calls_csv(muong_te, records_, clock_)).size(), 3u);
+}
+
+TEST_F(Exports, AlertsCsvHasOneRowPerAlertInLocalTime) {
+  const Rows expected = {
+      {"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Loại cảnh báo", "Mã loại", "Bắt đầu", "Kết thúc",
+       "Số phút", "Trạng thái", "Lý do kết thúc", "Tệp ảnh minh chứng", "SHA-256 ảnh", "Mục sổ mở",
+       "Mục sổ đóng"},
+      {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Thiếu học viên", "under_attendance",
+       "2027-07-12 10:30", "", "", "Đang mở", "", alert_ev_.first, alert_ev_.second, "8", ""},
+      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mất kết nối", "offline", "2027-07-12 07:30",
+       "2027-07-12 08:20", "50.0", "Đã kết thúc", "Hình ảnh gửi về trở lại", "", "", "3", "5"},
+  };
+  EXPECT_EQ(parsed(alerts_csv(sites_, records_, clock_)), expected);
+}
+
+TEST_F(Exports, SummariesCsvHasOneRowPerPeriodSummary) {
+  const Rows expected = {
+      {"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Ngày", "Buổi", "Số dự kiến", "Số khung hình",
+       "Cao nhất", "Trung vị", "Thấp nhất", "Tỉ lệ (%)", "Vào lớp muộn", "Ra về sớm",
+       "Người-phút có mặt", "Số phút có hình", "Mục sổ"},
+      {"td-01", "Trường THCS Bản Giang", "Tam Đường", kDate, "Sáng", "60", "240", "60", "56", "50",
+       "93.3", "Không", "Không", "13440.0", "240.0", "9"},
+      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", kDate, "Sáng", "38", "190", "33", "30", "0",
+       "78.9", "Có", "Không", "5700.0", "190.0", "10"},
+  };
+  EXPECT_EQ(parsed(summaries_csv(sites_, records_)), expected);
+}
+
+TEST_F(Exports, RollupsCsvHasEachPeriodAndTheClass) {
+  // td-01 median 56 of 60; td-02 no summary; mt-01 30 of 38 (< 80%: short).
+  const auto rows_for = [](const std::string& date, const std::string& period) -> Rows {
+    return {
+        {date, period, "Huyện/Thành phố", "Tam Đường", "2", "1", "0", "105", "60", "56", "93.3"},
+        {date, period, "Huyện/Thành phố", "Mường Tè", "1", "1", "1", "38", "38", "30", "78.9"},
+        {date, period, "Cấp học", "Mầm non", "1", "1", "1", "38", "38", "30", "78.9"},
+        {date, period, "Cấp học", "Tiểu học", "1", "0", "0", "45", "0", "0", ""},
+        {date, period, "Cấp học", "Trung học cơ sở", "1", "1", "0", "60", "60", "56", "93.3"},
+        {date, period, "Tổng", "Tất cả các điểm", "3", "2", "1", "143", "98", "86", "87.8"},
+    };
+  };
+  Rows expected = {{"Ngày", "Buổi", "Loại nhóm", "Nhóm", "Số điểm", "Số điểm có số đếm",
+                    "Số điểm thiếu người", "Số dự kiến", "Số dự kiến (điểm có số đếm)",
+                    "Số đếm được", "Tỉ lệ (%)"}};
+  for (auto& r : rows_for(kDate, "Sáng")) expected.push_back(r);
+  for (auto& r : rows_for("", "Cả khoá")) expected.push_back(r);
+  EXPECT_EQ(parsed(rollups_csv(sites_, records_, 0.8)), expected);
+}
+
+TEST_F(Exports, AFormulaInASiteNameIsNeutralisedInTheExport) {
+  sites_[0].name = "=HYPERLINK(\"x\")";
+  const Rows rows = parsed(roll_calls_csv(sites_, records_, clock_));
+  EXPECT_EQ(rows[1][1], "'=HYPERLINK(\"x\")");
+}
+
+// --- Reports ---------------------------------------------------------------------------------
+
+TEST(Thumbnail, ScalesDownToTheWidthNeverUp) {
+  auto big = thumbnail_jpeg(testing::synthetic_jpeg(1280, 720), 240, 70);
+  ASSERT_TRUE(big) << big.error().message;
+  const cv::Mat b =
+      cv::imdecode(std::vector<unsigned char>(big->begin(), big->end()), cv::IMREAD_COLOR);
+  EXPECT_EQ(b.cols, 240);
+  EXPECT_EQ(b.rows, 135);
+  auto small = thumbnail_jpeg(testing::synthetic_jpeg(160, 90), 240, 70);
+  ASSERT_TRUE(small);
+  const cv::Mat s =
+      cv::imdecode(std::vector<unsigned char>(small->begin(), small->end()), cv::IMREAD_COLOR);
+  EXPECT_EQ(s.cols, 160);
+  EXPECT_EQ(s.rows, 90);
+  auto bad = thumbnail_jpeg("not a jpeg", 240, 70);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "not a JPEG (no SOI marker)");
+}
+
+TEST_F(Exports, SiteReportShowsEveryRollCallWithItsThumbnailSummaryAndAlerts) {
+  auto html = site_report_html(sites_, "td-01", records_, clock_, options_);
+  ASSERT_TRUE(html) << html.error().message;
+  expect_self_contained(*html);
+  using ::testing::HasSubstr;
+  EXPECT_THAT(*html, HasSubstr("<td>Trường THCS Bản Giang</td>"));
+  EXPECT_THAT(*html, HasSubstr("<td>Trung học cơ sở</td>"));
+  EXPECT_THAT(*html, HasSubstr("<td>Xã Bản Giang, huyện Tam Đường, tỉnh Lai Châu</td>"));
+  EXPECT_THAT(*html, HasSubstr("Ngày 12/07/2027 — buổi sáng"));
+  // Each roll call: its time, its count against expected, the SHA-256 prefix of its picture.
+  EXPECT_THAT(*html, HasSubstr("07:45 · 52/60 · SHA-256 " + td_0745_.second.substr(0, 12)));
+  EXPECT_THAT(*html, HasSubstr("08:15 · 59/60 · SHA-256 " + td_0815_.second.substr(0, 12)));
+  EXPECT_THAT(*html, HasSubstr("Hiệu chỉnh từ 58 bởi kiemtra.lan (mục 7): Đếm lại từ ảnh"));
+  EXPECT_THAT(*html, HasSubstr("86,7%"));
+  // The period summary and the alert, still open.
+  EXPECT_THAT(*html, HasSubstr("93,3%"));
+  EXPECT_THAT(*html, HasSubstr("13.440,0"));
+  EXPECT_THAT(*html, HasSubstr("<td>Thiếu học viên</td><td>10:30</td>"));
+  EXPECT_THAT(*html, HasSubstr("Đang mở"));
+  EXPECT_THAT(*html, HasSubstr("10:30 · 40/60 · SHA-256 " + alert_ev_.second.substr(0, 12)));
+  // No other site's records.
+  EXPECT_EQ(html->find("Bum Nưa"), std::string::npos);
+  // Three thumbnails (two roll calls, the alert), none wider than 240 px.
+  const auto thumbs = thumbnails(*html);
+  ASSERT_EQ(thumbs.size(), 3u);
+  for (const cv::Mat& t : thumbs) EXPECT_LE(t.cols, 240);
+  EXPECT_EQ(thumbs[1].cols, 240);  // from 1280 x 720
+  EXPECT_EQ(thumbs[1].rows, 135);
+}
+
+TEST_F(Exports, SiteReportOfAnOfflineSiteSaysSoAndShowsTheAlertsEnd) {
+  auto html = site_report_html(sites_, "mt-01", records_, clock_, options_);
+  ASSERT_TRUE(html) << html.error().message;
+  expect_self_contained(*html);
+  using ::testing::HasSubstr;
+  EXPECT_THAT(*html, HasSubstr("Không có hình để đếm (mất kết nối)"));
+  EXPECT_THAT(*html, HasSubstr("<td>—</td>"));  // no count at 07:45
+  EXPECT_THAT(*html, HasSubstr("08:15 · 30/38 · SHA-256 " + mt_0815_.second.substr(0, 12)));
+  EXPECT_THAT(*html, HasSubstr("<td>Mất kết nối</td><td>07:30</td><td>08:20</td>"
+                               "<td class=\"n\">50,0</td><td>Hình ảnh gửi về trở lại</td>"));
+  const auto thumbs = thumbnails(*html);
+  ASSERT_EQ(thumbs.size(), 1u);
+  EXPECT_EQ(thumbs[0].cols, 160);  // small evidence is not scaled up
+}
+
+TEST_F(Exports, SiteReportEscapesTextAndRefusesAnUnknownSite) {
+  sites_[0].name = "Trường <script>alert(1)</script> & \"Co\"";
+  auto html = site_report_html(sites_, "td-01", records_, clock_, options_);
+  ASSERT_TRUE(html);
+  expect_self_contained(*html);
+  EXPECT_THAT(*html, ::testing::HasSubstr(
+                         "Trường &lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;"));
+  auto unknown = site_report_html(sites_, "xx-99", records_, clock_, options_);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "no site 'xx-99'");
+}
+
+TEST_F(Exports, SiteReportFlagsAlteredAndMissingEvidence) {
+  testing::write_file(dir_ / td_0815_.first, testing::synthetic_jpeg(1280, 720, 50));  // altered
+  std::filesystem::remove(dir_ / td_0745_.first);                                      // lost
+  auto html = site_report_html(sites_, "td-01", records_, clock_, options_);
+  ASSERT_TRUE(html) << html.error().message;
+  using ::testing::HasSubstr;
+  EXPECT_THAT(*html, HasSubstr("07:45 · 52/60 · SHA-256 " + td_0745_.second.substr(0, 12) +
+                               "<br><span class=\"none\">Không tìm thấy tệp ảnh minh chứng"));
+  EXPECT_THAT(*html,
+              HasSubstr("08:15 · 59/60 · SHA-256 " + td_0815_.second.substr(0, 12) +
+                        "<br><span class=\"warn\">Ảnh không khớp mã SHA-256 đã ghi trong sổ"));
+  EXPECT_EQ(thumbnails(*html).size(), 2u);  // the altered one is shown, flagged; the alert's
+
+  // A path that leaves the data directory is not followed.
+  records_.roll_calls[0].roll_call.evidence_path = "../../etc/passwd";
+  html = site_report_html(sites_, "td-01", records_, clock_, options_);
+  ASSERT_TRUE(html);
+  EXPECT_THAT(*html, HasSubstr("Đường dẫn ảnh minh chứng không hợp lệ"));
+}
+
+TEST_F(Exports, DistrictReportRollsUpItsSitesWithTheirLastPictures) {
+  auto html = district_report_html(sites_, "Tam Đường", records_, clock_, options_);
+  ASSERT_TRUE(html) << html.error().message;
+  expect_self_contained(*html);
+  using ::testing::HasSubstr;
+  EXPECT_THAT(*html, HasSubstr("Theo huyện/thành phố: Tam Đường"));
+  EXPECT_THAT(*html, HasSubstr("<tr><th>Số học viên dự kiến</th><td>105</td></tr>"));
+  // Roll-up of the period and of the class: 2 sites, 1 counted, 0 short, 105, 56, 93.3%.
+  const std::string rollup =
+      "<td class=\"n\">2</td><td class=\"n\">1</td><td class=\"n\">0</td>"
+      "<td class=\"n\">105</td><td class=\"n\">56</td>"
+      "<td class=\"n\">93,3%</td></tr>";
+  EXPECT_THAT(*html, HasSubstr("<tr><td>Ngày 12/07/2027 — buổi sáng</td>" + rollup));
+  EXPECT_THAT(*html, HasSubstr("<tr><td>Cả khoá</td>" + rollup));
+  // Its sites, each period: median, expected, rate, alerts by kind (td-01: one under-attendance).
+  EXPECT_THAT(*html, HasSubstr("Trường THCS Bản Giang"));
+  EXPECT_THAT(*html, HasSubstr("Trường Tiểu học Bình Lư"));
+  EXPECT_EQ(html->find("Bum Nưa"), std::string::npos);
+  EXPECT_THAT(*html, HasSubstr("<td>Ngày 12/07/2027 — buổi sáng</td><td class=\"n\">60</td>"
+                               "<td class=\"n\">56</td><td class=\"n\">93,3%</td>"
+                               "<td class=\"n\">1</td><td class=\"n\">0</td>"
+                               "<td class=\"n\">0</td><td class=\"n\">9</td>"));
+  EXPECT_THAT(*html, HasSubstr("<td>Ngày 12/07/2027 — buổi sáng</td><td class=\"n\">45</td>"
+                               "<td class=\"n\">—</td><td class=\"n\">—</td>"));
+  // The last roll call of the period at td-01, with its picture; td-02 has none.
+  EXPECT_THAT(*html,
+              HasSubstr("Sáng 12/07 08:15 · 59/60 · SHA-256 " + td_0815_.second.substr(0, 12)));
+  EXPECT_EQ(html->find("07:45 · 52/60"), std::string::npos);
+  const auto thumbs = thumbnails(*html);
+  ASSERT_EQ(thumbs.size(), 1u);
+  EXPECT_EQ(thumbs[0].cols, 240);
+
+  auto unknown = district_report_html(sites_, "Nowhere", records_, clock_, options_);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "no site in district 'Nowhere'");
+}
+
+}  // namespace
+}  // namespace att
