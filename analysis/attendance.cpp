@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "analysis/export.h"
 #include "analysis/ledger.h"
 #include "analysis/live.h"
+#include "analysis/records.h"
+#include "analysis/rollup.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/sha256.h"
@@ -215,6 +218,7 @@ Attendance::Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> s
                        AttendanceConfig config, Store& store, std::filesystem::path data_dir,
                        LiveHub* live)
     : slots_(std::move(slots)),
+      site_list_(sites),
       config_(config),
       store_(store),
       data_dir_(std::move(data_dir)),
@@ -230,7 +234,8 @@ Status Attendance::restore() {
   std::lock_guard lock(mu_);
   std::map<std::string, const LedgerEntry*> opened;
   for (const LedgerEntry& e : *entries) {
-    if (e.kind == "roll_call" || e.kind == "period_summary") done_.insert(e.subject);
+    if (e.kind == "roll_call" || e.kind == "period_summary" || e.kind == "final_report")
+      done_.insert(e.subject);
     if (e.kind == "alert_opened") opened[e.subject] = &e;
     if (e.kind == "alert_closed") opened.erase(e.subject);
   }
@@ -415,6 +420,7 @@ void Attendance::heartbeat_stored(const Heartbeat& hb, const nlohmann::json&) {
 
 Status Attendance::tick(std::int64_t now) {
   const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
+  const auto final_after = static_cast<std::int64_t>(config_.final_after_s * 1000);
   struct Due {
     SiteState* site;
     const PeriodSlot* slot;
@@ -451,7 +457,7 @@ Status Attendance::tick(std::int64_t now) {
             due.push_back({&s, &slot, i});
           }
         }
-        if (slot.end_ms + grace <= now && done_.insert(summary_subject(id, slot)).second) {
+        if (slot.end_ms + final_after <= now && done_.insert(summary_subject(id, slot)).second) {
           due.push_back({&s, &slot, std::string::npos});
         }
       }
@@ -470,6 +476,27 @@ Status Attendance::tick(std::int64_t now) {
                       : roll_call_subject(d.site->site->id, *d.slot, d.roll_call));
       log::get("attendance")->error("site {}: {}", d.site->site->id, done.error().message);
       if (result) result = done;  // retried at the next tick
+    }
+  }
+  // The class is over when its last period is: the final report, once every summary is in.
+  if (!slots_.empty() && slots_.back().end_ms + final_after <= now) {
+    bool ready = false;
+    {
+      std::lock_guard lock(mu_);
+      ready = !done_.contains("final_report");
+      for (const auto& [id, s] : sites_) {
+        for (const PeriodSlot& slot : slots_)
+          ready = ready && done_.contains(summary_subject(id, slot));
+      }
+      if (ready) done_.insert("final_report");
+    }
+    if (ready) {
+      if (auto f = final_report(); !f) {
+        std::lock_guard lock(mu_);
+        done_.erase("final_report");
+        log::get("attendance")->error("final report: {}", f.error().message);
+        if (result) result = f;
+      }
     }
   }
   return result;
@@ -551,6 +578,66 @@ Status Attendance::summarize(SiteState& s, const PeriodSlot& slot) {
   const PeriodSummary summary = summarize_period(*s.site, slot, *frames, calls, config_);
   return append("period_summary", s.site->id, summary_subject(s.site->id, slot), slot.end_ms,
                 summary.to_json());
+}
+
+void Attendance::set_report_clock(const LocalClock& clock) {
+  report_clock_ = std::make_unique<LocalClock>(clock);
+}
+
+Status Attendance::final_report() {
+  auto records = read_records(store_, "");
+  if (!records) return std::unexpected(records.error());
+  std::vector<PeriodSummary> summaries;
+  for (const auto& s : records->summaries) summaries.push_back(s.summary);
+  json periods = json::array();
+  for (const PeriodSlot& slot : slots_) {
+    periods.push_back({{"date", slot.date},
+                       {"period", slot.period},
+                       {"rollup", period_rollup(site_list_, summaries, slot.date, slot.period,
+                                                config_.under_fraction)
+                                      .to_json()}});
+  }
+  json files = json::array();
+  if (report_clock_) {
+    const LocalClock& clock = *report_clock_;
+    std::vector<std::pair<std::string, std::string>> out = {
+        {"roll-calls.csv", roll_calls_csv(site_list_, *records, clock)},
+        {"alerts.csv", alerts_csv(site_list_, *records, clock)},
+        {"summaries.csv", summaries_csv(site_list_, *records)},
+        {"rollups.csv", rollups_csv(site_list_, *records, config_.under_fraction)}};
+    ReportOptions options;
+    options.data_dir = data_dir_;
+    options.slots = slots_;
+    options.under_fraction = config_.under_fraction;
+    options.generated_at_ms = now_ms();
+    options.generated_by = "attendance-server";
+    std::vector<std::string> districts;
+    for (const Site& s : site_list_) {
+      if (std::find(districts.begin(), districts.end(), s.district) == districts.end())
+        districts.push_back(s.district);
+    }
+    for (size_t i = 0; i < districts.size(); ++i) {
+      auto html = district_report_html(site_list_, districts[i], *records, clock, options);
+      if (!html) return std::unexpected(html.error());
+      const std::string number = std::to_string(i + 1);
+      out.emplace_back("district-" + std::string(number.size() < 2 ? "0" : "") + number + ".html",
+                       std::move(*html));
+    }
+    for (const auto& [name, bytes] : out) {
+      const std::string path = "reports/final/" + name;
+      if (auto w = write_file_atomically(data_dir_ / path, bytes, /*sync=*/true); !w) return w;
+      files.push_back({{"path", path}, {"sha256", sha256_hex(bytes)}, {"bytes", bytes.size()}});
+    }
+    for (size_t i = 0; i < districts.size(); ++i) files[4 + i]["district"] = districts[i];
+  }
+  const json body = {
+      {"periods", std::move(periods)},
+      {"class", class_rollup(site_list_, summaries, config_.under_fraction).to_json()},
+      {"files", std::move(files)},
+      {"ledger_last_seq", records->last_seq},
+      {"ledger_last_hash", records->last_hash}};
+  log::get("attendance")->info("the class is over: final report written");
+  return append("final_report", "", "final_report", slots_.back().end_ms, body);
 }
 
 }  // namespace att

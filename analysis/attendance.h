@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -30,6 +31,7 @@
 namespace att {
 
 class LiveHub;
+class LocalClock;
 
 // Thresholds (server.yaml "attendance:").
 struct AttendanceConfig {
@@ -43,6 +45,8 @@ struct AttendanceConfig {
   double roll_call_grace_s = 120;     // a roll call at T is taken at T + grace, so that frames
                                       // captured just before T have arrived
   double evidence_max_age_s = 600;    // a frame older than T - this is no evidence for T
+  double final_after_s = 30;          // a period's summary, and after the last period the
+                                      // class's final report, this long after its end
 };
 
 // One period of one class day, in UTC, with its roll-call times.
@@ -120,6 +124,11 @@ class Attendance final : public IngestListener {
 
   const std::vector<PeriodSlot>& slots() const { return slots_; }
 
+  // With it, the final report also writes its files (CSV exports and a printable report per
+  // district, times in the province's zone) under reports/final/; without, only the final
+  // roll-ups go in the ledger. Call before tick() runs.
+  void set_report_clock(const LocalClock& clock);
+
  private:
   struct OpenAlert {
     std::string id;  // the ledger subject: alert/<site>/<kind>/<start ms>
@@ -140,6 +149,9 @@ class Attendance final : public IngestListener {
   Status close_alert(SiteState& s, AlertKind kind, std::int64_t ended_ms, const std::string& why);
   Status take_roll_call(SiteState& s, const PeriodSlot& slot, size_t index);
   Status summarize(SiteState& s, const PeriodSlot& slot);
+  // After the last period: roll-ups of every period and of the class, and the report files
+  // with their SHA-256, in one `final_report` entry.
+  Status final_report();
   // Writes the observation's frame, annotated, under evidence/; returns path and SHA-256.
   Result<std::pair<std::string, std::string>> save_evidence(const Observation& obs,
                                                             const std::string& name);
@@ -147,6 +159,8 @@ class Attendance final : public IngestListener {
                 std::int64_t at_ms, const nlohmann::json& body);
 
   std::vector<PeriodSlot> slots_;
+  const std::vector<Site> site_list_;
+  std::unique_ptr<LocalClock> report_clock_;
   const AttendanceConfig config_;
   Store& store_;
   const std::filesystem::path data_dir_;

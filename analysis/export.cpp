@@ -162,29 +162,6 @@ std::string seq_text(std::int64_t seq) {
   return seq > 0 ? std::to_string(seq) : "";
 }
 
-// The final figures of the whole class: each site's rounded mean of its periods' medians
-// (periods with frames only; a site with none has no count).
-Rollup class_rollup(const std::vector<Site>& sites, const std::vector<PeriodSummary>& summaries,
-                    double under_fraction) {
-  // Each site's latest summary of each period, then the rounded mean of their medians.
-  std::map<std::string, std::map<std::pair<std::string, std::string>, const PeriodSummary*>> per;
-  for (const PeriodSummary& s : summaries) {
-    if (s.frames > 0) per[s.site_id][{s.date, s.period}] = &s;
-  }
-  std::vector<SiteFigure> figures;
-  for (const Site& site : sites) {
-    SiteFigure f;
-    f.site = &site;
-    if (auto it = per.find(site.id); it != per.end() && !it->second.empty()) {
-      double sum = 0;
-      for (const auto& [key, s] : it->second) sum += s->median;
-      f.counted = static_cast<int>(std::lround(sum / static_cast<double>(it->second.size())));
-    }
-    figures.push_back(f);
-  }
-  return roll_up(figures, under_fraction);
-}
-
 std::vector<PeriodSummary> summaries_of(const LedgerExtract& records) {
   std::vector<PeriodSummary> out;
   for (const auto& s : records.summaries) out.push_back(s.summary);

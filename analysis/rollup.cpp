@@ -1,6 +1,7 @@
 #include "analysis/rollup.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 
 namespace att {
@@ -78,6 +79,27 @@ Rollup period_rollup(const std::vector<Site>& sites, const std::vector<PeriodSum
     auto it = by_site.find(s.id);
     const bool has = it != by_site.end() && it->second->frames > 0;
     figures.push_back({&s, has ? std::optional<int>(it->second->median) : std::nullopt});
+  }
+  return roll_up(figures, under_fraction);
+}
+
+Rollup class_rollup(const std::vector<Site>& sites, const std::vector<PeriodSummary>& summaries,
+                    double under_fraction) {
+  // Each site's latest summary of each period, then the rounded mean of their medians.
+  std::map<std::string, std::map<std::pair<std::string, std::string>, const PeriodSummary*>> per;
+  for (const PeriodSummary& s : summaries) {
+    if (s.frames > 0) per[s.site_id][{s.date, s.period}] = &s;
+  }
+  std::vector<SiteFigure> figures;
+  for (const Site& site : sites) {
+    SiteFigure f;
+    f.site = &site;
+    if (auto it = per.find(site.id); it != per.end() && !it->second.empty()) {
+      double sum = 0;
+      for (const auto& [key, s] : it->second) sum += s->median;
+      f.counted = static_cast<int>(std::lround(sum / static_cast<double>(it->second.size())));
+    }
+    figures.push_back(f);
   }
   return roll_up(figures, under_fraction);
 }

@@ -52,4 +52,9 @@ Rollup live_rollup(const std::vector<Site>& sites, const std::vector<RollCall>& 
 Rollup period_rollup(const std::vector<Site>& sites, const std::vector<PeriodSummary>& summaries,
                      const std::string& date, const std::string& period, double under_fraction);
 
+// Final for the whole class: each site's rounded mean of its periods' medians (periods with
+// frames only; a site with none has no count).
+Rollup class_rollup(const std::vector<Site>& sites, const std::vector<PeriodSummary>& summaries,
+                    double under_fraction);
+
 }  // namespace att

@@ -139,6 +139,7 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
       attendance.number("early_leave_fraction", a.early_leave_fraction, 0.05, 1.0);
   a.roll_call_grace_s = attendance.number("roll_call_grace_s", a.roll_call_grace_s, 0, 3600);
   a.evidence_max_age_s = attendance.number("evidence_max_age_s", a.evidence_max_age_s, 10, 7200);
+  a.final_after_s = attendance.number("final_after_s", a.final_after_s, 0, 3600);
   attendance.finish();
 
   YamlMap live = top.map("live");

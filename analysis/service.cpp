@@ -165,6 +165,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   auto local = c.schedule.days.empty() ? LocalClock::make(c.schedule.timezone, {"2000-01-01"})
                                        : LocalClock::for_schedule(c.schedule);
   if (!local) return fail("schedule: " + local.error().message);
+  impl->attendance->set_report_clock(*local);
   api.records.local = std::move(*local);
   Impl* service = impl.get();
   api.extra_metrics = [service] {

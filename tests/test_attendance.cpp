@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "analysis/attendance.h"
+#include "analysis/export.h"
 #include "analysis/records_api.h"
 #include "analysis/sqlite_store.h"
 #include "common/sha256.h"
@@ -242,6 +243,41 @@ TEST_F(ClassMorning, EachPeriodIsSummedUpAfterItEnds) {
   // from 10:15 to the end.
   EXPECT_EQ(by_site["mt-01"]["covered_minutes"], 89 + 10 + 15 + 75);
   EXPECT_EQ(by_site["mt-01"]["present_person_minutes"], 35 * 99 + 3 * 15 + 10 * 75);
+}
+
+TEST_F(ClassMorning, TheFinalReportComesWithinAMinuteOfTheEndAndItsRollUpsAddUp) {
+  attendance_->set_report_clock(LocalClock::for_schedule(morning_only()).value());
+  play(the_morning(), kStart, kEnd);
+  ASSERT_TRUE(attendance_->tick(at(11, 30) + 20'000));
+  EXPECT_TRUE(ledger("final_report").empty());
+  ASSERT_TRUE(attendance_->tick(at(11, 30) + 40'000));
+  const auto finals = ledger("final_report");
+  ASSERT_EQ(finals.size(), 1u);
+  const json body = json::parse(finals[0].body);
+  const json rollup = body["periods"][0]["rollup"];
+  EXPECT_EQ(rollup["province"]["counted"], 58 + 44 + 35);
+  EXPECT_EQ(rollup["province"]["expected"], 60 + 45 + 38);
+  for (const char* by : {"by_district", "by_level"}) {
+    int counted = 0, expected = 0, sites = 0;
+    for (const json& row : rollup[by]) {
+      counted += row["counted"].get<int>();
+      expected += row["expected"].get<int>();
+      sites += row["sites"].get<int>();
+    }
+    EXPECT_EQ(counted, rollup["province"]["counted"]) << by;
+    EXPECT_EQ(expected, rollup["province"]["expected"]) << by;
+    EXPECT_EQ(sites, 3) << by;
+  }
+  EXPECT_EQ(body["class"]["province"]["counted"], 58 + 44 + 35);  // one period: the same
+  ASSERT_EQ(body["files"].size(), 4u + 2u);  // four CSV exports, a report per district
+  for (const json& f : body["files"]) {
+    const std::string bytes = testing::read_file(dir_ / f["path"].get<std::string>());
+    EXPECT_EQ(sha256_hex(bytes), f["sha256"]) << f["path"];
+  }
+  EXPECT_EQ(body["files"][4]["district"], "Tam Đường");
+  // Nothing more at later ticks.
+  ASSERT_TRUE(attendance_->tick(at(12, 30)));
+  EXPECT_EQ(ledger("final_report").size(), 1u);
 }
 
 TEST_F(ClassMorning, ARestartTakesNothingTwiceAndKeepsOpenAlertsOpen) {
