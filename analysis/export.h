@@ -30,22 +30,12 @@
 #include <vector>
 
 #include "analysis/attendance.h"
+#include "analysis/csv.h"
 #include "analysis/province.h"
 #include "analysis/store.h"
 #include "common/error.h"
 
 namespace att {
-
-// --- CSV writing ---------------------------------------------------------------------------
-
-// One cell: neutralised (a leading = + - @ \t \r gets a ' before it), then quoted with inner
-// quotes doubled when it holds a comma, a quote, CR or LF. Other bytes, UTF-8 included, are
-// kept as they are.
-std::string csv_cell(std::string_view text);
-
-// The whole file: UTF-8 BOM, then each row's cells (csv_cell) joined by commas, each row
-// ended by CRLF.
-std::string csv_document(const std::vector<std::vector<std::string>>& rows);
 
 // --- Local time ------------------------------------------------------------------------------
 

@@ -153,6 +153,16 @@ Result<std::vector<Site>> parse_sites_csv(std::string_view text) {
   return sites;
 }
 
+std::string sites_to_csv(const std::vector<Site>& sites) {
+  std::vector<std::vector<std::string>> rows;
+  rows.emplace_back(std::begin(kSiteColumns), std::end(kSiteColumns));
+  for (const Site& s : sites) {
+    rows.push_back({s.id, s.name, s.district, std::string(to_string(s.level)), s.address,
+                    std::to_string(s.expected_attendees), s.camera});
+  }
+  return csv_document(rows);
+}
+
 Result<std::vector<Site>> load_sites_csv(const std::filesystem::path& path) {
   auto text = read_file(path);
   if (!text) return std::unexpected(text.error());

@@ -38,6 +38,10 @@ bool valid_site_id(std::string_view id);
 // and any error fails the whole import.
 Result<std::vector<Site>> parse_sites_csv(std::string_view text);
 Result<std::vector<Site>> load_sites_csv(const std::filesystem::path& path);
+// The sites as a sites CSV (csv_document: BOM, CRLF), the columns in the order above, which
+// parse_sites_csv reads back to the same sites (texts beginning with = + - @ come back with
+// the ' that neutralises them for spreadsheets).
+std::string sites_to_csv(const std::vector<Site>& sites);
 
 struct Period {
   std::string name;      // "morning", "afternoon"

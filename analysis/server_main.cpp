@@ -3,15 +3,74 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
+#include <filesystem>
 #include <iostream>
 
 #include "analysis/ledger.h"
 #include "analysis/server_config.h"
 #include "analysis/service.h"
 #include "analysis/site_keys.h"
+#include "analysis/sqlite_store.h"
+#include "common/files.h"
 #include "common/log.h"
 
 namespace {
+
+// `attendance-server sites --export FILE|-`: the configured sites as CSV (BOM, CRLF) for a
+// spreadsheet. `sites --import FILE`: the file checked whole (every bad row by its line, ids
+// used twice, text that is not UTF-8), then put in place of province.sites atomically and
+// the database's site list updated; on any error nothing changes. The running service uses
+// the new list after a restart.
+int run_sites(const att::ServerConfig& config, const std::string& import_path,
+              const std::string& export_path) {
+  if (!export_path.empty()) {
+    const std::string csv = att::sites_to_csv(config.sites);
+    if (export_path == "-") {
+      std::cout << csv;
+      return 0;
+    }
+    if (auto w = att::write_file_atomically(export_path, csv, /*sync=*/true); !w) {
+      std::cerr << "attendance-server: " << w.error().message << "\n";
+      return 1;
+    }
+    std::cout << config.sites.size() << " sites written to " << export_path << "\n";
+    return 0;
+  }
+  auto text = att::read_file(import_path);
+  if (!text) return std::cerr << "attendance-server: " << text.error().message << "\n", 2;
+  auto sites = att::parse_sites_csv(*text);
+  if (!sites) {
+    std::cerr << "attendance-server: " << import_path << ": " << sites.error().message
+              << "\nnothing was imported\n";
+    return 2;
+  }
+  // Every site with a key must still be there: the service refuses keys of unknown sites.
+  if (!config.nodes.site_keys_csv.empty() && std::filesystem::exists(config.nodes.site_keys_csv)) {
+    if (auto keys = att::load_site_keys(config.nodes.site_keys_csv, *sites); !keys) {
+      std::cerr << "attendance-server: " << import_path
+                << " leaves out sites that have keys: " << keys.error().message
+                << "\nnothing was imported\n";
+      return 2;
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  auto store = att::SqliteStore::open(att::database_path(config));
+  if (!store) return std::cerr << "attendance-server: " << store.error().message << "\n", 1;
+  if (auto w = att::write_file_atomically(config.sites_csv, *text, /*sync=*/true); !w) {
+    std::cerr << "attendance-server: " << w.error().message << "\nnothing was imported\n";
+    return 1;
+  }
+  if (auto synced = (*store)->sync_sites(*sites); !synced) {
+    std::cerr << "attendance-server: " << config.sites_csv.string()
+              << " is replaced but the database's site list is not: " << synced.error().message
+              << "\n";
+    return 1;
+  }
+  std::cout << sites->size() << " sites imported into " << config.sites_csv.string()
+            << "; restart attendance-server to use them\n";
+  return 0;
+}
 
 // `attendance-server keys`: every site gets a key, kept in nodes.site_keys (mode 0600).
 int run_keys(const att::ServerConfig& config, const std::string& show_site) {
@@ -93,7 +152,19 @@ int main(int argc, char** argv) {
   verify->add_option("--db", verify_db,
                      "check this database file instead of the configured one (an auditor's "
                      "copy, with its ledger.head beside it); needs no configuration");
+  auto* sites = app.add_subcommand(
+      "sites", "import the sites from a CSV file (checked whole first), or export them as CSV");
+  std::string import_path, export_path;
+  auto* import_option =
+      sites->add_option("--import", import_path, "the CSV to check and put in province.sites");
+  sites->add_option("--export", export_path, "write the sites as CSV to this file, or - for stdout")
+      ->excludes(import_option);
+  sites->fallthrough();
   CLI11_PARSE(app, argc, argv);
+  if (sites->parsed() && import_path.empty() == export_path.empty()) {
+    std::cerr << "attendance-server: sites needs --import FILE or --export FILE\n";
+    return 2;
+  }
   if (verify->parsed() && !verify_db.empty()) return run_verify(verify_db);
 
   auto config = att::load_server_config(config_path);
@@ -122,6 +193,7 @@ int main(int argc, char** argv) {
   }
   att::log::setup(config->log_level, *format);
   if (keys->parsed()) return run_keys(*config, show_site);
+  if (sites->parsed()) return run_sites(*config, import_path, export_path);
   if (verify->parsed()) return run_verify(att::database_path(*config));
 
   // Block the stop signals in every thread; this one waits for them.

@@ -1082,5 +1082,65 @@ TEST(IngestHttps, ACertificateThatIsNotPemStopsTheStart) {
               HasSubstr("cannot use the TLS certificate " + (dir / "cert.pem").string()));
 }
 
+// ----------------------------------------------------------------------------------------
+// `attendance-server sites`: import checked whole, export that imports back the same
+
+TEST(SitesCommand, ExportThenImportRoundTripsWithVietnameseIntact) {
+  KeysConfigDir c;
+  auto exported = c.run({"sites", "--export", (c.dir / "out.csv").string()});
+  ASSERT_EQ(exported.exit_code, 0) << exported.err;
+  const std::string csv = testing::read_file(c.dir / "out.csv");
+  EXPECT_TRUE(
+      csv.starts_with("\xEF\xBB\xBFid,name,district,school_level,address,"
+                      "expected_attendees,camera\r\n"));
+  EXPECT_NE(csv.find("Trường Mầm non Bum Nưa"), std::string::npos);
+  auto imported = c.run({"sites", "--import", (c.dir / "out.csv").string()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(imported.out, "3 sites imported into " + (c.dir / "sites.csv").string() +
+                              "; restart attendance-server to use them\n");
+  auto again = c.run({"sites", "--export", "-"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, csv);  // what was imported exports the same, byte for byte
+}
+
+TEST(SitesCommand, ABadFileIsReportedByLineAndChangesNothing) {
+  KeysConfigDir c;
+  const std::string before = testing::read_file(c.dir / "sites.csv");
+  testing::write_file(c.dir / "new.csv",
+                      "id,name,district,school_level,address,expected_attendees,camera\n"
+                      "td-01,Trường A,Tam Đường,primary,Xã A,60,IP\n"
+                      "td-01,Trường B,Tam Đường,primary,Xã B,40,IP\n"
+                      "td-03,Trường C,Tam Đường,college,Xã C,bốn mươi,IP\n");
+  auto run = c.run({"sites", "--import", (c.dir / "new.csv").string()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("line 3: id: 'td-01' already used on line 2"));
+  EXPECT_THAT(run.err, HasSubstr("line 4: school_level: 'college' is not one of"));
+  EXPECT_THAT(run.err, HasSubstr("line 4: expected_attendees: 'bốn mươi' is not a whole number"));
+  EXPECT_THAT(run.err, HasSubstr("nothing was imported"));
+  EXPECT_EQ(testing::read_file(c.dir / "sites.csv"), before);
+
+  // Saved as UTF-16 by a spreadsheet: refused with the fix, not imported as mojibake.
+  std::string utf16 = "\xFF\xFE";
+  for (char ch : std::string("id,name\n")) utf16 += std::string{ch, '\0'};
+  testing::write_file(c.dir / "utf16.csv", utf16);
+  run = c.run({"sites", "--import", (c.dir / "utf16.csv").string()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("not valid UTF-8 (save the file as \"CSV UTF-8\""));
+  EXPECT_EQ(testing::read_file(c.dir / "sites.csv"), before);
+}
+
+TEST(SitesCommand, AnImportThatDropsASiteWithAKeyIsRefused) {
+  KeysConfigDir c;
+  ASSERT_EQ(c.run({"keys"}).exit_code, 0);
+  const std::string before = testing::read_file(c.dir / "sites.csv");
+  testing::write_file(c.dir / "fewer.csv",
+                      "id,name,district,school_level,address,expected_attendees,camera\n"
+                      "td-01,Trường A,Tam Đường,primary,Xã A,60,IP\n");
+  auto run = c.run({"sites", "--import", (c.dir / "fewer.csv").string()});
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_THAT(run.err, HasSubstr("leaves out sites that have keys"));
+  EXPECT_EQ(testing::read_file(c.dir / "sites.csv"), before);
+}
+
 }  // namespace
 }  // namespace att
