@@ -66,9 +66,24 @@ std::string_view to_string(AlertKind kind) {
   return "unknown";
 }
 
-Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule) {
+Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule,
+                                                const std::string& site_id) {
+  std::vector<ClassDay> days = schedule.days;
+  if (auto o = schedule.overrides.find(site_id); o != schedule.overrides.end()) {
+    for (const ClassDay& own : o->second) {
+      auto same = std::find_if(days.begin(), days.end(),
+                               [&](const ClassDay& d) { return d.date == own.date; });
+      if (same != days.end()) {
+        *same = own;
+      } else {
+        days.push_back(own);
+      }
+    }
+    std::sort(days.begin(), days.end(),
+              [](const ClassDay& a, const ClassDay& b) { return a.date < b.date; });
+  }
   std::vector<PeriodSlot> slots;
-  for (const ClassDay& day : schedule.days) {
+  for (const ClassDay& day : days) {
     for (const Period& p : day.periods) {
       PeriodSlot slot;
       slot.date = day.date;
@@ -216,14 +231,20 @@ PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
 
 Attendance::Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> slots,
                        AttendanceConfig config, Store& store, std::filesystem::path data_dir,
-                       LiveHub* live)
+                       LiveHub* live, std::map<std::string, std::vector<PeriodSlot>> site_slots)
     : slots_(std::move(slots)),
+      site_slots_(std::move(site_slots)),
       site_list_(sites),
       config_(config),
       store_(store),
       data_dir_(std::move(data_dir)),
       live_(live) {
-  for (const Site& site : sites) sites_[site.id].site = &site;
+  for (const Site& site : sites) {
+    SiteState& s = sites_[site.id];
+    s.site = &site;
+    auto own = site_slots_.find(site.id);
+    s.slots = own != site_slots_.end() ? &own->second : &slots_;
+  }
 }
 
 Status Attendance::restore() {
@@ -257,8 +278,16 @@ Status Attendance::restore() {
   return {};
 }
 
-const PeriodSlot* Attendance::period_at(std::int64_t t) const {
-  for (const PeriodSlot& slot : slots_) {
+std::int64_t Attendance::class_end_ms() const {
+  std::int64_t end = slots_.empty() ? 0 : slots_.back().end_ms;
+  for (const auto& [id, slots] : site_slots_) {
+    if (!slots.empty()) end = std::max(end, slots.back().end_ms);
+  }
+  return end;
+}
+
+const PeriodSlot* Attendance::period_at(const SiteState& s, std::int64_t t) {
+  for (const PeriodSlot& slot : *s.slots) {
     if (t >= slot.start_ms && t < slot.end_ms) return &slot;
   }
   return nullptr;
@@ -336,7 +365,7 @@ Status Attendance::observe(const Observation& obs) {
   if (t < s.last_frame_ms) return {};  // late (a spool emptying): roll calls still see it
   if (auto c = close_alert(s, AlertKind::kOffline, t, "frames arrive again"); !c) return c;
   s.last_frame_ms = t;
-  const PeriodSlot* slot = period_at(t);
+  const PeriodSlot* slot = period_at(s, t);
   if (!slot) {  // between periods nothing is expected of the room
     s.below_since.reset();
     s.fault_since.reset();
@@ -389,7 +418,7 @@ Status Attendance::heartbeat(const Heartbeat& hb) {
   if (it == sites_.end()) return {};
   SiteState& s = it->second;
   const std::int64_t t = hb.captured_at_ms;
-  const PeriodSlot* slot = period_at(t);
+  const PeriodSlot* slot = period_at(s, t);
   if (!slot) return {};
   // The node is alive but its camera gives nothing since its last frame.
   const std::int64_t since = std::max(s.last_frame_ms, slot->start_ms);
@@ -430,7 +459,7 @@ Status Attendance::tick(std::int64_t now) {
   {
     std::lock_guard lock(mu_);
     for (auto& [id, s] : sites_) {
-      for (const PeriodSlot& slot : slots_) {
+      for (const PeriodSlot& slot : *s.slots) {
         if (now < slot.start_ms) continue;
         // Offline: no frame for too long while the period runs.
         if (now < slot.end_ms) {
@@ -479,13 +508,13 @@ Status Attendance::tick(std::int64_t now) {
     }
   }
   // The class is over when its last period is: the final report, once every summary is in.
-  if (!slots_.empty() && slots_.back().end_ms + final_after <= now) {
+  if (class_end_ms() > 0 && class_end_ms() + final_after <= now) {
     bool ready = false;
     {
       std::lock_guard lock(mu_);
       ready = !done_.contains("final_report");
       for (const auto& [id, s] : sites_) {
-        for (const PeriodSlot& slot : slots_)
+        for (const PeriodSlot& slot : *s.slots)
           ready = ready && done_.contains(summary_subject(id, slot));
       }
       if (ready) done_.insert("final_report");
@@ -637,7 +666,7 @@ Status Attendance::final_report() {
       {"ledger_last_seq", records->last_seq},
       {"ledger_last_hash", records->last_hash}};
   log::get("attendance")->info("the class is over: final report written");
-  return append("final_report", "", "final_report", slots_.back().end_ms, body);
+  return append("final_report", "", "final_report", class_end_ms(), body);
 }
 
 }  // namespace att

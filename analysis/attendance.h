@@ -58,8 +58,10 @@ struct PeriodSlot {
   std::vector<std::string> roll_call_labels;  // local "07:45"
 };
 
-// Every period of the schedule placed in time; fails on an unknown time zone.
-Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule);
+// Every period of the schedule placed in time, in time order: the common days, or for
+// `site_id` with its overrides in place of the dates they list. Fails on an unknown time zone.
+Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule,
+                                                const std::string& site_id = "");
 
 // A roll call as recorded in the ledger (kind "roll_call").
 struct RollCall {
@@ -103,8 +105,10 @@ std::string_view to_string(AlertKind kind);
 
 class Attendance final : public IngestListener {
  public:
+  // `slots`: the common schedule; `site_slots`: the schedules of sites that keep other hours.
   Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> slots, AttendanceConfig config,
-             Store& store, std::filesystem::path data_dir, LiveHub* live = nullptr);
+             Store& store, std::filesystem::path data_dir, LiveHub* live = nullptr,
+             std::map<std::string, std::vector<PeriodSlot>> site_slots = {});
 
   // Picks up where a previous run left off: roll calls and summaries already in the ledger
   // are not taken again, open alerts stay open.
@@ -136,14 +140,16 @@ class Attendance final : public IngestListener {
   };
   struct SiteState {
     const Site* site = nullptr;
-    std::int64_t last_frame_ms = 0;           // capture time of the latest frame
-    std::optional<std::int64_t> below_since;  // under the threshold since (capture time)
-    std::optional<std::int64_t> fault_since;  // a health flag since
+    const std::vector<PeriodSlot>* slots = nullptr;  // its schedule
+    std::int64_t last_frame_ms = 0;                  // capture time of the latest frame
+    std::optional<std::int64_t> below_since;         // under the threshold since (capture time)
+    std::optional<std::int64_t> fault_since;         // a health flag since
     std::string fault_reason;
     std::map<AlertKind, OpenAlert> open;
   };
 
-  const PeriodSlot* period_at(std::int64_t t) const;
+  static const PeriodSlot* period_at(const SiteState& s, std::int64_t t);
+  std::int64_t class_end_ms() const;  // the end of the last period of any site
   Status open_alert(SiteState& s, AlertKind kind, std::int64_t started_ms, std::int64_t at_ms,
                     nlohmann::json details, const Observation* evidence);
   Status close_alert(SiteState& s, AlertKind kind, std::int64_t ended_ms, const std::string& why);
@@ -159,6 +165,7 @@ class Attendance final : public IngestListener {
                 std::int64_t at_ms, const nlohmann::json& body);
 
   std::vector<PeriodSlot> slots_;
+  const std::map<std::string, std::vector<PeriodSlot>> site_slots_;
   const std::vector<Site> site_list_;
   std::unique_ptr<LocalClock> report_clock_;
   const AttendanceConfig config_;

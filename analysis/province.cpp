@@ -178,45 +178,64 @@ Result<Schedule> load_schedule(const std::filesystem::path& path) {
   YamlMap top(*root, "", errors);
   Schedule schedule;
   schedule.timezone = top.string("timezone", "", YamlMap::kRequired);
-  std::string previous_date;
-  int day_index = 0;
-  for (const auto& day_node : top.sequence("days", YamlMap::kRequired)) {
-    YamlMap day(day_node, "days[" + std::to_string(day_index++) + "]", errors);
-    ClassDay class_day;
-    class_day.date = day.string("date", "", YamlMap::kRequired);
-    if (!class_day.date.empty() && !valid_date(class_day.date)) {
-      errors.add(day.where("date") + ": '" + class_day.date + "' is not a date YYYY-MM-DD");
-    } else if (!class_day.date.empty()) {
-      if (class_day.date <= previous_date) {
-        errors.add(day.where("date") + ": " + class_day.date + " does not come after " +
-                   previous_date);
+  // One list of days (the common ones, or one site's overrides), checked in order.
+  const auto read_days = [&errors](const std::vector<YAML::Node>& list, const std::string& where) {
+    std::vector<ClassDay> days;
+    std::string previous_date;
+    int day_index = 0;
+    for (const auto& day_node : list) {
+      YamlMap day(day_node, where + "[" + std::to_string(day_index++) + "]", errors);
+      ClassDay class_day;
+      class_day.date = day.string("date", "", YamlMap::kRequired);
+      if (!class_day.date.empty() && !valid_date(class_day.date)) {
+        errors.add(day.where("date") + ": '" + class_day.date + "' is not a date YYYY-MM-DD");
+      } else if (!class_day.date.empty()) {
+        if (class_day.date <= previous_date) {
+          errors.add(day.where("date") + ": " + class_day.date + " does not come after " +
+                     previous_date);
+        }
+        previous_date = std::max(previous_date, class_day.date);
       }
-      previous_date = std::max(previous_date, class_day.date);
-    }
-    int period_index = 0;
-    int previous_end = -1;
-    for (const auto& period_node : day.sequence("periods", YamlMap::kRequired)) {
-      YamlMap p(period_node, day.where("periods[" + std::to_string(period_index++) + "]"), errors);
-      Period period;
-      period.name = p.string("name", "", YamlMap::kRequired);
-      const std::string start = p.string("start", "", YamlMap::kRequired);
-      const std::string end = p.string("end", "", YamlMap::kRequired);
-      auto s = parse_hhmm(start);
-      auto e = parse_hhmm(end);
-      if (!start.empty() && !s) errors.add(p.where("start") + ": '" + start + "' is not HH:MM");
-      if (!end.empty() && !e) errors.add(p.where("end") + ": '" + end + "' is not HH:MM");
-      if (s && e) {
-        if (*s >= *e) errors.add(p.where("end") + ": " + end + " is not after the start " + start);
-        if (*s < previous_end) errors.add(p.where("start") + ": overlaps the previous period");
-        period.start_minute = *s;
-        period.end_minute = *e;
-        previous_end = *e;
+      int period_index = 0;
+      int previous_end = -1;
+      for (const auto& period_node : day.sequence("periods", YamlMap::kRequired)) {
+        YamlMap p(period_node, day.where("periods[" + std::to_string(period_index++) + "]"),
+                  errors);
+        Period period;
+        period.name = p.string("name", "", YamlMap::kRequired);
+        const std::string start = p.string("start", "", YamlMap::kRequired);
+        const std::string end = p.string("end", "", YamlMap::kRequired);
+        auto s = parse_hhmm(start);
+        auto e = parse_hhmm(end);
+        if (!start.empty() && !s) errors.add(p.where("start") + ": '" + start + "' is not HH:MM");
+        if (!end.empty() && !e) errors.add(p.where("end") + ": '" + end + "' is not HH:MM");
+        if (s && e) {
+          if (*s >= *e)
+            errors.add(p.where("end") + ": " + end + " is not after the start " + start);
+          if (*s < previous_end) errors.add(p.where("start") + ": overlaps the previous period");
+          period.start_minute = *s;
+          period.end_minute = *e;
+          previous_end = *e;
+        }
+        p.finish();
+        class_day.periods.push_back(std::move(period));
       }
-      p.finish();
-      class_day.periods.push_back(std::move(period));
+      day.finish();
+      days.push_back(std::move(class_day));
     }
-    day.finish();
-    schedule.days.push_back(std::move(class_day));
+    return days;
+  };
+  schedule.days = read_days(top.sequence("days", YamlMap::kRequired), "days");
+  int override_index = 0;
+  for (const auto& node : top.sequence("overrides")) {
+    YamlMap o(node, "overrides[" + std::to_string(override_index++) + "]", errors);
+    const std::string site = o.string("site", "", YamlMap::kRequired);
+    if (!site.empty() && schedule.overrides.contains(site)) {
+      errors.add(o.where("site") + ": '" + site + "' has overrides already");
+    }
+    auto days = read_days(o.sequence("days", YamlMap::kRequired), o.where("days"));
+    if (!site.empty()) schedule.overrides[site] = std::move(days);
+    o.finish();
   }
   YamlMap roll = top.map("roll_calls");
   schedule.first_roll_call_after_start_min =

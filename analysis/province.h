@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -57,6 +58,9 @@ struct ClassDay {
 struct Schedule {
   std::string timezone;  // IANA name, e.g. "Asia/Ho_Chi_Minh"
   std::vector<ClassDay> days;
+  // Sites that keep other hours: on each date listed, a site's periods replace the common
+  // ones (a site that starts late, or has no afternoon). schedule.yaml "overrides:".
+  std::map<std::string, std::vector<ClassDay>> overrides;
   int first_roll_call_after_start_min = 15;
   int roll_call_every_min = 30;
 };

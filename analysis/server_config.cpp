@@ -166,6 +166,13 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   if (!c.schedule_yaml.empty()) {
     if (auto schedule = load_schedule(c.schedule_yaml)) {
       c.schedule = std::move(*schedule);
+      for (const auto& [site, days] : c.schedule.overrides) {
+        const bool known = std::any_of(c.sites.begin(), c.sites.end(),
+                                       [&](const Site& s) { return s.id == site; });
+        if (!known && !c.sites.empty()) {
+          errors.add("province.schedule: overrides: site '" + site + "' is not in the sites list");
+        }
+      }
     } else {
       errors.add("province.schedule: " + schedule.error().message);
     }

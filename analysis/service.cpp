@@ -121,8 +121,15 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   impl->live = std::make_unique<LiveHub>(c.live, static_cast<std::uint64_t>(now_ms()) * 1000);
   auto slots = expand_schedule(c.schedule);
   if (!slots) return fail("schedule: " + slots.error().message);
-  impl->attendance = std::make_unique<Attendance>(c.sites, std::move(*slots), c.attendance,
-                                                  *impl->store, c.data_dir, impl->live.get());
+  std::map<std::string, std::vector<PeriodSlot>> site_slots;  // sites that keep other hours
+  for (const auto& [site_id, days] : c.schedule.overrides) {
+    auto own = expand_schedule(c.schedule, site_id);
+    if (!own) return fail("schedule: " + own.error().message);
+    site_slots[site_id] = std::move(*own);
+  }
+  impl->attendance =
+      std::make_unique<Attendance>(c.sites, std::move(*slots), c.attendance, *impl->store,
+                                   c.data_dir, impl->live.get(), std::move(site_slots));
   if (auto restored = impl->attendance->restore(); !restored)
     return fail("attendance ledger: " + restored.error().message);
   impl->ingest = std::make_unique<Ingest>(

@@ -61,6 +61,20 @@ TEST(Schedule, PeriodsArePlacedInTheProvincesTimeWithTheirRollCalls) {
 // A site's frame at a minute of the day: its count and health flags, or none.
 using Script = std::function<std::optional<std::pair<int, std::vector<std::string>>>(int)>;
 
+TEST(Schedule, ASiteThatKeepsOtherHoursHasItsOwnPeriodsOnTheDatesItLists) {
+  Schedule s = morning_only();
+  s.days.push_back({"2027-07-13", {Period{"morning", 7 * 60 + 30, 11 * 60 + 30}}});
+  s.overrides["mt-01"] = {{kDate, {Period{"morning", 9 * 60, 11 * 60 + 30}}}};
+  auto own = expand_schedule(s, "mt-01");
+  ASSERT_TRUE(own) << own.error().message;
+  ASSERT_EQ(own->size(), 2u);
+  EXPECT_EQ((*own)[0].start_ms, at(9, 0));
+  EXPECT_EQ((*own)[0].roll_call_labels.front(), "09:15");
+  EXPECT_EQ((*own)[1].date, "2027-07-13");  // the other day as everyone's
+  EXPECT_EQ((*own)[1].roll_call_labels.front(), "07:45");
+  EXPECT_EQ(expand_schedule(s, "td-01")->front().start_ms, at(7, 30));
+}
+
 class ClassMorning : public ::testing::Test {
  protected:
   void SetUp() override {

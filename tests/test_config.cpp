@@ -573,6 +573,39 @@ TEST(LoadSchedule, RollCallDefaults) {
   EXPECT_EQ(s->roll_call_every_min, 30);
 }
 
+TEST(LoadSchedule, PerSiteOverridesAreReadAndCheckedLikeTheDays) {
+  TempDir dir;
+  write_file(dir / "s.yaml",
+             "timezone: Asia/Ho_Chi_Minh\n"
+             "days:\n"
+             "  - date: 2027-07-12\n"
+             "    periods: [{name: morning, start: \"07:30\", end: \"11:30\"}]\n"
+             "overrides:\n"
+             "  - site: mt-01\n"
+             "    days:\n"
+             "      - date: 2027-07-12\n"
+             "        periods: [{name: morning, start: \"09:00\", end: \"11:30\"}]\n");
+  auto s = att::load_schedule(dir / "s.yaml");
+  ASSERT_TRUE(s) << s.error().message;
+  ASSERT_TRUE(s->overrides.contains("mt-01"));
+  EXPECT_EQ(s->overrides["mt-01"][0].periods[0].start_minute, 9 * 60);
+
+  write_file(dir / "bad.yaml",
+             "timezone: Asia/Ho_Chi_Minh\n"
+             "days:\n"
+             "  - date: 2027-07-12\n"
+             "    periods: [{name: morning, start: \"07:30\", end: \"11:30\"}]\n"
+             "overrides:\n"
+             "  - site: mt-01\n"
+             "    days:\n"
+             "      - date: 2027-07-12\n"
+             "        periods: [{name: morning, start: \"11:00\", end: \"09:30\"}]\n");
+  auto bad = att::load_schedule(dir / "bad.yaml");
+  ASSERT_FALSE(bad);
+  EXPECT_THAT(bad.error().message,
+              HasSubstr("overrides[0].days[0].periods[0].end: 09:30 is not after the start 11:00"));
+}
+
 TEST(LoadSchedule, EveryMistakeListedTogether) {
   TempDir dir;
   const fs::path path = dir / "schedule.yaml";
