@@ -34,63 +34,18 @@ using att::LedgerProblem;
 using att::LedgerQuery;
 using att::ProblemKind;
 using att::SqliteStore;
+using att::testing::RawDb;
 using att::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
-// A second, independent connection to the database file: to tamper with it as someone with
-// the sqlite3 shell would.
-class RawDb {
- public:
-  explicit RawDb(const fs::path& path) {
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
-    if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errstr(rc);
-    sqlite3_busy_timeout(db_, 5000);
-  }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  // "" when it ran, SQLite's message otherwise.
-  std::string try_exec(const std::string& sql) {
-    char* msg = nullptr;
-    std::string out;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-      out = msg ? msg : "?";
-      if (out.empty()) out = "?";
-    }
-    sqlite3_free(msg);
-    return out;
-  }
-  void exec(const std::string& sql) {
-    const std::string error = try_exec(sql);
-    EXPECT_EQ(error, "") << sql;
-  }
-  std::string scalar(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
-      return "";
-    }
-    std::string out;
-    if (sqlite3_step(s) == SQLITE_ROW) {
-      const auto* t = sqlite3_column_text(s, 0);
-      out = t ? reinterpret_cast<const char*>(t) : "";
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-  void drop_triggers() {
-    for (const char* table : {"ledger", "audit_trail"}) {
-      for (const char* what : {"update", "delete", "replace"}) {
-        exec(std::string("DROP TRIGGER ") + table + "_no_" + what);
-      }
+void drop_triggers(RawDb& db) {
+  for (const char* table : {"ledger", "audit_trail"}) {
+    for (const char* what : {"update", "delete", "replace"}) {
+      db.exec(std::string("DROP TRIGGER ") + table + "_no_" + what);
     }
   }
-
- private:
-  sqlite3* db_ = nullptr;
-};
+}
 
 std::unique_ptr<SqliteStore> open_ok(const fs::path& path) {
   auto s = SqliteStore::open(path);
@@ -140,7 +95,8 @@ struct Tampered {
       for (int i = 0; i < 6; ++i) ledger.push_back(*store->append(Chain::kLedger, roll_call(i)));
       for (int i = 0; i < 3; ++i) audit.push_back(*store->append(Chain::kAudit, view(i)));
     }
-    RawDb(db).drop_triggers();
+    RawDb raw(db);
+    drop_triggers(raw);
   }
   std::vector<LedgerProblem> problems() {
     auto report = att::verify_database(db);
@@ -807,7 +763,7 @@ TEST(VerifyCommand, ChecksTheConfiguredDatabase) {
   }
   {
     RawDb raw(dir / "data" / "attendance.db");
-    raw.drop_triggers();
+    drop_triggers(raw);
     raw.exec("DELETE FROM ledger WHERE seq = 2");
   }
   CliRun run = run_server(dir, {"verify", "--config", config});

@@ -30,55 +30,9 @@ using att::InsertOutcome;
 using att::Migration;
 using att::Observation;
 using att::SqliteStore;
+using att::testing::RawDb;
 using att::testing::TempDir;
 using ::testing::HasSubstr;
-
-// A second, independent connection to the database file, for checks the Store API does
-// not offer (journal mode, user_version, tables, raw rows).
-class RawDb {
- public:
-  explicit RawDb(const fs::path& path) {
-    const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
-    if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errstr(rc);
-  }
-  ~RawDb() { sqlite3_close_v2(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  // The first column of the first row as text ("" when there is no row; test failure on error).
-  std::string scalar(const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
-      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
-      return "";
-    }
-    std::string out;
-    const int rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-      const auto* t = sqlite3_column_text(s, 0);
-      out = t ? reinterpret_cast<const char*>(t) : "";
-    } else if (rc != SQLITE_DONE) {
-      ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
-    }
-    sqlite3_finalize(s);
-    return out;
-  }
-  int integer(const std::string& sql) { return std::stoi(scalar(sql)); }
-  void exec(const std::string& sql) {
-    char* msg = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
-      ADD_FAILURE() << sql << ": " << (msg ? msg : "?");
-    }
-    sqlite3_free(msg);
-  }
-  bool has_table(const std::string& name) {
-    return integer("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '" + name +
-                   "'") == 1;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 std::unique_ptr<SqliteStore> open_ok(const fs::path& path) {
   auto s = SqliteStore::open(path);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -80,6 +81,53 @@ std::vector<Site> small_province() {
       {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", SchoolLevel::kPreschool,
        "Xã Bum Nưa, huyện Mường Tè, tỉnh Lai Châu", 38, "IP camera"},
   };
+}
+
+RawDb::RawDb(const std::filesystem::path& path) {
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr);
+  if (rc != SQLITE_OK) ADD_FAILURE() << "cannot open " << path << ": " << sqlite3_errstr(rc);
+  sqlite3_busy_timeout(db_, 5000);
+}
+
+RawDb::~RawDb() {
+  sqlite3_close_v2(db_);
+}
+
+std::string RawDb::try_exec(const std::string& sql) {
+  char* msg = nullptr;
+  std::string out;
+  if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &msg) != SQLITE_OK) {
+    out = msg && *msg ? msg : "?";
+  }
+  sqlite3_free(msg);
+  return out;
+}
+
+void RawDb::exec(const std::string& sql) {
+  EXPECT_EQ(try_exec(sql), "") << sql;
+}
+
+std::string RawDb::scalar(const std::string& sql) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &s, nullptr) != SQLITE_OK) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+    return "";
+  }
+  std::string out;
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_ROW) {
+    const auto* t = sqlite3_column_text(s, 0);
+    out = t ? reinterpret_cast<const char*>(t) : "";
+  } else if (rc != SQLITE_DONE) {
+    ADD_FAILURE() << sql << ": " << sqlite3_errmsg(db_);
+  }
+  sqlite3_finalize(s);
+  return out;
+}
+
+bool RawDb::has_table(const std::string& name) {
+  return integer("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '" + name +
+                 "'") == 1;
 }
 
 pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log) {

@@ -16,6 +16,8 @@
 #include "analysis/province.h"
 #include "analysis/server_config.h"
 
+struct sqlite3;
+
 namespace att::testing {
 
 // A fresh directory under the system temp dir, removed with everything in it on destruction.
@@ -56,6 +58,27 @@ bool eventually(Pred done, std::chrono::milliseconds limit,
   }
   return true;
 }
+
+// A second, independent connection to a database file, for what the Store API does not offer
+// (journal mode, user_version, raw rows) and for tampering as someone with the sqlite3 shell
+// would. Errors are test failures, except from try_exec.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& path);
+  ~RawDb();
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  std::string try_exec(const std::string& sql);  // "" when it ran, SQLite's message otherwise
+  void exec(const std::string& sql);
+  // The first column of the first row as text ("" when there is no row).
+  std::string scalar(const std::string& sql);
+  int integer(const std::string& sql) { return std::stoi(scalar(sql)); }
+  bool has_table(const std::string& name);
+
+ private:
+  ::sqlite3* db_ = nullptr;
+};
 
 // Starts `args[0]` with `args`, its stdout and stderr appended to `log`; returns the pid.
 pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& log);
