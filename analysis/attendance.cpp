@@ -31,10 +31,15 @@ std::string hhmm(int minute) {
   return buf;
 }
 
-std::string roll_call_subject(const std::string& site, const PeriodSlot& slot, size_t i) {
-  std::string label = slot.roll_call_labels[i];
+// "07:45" -> "0745", for subjects and file names.
+std::string compact(std::string label) {
   label.erase(std::remove(label.begin(), label.end(), ':'), label.end());
-  return "roll_call/" + site + "/" + slot.date + "/" + slot.period + "/" + label;
+  return label;
+}
+
+std::string roll_call_subject(const std::string& site, const PeriodSlot& slot, size_t i) {
+  return "roll_call/" + site + "/" + slot.date + "/" + slot.period + "/" +
+         compact(slot.roll_call_labels[i]);
 }
 
 std::string summary_subject(const std::string& site, const PeriodSlot& slot) {
@@ -575,9 +580,7 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
     r.counted = chosen->count;
     r.sequence = chosen->sequence;
     r.captured_at_ms = chosen->captured_at_ms;
-    std::string label = r.label;
-    label.erase(std::remove(label.begin(), label.end(), ':'), label.end());
-    auto saved = save_evidence(*chosen, slot.date + "/" + slot.period + "-" + label);
+    auto saved = save_evidence(*chosen, slot.date + "/" + slot.period + "-" + compact(r.label));
     if (saved) {
       r.evidence_path = saved->first;
       r.evidence_sha256 = saved->second;

@@ -104,8 +104,7 @@ bool RecordsApi::audit(const httplib::Request& req, httplib::Response& res, cons
   LedgerEntry e;
   e.kind = kind;
   e.site_id = site_id;
-  e.subject =
-      req.path + (req.params.empty() ? "" : "?" + httplib::detail::params_to_query_str(req.params));
+  e.subject = req.target;  // the path and query as requested
   e.at_ms = clock_();
   e.actor = "anonymous@" + req.remote_addr;
   e.body = "{}";

@@ -64,16 +64,9 @@ Retention::Retention(Store& store, std::filesystem::path data_dir, StorageConfig
       data_dir_(std::move(data_dir)),
       config_(config),
       clock_(std::move(clock)),
-      thread_([this] { loop(); }) {}
-
-Retention::~Retention() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
-}
+      periodic_(
+          std::chrono::milliseconds(static_cast<std::int64_t>(config_.retention_check_s * 1000)),
+          [this] { run(); }) {}
 
 RetentionTotals Retention::totals() const {
   std::lock_guard lock(mu_);
@@ -96,19 +89,13 @@ std::string Retention::render_metrics() const {
       t.frames_deleted, t.frames_missing, t.delete_failed, t.heartbeats_deleted);
 }
 
-void Retention::loop() {
-  const auto period = std::chrono::duration<double>(config_.retention_check_s);
-  std::unique_lock lock(mu_);
-  while (!stopping_) {
-    RetentionTotals totals = totals_;
-    lock.unlock();
-    if (auto s = run_retention(store_, data_dir_, config_, clock_(), totals); !s) {
-      log::get("store")->error("retention: {}", s.error().message);
-    }
-    lock.lock();
-    totals_ = totals;
-    wake_.wait_for(lock, period, [this] { return stopping_; });
+void Retention::run() {
+  RetentionTotals totals = this->totals();
+  if (auto s = run_retention(store_, data_dir_, config_, clock_(), totals); !s) {
+    log::get("store")->error("retention: {}", s.error().message);
   }
+  std::lock_guard lock(mu_);
+  totals_ = totals;
 }
 
 }  // namespace att

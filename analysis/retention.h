@@ -4,15 +4,14 @@
 // storage.retention_check_s.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 
 #include "analysis/server_config.h"
 #include "analysis/store.h"
 #include "common/error.h"
+#include "common/periodic.h"
 #include "common/time_util.h"
 
 namespace att {
@@ -35,26 +34,21 @@ class Retention {
  public:
   Retention(Store& store, std::filesystem::path data_dir, StorageConfig config,
             WallClock clock = now_ms);
-  ~Retention();  // stops the thread
-  Retention(const Retention&) = delete;
-  Retention& operator=(const Retention&) = delete;
 
   RetentionTotals totals() const;
   // The totals in Prometheus text format.
   std::string render_metrics() const;
 
  private:
-  void loop();
+  void run();
 
   Store& store_;
   const std::filesystem::path data_dir_;
   const StorageConfig config_;
   WallClock clock_;
   mutable std::mutex mu_;
-  std::condition_variable wake_;
-  bool stopping_ = false;   // guarded by mu_
   RetentionTotals totals_;  // guarded by mu_
-  std::thread thread_;
+  Periodic periodic_;       // last: stopped (joined) first
 };
 
 }  // namespace att

@@ -721,6 +721,20 @@ class WriterTest : public ::testing::Test {
   static att::Status insert(sqlite3* db, int v) {
     return att::sql::run(db, "INSERT INTO t(v) VALUES (?1)", "insert", v);
   }
+  // Starts a write of `v` whose transaction stays open until release_ is set; returns once
+  // that transaction runs, so that what is written next queues behind it.
+  std::thread hold(att::SqliteWriter* w, int v) {
+    std::atomic<bool> started{false};
+    std::thread holder([this, w, v, &started] {
+      EXPECT_TRUE(w->write([&](sqlite3* db) {
+        started = true;
+        while (!release_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return insert(db, v);
+      }));
+    });
+    while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return holder;
+  }
   int rows() {
     RawDb raw(dir_ / "w.db");
     return raw.integer("SELECT COUNT(*) FROM t");
@@ -728,6 +742,7 @@ class WriterTest : public ::testing::Test {
 
   TempDir dir_;
   att::sql::Db db_;
+  std::atomic<bool> release_{false};
 };
 
 TEST_F(WriterTest, WritesThatQueueDuringACommitShareTheNextTransaction) {
@@ -762,15 +777,7 @@ TEST_F(WriterTest, WritesThatQueueDuringACommitShareTheNextTransaction) {
 TEST_F(WriterTest, AFailedWriteIsRolledBackAloneAndItsCallerGetsTheError) {
   auto writer = start({});
   att::SqliteWriter* w = writer.get();
-  std::atomic<bool> started{false}, release{false};
-  std::thread holder([&] {
-    EXPECT_TRUE(w->write([&](sqlite3* db) {
-      started = true;
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return insert(db, 1);
-    }));
-  });
-  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread holder = hold(w, 1);
   att::Status good_a, bad, good_b;
   std::thread a([&] { good_a = w->write([](sqlite3* db) { return insert(db, 2); }); });
   std::thread b([&] {
@@ -781,7 +788,7 @@ TEST_F(WriterTest, AFailedWriteIsRolledBackAloneAndItsCallerGetsTheError) {
   });
   std::thread c([&] { good_b = w->write([](sqlite3* db) { return insert(db, 4); }); });
   while (w->stats().queued < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  release = true;
+  release_ = true;
   for (std::thread* t : {&holder, &a, &b, &c}) t->join();
   // a and b race for v = 2; whichever came second failed, with its own changes undone.
   EXPECT_TRUE(good_b);
@@ -815,15 +822,7 @@ TEST_F(WriterTest, MaxBatchOneCommitsEachWriteAlone) {
 TEST_F(WriterTest, AFullQueueMakesCallersWaitAndLosesNothing) {
   auto writer = start({.queue_capacity = 2, .max_batch = 256});
   att::SqliteWriter* w = writer.get();
-  std::atomic<bool> started{false}, release{false};
-  std::thread holder([&] {
-    EXPECT_TRUE(w->write([&](sqlite3* db) {
-      started = true;
-      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      return insert(db, 0);
-    }));
-  });
-  while (!started) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  std::thread holder = hold(w, 0);
   std::vector<std::thread> callers;
   for (int i = 1; i <= 5; ++i) {
     callers.emplace_back(
@@ -831,7 +830,7 @@ TEST_F(WriterTest, AFullQueueMakesCallersWaitAndLosesNothing) {
   }
   while (w->stats().waited_for_room < 3) std::this_thread::sleep_for(std::chrono::milliseconds(1));
   EXPECT_EQ(w->stats().queued, 2);  // the bound held
-  release = true;
+  release_ = true;
   holder.join();
   for (auto& t : callers) t.join();
   EXPECT_EQ(w->stats().writes, 6);
