@@ -18,6 +18,7 @@ namespace att {
 
 struct Service::Impl {
   ServerConfig config;
+  WallClock clock;
   DetectorChoice detector;
   std::unique_ptr<SqliteStore> store;
   std::unique_ptr<DetectorPool> pool;
@@ -64,9 +65,10 @@ std::filesystem::path database_path(const ServerConfig& config) {
   return config.data_dir / "attendance.db";
 }
 
-Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
+Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHooks hooks) {
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
+  impl->clock = std::move(hooks.clock);
   ServerConfig& c = impl->config;
   if (c.dashboard_dir.empty())
     c.dashboard_dir = std::filesystem::path(ATTENDANCE_SOURCE_DIR) / "dashboard";
@@ -83,10 +85,14 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   impl->store = std::move(*store);
   if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
 
-  auto detector = choose_detector(
-      c.detector, model_search_dirs(c.detector.model_dir, c.detector.search_default_dirs));
-  if (!detector) return std::unexpected(detector.error());
-  impl->detector = std::move(*detector);
+  if (hooks.detector) {
+    impl->detector = std::move(*hooks.detector);
+  } else {
+    auto detector = choose_detector(
+        c.detector, model_search_dirs(c.detector.model_dir, c.detector.search_default_dirs));
+    if (!detector) return std::unexpected(detector.error());
+    impl->detector = std::move(*detector);
+  }
   auto pool = DetectorPool::create(impl->detector.make, c.detector.workers);
   if (!pool) return std::unexpected(pool.error());
   impl->pool = std::move(*pool);
@@ -134,7 +140,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
     return fail("attendance ledger: " + restored.error().message);
   impl->ingest = std::make_unique<Ingest>(
       c.sites, *impl->store, *impl->pool, *impl->counting,
-      std::vector<IngestListener*>{impl->live.get(), impl->attendance.get()}, std::move(ingest));
+      std::vector<IngestListener*>{impl->live.get(), impl->attendance.get()}, std::move(ingest),
+      impl->clock);
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
     log::get("server")->warn(
         "{} of {} sites have no key{}: their nodes' uploads are refused until "
@@ -178,8 +185,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
   api.extra_metrics = [service] {
     return service->retention ? service->retention->render_metrics() : std::string();
   };
-  impl->http =
-      std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live, std::move(api));
+  impl->http = std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live,
+                                         std::move(api), impl->clock);
 
   log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),
                            c.province_name, impl->pool->size(), impl->detector.name,
@@ -189,10 +196,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config) {
 
 Result<int> Service::start() {
   if (!impl_->roll_book) {
-    Attendance* attendance = impl_->attendance.get();
-    impl_->roll_book = std::make_unique<Periodic>(std::chrono::seconds(10), [attendance] {
-      if (auto s = attendance->tick(now_ms()); !s)
-        log::get("attendance")->error("{}", s.error().message);
+    impl_->roll_book = std::make_unique<Periodic>(std::chrono::seconds(10), [this] {
+      if (auto s = tick_roll_book(); !s) log::get("attendance")->error("{}", s.error().message);
     });
   }
   // Before the listener, so that /metrics never sees it change.
@@ -208,6 +213,10 @@ void Service::stop() {
   if (impl_->http) impl_->http->stop();  // first: /metrics reads the retention's totals
   impl_->retention.reset();
   impl_->roll_book.reset();
+}
+
+Status Service::tick_roll_book() {
+  return impl_->attendance->tick(impl_->clock());
 }
 
 const ServerConfig& Service::config() const {
