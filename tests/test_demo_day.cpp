@@ -1,0 +1,403 @@
+// A class day of the demo province, end to end. The service is built as main() builds it from
+// config/server.yaml: the 164 sites of config/sites.csv, the first day of
+// config/schedule.yaml, the thresholds of `attendance:`. Every site's node uploads a signed
+// frame every 5 minutes over HTTP on loopback from 07:20 to 17:00, and the roll book ticks on
+// the service's clock, which the test moves (no sleeping).
+//
+// The frames carry their count as painted squares, and a stand-in detector counts the
+// squares, so that the day's count timeline is exactly the script below; real detection on
+// real frames is tested in test_detector, test_eval and test_end_to_end. Everything else is
+// the real thing: signatures, the ingest queue, the occupancy window, SQLite, the ledger,
+// the evidence files and the final report.
+//
+// The script: every site full all day (its expected attendees, less 0 to 2), except
+//   tp-01  late start: a quarter of its attendees until 08:05
+//   sh-01  offline: no frame from 09:00 to 09:45
+//   pt-01  camera covered (and seeing nobody) from 14:00 to 14:25
+//   td-01  early leave: a third of its attendees from 16:20
+// Then: every roll call, alert, summary, roll-up and report file the auditor signs, and
+// verify passing on the day's database and failing, naming the entry, on a tampered copy.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <thread>
+
+#include "analysis/attendance.h"
+#include "analysis/export.h"
+#include "analysis/ledger.h"
+#include "analysis/records.h"
+#include "analysis/service.h"
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "common/wire.h"
+#include "tests/test_support.h"
+
+namespace att {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using testing::RawDb;
+using testing::TempDir;
+
+constexpr int kStepMinutes = 5;
+constexpr int kUploaders = 4;  // nodes uploading at once
+
+// Squares of 8x8 px on a grid of 12 x 7 in a 320x180 picture: clear of the door and the
+// clock overlay that config/zones.yaml excludes at td-01.
+constexpr int kWidth = 320, kHeight = 180, kColumns = 12;
+
+std::string painted_frame(int people) {
+  cv::Mat frame(kHeight, kWidth, CV_8UC3, cv::Scalar(40, 40, 40));
+  for (int k = 0; k < people; ++k) {
+    const cv::Rect head(20 + (k % kColumns) * 20, 30 + (k / kColumns) * 18, 8, 8);
+    cv::rectangle(frame, head, cv::Scalar(255, 255, 255), cv::FILLED);
+  }
+  std::vector<uchar> jpeg;
+  cv::imencode(".jpg", frame, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
+  return {jpeg.begin(), jpeg.end()};
+}
+
+// Counts the painted squares: one box per bright blob.
+class PaintedHeads final : public Detector {
+ public:
+  std::string name() const override { return "painted-heads"; }
+  Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
+    cv::Mat grey, bright, labels, stats, centroids;
+    cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
+    cv::threshold(grey, bright, 160, 255, cv::THRESH_BINARY);
+    const int n = cv::connectedComponentsWithStats(bright, labels, stats, centroids);
+    std::vector<Box> boxes;
+    for (int i = 1; i < n; ++i) {  // 0 is the background
+      boxes.push_back({static_cast<float>(stats.at<int>(i, cv::CC_STAT_LEFT)),
+                       static_cast<float>(stats.at<int>(i, cv::CC_STAT_TOP)),
+                       static_cast<float>(stats.at<int>(i, cv::CC_STAT_WIDTH)),
+                       static_cast<float>(stats.at<int>(i, cv::CC_STAT_HEIGHT)), 0.9f});
+    }
+    return boxes;
+  }
+};
+
+// What a site's camera shows at a local minute of the day: none when no frame arrives.
+struct Frame {
+  int people = 0;
+  bool covered = false;
+};
+
+int minute(int hour, int min) {
+  return hour * 60 + min;
+}
+
+std::optional<Frame> script(const Site& site, int m, int step) {
+  const int full = site.expected_attendees - step % 3;
+  if (site.id == "tp-01" && m < minute(8, 5)) return Frame{site.expected_attendees / 4};
+  if (site.id == "sh-01" && m >= minute(9, 0) && m <= minute(9, 45)) return std::nullopt;
+  if (site.id == "pt-01" && m >= minute(14, 0) && m <= minute(14, 25)) return Frame{0, true};
+  if (site.id == "td-01" && m >= minute(16, 20)) return Frame{site.expected_attendees / 3};
+  return Frame{full};
+}
+
+class DemoDay : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path config_dir = fs::path(ATTENDANCE_SOURCE_DIR) / "config";
+    auto loaded = load_server_config(config_dir / "server.yaml");
+    ASSERT_TRUE(loaded) << loaded.error().message;
+    config_ = std::move(*loaded);
+    ASSERT_EQ(config_.sites.size(), 164u);
+    ASSERT_FALSE(config_.schedule.days.empty());
+    config_.schedule.days.resize(1);  // one day of the class: its end is the class's end
+    date_ = config_.schedule.days[0].date;
+    config_.data_dir = dir_ / "data";
+    config_.listen_port = 0;
+    config_.detector.workers = 2;
+    // Frames come every 5 minutes here, not every 5 seconds: a window of one frame.
+    config_.counting.window_s = 10;
+    config_.counting.min_hits = 1;
+    for (const Site& s : config_.sites) config_.site_keys[s.id] = testing::site_secret(s.id);
+    now_ = at(minute(7, 0));
+  }
+
+  std::int64_t at(int local_minute) const {
+    return local_to_utc_ms(config_.schedule.timezone, date_, local_minute).value();
+  }
+
+  void start() {
+    ServiceHooks hooks;
+    hooks.clock = [this] { return now_.load(); };
+    DetectorChoice painted;
+    painted.name = "painted-heads";
+    painted.make = []() -> Result<std::unique_ptr<Detector>> {
+      return std::make_unique<PaintedHeads>();
+    };
+    hooks.detector = painted;
+    auto service = Service::create(config_, hooks);
+    ASSERT_TRUE(service) << service.error().message;
+    service_ = std::move(*service);
+    auto port = service_->start();
+    ASSERT_TRUE(port) << port.error().message;
+    port_ = *port;
+  }
+
+  // Every site's frame of this step, uploaded by kUploaders nodes at once; a 503 (the queue
+  // is full) is retried as a node does. Returns the uploads that did not end in 200.
+  std::vector<std::string> upload_step(int m, int step) {
+    std::mutex mu;
+    std::vector<std::string> failed;
+    std::vector<std::thread> nodes;
+    for (int u = 0; u < kUploaders; ++u) {
+      nodes.emplace_back([&, u] {
+        httplib::Client client("127.0.0.1", port_);
+        for (size_t i = u; i < config_.sites.size(); i += kUploaders) {
+          const Site& site = config_.sites[i];
+          const auto frame = script(site, m, step);
+          if (!frame) continue;
+          const std::string extra = frame->covered ? R"({"flags":["covered"]})" : "";
+          int status = 0;
+          for (int attempt = 0; attempt < 200; ++attempt) {
+            auto res = testing::post_signed(client, wire::kFramesPath, site.id,
+                                            std::to_string(step + 1), std::to_string(at(m)),
+                                            jpeg(frame->people), "image/jpeg", extra);
+            status = res ? res->status : -1;
+            if (status != 503) break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+          }
+          if (status != 201) {
+            std::lock_guard lock(mu);
+            failed.push_back(site.id + " at " + std::to_string(m) + ": " + std::to_string(status));
+          }
+        }
+      });
+    }
+    for (auto& n : nodes) n.join();
+    return failed;
+  }
+
+  const std::string& jpeg(int people) {
+    std::lock_guard lock(jpeg_mu_);
+    auto [it, added] = jpegs_.try_emplace(people);
+    if (added) it->second = painted_frame(people);
+    return it->second;
+  }
+
+  // The whole day: frames every 5 minutes through each period (none over lunch, as nothing
+  // is expected of the room), a tick after each step, and one at 17:01.
+  void run_day() {
+    int step = 0;
+    for (int m = minute(7, 20); m <= minute(17, 0); m += kStepMinutes, ++step) {
+      now_ = at(m);
+      const bool lunch = m > minute(11, 30) && m < minute(13, 20);
+      if (!lunch) {
+        const auto failed = upload_step(m, step);
+        ASSERT_TRUE(failed.empty()) << ::testing::PrintToString(failed);
+      }
+      auto ticked = service_->tick_roll_book();
+      ASSERT_TRUE(ticked) << "at " << m << ": " << ticked.error().message;
+      if (m == minute(17, 0)) {
+        auto report = entries("final_report");
+        EXPECT_TRUE(report.empty()) << "the final report came before the class ended";
+      }
+    }
+    now_ = at(minute(17, 1));
+    auto ticked = service_->tick_roll_book();
+    ASSERT_TRUE(ticked) << ticked.error().message;
+  }
+
+  std::vector<LedgerEntry> entries(const std::string& kind) {
+    LedgerQuery q;
+    q.kind = kind;
+    q.limit = 0;
+    auto e = service_->store().entries(Chain::kLedger, q);
+    EXPECT_TRUE(e) << e.error().message;
+    return e ? *e : std::vector<LedgerEntry>{};
+  }
+
+  const Site& site(const std::string& id) const {
+    for (const Site& s : config_.sites) {
+      if (s.id == id) return s;
+    }
+    throw std::runtime_error("no site " + id);
+  }
+
+  TempDir dir_;
+  ServerConfig config_;
+  std::string date_;
+  std::atomic<std::int64_t> now_{0};
+  std::unique_ptr<Service> service_;
+  int port_ = 0;
+  std::mutex jpeg_mu_;
+  std::map<int, std::string> jpegs_;
+};
+
+// "tp-01 under_attendance 07:30-08:05 (count back to the threshold)", in the province's time.
+std::string alert_line(const LedgerExtract::Alert& a, const LocalClock& clock) {
+  return a.site_id + " " + a.kind + " " + clock.time(a.started_ms) + "-" +
+         (a.ended_ms ? clock.time(*a.ended_ms) : std::string("open")) + " (" + a.why_ended + ")";
+}
+
+// As the reports write a name: "Phòng GD&ĐT" is "Phòng GD&amp;ĐT".
+std::string html_text(const std::string& text) {
+  std::string out;
+  for (char c : text)
+    out += c == '&' ? std::string("&amp;") : c == '<' ? "&lt;" : std::string(1, c);
+  return out;
+}
+
+TEST_F(DemoDay, TheDemoProvincesDayEndsInASignableRecordThatVerifyChecks) {
+  ASSERT_NO_FATAL_FAILURE(start());
+  const auto started = std::chrono::steady_clock::now();
+  ASSERT_NO_FATAL_FAILURE(run_day());
+  std::printf("[ demo day ] 164 sites, a frame every 5 min from 07:20 to 17:00: %.1f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+
+  auto records = read_records(service_->store(), "");
+  ASSERT_TRUE(records) << records.error().message;
+  auto clock = LocalClock::for_schedule(config_.schedule);
+  ASSERT_TRUE(clock) << clock.error().message;
+
+  // Roll calls: 8 in the morning (07:45 ... 11:15) and 7 in the afternoon (13:45 ... 16:45)
+  // at every site, each counting the frame of its minute, with its evidence on disk.
+  auto slots = expand_schedule(config_.schedule);
+  ASSERT_TRUE(slots);
+  size_t per_site = 0;
+  for (const PeriodSlot& slot : *slots) per_site += slot.roll_calls_ms.size();
+  ASSERT_EQ(per_site, 15u);
+  ASSERT_EQ(records->roll_calls.size(), 164 * per_site);
+  std::map<std::string, int> without_count;
+  for (const auto& call : records->roll_calls) {
+    const RollCall& r = call.roll_call;
+    const Site& s = site(r.site_id);
+    const int m = (r.label[0] - '0') * 600 + (r.label[1] - '0') * 60 + std::stoi(r.label.substr(3));
+    const int step = (m - minute(7, 20)) / kStepMinutes;
+    const auto frame = script(s, m, step);
+    if (!frame) {
+      EXPECT_FALSE(r.counted) << call.subject;
+      ++without_count[r.site_id];
+      continue;
+    }
+    ASSERT_TRUE(r.counted) << call.subject;
+    EXPECT_EQ(*r.counted, frame->people) << call.subject;
+    EXPECT_EQ(r.expected, s.expected_attendees);
+    EXPECT_EQ(r.captured_at_ms, at(m)) << call.subject;
+    ASSERT_FALSE(r.evidence_path.empty()) << call.subject << ": " << r.evidence_error;
+    EXPECT_EQ(sha256_hex(testing::read_file(config_.data_dir / r.evidence_path)), r.evidence_sha256)
+        << r.evidence_path;
+  }
+  // sh-01 was offline at 09:15 and 09:45: those two roll calls say so, with no count.
+  EXPECT_EQ(without_count, (std::map<std::string, int>{{"sh-01", 2}}));
+
+  // Alerts: exactly the script's, each opening and closing at its minute.
+  std::vector<std::string> alerts;
+  for (const auto& a : records->alerts) alerts.push_back(alert_line(a, *clock));
+  EXPECT_THAT(alerts, ::testing::UnorderedElementsAre(
+                          "tp-01 under_attendance 07:30-08:05 (count back to the threshold)",
+                          "sh-01 offline 08:55-09:50 (frames arrive again)",
+                          "pt-01 camera_fault 14:00-14:30 (picture healthy again)",
+                          "pt-01 under_attendance 14:00-14:30 (count back to the threshold)",
+                          "td-01 under_attendance 16:20-17:00 (the period ended)"));
+  for (const auto& a : records->alerts) {
+    if (a.kind != "offline") {  // an offline site has no picture to show
+      ASSERT_FALSE(a.evidence_path.empty()) << a.subject;
+      EXPECT_EQ(sha256_hex(testing::read_file(config_.data_dir / a.evidence_path)),
+                a.evidence_sha256);
+    }
+  }
+
+  // Period summaries: two per site; late start and early leave only where the script has them.
+  ASSERT_EQ(records->summaries.size(), 164u * 2);
+  std::vector<std::string> late, early;
+  for (const auto& s : records->summaries) {
+    if (s.summary.late_start) late.push_back(s.summary.site_id + " " + s.summary.period);
+    if (s.summary.early_leave) early.push_back(s.summary.site_id + " " + s.summary.period);
+    const Site& site_ = site(s.summary.site_id);
+    if (site_.id == "tp-01" || site_.id == "sh-01" || site_.id == "pt-01" || site_.id == "td-01")
+      continue;
+    EXPECT_EQ(s.summary.peak, site_.expected_attendees) << s.summary.site_id;
+    EXPECT_EQ(s.summary.minimum, site_.expected_attendees - 2) << s.summary.site_id;
+  }
+  EXPECT_THAT(late, ::testing::ElementsAre("tp-01 morning"));
+  EXPECT_THAT(early, ::testing::ElementsAre("td-01 afternoon"));
+
+  // The final report: once, at the first tick after the end, with roll-ups that add up and
+  // files whose SHA-256 it records.
+  const auto finals = entries("final_report");
+  ASSERT_EQ(finals.size(), 1u);
+  EXPECT_EQ(finals[0].at_ms, at(minute(17, 0)));
+  const json report = json::parse(finals[0].body);
+  auto adds_up = [&](const json& rollup, const std::string& what) {
+    SCOPED_TRACE(what);
+    int sites = 0, counted = 0, expected = 0;
+    for (const json& d : rollup["by_district"]) {
+      sites += d["sites"].get<int>();
+      counted += d["counted"].get<int>();
+      expected += d["expected"].get<int>();
+    }
+    EXPECT_EQ(sites, 164);
+    EXPECT_EQ(counted, rollup["province"]["counted"].get<int>());
+    EXPECT_EQ(expected, rollup["province"]["expected"].get<int>());
+    int by_level = 0;
+    for (const json& l : rollup["by_level"]) by_level += l["counted"].get<int>();
+    EXPECT_EQ(by_level, counted);
+  };
+  ASSERT_EQ(report["periods"].size(), 2u);
+  for (const json& p : report["periods"]) adds_up(p["rollup"], p["period"].get<std::string>());
+  adds_up(report["class"], "class");
+  int expected_all = 0;
+  for (const Site& s : config_.sites) expected_all += s.expected_attendees;
+  EXPECT_EQ(report["class"]["province"]["expected"], expected_all);
+
+  std::set<std::string> districts;
+  for (const Site& s : config_.sites) districts.insert(s.district);
+  ASSERT_EQ(report["files"].size(), 4 + districts.size());
+  for (const json& f : report["files"]) {
+    const std::string bytes = testing::read_file(config_.data_dir / f["path"].get<std::string>());
+    EXPECT_EQ(sha256_hex(bytes), f["sha256"]) << f["path"];
+    if (!f.contains("district")) continue;
+    for (const Site& s : config_.sites) {  // each district's report names its own sites only
+      EXPECT_EQ(bytes.find(html_text(s.name)) != std::string::npos, s.district == f["district"])
+          << f["path"] << " and " << s.id;
+    }
+  }
+  const std::string calls_csv =
+      testing::read_file(config_.data_dir / "reports/final/roll-calls.csv");
+  EXPECT_EQ(std::count(calls_csv.begin(), calls_csv.end(), '\n'), 1 + 164 * 15);
+
+  // verify: the day's database passes; a copy with one count changed fails, naming it.
+  service_.reset();
+  auto intact = verify_database(config_.data_dir / "attendance.db");
+  ASSERT_TRUE(intact) << intact.error().message;
+  EXPECT_TRUE(intact->intact());
+  EXPECT_EQ(intact->ledger_entries, static_cast<std::int64_t>(164 * 15 + 5 * 2 + 164 * 2 + 1));
+
+  const fs::path copy = dir_ / "copy";
+  fs::create_directories(copy);
+  for (const char* name : {"attendance.db", "attendance.db-wal", "ledger.head"}) {
+    if (fs::exists(config_.data_dir / name)) fs::copy_file(config_.data_dir / name, copy / name);
+  }
+  std::int64_t seq = 0;
+  {
+    RawDb raw(copy / "attendance.db");
+    raw.exec("DROP TRIGGER ledger_no_update");  // what someone with the sqlite3 shell can do
+    seq = std::stoll(raw.scalar("SELECT seq FROM ledger WHERE subject = 'roll_call/tp-01/" + date_ +
+                                "/morning/0745'"));
+    const int late = site("tp-01").expected_attendees / 4;  // counted at 07:45; made full
+    raw.exec("UPDATE ledger SET body = replace(body, '\"counted\":" + std::to_string(late) +
+             ",', '\"counted\":" + std::to_string(late * 4) +
+             ",') WHERE seq = " + std::to_string(seq));
+    ASSERT_EQ(raw.scalar("SELECT changes()"), "1");
+  }
+  auto tampered = verify_database(copy / "attendance.db");
+  ASSERT_TRUE(tampered) << tampered.error().message;
+  ASSERT_EQ(tampered->problems.size(), 1u);
+  EXPECT_EQ(describe(tampered->problems[0]), "ledger entry " + std::to_string(seq) +
+                                                 ": edited: its hash does not match its content");
+}
+
+}  // namespace
+}  // namespace att
