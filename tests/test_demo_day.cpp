@@ -121,12 +121,15 @@ class DemoDay : public ::testing::Test {
     config_.counting.window_s = 10;
     config_.counting.min_hits = 1;
     for (const Site& s : config_.sites) config_.site_keys[s.id] = testing::site_secret(s.id);
+    midnight_ = local_to_utc_ms(config_.schedule.timezone, date_, 0).value();
+    ASSERT_EQ(at(minute(17, 0)), local_to_utc_ms(config_.schedule.timezone, date_, minute(17, 0)))
+        << "a clock change in the day";
     now_ = at(minute(7, 0));
   }
 
-  std::int64_t at(int local_minute) const {
-    return local_to_utc_ms(config_.schedule.timezone, date_, local_minute).value();
-  }
+  // A local minute of the day in UTC ms. Computed from midnight, not by local_to_utc_ms,
+  // which switches the process's TZ and so must not run beside the service's threads.
+  std::int64_t at(int local_minute) const { return midnight_ + local_minute * 60'000LL; }
 
   void start() {
     ServiceHooks hooks;
@@ -228,6 +231,7 @@ class DemoDay : public ::testing::Test {
   TempDir dir_;
   ServerConfig config_;
   std::string date_;
+  std::int64_t midnight_ = 0;
   std::atomic<std::int64_t> now_{0};
   std::unique_ptr<Service> service_;
   int port_ = 0;
