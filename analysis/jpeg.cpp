@@ -19,9 +19,12 @@ Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
   }
   size_t i = 2;
   while (i + 4 <= n) {
-    if (bytes[i] != 0xFF)
+    const unsigned char marker = bytes[i + 1];
+    // FF 00 is a stuffed zero, valid only inside scan data. libjpeg skips it as garbage and
+    // reads on for the next marker; taking it for a segment with a length would let a frame
+    // header hidden from this probe reach the decoder, past the pixel limit.
+    if (bytes[i] != 0xFF || marker == 0x00)
       return fail("corrupt JPEG (bad marker at byte " + std::to_string(i) + ")");
-    unsigned char marker = bytes[i + 1];
     if (marker == 0xFF) {  // fill byte
       ++i;
       continue;

@@ -210,6 +210,29 @@ TEST(DecodeJpeg, DecompressionBombRefusedBeforeDecoding) {
   EXPECT_EQ(d.error().message, "image too large (20000x20000, limit 8294400 pixels)");
 }
 
+// Found by fuzz/fuzz_jpeg: libjpeg skips a stuffed zero (FF 00) before a marker as garbage,
+// where the probe read it as a segment with a length. A header built on that difference
+// showed the probe a 16x16 frame header while the decoder read the real one behind it,
+// decoding a frame of any size past the pixel limit.
+TEST(DecodeJpeg, StuffedZeroCannotHideTheRealFrameHeader) {
+  const Bytes big = synthetic(160, 120);
+  // clang-format off
+  Bytes b = {0xFF, 0xD8,
+             0xFF, 0x00, 0x00, 0x0A,  // probe: a segment to byte 14; libjpeg: skipped
+             0xFF, 0xE1, 0x00, 0x19,  // libjpeg: APP1 over the small header, to byte 33
+             'F',  'U',  'Z',  'Z',
+             // byte 14, what the probe took for the frame header: 16x16, 3 components
+             0xFF, 0xC0, 0x00, 0x11, 0x08, 0x00, 0x10, 0x00, 0x10, 0x03, 0x01, 0x22, 0x00,
+             0x02, 0x11, 0x01, 0x03, 0x11, 0x01};
+  // clang-format on
+  ASSERT_EQ(b.size(), 33u);
+  b.insert(b.end(), big.begin() + 2, big.end());  // the 160x120 JPEG after its SOI
+  EXPECT_EQ(probe_error(b), "corrupt JPEG (bad marker at byte 2)");
+  auto d = att::decode_jpeg(b, 64 * 64);
+  ASSERT_FALSE(d) << "decoded " << d->cols << "x" << d->rows << " past a limit of 4096 pixels";
+  EXPECT_EQ(d.error().message, "corrupt JPEG (bad marker at byte 2)");
+}
+
 TEST(DecodeJpeg, DecoderRejectionIsReported) {
   // Headers that pass the probe, with the scan data replaced by garbage markers.
   const Bytes b = handmade(0xC0, 32, 16);
