@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
 #include <thread>
 
@@ -47,6 +49,35 @@ json node_json(const Heartbeat& h, std::int64_t now) {
           {"report", json::parse(h.report, nullptr, /*allow_exceptions=*/false)}};
 }
 
+// The health flags a node raised on a frame ("dark", "covered", ...), from its X-Health.
+json health_flags(const std::string& health) {
+  json flags = json::array();
+  const json h = json::parse(health, nullptr, /*allow_exceptions=*/false);
+  if (h.is_object() && h.contains("flags") && h["flags"].is_array()) {
+    for (const auto& f : h["flags"])
+      if (f.is_string()) flags.push_back(f);
+  }
+  return flags;
+}
+
+// A required whole-number parameter, or none with a 400 in `res`.
+std::optional<std::int64_t> required_number(const httplib::Request& req, httplib::Response& res,
+                                            const char* name, const char* what) {
+  const std::string text = req.get_param_value(name);
+  std::int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
+    send_error(res, 400, "bad_parameter",
+               std::string(name) + " must be " + what + " (got '" + text.substr(0, 32) + "')");
+    return std::nullopt;
+  }
+  return v;
+}
+
+// The most points one timeline answer holds: 24 h of a frame every 5 s fit.
+constexpr int kTimelinePoints = 20000;
+constexpr std::int64_t kTimelineSpanMs = 24 * 3600 * 1000;
+
 }  // namespace
 
 struct HttpApi::Impl {
@@ -55,6 +86,7 @@ struct HttpApi::Impl {
   Ingest& ingest;
   Store& store;
   LiveHub& live;
+  Auth& auth;
   ApiOptions options;
   WallClock clock;
   std::unique_ptr<httplib::Server> server;  // an SSLServer with TLS files
@@ -64,13 +96,15 @@ struct HttpApi::Impl {
   log::RateLimit stream_log{std::chrono::seconds(10)};
   RecordsApi records;
 
-  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, ApiOptions o, WallClock c)
+  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, ApiOptions o,
+       WallClock c)
       : ingest(i),
         store(s),
         live(l),
+        auth(a),
         options(std::move(o)),
         clock(std::move(c)),
-        records(all, s, options.records, clock) {
+        records(all, s, a, options.records, clock) {
     for (const Site& site : all) {
       sites.push_back(&site);
       by_id[site.id] = &site;
@@ -78,6 +112,14 @@ struct HttpApi::Impl {
   }
 
   void routes();
+  httplib::Server::HandlerResponse check_access(const httplib::Request& req,
+                                                httplib::Response& res);
+  std::string session_cookie(const std::string& token, bool end) const;
+  void post_login(const httplib::Request& req, httplib::Response& res);
+  void post_logout(const httplib::Request& req, httplib::Response& res);
+  void get_session(const httplib::Request& req, httplib::Response& res);
+  void get_users(httplib::Response& res);
+  void get_timeline(const std::string& id, const httplib::Request& req, httplib::Response& res);
   void post_upload(const httplib::Request& req, httplib::Response& res, bool frame);
   void get_sites(httplib::Response& res);
   void get_metrics(httplib::Response& res);
@@ -101,6 +143,14 @@ void HttpApi::Impl::routes() {
   server.set_payload_max_length(static_cast<size_t>(options.max_body_bytes));
   server.set_read_timeout(std::chrono::seconds(30));
   server.set_write_timeout(std::chrono::seconds(30));
+  // Before any route, the static files included: who may make this request (auth.h).
+  server.set_pre_routing_handler(
+      [this](const auto& req, auto& res) { return check_access(req, res); });
+
+  server.Post("/api/v1/login", [this](const auto& req, auto& res) { post_login(req, res); });
+  server.Post("/api/v1/logout", [this](const auto& req, auto& res) { post_logout(req, res); });
+  server.Get("/api/v1/session", [this](const auto& req, auto& res) { get_session(req, res); });
+  server.Get("/api/v1/users", [this](const auto&, auto& res) { get_users(res); });
 
   server.Post(wire::kFramesPath,
               [this](const auto& req, auto& res) { post_upload(req, res, /*frame=*/true); });
@@ -136,6 +186,8 @@ void HttpApi::Impl::routes() {
              [this](const auto& req, auto& res) { get_latest(req.matches[1], res); });
   server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest\.jpg)",
              [this](const auto& req, auto& res) { get_latest_jpeg(req.matches[1], res); });
+  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/timeline)",
+             [this](const auto& req, auto& res) { get_timeline(req.matches[1], req, res); });
   server.Get("/api/v1/events", [this](const auto& req, auto& res) { get_events(req, res); });
   server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/live\.mjpeg)",
              [this](const auto& req, auto& res) { get_live_mjpeg(req.matches[1], res); });
@@ -176,6 +228,171 @@ void HttpApi::Impl::routes() {
   server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     log->debug("{} {} -> {}", req.method, req.path, res.status);
   });
+}
+
+httplib::Server::HandlerResponse HttpApi::Impl::check_access(const httplib::Request& req,
+                                                             httplib::Response& res) {
+  using Answer = httplib::Server::HandlerResponse;
+  // The body of a refused request is never read, so the connection must not be read on past
+  // it: the client is told to close it.
+  const auto refused = [&] {
+    if (req.has_header("Transfer-Encoding") ||
+        (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0")) {
+      res.set_header("Connection", "close");
+    }
+    return Answer::Handled;
+  };
+  const auto refuse = [&](int status, const std::string& code, const std::string& message) {
+    send_error(res, status, code, message);
+    return refused();
+  };
+  const AccessRule* rule = access_rule(req.method, req.path);
+  if (!rule) return refuse(404, "not_found", "no such resource");
+  if (rule->who & kAnyone) return Answer::Unhandled;
+  if ((rule->who & kLoopback) && is_loopback(req.remote_addr)) return Answer::Unhandled;
+  const auto who = session_of(auth, req, res);  // 401 or 503 in res without one
+  if (!who) return refused();
+  if (!(rule->who & role_bit(who->role))) {
+    return refuse(403, "forbidden",
+                  "the role " + std::string(to_string(who->role)) + " may not " + req.method + " " +
+                      req.path);
+  }
+  if (changes_state(req.method)) {
+    if (!secrets_equal(req.get_header_value(kCsrfHeader), who->csrf_token)) {
+      return refuse(403, "csrf",
+                    std::string("a change needs the session's ") + kCsrfHeader +
+                        " header (from the login or GET /api/v1/session)");
+    }
+    if (req.has_header("Origin") &&
+        !origin_matches_host(req.get_header_value("Origin"), req.get_header_value("Host"))) {
+      return refuse(403, "csrf", "a change must come from the dashboard's own pages (Origin)");
+    }
+  }
+  return Answer::Unhandled;
+}
+
+// The session cookie: the token, or (end) an empty one that the browser drops at once.
+std::string HttpApi::Impl::session_cookie(const std::string& token, bool end) const {
+  std::string cookie =
+      std::string(kSessionCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict";
+  if (end) cookie += "; Max-Age=0";
+  if (!options.tls_cert.empty()) cookie += "; Secure";
+  return cookie;
+}
+
+// {"user", "password"} -> the session's cookie and {"user", "role", "csrf_token",
+// "expires_ms"}; 401 bad_credentials whatever was wrong; 429 too_many_attempts.
+void HttpApi::Impl::post_login(const httplib::Request& req, httplib::Response& res) {
+  std::string type = req.get_header_value("Content-Type");
+  type = type.substr(0, type.find(';'));
+  std::ranges::transform(type, type.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (type.ends_with(' ')) type.pop_back();
+  if (type != "application/json") {
+    return send_error(res, 415, "unsupported_media_type",
+                      "a login is JSON: Content-Type: application/json");
+  }
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("user") || !body["user"].is_string() ||
+      !body.contains("password") || !body["password"].is_string()) {
+    return send_error(res, 400, "bad_request", "expected JSON {\"user\": ..., \"password\": ...}");
+  }
+  auto login = auth.login(body["user"].get<std::string>(), body["password"].get<std::string>(),
+                          req.remote_addr);
+  if (!login) {
+    log->error("login: {}", login.error().message);
+    return send_error(res, 503, "storage_failed", "cannot log in now; try again");
+  }
+  switch (login->outcome) {
+    case LoginResult::Outcome::kThrottled:
+      res.set_header("Retry-After", std::to_string(login->retry_after_s));
+      return send_error(res, 429, "too_many_attempts",
+                        "too many failed logins for this user or from this address; try again "
+                        "in " +
+                            std::to_string(login->retry_after_s) + " s");
+    case LoginResult::Outcome::kBadCredentials:
+      return send_error(res, 401, "bad_credentials", "wrong user name or password");
+    case LoginResult::Outcome::kOk:
+      break;
+  }
+  const Identity& who = login->identity;
+  res.set_header("Set-Cookie", session_cookie(login->token, /*end=*/false));
+  send_json(res, 200,
+            {{"user", who.user},
+             {"role", to_string(who.role)},
+             {"csrf_token", who.csrf_token},
+             {"expires_ms", who.expires_ms}});
+}
+
+void HttpApi::Impl::post_logout(const httplib::Request& req, httplib::Response& res) {
+  if (auto ended = auth.logout(cookie_value(req, kSessionCookie)); !ended) {
+    log->error("logout: {}", ended.error().message);
+    return send_error(res, 503, "storage_failed", "cannot log out now; try again");
+  }
+  res.set_header("Set-Cookie", session_cookie("", /*end=*/true));
+  send_json(res, 200, {{"status", "logged_out"}});
+}
+
+void HttpApi::Impl::get_session(const httplib::Request& req, httplib::Response& res) {
+  const auto who = session_of(auth, req, res);
+  if (!who) return;
+  send_json(res, 200,
+            {{"user", who->user},
+             {"role", to_string(who->role)},
+             {"csrf_token", who->csrf_token},
+             {"expires_ms", who->expires_ms}});
+}
+
+void HttpApi::Impl::get_users(httplib::Response& res) {
+  auto users = store.users();
+  if (!users) {
+    log->error("users: {}", users.error().message);
+    return send_error(res, 503, "storage_failed", "cannot read the users");
+  }
+  json list = json::array();
+  for (const User& u : *users) {  // never the hash
+    list.push_back({{"name", u.name},
+                    {"role", u.role},
+                    {"disabled", u.disabled},
+                    {"created_ms", u.created_ms}});
+  }
+  send_json(res, 200, {{"users", std::move(list)}});
+}
+
+// The site's counts between ?from= and ?to= (ms since epoch, UTC; at most 24 h apart), a point
+// per stored frame, oldest first: the window's count, the frame's detections and the health
+// flags its node raised. At most kTimelinePoints ("truncated": the oldest of them).
+void HttpApi::Impl::get_timeline(const std::string& id, const httplib::Request& req,
+                                 httplib::Response& res) {
+  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  const auto from = required_number(req, res, "from", "a time in ms since the epoch (UTC)");
+  if (!from) return;
+  const auto to = required_number(req, res, "to", "a time in ms since the epoch (UTC)");
+  if (!to) return;
+  if (*to <= *from) return send_error(res, 400, "bad_parameter", "to must be after from");
+  if (*to - *from > kTimelineSpanMs) {
+    return send_error(res, 400, "bad_parameter",
+                      "from and to are at most 24 h (86400000 ms) apart");
+  }
+  auto rows = store.observations_between(id, *from, *to, kTimelinePoints + 1);
+  if (!rows) {
+    log->error("site {}: timeline: {}", id, rows.error().message);
+    return send_error(res, 503, "storage_failed", "cannot read observations");
+  }
+  const bool truncated = rows->size() > static_cast<size_t>(kTimelinePoints);
+  if (truncated) rows->pop_back();
+  json points = json::array();
+  for (const Observation& o : *rows) {
+    points.push_back({{"t", o.captured_at_ms},
+                      {"count", o.count},
+                      {"detections", o.boxes.size()},
+                      {"flags", health_flags(o.health)}});
+  }
+  send_json(res, 200,
+            {{"site_id", id},
+             {"from_ms", *from},
+             {"to_ms", *to},
+             {"truncated", truncated},
+             {"points", std::move(points)}});
 }
 
 void HttpApi::Impl::post_upload(const httplib::Request& req, httplib::Response& res, bool frame) {
@@ -258,6 +475,7 @@ void HttpApi::Impl::get_metrics(httplib::Response& res) {
   out += "# TYPE attendance_store_commit_seconds_total counter\n";
   out += fmt::format("attendance_store_commit_seconds_total {:.3f}\n", w.commit_seconds);
   if (options.extra_metrics) out += options.extra_metrics();
+  out += auth.render_metrics();
 
   const std::int64_t now = clock();
   auto latest = store.latest_per_site();
@@ -491,8 +709,8 @@ void HttpApi::Impl::get_live_mjpeg(const std::string& id, httplib::Response& res
 }
 
 HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
-                 ApiOptions options, WallClock clock)
-    : impl_(std::make_unique<Impl>(sites, ingest, store, live, std::move(options),
+                 Auth& auth, ApiOptions options, WallClock clock)
+    : impl_(std::make_unique<Impl>(sites, ingest, store, live, auth, std::move(options),
                                    std::move(clock))) {
   impl_->routes();
 }

@@ -1,7 +1,14 @@
 // The service's HTTP face: frame upload, JSON API, annotated frames, live outputs (Server-Sent
-// Events, MJPEG) and the dashboard's static files. Runs its own listener thread and worker
-// threads (cpp-httplib); handlers only call thread-safe objects (Ingest, Store, LiveHub). An
-// open event or MJPEG stream holds one worker thread for as long as it lasts.
+// Events, MJPEG), login and sessions, and the dashboard's static files. Runs its own listener
+// thread and worker threads (cpp-httplib); handlers only call thread-safe objects (Ingest,
+// Store, LiveHub, Auth). An open event or MJPEG stream holds one worker thread for as long as
+// it lasts.
+//
+// Every request passes the access table (auth.h) before any route runs: a public route goes
+// on; any other needs a session (cookie att_session) of a role the table names, else 401
+// login_required or 403 forbidden; a POST, PUT, PATCH or DELETE with a session must also
+// carry its X-CSRF-Token and, if it has an Origin, come from the Host it is sent to, else
+// 403 csrf. A path under /api/ that no rule names gets 404 without reaching a route.
 #pragma once
 
 #include <filesystem>
@@ -10,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/auth.h"
 #include "analysis/ingest.h"
 #include "analysis/live.h"
 #include "analysis/province.h"
@@ -39,7 +47,7 @@ struct ApiOptions {
 class HttpApi {
  public:
   // Every argument but `options` and `clock` must outlive this object.
-  HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
+  HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live, Auth& auth,
           ApiOptions options, WallClock clock = now_ms);
   ~HttpApi();  // stops
   HttpApi(const HttpApi&) = delete;

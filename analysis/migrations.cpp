@@ -110,6 +110,26 @@ CREATE TRIGGER audit_trail_no_replace BEFORE INSERT ON audit_trail
   WHEN EXISTS (SELECT 1 FROM audit_trail WHERE seq = NEW.seq)
   BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 )sql"},
+    {6, "dashboard users and sessions", R"sql(
+-- Who may log in (analysis/auth.h) and the browsers logged in. A password is kept only as a
+-- salted scrypt hash, a session only as the SHA-256 of its token.
+CREATE TABLE users (
+  name          TEXT PRIMARY KEY,   -- 1-64 of [a-z0-9._-]
+  role          TEXT NOT NULL CHECK (role IN ('organizer', 'auditor', 'technician', 'admin')),
+  password_hash TEXT NOT NULL,      -- scrypt$<log2 N>$<r>$<p>$<salt b64>$<hash b64>
+  created_ms    INTEGER NOT NULL,
+  disabled      INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sessions (
+  token_sha256  TEXT PRIMARY KEY,   -- of the cookie's token, which is not stored
+  user          TEXT NOT NULL REFERENCES users(name),
+  csrf_token    TEXT NOT NULL,
+  created_ms    INTEGER NOT NULL,
+  expires_ms    INTEGER NOT NULL,   -- the absolute end
+  last_seen_ms  INTEGER NOT NULL    -- for the idle timeout
+);
+CREATE INDEX sessions_by_user ON sessions(user);
+)sql"},
 };
 
 }  // namespace

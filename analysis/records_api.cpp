@@ -1,5 +1,6 @@
 #include "analysis/records_api.h"
 
+#include <algorithm>
 #include <charconv>
 #include <regex>
 
@@ -60,10 +61,11 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, httplib::R
 
 }  // namespace
 
-RecordsApi::RecordsApi(const std::vector<Site>& sites, Store& store, RecordsApiOptions options,
-                       WallClock clock)
+RecordsApi::RecordsApi(const std::vector<Site>& sites, Store& store, Auth& auth,
+                       RecordsApiOptions options, WallClock clock)
     : sites_(sites),
       store_(store),
+      auth_(auth),
       options_(std::move(options)),
       local_(options_.local ? *options_.local : LocalClock::make("UTC", {"2000-01-01"}).value()),
       clock_(std::move(clock)) {
@@ -88,32 +90,39 @@ std::optional<std::vector<Site>> RecordsApi::sites_of(const httplib::Request& re
   return chosen;
 }
 
-ReportOptions RecordsApi::report_options(const httplib::Request& req) const {
+ReportOptions RecordsApi::report_options(const std::string& reader) const {
   ReportOptions r;
   r.data_dir = options_.data_dir;
   r.slots = options_.slots;
   r.under_fraction = options_.under_fraction;
   r.generated_at_ms = clock_();
-  r.generated_by = "anonymous@" + req.remote_addr;
+  r.generated_by = reader;
   return r;
 }
 
-bool RecordsApi::audit(const httplib::Request& req, httplib::Response& res, const std::string& kind,
-                       const std::string& site_id) {
-  // Until the dashboard's login, the reader is known by address only.
+std::optional<std::string> RecordsApi::reader(const httplib::Request& req, httplib::Response& res) {
+  auto who = session_of(auth_, req, res);
+  if (!who) return std::nullopt;
+  return who->user + "@" + req.remote_addr;
+}
+
+std::optional<std::string> RecordsApi::audit(const httplib::Request& req, httplib::Response& res,
+                                             const std::string& kind, const std::string& site_id) {
+  auto who = reader(req, res);
+  if (!who) return std::nullopt;
   LedgerEntry e;
   e.kind = kind;
   e.site_id = site_id;
   e.subject = req.target;  // the path and query as requested
   e.at_ms = clock_();
-  e.actor = "anonymous@" + req.remote_addr;
+  e.actor = *who;
   e.body = "{}";
   if (auto a = store_.append(Chain::kAudit, std::move(e)); !a) {
     log::get("http")->error("audit trail: {}", a.error().message);
     send_error(res, 503, "audit_failed", "the audit trail cannot be written; try again");
-    return false;
+    return std::nullopt;
   }
-  return true;
+  return who;
 }
 
 void RecordsApi::routes(httplib::Server& server) {
@@ -257,36 +266,44 @@ void RecordsApi::routes(httplib::Server& server) {
                const std::string id = req.matches[1];
                if (!by_id_.contains(id))
                  return send_error(res, 404, "unknown_site", "no site '" + id + "'");
-               if (!audit(req, res, "export", id)) return;
+               const auto who = audit(req, res, "export", id);
+               if (!who) return;
                auto records = read_records(store_, id);
                if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-               auto html = site_report_html(sites_, id, *records, local_, report_options(req));
+               auto html = site_report_html(sites_, id, *records, local_, report_options(*who));
                if (!html) return send_error(res, 500, "report_failed", html.error().message);
                res.set_header("Cache-Control", "no-store");
                res.set_content(std::move(*html), "text/html; charset=utf-8");
              });
   server.Get("/api/v1/reports/district.html", [this](const auto& req, auto& res) {
     const std::string district = req.get_param_value("name");
+    const auto who = reader(req, res);
+    if (!who) return;
     auto records = read_records(store_, "");
     if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-    auto html = district_report_html(sites_, district, *records, local_, report_options(req));
+    auto html = district_report_html(sites_, district, *records, local_, report_options(*who));
     if (!html) return send_error(res, 404, "unknown_district", html.error().message);
     if (!audit(req, res, "export", "")) return;
     res.set_header("Cache-Control", "no-store");
     res.set_content(std::move(*html), "text/html; charset=utf-8");
   });
-  // An auditor's recount from the evidence: {"subject", "counted", "user", "reason"}.
+  // An auditor's recount from the evidence: {"subject", "counted", "reason"}, made in the
+  // name of the session's user (a "user" in the body is not used).
   server.Post("/api/v1/roll-calls/corrections", [this](const auto& req, auto& res) {
+    const auto who = session_of(auth_, req, res);
+    if (!who) return;
     const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
     if (!body.is_object() || !body.contains("subject") || !body["subject"].is_string() ||
-        !body.contains("counted") || !body["counted"].is_number_integer()) {
+        !body.contains("counted") || !body["counted"].is_number_integer() ||
+        (body.contains("reason") && !body["reason"].is_string())) {
       return send_error(res, 400, "bad_request",
-                        "expected JSON {\"subject\": ..., \"counted\": N, \"user\": ..., "
-                        "\"reason\": ...}");
+                        "expected JSON {\"subject\": ..., \"counted\": N, \"reason\": ...}");
     }
+    const auto counted = body["counted"].get<std::int64_t>();
     auto entry =
-        correct_roll_call(store_, body["subject"].get<std::string>(), body["counted"].get<int>(),
-                          body.value("user", ""), body.value("reason", ""), clock_());
+        correct_roll_call(store_, body["subject"].get<std::string>(),
+                          static_cast<int>(std::clamp<std::int64_t>(counted, -1, 1'000'000)),
+                          who->user, body.value("reason", ""), clock_());
     if (!entry) {
       const bool unknown = entry.error().message.starts_with("no roll call");
       return send_error(res, unknown ? 404 : 400, unknown ? "unknown_roll_call" : "bad_correction",

@@ -1,7 +1,9 @@
 // The attendance record over HTTP, for the dashboard and auditors: roll calls (with
 // corrections), alerts, period summaries, roll-ups (live, and final per period), the ledger
 // itself and its verification, the evidence pictures, and corrections. Every read of
-// records is written to the audit trail (who, what, when).
+// records is written to the audit trail (who, what, when): the session's user and address.
+// Which roles may call which route is the access table's business (auth.h), checked before
+// the routes run; these routes only need a session, and answer 401 without one.
 #pragma once
 
 #include <httplib.h>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/auth.h"
 #include "analysis/export.h"
 #include "analysis/province.h"
 #include "analysis/store.h"
@@ -29,24 +32,29 @@ struct RecordsApiOptions {
 
 class RecordsApi {
  public:
-  RecordsApi(const std::vector<Site>& sites, Store& store, RecordsApiOptions options,
+  // `sites`, `store` and `auth` must outlive this object.
+  RecordsApi(const std::vector<Site>& sites, Store& store, Auth& auth, RecordsApiOptions options,
              WallClock clock = now_ms);
   // Adds the routes to `server`; this object must outlive it.
   void routes(httplib::Server& server);
 
  private:
-  // Writes the request to the audit trail; false (and a 503 in `res`) if it cannot, so that
-  // no record is shown unlogged.
-  bool audit(const httplib::Request& req, httplib::Response& res, const std::string& kind,
-             const std::string& site_id);
+  // Who reads: "<user>@<address>" of the request's session, or none with a 401 (or 503) in
+  // `res`.
+  std::optional<std::string> reader(const httplib::Request& req, httplib::Response& res);
+  // Writes the request to the audit trail under its reader; returns the reader, or none (and
+  // the error in `res`) if it cannot, so that no record is shown unlogged.
+  std::optional<std::string> audit(const httplib::Request& req, httplib::Response& res,
+                                   const std::string& kind, const std::string& site_id);
 
   const std::vector<Site>& sites_;
   std::map<std::string, const Site*> by_id_;
   Store& store_;
+  Auth& auth_;
   // The sites chosen by ?site= and ?district= (all without), or none with a 404 in `res`.
   std::optional<std::vector<Site>> sites_of(const httplib::Request& req,
                                             httplib::Response& res) const;
-  ReportOptions report_options(const httplib::Request& req) const;
+  ReportOptions report_options(const std::string& reader) const;
 
   const RecordsApiOptions options_;
   const LocalClock local_;

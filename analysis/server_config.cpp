@@ -153,6 +153,16 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   l.keepalive_s = live.number("keepalive_s", l.keepalive_s, 1, 300);
   l.mjpeg_max_s = live.number("mjpeg_max_s", l.mjpeg_max_s, 10, 24 * 3600);
   live.finish();
+
+  YamlMap auth = top.map("auth");
+  AuthConfig& au = c.auth;
+  au.session_idle_minutes =
+      auth.number("session_idle_minutes", au.session_idle_minutes, 1, 7 * 24 * 60);
+  au.session_max_hours = auth.number("session_max_hours", au.session_max_hours, 1, 24 * 366);
+  au.login_attempts = static_cast<int>(auth.integer("login_attempts", au.login_attempts, 1, 100));
+  au.login_window_minutes =
+      auth.number("login_window_minutes", au.login_window_minutes, 1, 24 * 60);
+  auth.finish();
   top.finish();
 
   // The files the YAML names are checked too, so that one run lists every problem.
@@ -208,7 +218,7 @@ Zone parse_polygon(const YAML::Node& node, const std::string& where, const std::
     try {
       if (!point.IsSequence() || point.size() != 2) throw YAML::Exception({}, "");
       const float x = point[0].as<float>(), y = point[1].as<float>();
-      if (x < 0 || x > 1 || y < 0 || y > 1) {
+      if (!(x >= 0 && x <= 1 && y >= 0 && y <= 1)) {  // NaN (.nan) is not inside either
         errors.add(where + ": point [" + std::to_string(x) + ", " + std::to_string(y) +
                    "] is outside 0..1 (zones are fractions of the frame's width and height)");
         return zone;

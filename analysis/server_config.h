@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/attendance.h"
+#include "analysis/auth.h"
 #include "analysis/live.h"
 #include "analysis/occupancy.h"
 #include "analysis/province.h"
@@ -79,6 +80,7 @@ struct ServerConfig {
   AttendanceConfig attendance;  // roll calls and alerts (server.yaml "attendance:")
   NodesConfig nodes;
   LiveOptions live;  // live outputs: SSE and MJPEG clients, event history and queues
+  AuthConfig auth;   // dashboard sessions and login throttling (server.yaml "auth:")
   std::string log_level = "info";
   std::string log_format = "text";  // text, or json: one JSON object per line (common/log.h)
 

@@ -1,11 +1,17 @@
 // attendance-server: the central service and its dashboard. Wires only: parse arguments,
 // load and check config, build the service, run until SIGINT/SIGTERM.
+#include <fmt/format.h>
+#include <termios.h>
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <csignal>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
+#include "analysis/auth.h"
 #include "analysis/ledger.h"
 #include "analysis/server_config.h"
 #include "analysis/service.h"
@@ -13,6 +19,7 @@
 #include "analysis/sqlite_store.h"
 #include "common/files.h"
 #include "common/log.h"
+#include "common/time_util.h"
 
 namespace {
 
@@ -123,6 +130,86 @@ int run_verify(const std::filesystem::path& db_path) {
   return report->intact() ? 0 : 1;
 }
 
+// One line of stdin: a password, as a script pipes it (printf 'secret\n' | ...). At a terminal
+// it is asked for without echo.
+att::Result<std::string> read_password(const std::string& prompt) {
+  const bool terminal = isatty(STDIN_FILENO) == 1;
+  termios saved{};
+  if (terminal && tcgetattr(STDIN_FILENO, &saved) == 0) {
+    std::cerr << prompt << std::flush;
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  }
+  std::string line;
+  const bool got = static_cast<bool>(std::getline(std::cin, line));
+  if (terminal) {
+    tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+    std::cerr << "\n";
+  }
+  if (!got) return att::fail("no password on stdin (one line is read)");
+  if (line.ends_with('\r')) line.pop_back();
+  return line;
+}
+
+// `attendance-server users add NAME --role ROLE | passwd NAME | disable NAME | list`, on the
+// database of the configured data_dir, whether or not the service runs (it sees the change
+// at the next request). Exit 0: done; 2: refused input, nothing changed; 1: the database.
+int run_users(const att::ServerConfig& config, const std::string& action, const std::string& name,
+              const std::string& role_name) {
+  const auto say = [](const std::string& message, int code) {
+    std::cerr << "attendance-server users: " << message << "\n";
+    return code;
+  };
+  std::optional<att::Role> role;
+  if (action == "add") {
+    role = att::parse_role(role_name);
+    if (!role) {
+      return say("--role must be organizer, auditor, technician or admin (got '" + role_name + "')",
+                 2);
+    }
+  }
+  if (action != "list") {
+    if (auto ok = att::check_user_name(name); !ok) return say(ok.error().message, 2);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  auto store = att::SqliteStore::open(att::database_path(config));
+  if (!store) return say(store.error().message, 1);
+  att::Auth auth(**store, config.auth);
+
+  if (action == "list") {
+    auto users = (*store)->users();
+    if (!users) return say(users.error().message, 1);
+    std::cout << fmt::format("{:<24} {:<11} {:<9} {}\n", "NAME", "ROLE", "STATE", "CREATED");
+    for (const att::User& u : *users) {
+      std::cout << fmt::format("{:<24} {:<11} {:<9} {}\n", u.name, u.role,
+                               u.disabled ? "disabled" : "active", att::iso8601_utc(u.created_ms));
+    }
+    return 0;
+  }
+  auto existing = (*store)->find_user(name);
+  if (!existing) return say(existing.error().message, 1);
+  if (action == "add" && *existing) return say("user '" + name + "' already exists", 2);
+  if (action != "add" && !*existing) return say("no user '" + name + "'", 2);
+  if (action == "disable") {
+    if (auto s = auth.disable_user(name); !s) return say(s.error().message, 1);
+    std::cerr << "user " << name << " disabled; its sessions ended\n";
+    return 0;
+  }
+  auto password = read_password("password for " + name + ": ");
+  if (!password) return say(password.error().message, 2);
+  if (auto ok = att::check_password(*password); !ok) return say(ok.error().message, 2);
+  if (action == "add") {
+    if (auto s = auth.add_user(name, *role, *password); !s) return say(s.error().message, 1);
+    std::cerr << "user " << name << " (" << att::to_string(*role) << ") added\n";
+  } else {
+    if (auto s = auth.set_password(name, *password); !s) return say(s.error().message, 1);
+    std::cerr << "password of " << name << " changed; its sessions ended\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -160,6 +247,23 @@ int main(int argc, char** argv) {
   sites->add_option("--export", export_path, "write the sites as CSV to this file, or - for stdout")
       ->excludes(import_option);
   sites->fallthrough();
+  auto* users = app.add_subcommand(
+      "users",
+      "manage the dashboard's users (roles: organizer, auditor, technician, admin); passwords "
+      "are read from stdin, one line");
+  users->fallthrough();
+  users->require_subcommand(1);
+  std::string user_name, user_role;
+  auto* users_add = users->add_subcommand("add", "add a user (refused: a name that exists)");
+  users_add->add_option("name", user_name, "1-64 of a-z 0-9 . _ -")->required();
+  users_add->add_option("--role", user_role, "organizer, auditor, technician or admin")->required();
+  auto* users_passwd = users->add_subcommand("passwd", "set a user's password (its sessions end)");
+  users_passwd->add_option("name", user_name)->required();
+  auto* users_disable =
+      users->add_subcommand("disable", "stop a user from logging in (its sessions end)");
+  users_disable->add_option("name", user_name)->required();
+  users->add_subcommand("list", "list the users: name, role, state, created");
+  for (auto* sub : users->get_subcommands({})) sub->fallthrough();
   CLI11_PARSE(app, argc, argv);
   if (sites->parsed() && import_path.empty() == export_path.empty()) {
     std::cerr << "attendance-server: sites needs --import FILE or --export FILE\n";
@@ -195,6 +299,11 @@ int main(int argc, char** argv) {
   if (keys->parsed()) return run_keys(*config, show_site);
   if (sites->parsed()) return run_sites(*config, import_path, export_path);
   if (verify->parsed()) return run_verify(att::database_path(*config));
+  if (users->parsed()) {
+    for (auto* sub : users->get_subcommands()) {
+      return run_users(*config, sub->get_name(), user_name, user_role);
+    }
+  }
 
   // Block the stop signals in every thread; this one waits for them.
   sigset_t stop_signals;

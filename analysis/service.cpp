@@ -3,6 +3,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "analysis/attendance.h"
+#include "analysis/auth.h"
 #include "analysis/detector_pool.h"
 #include "analysis/http_api.h"
 #include "analysis/ingest.h"
@@ -21,6 +22,7 @@ struct Service::Impl {
   WallClock clock;
   DetectorChoice detector;
   std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Auth> auth;  // users and sessions, in the store
   std::unique_ptr<DetectorPool> pool;
   std::unique_ptr<Counting> counting;
   std::unique_ptr<LiveHub> live;           // outlives ingest and http, which use it
@@ -84,6 +86,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   if (!store) return std::unexpected(store.error());
   impl->store = std::move(*store);
   if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
+  impl->auth = std::make_unique<Auth>(*impl->store, c.auth, impl->clock);
 
   if (hooks.detector) {
     impl->detector = std::move(*hooks.detector);
@@ -186,7 +189,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
     return service->retention ? service->retention->render_metrics() : std::string();
   };
   impl->http = std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live,
-                                         std::move(api), impl->clock);
+                                         *impl->auth, std::move(api), impl->clock);
 
   log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),
                            c.province_name, impl->pool->size(), impl->detector.name,

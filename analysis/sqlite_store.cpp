@@ -401,6 +401,28 @@ Result<std::vector<Observation>> SqliteStore::observations_since(const std::stri
   });
 }
 
+Result<std::vector<Observation>> SqliteStore::observations_between(const std::string& site_id,
+                                                                   std::int64_t from_ms,
+                                                                   std::int64_t to_ms, int limit) {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
+                            "AND captured_at_ms < ?3 ORDER BY captured_at_ms, sequence LIMIT ?4";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, from_ms);
+    sql::bind(stmt->get(), 3, to_ms);
+    sql::bind(stmt->get(), 4, static_cast<std::int64_t>(limit));
+    std::vector<Observation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+      out.push_back(read_observation(stmt->get()));
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "observations between"));
+    return out;
+  });
+}
+
 Result<std::optional<Observation>> SqliteStore::latest_observation(const std::string& site_id) {
   return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
     const std::string sql = std::string("SELECT ") + kObservationColumns +
@@ -607,6 +629,138 @@ Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
 Result<std::vector<LedgerEntry>> SqliteStore::entries(Chain chain, const LedgerQuery& query) {
   if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
   return impl_->read([&](sqlite3* db) { return read_ledger_entries(db, chain, query); });
+}
+
+namespace {
+
+constexpr char kUserColumns[] = "name, role, password_hash, created_ms, disabled";
+
+User read_user(sqlite3_stmt* s) {
+  return User{column_text(s, 0), column_text(s, 1), column_text(s, 2), sql::column_int64(s, 3),
+              sql::column_int64(s, 4) != 0};
+}
+
+constexpr char kSessionColumns[] =
+    "token_sha256, user, csrf_token, created_ms, expires_ms, last_seen_ms";
+
+Session read_session(sqlite3_stmt* s) {
+  return Session{column_text(s, 0),       column_text(s, 1),       column_text(s, 2),
+                 sql::column_int64(s, 3), sql::column_int64(s, 4), sql::column_int64(s, 5)};
+}
+
+}  // namespace
+
+Status SqliteStore::add_user(const User& u) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db,
+                      "INSERT INTO users(name, role, password_hash, created_ms, disabled) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING",
+                      "add user " + u.name, u.name, u.role, u.password_hash, u.created_ms,
+                      static_cast<std::int64_t>(u.disabled));
+    if (!s) return s;
+    if (sql::changes(db) == 0) return fail("user '" + u.name + "' already exists");
+    return {};
+  });
+}
+
+Status SqliteStore::update_user(const User& u) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db,
+                      "UPDATE users SET role = ?2, password_hash = ?3, disabled = ?4 "
+                      "WHERE name = ?1",
+                      "update user " + u.name, u.name, u.role, u.password_hash,
+                      static_cast<std::int64_t>(u.disabled));
+    if (!s) return s;
+    if (sql::changes(db) == 0) return fail("no user '" + u.name + "'");
+    return sql::run(db, "DELETE FROM sessions WHERE user = ?1", "end the sessions of " + u.name,
+                    u.name);
+  });
+}
+
+Result<std::optional<User>> SqliteStore::find_user(const std::string& name) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<User>> {
+    const std::string query = std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?1";
+    auto stmt = prepare(db, query.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, name);
+    auto row = sql::step(db, stmt->get(), "find user");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<User>();
+    return read_user(stmt->get());
+  });
+}
+
+Result<std::vector<User>> SqliteStore::users() {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<User>> {
+    const std::string query = std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name";
+    auto stmt = prepare(db, query.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<User> out;
+    while (true) {
+      auto row = sql::step(db, stmt->get(), "list users");
+      if (!row) return std::unexpected(row.error());
+      if (!*row) return out;
+      out.push_back(read_user(stmt->get()));
+    }
+  });
+}
+
+Status SqliteStore::add_session(const Session& s) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    // In one statement with the user's check: a user disabled meanwhile gets no session.
+    auto added = sql::run(db,
+                          "INSERT INTO sessions(token_sha256, user, csrf_token, created_ms, "
+                          "expires_ms, last_seen_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS "
+                          "(SELECT 1 FROM users WHERE name = ?2 AND disabled = 0)",
+                          "add session", s.token_sha256, s.user, s.csrf_token, s.created_ms,
+                          s.expires_ms, s.last_seen_ms);
+    if (!added) return added;
+    if (sql::changes(db) == 0) return fail("no session for '" + s.user + "': unknown or disabled");
+    return {};
+  });
+}
+
+Result<std::optional<Session>> SqliteStore::find_session(const std::string& token_sha256) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Session>> {
+    const std::string query =
+        std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE token_sha256 = ?1";
+    auto stmt = prepare(db, query.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, token_sha256);
+    auto row = sql::step(db, stmt->get(), "find session");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<Session>();
+    return read_session(stmt->get());
+  });
+}
+
+Status SqliteStore::touch_session(const std::string& token_sha256, std::int64_t last_seen_ms) {
+  return impl_->writer->write([&](sqlite3* db) {
+    return sql::run(db,
+                    "UPDATE sessions SET last_seen_ms = MAX(last_seen_ms, ?2) "
+                    "WHERE token_sha256 = ?1",
+                    "touch session", token_sha256, last_seen_ms);
+  });
+}
+
+Status SqliteStore::delete_session(const std::string& token_sha256) {
+  return impl_->writer->write([&](sqlite3* db) {
+    return sql::run(db, "DELETE FROM sessions WHERE token_sha256 = ?1", "end session",
+                    token_sha256);
+  });
+}
+
+Result<std::int64_t> SqliteStore::delete_ended_sessions(std::int64_t now_ms,
+                                                        std::int64_t idle_before_ms) {
+  std::int64_t deleted = 0;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db, "DELETE FROM sessions WHERE expires_ms <= ?1 OR last_seen_ms <= ?2",
+                      "delete ended sessions", now_ms, idle_before_ms);
+    deleted = sql::changes(db);
+    return s;
+  });
+  if (!written) return std::unexpected(written.error());
+  return deleted;
 }
 
 WriteStats SqliteStore::write_stats() const {

@@ -52,6 +52,9 @@ class SqliteStore final : public Store {
   Result<std::optional<Observation>> latest_observation(const std::string& site_id) override;
   Result<std::vector<Observation>> observations_since(const std::string& site_id,
                                                       std::int64_t from_ms, int limit) override;
+  Result<std::vector<Observation>> observations_between(const std::string& site_id,
+                                                        std::int64_t from_ms, std::int64_t to_ms,
+                                                        int limit) override;
   Result<std::vector<Observation>> latest_per_site() override;
   Result<std::int64_t> observation_count(const std::string& site_id) override;
   Result<HeartbeatInsert> insert_heartbeat(const Heartbeat& heartbeat) override;
@@ -64,6 +67,16 @@ class SqliteStore final : public Store {
   // write fails, the entry stands (it is logged, and the next append's head covers it).
   Result<LedgerEntry> append(Chain chain, LedgerEntry entry) override;
   Result<std::vector<LedgerEntry>> entries(Chain chain, const LedgerQuery& query) override;
+  Status add_user(const User& user) override;
+  Status update_user(const User& user) override;
+  Result<std::optional<User>> find_user(const std::string& name) override;
+  Result<std::vector<User>> users() override;
+  Status add_session(const Session& session) override;
+  Result<std::optional<Session>> find_session(const std::string& token_sha256) override;
+  Status touch_session(const std::string& token_sha256, std::int64_t last_seen_ms) override;
+  Status delete_session(const std::string& token_sha256) override;
+  Result<std::int64_t> delete_ended_sessions(std::int64_t now_ms,
+                                             std::int64_t idle_before_ms) override;
   WriteStats write_stats() const override;
 
   struct Impl;

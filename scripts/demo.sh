@@ -39,6 +39,12 @@ trap cleanup INT TERM EXIT
 
 # Every site gets a key (kept in data/site_keys.csv, see config/server.yaml nodes.site_keys).
 build/bin/attendance-server --config config/server.yaml keys
+# One user of each role to log in to the dashboard with (the demo's database is new each time).
+demo_password=demo-password
+for role in admin organizer auditor technician; do
+  printf '%s\n' "$demo_password" |
+    build/bin/attendance-server --config config/server.yaml --data-dir "$data" users add "$role" --role "$role"
+done
 build/bin/attendance-server --config config/server.yaml --data-dir "$data" \
   --listen "127.0.0.1:$port" >"$data/server.log" 2>&1 &
 pids+=($!)
@@ -68,7 +74,9 @@ grep -E "DEGRADED" "$data/server.log" >&2 || true
 cat <<MSG
 
   Dashboard:  http://127.0.0.1:$port/
-  API:        http://127.0.0.1:$port/api/v1/sites
+              log in as admin, organizer, auditor or technician, password $demo_password
+  API:        http://127.0.0.1:$port/api/v1/sites (after POST /api/v1/login; README, "Users and roles")
+  Metrics:    curl http://127.0.0.1:$port/metrics (from this machine, no login)
   Logs:       $data/*.log
   Stop:       Ctrl-C
 

@@ -114,3 +114,7 @@ chown root:attendance "$etc"/*
 systemctl daemon-reload
 systemctl enable --now "$unit"
 echo "install: $unit is running; follow it with: journalctl -u ${unit%.service} -f"
+if [[ "$role" == server ]]; then
+  echo "install: nothing can be read before the first user exists; create an admin with:"
+  echo "  sudo -u attendance $prefix/bin/attendance-server --config /etc/attendance/server.yaml users add admin --role admin"
+fi

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "analysis/attendance.h"
+#include "analysis/auth.h"
 #include "analysis/export.h"
 #include "analysis/records_api.h"
 #include "analysis/sqlite_store.h"
@@ -309,7 +310,9 @@ TEST_F(ClassMorning, ARestartTakesNothingTwiceAndKeepsOpenAlertsOpen) {
 }
 
 // ----------------------------------------------------------------------------------------
-// The record over HTTP: read, corrected, rolled up, verified, every read in the audit trail.
+// The record over HTTP: read, corrected, rolled up, verified, every read in the audit trail
+// under its reader's name. The routes alone, without the service's access table: here they
+// are read by an auditor's session, made as the login makes it.
 
 class RecordsOverHttp : public ClassMorning {
  protected:
@@ -319,13 +322,19 @@ class RecordsOverHttp : public ClassMorning {
     RecordsApiOptions options;
     options.data_dir = dir_.path();
     options.database_path = dir_ / "attendance.db";
-    api_ = std::make_unique<RecordsApi>(sites_, *store_, options);
+    auth_ = std::make_unique<Auth>(*store_, AuthConfig{});
+    api_ = std::make_unique<RecordsApi>(sites_, *store_, *auth_, options);
     api_->routes(server_);
     port_ = server_.bind_to_any_port("127.0.0.1");
     listener_ = std::thread([this] { server_.listen_after_bind(); });
     ASSERT_TRUE(
         testing::eventually([this] { return server_.is_running(); }, std::chrono::seconds(5)));
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    testing::add_user(*store_, "kiem.toan", Role::kAuditor);
+    auto session = auth_->login("kiem.toan", testing::kTestPassword, "127.0.0.1");
+    ASSERT_TRUE(session && session->outcome == LoginResult::Outcome::kOk);
+    client_->set_default_headers({{"Cookie", std::string(kSessionCookie) + "=" + session->token},
+                                  {kCsrfHeader, session->identity.csrf_token}});
   }
   void TearDown() override {
     server_.stop();
@@ -340,6 +349,7 @@ class RecordsOverHttp : public ClassMorning {
   }
 
   httplib::Server server_;
+  std::unique_ptr<Auth> auth_;
   std::unique_ptr<RecordsApi> api_;
   int port_ = 0;
   std::thread listener_;
@@ -358,9 +368,10 @@ TEST_F(RecordsOverHttp, RollCallsWithEvidenceAndACorrectionThatKeepsTheOriginal)
   ASSERT_EQ(picture->status, 200);
   EXPECT_EQ(sha256_hex(picture->body), first["evidence_sha256"]);
 
+  // Made in the name of the session's user: a "user" in the body is not taken.
   const json correction = {{"subject", first["subject"]},
                            {"counted", 23},
-                           {"user", "Nguyễn Thị Kiểm Toán"},
+                           {"user", "someone-else"},
                            {"reason", "đếm lại từ ảnh: 3 người ở hàng cuối bị che"}};
   auto posted =
       client_->Post("/api/v1/roll-calls/corrections", correction.dump(), "application/json");
@@ -369,7 +380,8 @@ TEST_F(RecordsOverHttp, RollCallsWithEvidenceAndACorrectionThatKeepsTheOriginal)
   const json again = get("/api/v1/roll-calls?site=td-02")["roll_calls"][0];
   EXPECT_EQ(again["counted"], 23);
   EXPECT_EQ(again["correction"]["counted_originally"], 20);
-  EXPECT_EQ(again["correction"]["by"], "Nguyễn Thị Kiểm Toán");
+  EXPECT_EQ(again["correction"]["by"], "kiem.toan");
+  EXPECT_EQ(ledger("correction")[0].actor, "kiem.toan");
   EXPECT_EQ(again["correction"]["reason"], "đếm lại từ ảnh: 3 người ở hàng cuối bị che");
   EXPECT_EQ(ledger("roll_call", "td-02").size(), 8u);  // the roll call itself is untouched
 
@@ -417,7 +429,7 @@ TEST_F(RecordsOverHttp, AlertsRollUpsAndVerification) {
   const auto audit = store_->entries(Chain::kAudit, q).value();
   ASSERT_EQ(audit.size(), 5u);
   EXPECT_EQ(audit[0].subject, "/api/v1/alerts?open=1");
-  EXPECT_EQ(audit[0].actor, "anonymous@127.0.0.1");
+  EXPECT_EQ(audit[0].actor, "kiem.toan@127.0.0.1");
   EXPECT_EQ(audit[4].kind, "verify");
 }
 
@@ -449,6 +461,28 @@ TEST_F(RecordsOverHttp, ExportsAndPrintableReportsAreServedAndAudited) {
   q.kind = "export";
   q.limit = 0;
   EXPECT_EQ(store_->entries(Chain::kAudit, q).value().size(), 3u);  // not the refused one
+}
+
+TEST_F(RecordsOverHttp, WithoutASessionNothingIsReadAndNothingIsCorrected) {
+  httplib::Client stranger("127.0.0.1", port_);
+  for (const char* path :
+       {"/api/v1/roll-calls", "/api/v1/alerts", "/api/v1/ledger", "/api/v1/exports/roll-calls.csv",
+        "/api/v1/reports/district.html", "/api/v1/reports/sites/td-02.html"}) {
+    auto res = stranger.Get(path);
+    ASSERT_TRUE(res) << path;
+    EXPECT_EQ(res->status, 401) << path;
+    EXPECT_EQ(json::parse(res->body)["code"], "login_required") << path;
+  }
+  const json calls = get("/api/v1/roll-calls?site=td-02")["roll_calls"];
+  const json correction = {{"subject", calls[0]["subject"]}, {"counted", 1}, {"reason", "r"}};
+  auto posted =
+      stranger.Post("/api/v1/roll-calls/corrections", correction.dump(), "application/json");
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 401);
+  EXPECT_TRUE(ledger("correction").empty());
+  LedgerQuery q;
+  q.limit = 0;
+  EXPECT_EQ(store_->entries(Chain::kAudit, q).value().size(), 1u) << "the one read above";
 }
 
 TEST_F(RecordsOverHttp, BadParametersAreRefusedClearly) {

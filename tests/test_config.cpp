@@ -962,6 +962,21 @@ TEST(LoadServerConfig, BadZonesAreAllReported) {
   EXPECT_THAT(e, HasSubstr("td-01.excluded: unknown setting"));
 }
 
+// Found by fuzz/fuzz_yaml: YAML's .nan is a float that no comparison refuses, so a zone
+// point of .nan passed the 0..1 check and reached the occupancy window.
+TEST(LoadServerConfig, NanZonePointIsRefused) {
+  ConfigDir d(std::string(kProvince) + "counting:\n  zones: zones.yaml\n");
+  write_file(d.dir / "zones.yaml",
+             "td-01:\n"
+             "  count:\n"
+             "    hall: [[.nan, 0], [1, 0], [1, 1]]\n"
+             "  exclude:\n"
+             "    door: [[0, 0], [1, .NaN], [1, 1]]\n");
+  const std::string e = d.error();
+  EXPECT_THAT(e, HasSubstr("td-01.count.hall: point [nan, 0.000000] is outside 0..1"));
+  EXPECT_THAT(e, HasSubstr("td-01.exclude.door: point [1.000000, nan] is outside 0..1"));
+}
+
 TEST(LoadServerConfig, LeaveShareAboveEnterShareIsRefused) {
   ConfigDir d(std::string(kProvince) + "counting:\n  enter_fraction: 0.2\n  leave_fraction: 0.3\n");
   EXPECT_THAT(d.error(),

@@ -92,6 +92,7 @@ TEST_F(EndToEnd, FramesOfARealClipAreCountedStoredAndServed) {
   }
 
   httplib::Client client("127.0.0.1", port_);
+  testing::log_in_as(client, service_->store(), Role::kOrganizer);
   auto latest = client.Get("/api/v1/sites/td-01/latest");
   ASSERT_TRUE(latest);
   ASSERT_EQ(latest->status, 200);

@@ -106,6 +106,7 @@ class IngestAuthTest : public ::testing::Test {
     auto port = service_->start();
     ASSERT_TRUE(port) << port.error().message;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    testing::log_in_as(*client_, service_->store(), Role::kTechnician);  // reads, live view
   }
 
   Store& store() { return service_->store(); }
@@ -560,6 +561,7 @@ TEST(IngestLiveExpiry, TheNormalIntervalIsBackWhenTheLiveViewEnds) {
   auto port = (*service)->start();
   ASSERT_TRUE(port) << port.error().message;
   httplib::Client client("127.0.0.1", *port);
+  testing::log_in_as(client, (*service)->store(), Role::kTechnician);
 
   auto beat = [&](const std::string& seq) {
     NodeRequest r;
@@ -1008,6 +1010,17 @@ TEST(IngestHttps, ASignedFrameIsStoredOverHttpsAndAnUntrustingClientGetsNothing)
   EXPECT_EQ(forged->status, 401) << forged->body;
   EXPECT_EQ(body_of(forged)["code"], "bad_signature");
   EXPECT_EQ((*service)->store().observation_count("td-01").value_or(-1), 1);
+
+  // Over HTTPS the session cookie is marked Secure: a browser never sends it in the clear.
+  testing::add_user((*service)->store(), "an", Role::kAuditor);
+  auto login = client.Post("/api/v1/login",
+                           json{{"user", "an"}, {"password", testing::kTestPassword}}.dump(),
+                           "application/json");
+  ASSERT_TRUE(login) << httplib::to_string(login.error());
+  ASSERT_EQ(login->status, 200) << login->body;
+  EXPECT_THAT(login->get_header_value("Set-Cookie"),
+              ::testing::MatchesRegex("att_session=[0-9a-f]{64}; Path=/; HttpOnly; "
+                                      "SameSite=Strict; Secure"));
 }
 
 TEST(IngestHttps, AMissingCertificateStopsTheStartNamingIt) {

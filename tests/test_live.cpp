@@ -340,9 +340,10 @@ struct SseEvent {
 // A Server-Sent Events client on a thread of its own, parsing events as they arrive.
 class SseClient {
  public:
-  explicit SseClient(int port, const std::string& last_event_id = "") : client_("127.0.0.1", port) {
+  // `headers`: the session's (testing::log_in_as).
+  SseClient(int port, httplib::Headers headers, const std::string& last_event_id = "")
+      : client_("127.0.0.1", port) {
     client_.set_read_timeout(300);
-    httplib::Headers headers;
     if (!last_event_id.empty()) headers.emplace("Last-Event-ID", last_event_id);
     thread_ = std::thread([this, headers] {
       auto res = client_.Get(
@@ -434,11 +435,13 @@ class SseClient {
 // An MJPEG client: splits multipart/x-mixed-replace into its parts as they arrive.
 class MjpegClient {
  public:
-  MjpegClient(int port, const std::string& site) : client_("127.0.0.1", port) {
+  // `headers`: the session's (testing::log_in_as).
+  MjpegClient(int port, const httplib::Headers& headers, const std::string& site)
+      : client_("127.0.0.1", port) {
     client_.set_read_timeout(300);
-    thread_ = std::thread([this, site] {
+    thread_ = std::thread([this, headers, site] {
       auto res = client_.Get(
-          "/api/v1/sites/" + site + "/live.mjpeg",
+          "/api/v1/sites/" + site + "/live.mjpeg", headers,
           [this](const httplib::Response& r) {
             std::lock_guard lock(mu_);
             status_ = r.status;
@@ -540,6 +543,7 @@ class LiveServiceTest : public ::testing::Test {
     ASSERT_TRUE(port) << port.error().message;
     port_ = *port;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
+    session_ = testing::log_in_as(*client_, service_->store(), Role::kTechnician);
   }
 
   // Stores a frame (asserts 201); returns the answer's body.
@@ -572,11 +576,12 @@ class LiveServiceTest : public ::testing::Test {
   std::unique_ptr<Service> service_;
   int port_ = 0;
   std::unique_ptr<httplib::Client> client_;
+  httplib::Headers session_;  // a technician's: events, live view
   const std::string jpeg_ = testing::synthetic_jpeg(320, 240);
 };
 
 TEST_F(LiveServiceTest, AStoredFrameIsACountEventAndTheSameCountAgainIsNone) {
-  SseClient sse(port_);
+  SseClient sse(port_, session_);
   ASSERT_TRUE(testing::eventually([&] { return sse.subscribed(); }, kWait)) << sse.raw();
   EXPECT_EQ(sse.content_type(), "text/event-stream");
 
@@ -607,7 +612,7 @@ TEST_F(LiveServiceTest, AStoredFrameIsACountEventAndTheSameCountAgainIsNone) {
 }
 
 TEST_F(LiveServiceTest, AHeartbeatWhoseStateChangesIsANodeEvent) {
-  SseClient sse(port_);
+  SseClient sse(port_, session_);
   ASSERT_TRUE(testing::eventually([&] { return sse.subscribed(); }, kWait));
   post_heartbeat("td-02", 1, "ok");
   post_heartbeat("td-02", 2, "ok");  // unchanged: nothing
@@ -629,7 +634,7 @@ TEST_F(LiveServiceTest, AHeartbeatWhoseStateChangesIsANodeEvent) {
 TEST_F(LiveServiceTest, AClientResumingWithLastEventIdGetsExactlyWhatItMissed) {
   std::string last_id;
   {
-    SseClient first(port_);
+    SseClient first(port_, session_);
     ASSERT_TRUE(testing::eventually([&] { return first.subscribed(); }, kWait));
     post_frame("td-01", 1, jpeg_);
     const auto events = first.wait_for(1);
@@ -639,7 +644,7 @@ TEST_F(LiveServiceTest, AClientResumingWithLastEventIdGetsExactlyWhatItMissed) {
   post_frame("td-02", 1, jpeg_);
   post_heartbeat("mt-01", 2, "ok");
 
-  SseClient again(port_, last_id);
+  SseClient again(port_, session_, last_id);
   auto events = again.wait_for(2);
   ASSERT_EQ(events.size(), 2u) << again.raw();
   EXPECT_EQ(events[0].type, "count");
@@ -655,7 +660,7 @@ TEST_F(LiveServiceTest, AClientResumingWithLastEventIdGetsExactlyWhatItMissed) {
   EXPECT_EQ(std::stoull(events[2].id), std::stoull(last_id) + 3);
 
   // An id this service never gave (a browser from before a restart): reload.
-  SseClient stranger(port_, "12");
+  SseClient stranger(port_, session_, "12");
   events = stranger.wait_for(1);
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, "reset");
@@ -668,7 +673,7 @@ TEST_F(LiveServiceTest, ClientsBeyondTheLimitsGet503AndAreCounted) {
   c.live.max_event_clients = 2;
   c.live.max_mjpeg_clients = 1;
   start(std::move(c));
-  SseClient a(port_), b(port_);
+  SseClient a(port_, session_), b(port_, session_);
   ASSERT_TRUE(testing::eventually([&] { return a.subscribed() && b.subscribed(); }, kWait));
   auto refused = client_->Get("/api/v1/events");
   ASSERT_TRUE(refused) << httplib::to_string(refused.error());
@@ -676,7 +681,7 @@ TEST_F(LiveServiceTest, ClientsBeyondTheLimitsGet503AndAreCounted) {
   EXPECT_EQ(json::parse(refused->body)["code"], "too_many_clients");
 
   post_frame("td-01", 1, jpeg_);
-  MjpegClient view(port_, "td-01");
+  MjpegClient view(port_, session_, "td-01");
   ASSERT_EQ(view.wait_for(1).size(), 1u);
   auto refused_view = client_->Get("/api/v1/sites/td-02/live.mjpeg");
   ASSERT_TRUE(refused_view);
@@ -694,7 +699,7 @@ TEST_F(LiveServiceTest, ClientsBeyondTheLimitsGet503AndAreCounted) {
   // A client that goes away frees its place.
   a.stop();
   EXPECT_TRUE(metric_is("attendance_live_clients{stream=\"events\"} 1"));
-  SseClient c2(port_);
+  SseClient c2(port_, session_);
   EXPECT_TRUE(testing::eventually([&] { return c2.subscribed(); }, kWait)) << c2.raw();
   view.stop();
   EXPECT_TRUE(metric_is("attendance_live_clients{stream=\"mjpeg\"} 0"));
@@ -704,7 +709,7 @@ TEST_F(LiveServiceTest, MjpegShowsTheLatestFrameThenEachNewOneAndKeepsTheNodeLiv
   post_frame("td-01", 1, jpeg_);
   EXPECT_DOUBLE_EQ(post_heartbeat("td-01", 2, "ok")["interval_s"].get<double>(), kSampleInterval);
 
-  MjpegClient view(port_, "td-01");
+  MjpegClient view(port_, session_, "td-01");
   auto parts = view.wait_for(1);
   ASSERT_GE(parts.size(), 1u);
   EXPECT_THAT(view.content_type(), HasSubstr("multipart/x-mixed-replace; boundary="));
@@ -740,7 +745,7 @@ TEST_F(LiveServiceTest, MjpegShowsTheLatestFrameThenEachNewOneAndKeepsTheNodeLiv
 }
 
 TEST_F(LiveServiceTest, AStreamOfASiteWithoutFramesStartsWithItsFirstFrame) {
-  MjpegClient view(port_, "mt-01");
+  MjpegClient view(port_, session_, "mt-01");
   ASSERT_TRUE(metric_is("attendance_live_clients{stream=\"mjpeg\"} 1"));
   EXPECT_TRUE(view.parts().empty());
   post_frame("mt-01", 1, testing::synthetic_jpeg(480, 270));
@@ -755,8 +760,8 @@ TEST_F(LiveServiceTest, StopReturnsPromptlyWithStreamsOpen) {
   c.live.keepalive_s = 300;  // nothing would wake the streams for minutes but the stop
   start(std::move(c));
   post_frame("td-01", 1, jpeg_);
-  SseClient sse(port_);
-  MjpegClient view(port_, "td-01");
+  SseClient sse(port_, session_);
+  MjpegClient view(port_, session_, "td-01");
   ASSERT_TRUE(testing::eventually([&] { return sse.subscribed(); }, kWait));
   ASSERT_EQ(view.wait_for(1).size(), 1u);
 

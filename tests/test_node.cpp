@@ -129,7 +129,10 @@ class NodeTest : public ::testing::Test {
   // {} before there is one.
   json latest_report() {
     httplib::Client client("127.0.0.1", port_);
-    auto res = client.Get("/api/v1/sites");
+    if (technician_.empty()) {  // the session lasts across the service's restarts
+      technician_ = testing::log_in_as(client, service_->store(), Role::kTechnician);
+    }
+    auto res = client.Get("/api/v1/sites", technician_);
     if (!res || res->status != 200) return json::object();
     const json body = json::parse(res->body);
     for (const auto& s : body["sites"]) {
@@ -142,6 +145,7 @@ class NodeTest : public ::testing::Test {
   double service_interval_s_ = 0.25;
   std::unique_ptr<Service> service_;
   int port_ = 0;
+  httplib::Headers technician_;  // a session for latest_report()
 };
 
 // Frames delivered in the node's order: sequence, capture time and arrival all increase
@@ -277,6 +281,7 @@ TEST_F(NodeTest, ALiveViewRequestRaisesTheFrameRateWithoutCallingTheSite) {
   RunningNode node(node_config("videotestsrc://?pattern=ball", 2));
   ASSERT_TRUE(eventually([&] { return frames_stored() >= 1; }, Ms(10000)));
   httplib::Client client("127.0.0.1", port_);
+  testing::log_in_as(client, service_->store(), Role::kTechnician);
   auto live = client.Post("/api/v1/sites/td-01/live");
   ASSERT_TRUE(live);
   ASSERT_EQ(live->status, 200) << live->body;

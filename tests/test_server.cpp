@@ -30,6 +30,7 @@ class ServerTest : public ::testing::Test {
     auto port = service_->start();
     ASSERT_TRUE(port) << port.error().message;
     client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    testing::log_in_as(*client_, service_->store(), Role::kOrganizer);  // to read the API
   }
 
   httplib::Result post(const std::string& site, const std::string& seq, const std::string& body,
@@ -228,6 +229,7 @@ TEST(ServerRetention, AnExpiredPictureIsGoneWith410AndItsCountStays) {
   auto port = (*service)->start();
   ASSERT_TRUE(port);
   httplib::Client client("127.0.0.1", *port);
+  testing::log_in_as(client, (*service)->store(), Role::kTechnician);
   auto res = testing::post_signed(client, wire::kFramesPath, "td-01", "1", "1783830000000",
                                   testing::synthetic_jpeg(640, 360), "image/jpeg");
   ASSERT_TRUE(res);
@@ -324,6 +326,7 @@ TEST(ServerDegraded, WithoutTheModelItStillServesAndSaysCountsAreDegraded) {
   auto port = (*service)->start();
   ASSERT_TRUE(port);
   httplib::Client client("127.0.0.1", *port);
+  testing::log_in_as(client, (*service)->store(), Role::kTechnician);
   auto res = client.Get("/api/v1/status");
   ASSERT_TRUE(res);
   const json s = json::parse(res->body);

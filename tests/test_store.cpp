@@ -64,17 +64,19 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 5);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 6);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 5);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
+  EXPECT_TRUE(raw.has_table("users"));
+  EXPECT_TRUE(raw.has_table("sessions"));
 }
 
 TEST(SqliteStoreSchema, BuiltinMigrationsAreNumberedFromOne) {
@@ -108,7 +110,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -167,7 +169,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 5);
+  EXPECT_EQ(store->schema_version(), 6);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
@@ -617,6 +619,92 @@ TEST_F(StoreTest, AHeartbeatOfAnUnknownSiteIsRefused) {
   auto r = store_->insert_heartbeat(make_heartbeat("xx-01", 1, 1000));
   EXPECT_FALSE(r);
   EXPECT_EQ(store_->heartbeat_count("xx-01"), 0);
+}
+
+TEST_F(StoreTest, ObservationsBetweenAreTheSpanOldestFirstCutAtTheLimit) {
+  for (std::int64_t seq = 1; seq <= 6; ++seq) {
+    ASSERT_EQ(store_->insert_observation(make_obs("td-01", seq, seq * 1000)),
+              InsertOutcome::kInserted);
+  }
+  ASSERT_EQ(store_->insert_observation(make_obs("td-02", 1, 3000)), InsertOutcome::kInserted);
+  const auto sequences = [](const std::vector<Observation>& rows) {
+    std::vector<std::int64_t> out;
+    for (const auto& o : rows) out.push_back(o.sequence);
+    return out;
+  };
+  EXPECT_EQ(sequences(store_->observations_between("td-01", 2000, 5000, 100).value()),
+            (std::vector<std::int64_t>{2, 3, 4}));
+  EXPECT_EQ(sequences(store_->observations_between("td-01", 2000, 5000, 2).value()),
+            (std::vector<std::int64_t>{2, 3}));
+  EXPECT_TRUE(store_->observations_between("td-01", 7000, 9000, 100).value().empty());
+}
+
+// ----------------------------------------------------------------------------------------
+// Users and sessions (analysis/auth.h checks what goes in; the store keeps it whole)
+
+att::User make_user(const std::string& name, const std::string& role = "auditor") {
+  return att::User{name, role, "scrypt$15$8$1$c2FsdA==$aGFzaA==", 1000, false};
+}
+
+att::Session make_session(const std::string& key, const std::string& user) {
+  return att::Session{key, user, "csrf-" + key, 1000, 1000 + 3600'000, 1000};
+}
+
+TEST_F(StoreTest, UsersAreUniqueByNameAndAnUpdateEndsTheirSessions) {
+  ASSERT_TRUE(store_->add_user(make_user("an")));
+  auto again = store_->add_user(make_user("an", "admin"));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().message, "user 'an' already exists");
+  EXPECT_FALSE(store_->add_user(make_user("binh", "boss"))) << "roles are checked too";
+  ASSERT_TRUE(store_->add_user(make_user("binh", "organizer")));
+  const auto users = store_->users().value();
+  ASSERT_EQ(users.size(), 2u);
+  EXPECT_EQ(users[0].name, "an");
+  EXPECT_EQ(users[0].role, "auditor");
+  EXPECT_EQ(users[1].name, "binh");
+
+  ASSERT_TRUE(store_->add_session(make_session("k1", "an")));
+  ASSERT_TRUE(store_->add_session(make_session("k2", "an")));
+  ASSERT_TRUE(store_->add_session(make_session("k3", "binh")));
+  EXPECT_FALSE(store_->add_session(make_session("k4", "chi"))) << "no such user";
+  const auto k1 = store_->find_session("k1").value();
+  ASSERT_TRUE(k1);
+  EXPECT_EQ(k1->user, "an");
+  EXPECT_EQ(k1->csrf_token, "csrf-k1");
+  EXPECT_EQ(k1->expires_ms, 1000 + 3600'000);
+
+  att::User disabled = make_user("an");
+  disabled.disabled = true;
+  ASSERT_TRUE(store_->update_user(disabled));
+  EXPECT_FALSE(store_->find_session("k1").value());
+  EXPECT_FALSE(store_->find_session("k2").value());
+  EXPECT_TRUE(store_->find_session("k3").value()) << "another user's session stays";
+  EXPECT_TRUE(store_->find_user("an").value()->disabled);
+  EXPECT_FALSE(store_->add_session(make_session("k5", "an"))) << "a disabled user gets none";
+  auto unknown = store_->update_user(make_user("chi"));
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "no user 'chi'");
+}
+
+TEST_F(StoreTest, EndedSessionsAreDeletedByExpiryOrIdleness) {
+  ASSERT_TRUE(store_->add_user(make_user("an")));
+  att::Session expired = make_session("old", "an");
+  expired.expires_ms = 5000;
+  expired.last_seen_ms = 4900;
+  att::Session idle = make_session("idle", "an");
+  idle.last_seen_ms = 2000;
+  att::Session live = make_session("live", "an");
+  live.last_seen_ms = 2000;
+  for (const auto& s : {expired, idle, live}) ASSERT_TRUE(store_->add_session(s));
+  ASSERT_TRUE(store_->touch_session("live", 4000));
+  ASSERT_TRUE(store_->touch_session("live", 3000)) << "never moves back";
+  EXPECT_EQ(store_->find_session("live").value()->last_seen_ms, 4000);
+  EXPECT_EQ(store_->delete_ended_sessions(5000, 2000), 2);
+  EXPECT_FALSE(store_->find_session("old").value());
+  EXPECT_FALSE(store_->find_session("idle").value());
+  EXPECT_TRUE(store_->find_session("live").value());
+  ASSERT_TRUE(store_->delete_session("live"));
+  EXPECT_FALSE(store_->find_session("live").value());
 }
 
 // ----------------------------------------------------------------------------------------

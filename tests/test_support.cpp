@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <sstream>
@@ -190,6 +191,36 @@ httplib::Result post_signed(httplib::Client& client, const std::string& path,
   h.emplace(wire::kSignatureHeader,
             sign_request(secret.empty() ? site_secret(site) : secret, fields));
   return client.Post(path, h, body, content_type);
+}
+
+void add_user(Store& store, const std::string& name, Role role, const std::string& password) {
+  Auth auth(store, AuthConfig{});
+  const auto added = auth.add_user(name, role, password);
+  EXPECT_TRUE(added) << "add user " << name << ": " << added.error().message;
+}
+
+httplib::Headers log_in(httplib::Client& client, const std::string& user,
+                        const std::string& password) {
+  const nlohmann::json body = {{"user", user}, {"password", password}};
+  auto res = client.Post("/api/v1/login", body.dump(), "application/json");
+  EXPECT_TRUE(res) << "login of " << user << ": " << httplib::to_string(res.error());
+  if (!res) return {};
+  EXPECT_EQ(res->status, 200) << "login of " << user << ": " << res->body;
+  if (res->status != 200) return {};
+  const std::string cookie = res->get_header_value("Set-Cookie");
+  const auto json = nlohmann::json::parse(res->body);
+  return {{"Cookie", cookie.substr(0, cookie.find(';'))},
+          {kCsrfHeader, json["csrf_token"].get<std::string>()}};
+}
+
+httplib::Headers log_in_as(httplib::Client& client, Store& store, Role role) {
+  const std::string name(to_string(role));
+  auto existing = store.find_user(name);
+  EXPECT_TRUE(existing) << existing.error().message;
+  if (existing && !*existing) add_user(store, name, role);
+  httplib::Headers headers = log_in(client, name);
+  client.set_default_headers(headers);
+  return headers;
 }
 
 ServerConfig test_server_config(const std::filesystem::path& dir) {

@@ -13,8 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "analysis/auth.h"
 #include "analysis/province.h"
 #include "analysis/server_config.h"
+#include "analysis/store.h"
 
 struct sqlite3;
 
@@ -101,6 +103,25 @@ httplib::Result post_signed(httplib::Client& client, const std::string& path,
                             const std::string& capture_time, const std::string& body,
                             const std::string& content_type, const std::string& extra = "",
                             const std::string& secret = "");
+
+// Logins. The password of the users tests add.
+inline constexpr char kTestPassword[] = "test-password-1";
+
+// Adds a user to the database behind `store`, as `attendance-server users add` does; a test
+// failure if it cannot.
+void add_user(Store& store, const std::string& name, Role role,
+              const std::string& password = kTestPassword);
+
+// Logs in over HTTP (POST /api/v1/login) and returns what a logged-in browser sends with each
+// request: the session cookie and the X-CSRF-Token. Empty, and a test failure, if the login
+// does not succeed.
+httplib::Headers log_in(httplib::Client& client, const std::string& user,
+                        const std::string& password = kTestPassword);
+
+// Makes `client` a browser logged in as `role`: a user named after the role ("organizer",
+// "auditor", "technician", "admin") is added to `store` unless it exists, logs in, and its
+// cookie and CSRF token become the client's default headers. Returns those headers.
+httplib::Headers log_in_as(httplib::Client& client, Store& store, Role role);
 
 // A valid service config around `dir`: data in dir/data, sites from small_province(),
 // listening on 127.0.0.1 port 0, dashboard from the source tree; no capture-time limits
