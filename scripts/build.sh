@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Installs what is missing, then configures and builds one CMake preset (default: release,
-# into build/). Idempotent; a no-op build takes about a second.
+# Installs what is missing, fetches the dashboard's browser libraries, then configures and
+# builds one CMake preset (default: release, into build/). Idempotent; a no-op build takes
+# about a second.
 #   scripts/build.sh [release|debug|asan]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 preset=${1:-release}
 "$root/scripts/deps.sh"
+"$root/scripts/dashboard.sh"  # the dashboard's browser libraries (npm, at build time)
 cd "$root"
 cmake --preset "$preset" >/dev/null
 cmake --build --preset "$preset" -- -j"$(nproc)"

@@ -14,6 +14,12 @@ packages=(
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
 )
+# The dashboard: its browser libraries come from npm at build time (scripts/dashboard.sh),
+# its browser tests drive Debian's Chromium. A Node.js from elsewhere (NodeSource's bundles
+# npm) is used as it is: Debian's npm would conflict with it.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+packages+=(chromium fonts-dejavu-core)
 if [[ "${1:-}" == "--demo" && ! -d "$(dirname "$0")/../../shared/data/video" ]]; then
   packages+=(opencv-doc)  # ships vtest.avi, the demo's fallback clip
 fi

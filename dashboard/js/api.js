@@ -1,0 +1,67 @@
+// The service's JSON API as the dashboard uses it: the session (an HttpOnly cookie the
+// browser keeps, and the CSRF token every POST must carry), errors as ApiError values with
+// the service's code, and which role may use what (a mirror of the service's rules, so that
+// a view offers only what will be allowed; the service decides).
+
+export class ApiError extends Error {
+  constructor(status, code, message, retryAfter) {
+    super(message || code);
+    this.status = status;
+    this.code = code;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let session = null; // {user, role, csrf_token}
+let onLoginRequired = () => {};
+
+export const currentSession = () => session;
+export function setSession(s) { session = s; }
+// Called when a request finds the session gone (expired, or signed out elsewhere).
+export function whenLoginRequired(fn) { onLoginRequired = fn; }
+
+export async function request(method, url, body) {
+  const headers = { Accept: 'application/json' };
+  if (method !== 'GET') headers['X-CSRF-Token'] = session?.csrf_token ?? '';
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let r;
+  try {
+    r = await fetch(url, {
+      method, headers, cache: 'no-store', credentials: 'same-origin',
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout?.(15000), // a hung connection must not stall a view
+    });
+  } catch (e) {
+    throw new ApiError(0, 'network', e.message);
+  }
+  if (r.ok) return r.status === 204 ? null : r.json();
+  let j = {};
+  try { j = await r.json(); } catch { /* not JSON: the status says enough */ }
+  const err = new ApiError(r.status, j.code ?? `http_${r.status}`, j.message, r.headers.get('Retry-After'));
+  if (r.status === 401 && err.code === 'login_required' && session) onLoginRequired();
+  throw err;
+}
+export const get = (url) => request('GET', url);
+export const post = (url, body) => request('POST', url, body ?? {});
+
+// Who may use what (the service's access rules, for what a view offers).
+const ALL = ['organizer', 'auditor', 'technician', 'admin'];
+const ACCESS = {
+  overview: ['organizer', 'auditor', 'admin'],
+  site: ALL,
+  records: ['auditor', 'admin'],
+  cameras: ['technician', 'admin'],
+  users: ['admin'],
+  rollCalls: ['organizer', 'auditor', 'admin'],
+  reports: ['organizer', 'auditor', 'admin'],
+  exports: ['auditor', 'admin'],
+  ledger: ['auditor', 'admin'],
+  correct: ['auditor'],
+  live: ['technician', 'admin'],
+};
+export const can = (what) => Boolean(session && ACCESS[what]?.includes(session.role));
+// The view each role starts on.
+export const homeView = (role) => ({ organizer: 'overview', auditor: 'records', technician: 'cameras' })[role] ?? 'overview';
+export const viewsOf = (role) => ['overview', 'records', 'cameras', 'users'].filter((v) => ACCESS[v].includes(role));
+
+export const enc = encodeURIComponent;

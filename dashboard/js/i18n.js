@@ -1,0 +1,240 @@
+// Texts (Vietnamese first, English) and the formats of numbers, dates and times. Dates and
+// times are always shown in the province's time zone (GET /api/v1/status `timezone`), never
+// in the browser's: an organizer abroad or a laptop set to UTC must see the class's clock.
+
+const DICT = {
+  vi: {
+    locale: 'vi-VN', other: 'English', otherCode: 'en',
+    title: 'Giám sát điểm cầu tập huấn', serverTime: 'Giờ máy chủ', loading: 'Đang tải…',
+    degraded: 'Cảnh báo: không tải được mô hình YuNet — số đếm đang dùng bộ dò dự phòng (Haar), độ chính xác giảm.',
+    // Login
+    loginTitle: 'Đăng nhập', user: 'Tên đăng nhập', password: 'Mật khẩu', signIn: 'Đăng nhập',
+    signOut: 'Đăng xuất', badCredentials: 'Sai tên đăng nhập hoặc mật khẩu.',
+    tooMany: (s) => `Đăng nhập sai quá nhiều lần. Thử lại sau ${s < 90 ? `${s} giây` : `${Math.ceil(s / 60)} phút`}.`,
+    loginFailed: 'Không đăng nhập được — máy chủ không trả lời.',
+    sessionExpired: 'Phiên làm việc đã hết hạn. Vui lòng đăng nhập lại.',
+    roles: { organizer: 'Ban tổ chức', auditor: 'Kiểm tra viên', technician: 'Kỹ thuật viên', admin: 'Quản trị' },
+    views: { overview: 'Tổng quan', site: 'Điểm cầu', records: 'Hồ sơ điểm danh', cameras: 'Camera', users: 'Người dùng' },
+    forbiddenView: (role) => `Vai trò "${role}" không được xem trang này.`,
+    forbiddenApi: 'Vai trò của bạn không được phép làm việc này.',
+    csrfError: 'Yêu cầu bị từ chối (thiếu mã chống giả mạo). Tải lại trang rồi thử lại.',
+    notFound: 'Không có trang này.', back: 'Quay lại',
+    error: (t) => `Không kết nối được máy chủ — đang hiển thị dữ liệu lúc ${t}.`,
+    requestFailed: (code) => `Máy chủ báo lỗi: ${code}`,
+    // Site states
+    states: { ok: 'Đủ', short: 'Thiếu', offline: 'Mất kết nối', fault: 'Lỗi camera', none: 'Chưa có dữ liệu' },
+    legend: { ok: 'Đủ (≥ 80%)', short: 'Thiếu (< 80%)', offline: 'Mất kết nối (> 60 giây)', fault: 'Lỗi camera', none: 'Chưa có dữ liệu' },
+    levels: { preschool: ['Mầm non', 'Mầm non'], primary: ['Tiểu học', 'Tiểu học'],
+      lower_secondary: ['THCS', 'Trung học cơ sở'], upper_secondary: ['THPT - GDTX', 'THPT và Giáo dục thường xuyên'] },
+    problems: { offline: 'Mất kết nối', no_frames: 'Không có hình', dark: 'Tối', covered: 'Bị che',
+      blurred: 'Mờ', frozen: 'Đứng hình', moved: 'Lệch góc', never: 'Chưa kết nối', ok: 'Bình thường' },
+    alertKinds: { under_attendance: 'Thiếu người', offline: 'Mất tín hiệu', camera_fault: 'Lỗi camera' },
+    periods: { morning: 'Sáng', afternoon: 'Chiều' },
+    ago: { s: 'giây trước', m: 'phút trước', h: 'giờ trước', d: 'ngày trước' },
+    dur: { s: 'giây', m: 'phút', h: 'giờ', d: 'ngày' },
+    // Overview
+    summary: (rep, n, cnt, exp) => `${rep}/${n} điểm cầu có tín hiệu · Đếm được ${cnt}/${exp} người`,
+    districtSub: (rep, n, cnt, exp) => `${cnt}/${exp} người · ${rep}/${n} điểm có tín hiệu`,
+    search: 'Tìm theo mã hoặc tên', district: 'Huyện / thành phố', allDistricts: 'Tất cả huyện / thành phố',
+    level: 'Cấp học', allLevels: 'Tất cả cấp học', state: 'Trạng thái', allStates: 'Mọi trạng thái',
+    noMatch: 'Không có điểm cầu nào khớp.',
+    totals: 'Tổng hợp', byDistrict: 'Theo huyện / thành phố', byLevel: 'Theo cấp học',
+    colGroup: 'Nhóm', colSites: 'Điểm', colCount: 'Có mặt / dự kiến', colRate: 'Tỉ lệ',
+    colSitesHint: 'Điểm cầu có tín hiệu / tất cả',
+    province: 'Toàn tỉnh', alertsFeed: 'Cảnh báo trực tiếp', noAlerts: 'Không có cảnh báo nào đang mở.',
+    alertOpened: 'bắt đầu', alertClosed: 'đã kết thúc', liveOn: 'Đang nhận trực tiếp', liveOff: 'Mất luồng trực tiếp, đang nối lại…',
+    // Site page
+    siteId: 'Mã điểm cầu', expected: 'Dự kiến', count: 'Số người / dự kiến', frameCount: 'Thấy trong khung hình này',
+    frameCountHint: 'Số người là số chỗ ngồi có người trong vài phút gần nhất; khung hình đơn lẻ thường bỏ sót người cúi đầu.',
+    captured: 'Thời điểm chụp', age: 'Cách đây', detector: 'Bộ dò', health: 'Ảnh camera',
+    noFrame: 'Chưa có khung hình', staleFrame: (a) => `ẢNH CŨ · ${a}`, latestFrame: 'Khung hình mới nhất',
+    timeline: 'Diễn biến số người trong ngày', day: 'Ngày', noTimeline: 'Chưa có số liệu trong ngày này.',
+    timelineUnavailable: 'Máy chủ chưa có dữ liệu diễn biến.',
+    seriesCount: 'Số người', seriesExpected: 'Dự kiến', markRollCall: 'Điểm danh', markAlert: 'Cảnh báo',
+    markFlag: 'Camera có vấn đề',
+    rollCalls: 'Các lần điểm danh', noRollCalls: 'Chưa có lần điểm danh nào.', siteAlerts: 'Cảnh báo của điểm cầu',
+    colTime: 'Giờ', colDate: 'Ngày', colPeriod: 'Buổi', colCounted: 'Đếm được', colExpected: 'Dự kiến',
+    colEvidence: 'Ảnh minh chứng', colKind: 'Loại', colStart: 'Bắt đầu', colEnd: 'Kết thúc', colSite: 'Điểm cầu',
+    offlineRollCall: 'không có hình', stillOpen: 'đang mở', evidence: 'Ảnh', noEvidence: '—',
+    correctedFrom: (n, by, reason) => `Đã sửa từ ${n} (bởi ${by}: ${reason})`,
+    siteReport: 'Báo cáo in của điểm cầu', live: 'Xem trực tiếp', liveStop: 'Dừng xem trực tiếp',
+    liveHint: 'Trong khi xem, camera gửi ảnh dày hơn.', liveRate: (s) => `Trực tiếp: 1 khung hình mỗi ${s} giây.`, nodeTitle: 'Máy tại điểm cầu', nodeVersion: 'Phiên bản',
+    // Records (auditor)
+    recordsTitle: 'Hồ sơ điểm danh', allSites: 'Tất cả điểm cầu', date: 'Ngày', period: 'Buổi', allPeriods: 'Mọi buổi',
+    anyDate: 'Mọi ngày', show: 'Xem',
+    ledger: 'Sổ điểm danh', ledgerIntact: (l, a) => `Nguyên vẹn: ${l} mục sổ điểm danh, ${a} mục nhật ký truy cập.`,
+    ledgerBroken: (n) => `PHÁT HIỆN ${n} VẤN ĐỀ trong sổ — dữ liệu có thể đã bị sửa.`,
+    verifyAgain: 'Kiểm tra lại', checking: 'Đang kiểm tra…',
+    exports: 'Xuất dữ liệu', exportScope: (s) => `Phạm vi: ${s}`, wholeProvince: 'toàn tỉnh',
+    csv: { 'roll-calls': 'Điểm danh (CSV)', alerts: 'Cảnh báo (CSV)', summaries: 'Các buổi (CSV)', rollups: 'Tổng hợp (CSV)' },
+    districtReport: 'Báo cáo in của huyện', pickSiteOrDistrict: 'Chọn một điểm cầu hoặc một huyện để in báo cáo.',
+    sessions: 'Các buổi học', noSessions: 'Chưa có buổi nào kết thúc.',
+    colFrames: 'Số ảnh', colPeak: 'Cao nhất', colMedian: 'Trung vị', colMin: 'Thấp nhất', colLate: 'Vào muộn', colEarly: 'Về sớm',
+    yes: 'Có', no: 'Không', correct: 'Sửa số', correction: 'Sửa số người theo ảnh minh chứng',
+    correctionCounted: 'Số người đếm lại', correctionReason: 'Lý do (bắt buộc)', save: 'Lưu', cancel: 'Hủy',
+    correctionSaved: 'Đã ghi sửa số vào sổ.', showMore: (n) => `Xem thêm (còn ${n})`, rows: (n) => `${n} dòng`,
+    // Cameras (technician)
+    camerasTitle: 'Tình trạng camera', problem: 'Vấn đề', allProblems: 'Mọi tình trạng', onlyProblems: 'Chỉ điểm có vấn đề',
+    colLastFrame: 'Ảnh gần nhất', colHeartbeat: 'Báo cáo gần nhất', colSpool: 'Hàng đợi tại điểm', colDrops: 'Bị bỏ',
+    colCamera: 'Camera', colInterval: 'Chu kỳ', playing: 'đang chạy', stopped: 'không chạy', items: 'mục',
+    dropsHint: 'Số mục máy tại điểm cầu đã bỏ: hàng đợi đầy, camera nhanh hơn máy, lỗi ổ đĩa.',
+    // Users (admin)
+    usersTitle: 'Người dùng', colUser: 'Tên đăng nhập', colRole: 'Vai trò', colState: 'Trạng thái', colCreated: 'Ngày tạo',
+    userActive: 'Đang dùng', userDisabled: 'Đã khóa',
+  },
+  en: {
+    locale: 'en-GB', other: 'Tiếng Việt', otherCode: 'vi',
+    title: 'Training sites monitor', serverTime: 'Server time', loading: 'Loading…',
+    degraded: 'Warning: the YuNet model could not be loaded — counts use the fallback detector (Haar), accuracy is reduced.',
+    loginTitle: 'Sign in', user: 'User name', password: 'Password', signIn: 'Sign in',
+    signOut: 'Sign out', badCredentials: 'Wrong user name or password.',
+    tooMany: (s) => `Too many failed sign-ins. Try again in ${s < 90 ? `${s} s` : `${Math.ceil(s / 60)} min`}.`,
+    loginFailed: 'Cannot sign in — the server does not answer.',
+    sessionExpired: 'Your session has ended. Please sign in again.',
+    roles: { organizer: 'Organizer', auditor: 'Auditor', technician: 'Technician', admin: 'Administrator' },
+    views: { overview: 'Overview', site: 'Site', records: 'Attendance records', cameras: 'Cameras', users: 'Users' },
+    forbiddenView: (role) => `The "${role}" role may not see this page.`,
+    forbiddenApi: 'Your role is not allowed to do this.',
+    csrfError: 'Request refused (missing anti-forgery token). Reload the page and try again.',
+    notFound: 'No such page.', back: 'Back',
+    error: (t) => `Cannot reach the server — showing data from ${t}.`,
+    requestFailed: (code) => `The server answered: ${code}`,
+    states: { ok: 'OK', short: 'Short', offline: 'Offline', fault: 'Camera fault', none: 'No data yet' },
+    legend: { ok: 'OK (≥ 80%)', short: 'Short (< 80%)', offline: 'Offline (> 60 s)', fault: 'Camera fault', none: 'No data yet' },
+    levels: { preschool: ['Preschool', 'Preschool'], primary: ['Primary', 'Primary'],
+      lower_secondary: ['Lower sec.', 'Lower secondary'],
+      upper_secondary: ['Upper sec.', 'Upper secondary & continuing ed.'] },
+    problems: { offline: 'Offline', no_frames: 'No picture', dark: 'Dark', covered: 'Covered',
+      blurred: 'Blurred', frozen: 'Frozen', moved: 'Moved', never: 'Never connected', ok: 'OK' },
+    alertKinds: { under_attendance: 'Under-attendance', offline: 'Site offline', camera_fault: 'Camera fault' },
+    periods: { morning: 'Morning', afternoon: 'Afternoon' },
+    ago: { s: 's ago', m: 'min ago', h: 'h ago', d: 'd ago' },
+    dur: { s: 's', m: 'min', h: 'h', d: 'd' },
+    summary: (rep, n, cnt, exp) => `${rep}/${n} sites reporting · ${cnt}/${exp} people counted`,
+    districtSub: (rep, n, cnt, exp) => `${cnt}/${exp} people · ${rep}/${n} sites reporting`,
+    search: 'Search by ID or name', district: 'District', allDistricts: 'All districts',
+    level: 'School level', allLevels: 'All levels', state: 'State', allStates: 'All states',
+    noMatch: 'No matching sites.',
+    totals: 'Totals', byDistrict: 'By district', byLevel: 'By school level',
+    colGroup: 'Group', colSites: 'Sites', colCount: 'Present / expected', colRate: 'Rate',
+    colSitesHint: 'Sites reporting / all',
+    province: 'Province', alertsFeed: 'Live alerts', noAlerts: 'No open alerts.',
+    alertOpened: 'started', alertClosed: 'ended', liveOn: 'Live', liveOff: 'Live feed lost, reconnecting…',
+    siteId: 'Site ID', expected: 'Expected', count: 'People / expected', frameCount: 'Seen in this frame',
+    frameCountHint: 'People is the number of seats occupied over the last minutes; a single frame often misses people looking down.',
+    captured: 'Captured', age: 'Age', detector: 'Detector', health: 'Camera picture',
+    noFrame: 'No frame yet', staleFrame: (a) => `STALE · ${a}`, latestFrame: 'Latest frame',
+    timeline: 'People over the day', day: 'Day', noTimeline: 'No figures on this day yet.',
+    timelineUnavailable: 'The server has no timeline yet.',
+    seriesCount: 'People', seriesExpected: 'Expected', markRollCall: 'Roll call', markAlert: 'Alert',
+    markFlag: 'Camera problem',
+    rollCalls: 'Roll calls', noRollCalls: 'No roll call yet.', siteAlerts: 'Alerts at this site',
+    colTime: 'Time', colDate: 'Date', colPeriod: 'Period', colCounted: 'Counted', colExpected: 'Expected',
+    colEvidence: 'Evidence', colKind: 'Kind', colStart: 'Started', colEnd: 'Ended', colSite: 'Site',
+    offlineRollCall: 'no picture', stillOpen: 'open', evidence: 'Picture', noEvidence: '—',
+    correctedFrom: (n, by, reason) => `Corrected from ${n} (by ${by}: ${reason})`,
+    siteReport: 'Printable site report', live: 'Live view', liveStop: 'Stop live view',
+    liveHint: 'While watched, the camera sends frames more often.', liveRate: (s) => `Live: a frame every ${s} s.`, nodeTitle: 'Node at the site', nodeVersion: 'Version',
+    recordsTitle: 'Attendance records', allSites: 'All sites', date: 'Date', period: 'Period', allPeriods: 'All periods',
+    anyDate: 'Any day', show: 'Show',
+    ledger: 'Attendance ledger', ledgerIntact: (l, a) => `Intact: ${l} ledger entries, ${a} audit trail entries.`,
+    ledgerBroken: (n) => `${n} PROBLEM(S) FOUND in the ledger — records may have been altered.`,
+    verifyAgain: 'Verify again', checking: 'Checking…',
+    exports: 'Exports', exportScope: (s) => `Scope: ${s}`, wholeProvince: 'whole province',
+    csv: { 'roll-calls': 'Roll calls (CSV)', alerts: 'Alerts (CSV)', summaries: 'Sessions (CSV)', rollups: 'Roll-ups (CSV)' },
+    districtReport: 'Printable district report', pickSiteOrDistrict: 'Pick a site or a district for a printable report.',
+    sessions: 'Sessions', noSessions: 'No session has ended yet.',
+    colFrames: 'Frames', colPeak: 'Peak', colMedian: 'Median', colMin: 'Minimum', colLate: 'Late start', colEarly: 'Early leave',
+    yes: 'Yes', no: 'No', correct: 'Correct', correction: 'Correct the count from the evidence',
+    correctionCounted: 'People counted again', correctionReason: 'Reason (required)', save: 'Save', cancel: 'Cancel',
+    correctionSaved: 'The correction is in the ledger.', showMore: (n) => `Show more (${n} left)`, rows: (n) => `${n} rows`,
+    camerasTitle: 'Camera health', problem: 'Problem', allProblems: 'Any state', onlyProblems: 'Problems only',
+    colLastFrame: 'Last frame', colHeartbeat: 'Last report', colSpool: 'Spool backlog', colDrops: 'Dropped',
+    colCamera: 'Camera', colInterval: 'Interval', playing: 'playing', stopped: 'not playing', items: 'items',
+    dropsHint: 'Items the site node dropped: spool full, camera faster than the node, disk errors.',
+    usersTitle: 'Users', colUser: 'User name', colRole: 'Role', colState: 'State', colCreated: 'Created',
+    userActive: 'Active', userDisabled: 'Disabled',
+  },
+};
+
+export const LANGS = Object.keys(DICT);
+let lang = localStorage.getItem('lang') === 'en' ? 'en' : 'vi';
+let tz = 'Asia/Ho_Chi_Minh';
+let fmt = null;
+
+export const t = () => DICT[lang];
+export const currentLang = () => lang;
+export const timeZone = () => tz;
+
+function makeFormats() {
+  const make = (opts, locale = t().locale) => {
+    try { return new Intl.DateTimeFormat(locale, { ...opts, timeZone: tz }); }
+    catch { return new Intl.DateTimeFormat(locale, { ...opts, timeZone: 'Asia/Ho_Chi_Minh' }); }
+  };
+  const hms = { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' };
+  const dmy = { day: '2-digit', month: '2-digit', year: 'numeric' };
+  fmt = {
+    dateTime: make({ ...dmy, ...hms }),
+    date: make(dmy),
+    time: make(hms),
+    hm: make({ hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+    num: new Intl.NumberFormat(t().locale),
+    pct: new Intl.NumberFormat(t().locale, { style: 'percent', maximumFractionDigits: 0 }),
+    // For arithmetic on local dates: parts in the zone, always in the same shape.
+    parts: make({ year: 'numeric', month: '2-digit', day: '2-digit', ...hms }, 'en-US'),
+  };
+}
+
+export function setLang(l) {
+  lang = DICT[l] ? l : 'vi';
+  localStorage.setItem('lang', lang);
+  makeFormats();
+}
+export function setTimeZone(zone) {
+  if (zone && zone !== tz) { tz = zone; makeFormats(); }
+}
+makeFormats();
+
+export const fmtDateTime = (ms) => (ms == null ? '—' : fmt.dateTime.format(ms));
+export const fmtDate = (ms) => (ms == null ? '—' : fmt.date.format(ms));
+export const fmtTime = (ms) => (ms == null ? '—' : fmt.time.format(ms));
+export const fmtHM = (ms) => (ms == null ? '—' : fmt.hm.format(ms));
+export const fmtNum = (n) => (n == null ? '—' : fmt.num.format(n));
+export const fmtPct = (r) => (r == null || !Number.isFinite(r) ? '—' : fmt.pct.format(r));
+
+// "12 giây trước" / "12 s ago"; short: "12 giây" / "12 s".
+export function ageText(ms, short = false) {
+  const s = Math.max(0, Math.floor(ms / 1000)), a = short ? t().dur : t().ago;
+  if (s < 60) return `${s} ${a.s}`;
+  if (s < 3600) return `${Math.floor(s / 60)} ${a.m}`;
+  if (s < 86400) return `${Math.floor(s / 3600)} ${a.h}`;
+  return `${Math.floor(s / 86400)} ${a.d}`;
+}
+
+export const levelLabel = (code, full = false) => t().levels[code]?.[full ? 1 : 0] ?? code;
+export const roleLabel = (role) => t().roles[role] ?? role;
+export const periodLabel = (p) => t().periods[p] ?? p;
+export const alertLabel = (k) => t().alertKinds[k] ?? k;
+export const problemLabel = (p) => t().problems[p] ?? p;
+
+// The province's calendar: "YYYY-MM-DD" of an instant, and the instant a local day starts.
+function zoneParts(ms) {
+  const p = {};
+  for (const { type, value } of fmt.parts.formatToParts(ms)) p[type] = value;
+  return p;
+}
+export function localDate(ms) {
+  const p = zoneParts(ms);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+function offsetAt(ms) {
+  const p = zoneParts(ms);
+  const wall = Date.UTC(+p.year, +p.month - 1, +p.day, +p.hour % 24, +p.minute, +p.second);
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+export function dayStart(date) {
+  const [y, m, d] = date.split('-').map(Number);
+  const wall = Date.UTC(y, m - 1, d);
+  const guess = wall - offsetAt(wall);
+  return wall - offsetAt(guess); // right across a DST change too
+}

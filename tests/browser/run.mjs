@@ -1,0 +1,546 @@
+// The dashboard in a real browser (Debian's Chromium, headless, driven by playwright-core)
+// against a real attendance-server: each role logs in and sees what it may see, is refused
+// what it may not (in the UI and straight at the API), the language switches, an export
+// downloads; a screenshot of each view at 1366x768 and at phone size goes to ATT_ARTIFACTS.
+// scripts/browser_test.sh starts the service, the users and the simulated sites, then this.
+//
+// Environment: ATT_BASE_URL, ATT_ARTIFACTS, ATT_USERS (JSON {role: {user, password}}),
+// ATT_SITE_KEYS (the service's site keys CSV), ATT_SIM_SITES (sites attendance-sim feeds,
+// comma-separated), ATT_DARK_JPEG and ATT_ROOM_JPEG (pictures for the fake nodes: a dark
+// camera's and an ordinary one's), ATT_REAL_FRAMES (1 when the simulated sites send real
+// classroom pictures), ATT_CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FakeNode } from './fake_node.mjs';
+
+const env = process.env;
+const BASE = env.ATT_BASE_URL;
+const ART = env.ATT_ARTIFACTS;
+const USERS = JSON.parse(env.ATT_USERS);
+const SIM_SITES = env.ATT_SIM_SITES.split(',');
+const REAL_FRAMES = env.ATT_REAL_FRAMES === '1';
+const TZ = 'Asia/Ho_Chi_Minh';
+const node = new FakeNode(BASE, env.ATT_SITE_KEYS);
+const darkPicture = readFileSync(env.ATT_DARK_JPEG), roomPicture = readFileSync(env.ATT_ROOM_JPEG);
+mkdirSync(ART, { recursive: true });
+
+// The browser is set to another time zone and language than the province's: the dashboard
+// must show Vietnamese and the province's clock anyway.
+const BROWSER = { timezoneId: 'Europe/London', locale: 'en-GB', acceptDownloads: true };
+const DESKTOP = { ...BROWSER, viewport: { width: 1366, height: 768 } };
+const PHONE = { ...BROWSER, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
+
+// Sites the fake nodes play (attendance-sim feeds SIM_SITES, all in the first district).
+const DARK = 'sh-02', NO_PICTURE = 'mt-01', GONE = 'mt-02', BACKLOG = 'pt-01', STALE = 'td-03';
+
+// ---- A small harness: named tests in order, each failure with a screenshot ----
+const results = [];
+const pages = new Set();
+let browser;
+class Skip extends Error {}
+function check(cond, msg) { if (!cond) throw new Error(msg); }
+function eq(actual, expected, msg) {
+  if (JSON.stringify(actual) !== JSON.stringify(expected)) {
+    throw new Error(`${msg}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+async function test(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    results.push({ name, status: 'ok' });
+    console.log(`ok    ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    if (e instanceof Skip) {
+      results.push({ name, status: 'skipped', why: e.message });
+      console.log(`skip  ${name}: ${e.message}`);
+      return;
+    }
+    results.push({ name, status: 'FAILED', why: e.message });
+    console.log(`FAIL  ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n${e.stack}`);
+    let i = 0;
+    for (const p of pages) {
+      const file = join(ART, `FAILED-${name.replace(/[^a-z0-9]+/gi, '-')}-${i++}.png`);
+      await p.screenshot({ path: file, fullPage: true }).catch(() => {});
+      console.log(`      screenshot: ${file} (${p.url()})`);
+    }
+  } finally {
+    for (const p of [...pages]) await p.context().close().catch(() => {});
+    pages.clear();
+  }
+}
+
+// A fresh browser (no cookies, no stored language); uncaught page errors fail the test.
+async function open(device = DESKTOP) {
+  const ctx = await browser.newContext(device);
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(30_000);
+  page.jsErrors = [];
+  page.on('pageerror', (e) => page.jsErrors.push(e.message));
+  pages.add(page);
+  return page;
+}
+function noJsErrors(page) { eq(page.jsErrors, [], 'uncaught errors in the page'); }
+async function login(page, role) {
+  await page.goto(`${BASE}/`);
+  await page.locator('#login-user').fill(USERS[role].user);
+  await page.locator('#login-password').fill(USERS[role].password);
+  await page.locator('[data-testid=login-submit]').click();
+  await page.locator('#top').waitFor({ state: 'visible' });
+  await page.locator('[data-testid=who][data-role]').waitFor();
+  eq(await page.locator('[data-testid=who]').getAttribute('data-role'), role, 'signed in as');
+}
+async function shot(page, name, fullPage = false) {
+  await page.waitForTimeout(300); // let images and the chart settle
+  const file = join(ART, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  console.log(`      screenshot: ${file}`);
+}
+const navViews = (page) => page.locator('[data-testid=nav] a').evaluateAll((as) => as.map((a) => a.dataset.view));
+async function forbiddenInUi(page, views) {
+  for (const v of views) {
+    await page.goto(`${BASE}/#/${v}`);
+    await page.locator('[data-testid=forbidden]').waitFor();
+    eq(await page.locator(`[data-testid=view-${v}]`).count(), 0, `#/${v} must not be built`);
+  }
+}
+
+// Straight at the API with the page's cookies (and its CSRF token when `csrf`).
+async function api(page, method, path, { csrf, body } = {}) {
+  const headers = csrf ? { 'X-CSRF-Token': csrf } : {};
+  const req = page.context().request;
+  const r = method === 'GET'
+    ? await req.get(BASE + path, { headers, failOnStatusCode: false })
+    : await req.post(BASE + path, { headers, data: body ?? {}, failOnStatusCode: false });
+  let json = null;
+  try { json = await r.json(); } catch { /* not JSON */ }
+  return { status: r.status(), code: json?.code, json, type: r.headers()['content-type'] ?? '' };
+}
+const csrfOf = async (page) => (await api(page, 'GET', '/api/v1/session')).json.csrf_token;
+async function expectApi(page, method, path, status, code, opts) {
+  const r = await api(page, method, path, opts);
+  eq([r.status, r.code], [status, code], `${method} ${path}`);
+  return r;
+}
+async function until(what, fn, timeoutMs = 60_000, everyMs = 1000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+// ---- The fake nodes: a dark camera, a camera giving nothing, a node gone, a backlog ----
+let evidenceUrl = null;
+let fakeTimer = 0, darkSince = 0;
+async function keepFakeNodesAlive() {
+  if (darkSince) await node.frame(DARK, darkPicture, { flags: ['dark'] });
+  await node.frame(BACKLOG, roomPicture);
+  await node.heartbeat(NO_PICTURE, { state: 'no_frames',
+    camera: { playing: false, last_error: 'Could not open resource for reading', last_frame_ms: 0, last_frame_age_s: -1 } });
+  await node.heartbeat(BACKLOG, { spool: { items: 37, bytes: 5_452_595, dropped: 5 }, counters: { queue_dropped: 0 } });
+}
+async function startFakeNodes() {
+  // Gone: one report at the start, none after. Stale: its only frame is three minutes old.
+  await node.heartbeat(GONE, { capturedMs: Date.now() - 300_000 });
+  await node.frame(STALE, roomPicture, { capturedMs: Date.now() - 180_000 });
+  // Spool drops are reported once, as the node's X-Spool-Dropped.
+  await node.heartbeat(BACKLOG, { dropped: 5, spool: { items: 37, bytes: 5_452_595, dropped: 5 } });
+  await keepFakeNodesAlive();
+  fakeTimer = setInterval(() => keepFakeNodesAlive().catch((e) => console.log(`fake nodes: ${e.message}`)), 5000);
+}
+// The dark camera's first frames: captured over the last 70 s, in order, longer than the test
+// configuration's camera_fault_minutes (1), so the service opens a camera-fault alert at once;
+// then a dark frame every 5 s.
+async function darkForAMinute() {
+  if (darkSince) return;
+  const now = Date.now();
+  for (let t = now - 70_000; t <= now; t += 10_000) await node.frame(DARK, darkPicture, { capturedMs: t, flags: ['dark'] });
+  darkSince = now;
+}
+
+// ==== The tests ====
+async function run() {
+  await test('the fake nodes\' signed reports are accepted', startFakeNodes);
+
+  await test('without a session the API refuses and the dashboard offers only the login', async () => {
+    for (const path of ['/api/v1/sites', '/api/v1/status', '/api/v1/roll-calls', '/api/v1/exports/roll-calls.csv',
+      '/api/v1/ledger/verify', '/api/v1/users', '/api/v1/sites/tp-01/latest.jpg', '/api/v1/sites/tp-01/timeline?from=0&to=1000']) {
+      const r = await fetch(BASE + path);
+      eq([r.status, (await r.json()).code], [401, 'login_required'], `GET ${path} without a session`);
+    }
+    const live = await fetch(`${BASE}/api/v1/sites/tp-01/live`, { method: 'POST' });
+    eq(live.status, 401, 'POST live without a session');
+    for (const [path, type] of [['/', 'text/html'], ['/app.js', 'javascript'], ['/vendor/uPlot.iife.min.js', 'javascript'],
+      ['/vendor/uPlot.min.css', 'text/css']]) {
+      const r = await fetch(BASE + path);
+      check(r.status === 200 && (r.headers.get('content-type') ?? '').includes(type), `GET ${path}: ${r.status} ${r.headers.get('content-type')}`);
+    }
+    const page = await open();
+    await page.goto(`${BASE}/`);
+    await page.locator('[data-testid=login-form]').waitFor();
+    eq(await page.getAttribute('html', 'lang'), 'vi', 'the default language');
+    eq(await page.locator('[data-testid=login-submit]').textContent(), 'Đăng nhập', 'the sign-in button');
+    check(await page.locator('#top').isHidden(), 'the header stays hidden before login');
+    await shot(page, 'login-desktop');
+    const phone = await open(PHONE);
+    await phone.goto(`${BASE}/`);
+    await phone.locator('[data-testid=login-form]').waitFor();
+    await shot(phone, 'login-phone');
+  });
+
+  await test('a wrong password is refused with a message', async () => {
+    const page = await open();
+    await page.goto(`${BASE}/`);
+    await page.locator('#login-user').fill(USERS.organizer.user);
+    await page.locator('#login-password').fill('not-the-password-1');
+    await page.locator('[data-testid=login-submit]').click();
+    await page.locator('[data-testid=login-error]').waitFor();
+    eq(await page.locator('[data-testid=login-error]').textContent(), 'Sai tên đăng nhập hoặc mật khẩu.', 'the error');
+    check(await page.locator('#top').isHidden(), 'no dashboard after a failed login');
+    noJsErrors(page);
+  });
+
+  await test('organizer: province overview, live alerts, filters, site page; nothing else', async () => {
+    const page = await open();
+    await login(page, 'organizer');
+    await page.locator('[data-testid=view-overview]').waitFor();
+    eq(await navViews(page), ['overview'], 'the organizer\'s views');
+    await page.locator('.tile').nth(163).waitFor({ state: 'attached' });
+    eq(await page.locator('.tile').count(), 164, 'one tile per site');
+    eq(await page.locator('section.district').count(), 8, 'districts');
+    eq(await page.locator('[data-testid=totals-district] tbody tr').count(), 9, 'district totals and the province');
+    eq(await page.locator('[data-testid=totals-level] tbody tr').count(), 5, 'school level totals and the province');
+    // The simulated sites report; the fake dark camera shows as a camera fault.
+    await page.waitForFunction((ids) => ids.every((id) => !['none', 'offline'].includes(
+      document.querySelector(`.tile[data-id="${id}"]`)?.dataset.state)), SIM_SITES, { timeout: 60_000 });
+    await page.locator(`.tile[data-id="${GONE}"][data-state="offline"]`).waitFor();
+    // The live feed: open alerts (sites silent since the period began), then new ones pushed
+    // while the page is open: the dark camera's fault.
+    await page.locator('[data-testid=alert-feed] li').first().waitFor();
+    await page.locator('.live-dot[data-connected="1"]').waitFor();
+    await darkForAMinute();
+    await page.locator(`.feed-item[data-site="${DARK}"][data-kind="camera_fault"][data-live="1"]`).waitFor({ timeout: 30_000 });
+    await page.locator(`.tile[data-id="${DARK}"][data-state="fault"]`).waitFor();
+    await shot(page, 'organizer-overview-desktop');
+    // Search and filters.
+    await page.locator('[data-testid=search]').fill('tp-01');
+    eq(await page.locator('.tile:visible').count(), 1, 'tiles matching "tp-01"');
+    await page.locator('[data-testid=search]').fill('');
+    await page.locator('[data-testid=district-filter]').selectOption('Mường Tè');
+    eq(await page.locator('section.district:visible').count(), 1, 'districts shown for Mường Tè');
+    check((await page.locator('.tile:visible').count()) > 5, 'Mường Tè has its sites');
+    await page.locator('[data-testid=district-filter]').selectOption('');
+    await page.locator('[data-testid=state-filter]').selectOption('fault');
+    check((await page.locator(`.tile[data-id="${DARK}"]`).isVisible()), 'the dark site under "camera fault"');
+    check(!(await page.locator(`.tile[data-id="${GONE}"]`).isVisible()), 'an offline site hidden under "camera fault"');
+    await page.locator('[data-testid=state-filter]').selectOption('');
+    // Click through to a site.
+    const site = SIM_SITES[0];
+    await page.locator(`.tile[data-id="${site}"]`).click();
+    await page.waitForURL(`**/#/site/${site}`);
+    await page.locator('[data-testid=view-site]').waitFor();
+    const info = (await api(page, 'GET', '/api/v1/sites')).json.sites.find((s) => s.id === site);
+    eq(await page.locator('[data-testid=site-name]').textContent(), info.name, 'the site page\'s title');
+    await page.waitForFunction(() => document.querySelector('[data-testid=latest-frame] img:not([hidden])')?.naturalWidth > 0);
+    eq(await page.locator('[data-testid=latest-frame]').getAttribute('data-stale'), '0', 'a fresh frame does not look stale');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=timeline]')?.dataset.points) > 0);
+    check(await page.locator('[data-testid=timeline] canvas').count() > 0, 'the chart is drawn');
+    await page.locator('[data-testid=site-roll-calls] table, [data-testid=site-roll-calls] p').first().waitFor();
+    eq(await page.locator('[data-testid=live-toggle]').count(), 0, 'no live view for organizers');
+    eq(await page.locator('[data-testid=correct]').count(), 0, 'no corrections for organizers');
+    await shot(page, 'organizer-site-desktop');
+    // A stale frame looks stale (the fake node's only frame there is three minutes old).
+    await page.goto(`${BASE}/#/site/${STALE}`);
+    await page.locator('[data-testid=latest-frame][data-stale="1"]').waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=latest-frame] img:not([hidden])')?.naturalWidth > 0);
+    check((await page.locator('[data-testid=frame-age]').textContent()).startsWith('ẢNH CŨ'), 'the stale frame\'s label');
+    eq(await page.locator('[data-testid=site-state]').getAttribute('class'), 'badge offline', 'a site whose frame is stale');
+    await shot(page, 'organizer-site-stale-desktop');
+    // Refused in the UI...
+    await forbiddenInUi(page, ['records', 'cameras', 'users']);
+    await shot(page, 'organizer-forbidden-desktop');
+    // ...and straight at the API.
+    const csrf = await csrfOf(page);
+    for (const path of ['/api/v1/roll-calls', '/api/v1/rollup', '/api/v1/summaries', '/api/v1/alerts', `/api/v1/sites/${site}/latest`]) {
+      eq((await api(page, 'GET', path)).status, 200, `GET ${path} as organizer`);
+    }
+    for (const path of ['/api/v1/exports/roll-calls.csv', '/api/v1/ledger/verify', '/api/v1/ledger', '/api/v1/users',
+      `/api/v1/sites/${site}/live.mjpeg`]) {
+      await expectApi(page, 'GET', path, 403, 'forbidden');
+    }
+    await expectApi(page, 'POST', `/api/v1/sites/${site}/live`, 403, 'forbidden', { csrf });
+    await expectApi(page, 'POST', '/api/v1/roll-calls/corrections', 403, 'forbidden',
+      { csrf, body: { subject: 'x', counted: 1, reason: 'x' } });
+    noJsErrors(page);
+  });
+
+  await test('the simulated sites\' real classroom pictures are counted on the overview', async () => {
+    if (!REAL_FRAMES) throw new Skip('needs ../shared/data/classroom or ../shared/data/video, absent here: the simulated sites send test pictures');
+    const page = await open();
+    await login(page, 'organizer');
+    await page.locator('.tile').nth(163).waitFor({ state: 'attached' });
+    // A windowed count needs a few frames: up to a minute.
+    await page.waitForFunction((ids) => ids.some((id) => {
+      const count = document.querySelector(`.tile[data-id="${id}"] .t-count`)?.textContent ?? '';
+      return Number.parseInt(count, 10) > 0;
+    }), SIM_SITES, { timeout: 90_000 });
+    noJsErrors(page);
+  });
+
+  await test('organizer on a phone: overview and site page', async () => {
+    const page = await open(PHONE);
+    await login(page, 'organizer');
+    await page.locator('.tile').nth(163).waitFor({ state: 'attached' });
+    await page.locator('[data-testid=alert-feed] li').first().waitFor();
+    await shot(page, 'organizer-overview-phone');
+    await shot(page, 'organizer-overview-phone-full', true);
+    await page.goto(`${BASE}/#/site/${SIM_SITES[0]}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid=latest-frame] img:not([hidden])')?.naturalWidth > 0);
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=timeline]')?.dataset.points) > 0);
+    await shot(page, 'organizer-site-phone');
+    await shot(page, 'organizer-site-phone-full', true);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    check(overflow <= 1, `the site page fits the phone's width (overflows by ${overflow} px)`);
+    noJsErrors(page);
+  });
+
+  await test('auditor: ledger, roll calls with evidence, a correction, exports; no camera views', async () => {
+    const page = await open();
+    await login(page, 'auditor');
+    await page.locator('[data-testid=view-records]').waitFor();
+    eq(await navViews(page), ['overview', 'records'], 'the auditor\'s views');
+    await page.locator('[data-testid=ledger-status][data-intact="1"]').waitFor();
+    // A roll call of a simulated site with its evidence (one a minute in the test schedule).
+    const site = SIM_SITES[0];
+    const rc = await until(`a roll call with evidence at ${site}`, async () => {
+      const r = await api(page, 'GET', `/api/v1/roll-calls?site=${site}`);
+      return r.json.roll_calls.findLast((c) => c.evidence_url && c.counted != null && !c.correction);
+    }, 150_000, 3000);
+    evidenceUrl = rc.evidence_url;
+    await page.locator('[data-testid=records-site]').selectOption(site);
+    const row = page.locator(`[data-testid=records-roll-calls] tr[data-subject="${rc.subject}"]`);
+    await row.waitFor();
+    await shot(page, 'auditor-records-desktop');
+    // The evidence picture.
+    await row.locator('button.thumb').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=evidence-dialog] img')?.naturalWidth > 0);
+    await shot(page, 'auditor-evidence-desktop');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid=evidence-dialog]').waitFor({ state: 'detached' });
+    // A correction with its reason; the roll call keeps what was taken.
+    const recount = rc.counted + 3, reason = 'Đếm lại theo ảnh: 3 người ngồi khuất sau cột';
+    await row.locator('[data-testid=correct]').click();
+    await page.locator('[data-testid=correction-counted]').fill(String(recount));
+    await page.locator('[data-testid=correction-reason]').fill(reason);
+    await shot(page, 'auditor-correction-desktop');
+    await page.locator('[data-testid=correction-save]').click();
+    await page.locator(`[data-testid=records-roll-calls] tr.is-corrected[data-subject="${rc.subject}"]`).waitFor();
+    check((await page.locator(`tr[data-subject="${rc.subject}"] .corrected`).textContent()).includes(reason), 'the reason is shown');
+    const after = (await api(page, 'GET', `/api/v1/roll-calls?site=${site}`)).json.roll_calls.find((c) => c.subject === rc.subject);
+    eq([after.counted, after.correction?.counted_originally, after.correction?.by, after.correction?.reason],
+      [recount, rc.counted, USERS.auditor.user, reason], 'the corrected roll call');
+    await page.locator('[data-testid=verify]').click();
+    await page.locator('[data-testid=ledger-status][data-intact="1"]').waitFor();
+    // An export, downloaded as the browser does it.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-roll-calls]').click()]);
+    const file = join(ART, 'auditor-export-roll-calls.csv');
+    await download.saveAs(file);
+    const csv = readFileSync(file, 'utf8');
+    check(csv.startsWith('\ufeff'), 'the CSV starts with a BOM');
+    check(csv.includes(site) && csv.includes('\r\n'), 'the CSV has the site\'s roll calls, CRLF lines');
+    check(download.suggestedFilename().endsWith('.csv'), `download name ${download.suggestedFilename()}`);
+    console.log(`      export: ${file} (${csv.split('\r\n').length - 1} lines)`);
+    const report = await api(page, 'GET', await page.locator('[data-testid=report-site]').getAttribute('href'));
+    check(report.status === 200 && report.type.includes('text/html'), `the printable report: ${report.status}`);
+    // The site page as an auditor: roll calls with the correction offered.
+    await page.goto(`${BASE}/#/site/${site}`);
+    await page.locator('[data-testid=site-roll-calls] [data-testid=correct]').first().waitFor();
+    await shot(page, 'auditor-site-desktop');
+    // Refused in the UI and at the API.
+    await forbiddenInUi(page, ['cameras', 'users']);
+    const csrf = await csrfOf(page);
+    for (const path of [`/api/v1/sites/${site}/live.mjpeg`, '/api/v1/users']) await expectApi(page, 'GET', path, 403, 'forbidden');
+    await expectApi(page, 'POST', `/api/v1/sites/${site}/live`, 403, 'forbidden', { csrf });
+    await expectApi(page, 'POST', '/api/v1/roll-calls/corrections', 403, 'csrf',
+      { body: { subject: rc.subject, counted: 1, reason: 'no token' } });
+    noJsErrors(page);
+  });
+
+  await test('auditor on a phone: records', async () => {
+    const page = await open(PHONE);
+    await login(page, 'auditor');
+    await page.locator('[data-testid=ledger-status][data-intact="1"]').waitFor();
+    await page.locator('[data-testid=records-site]').selectOption(SIM_SITES[0]);
+    await page.locator('[data-testid=records-roll-calls] table').waitFor();
+    await shot(page, 'auditor-records-phone');
+    noJsErrors(page);
+  });
+
+  await test('technician: camera health by problem, live view; no records', async () => {
+    const page = await open();
+    await login(page, 'technician');
+    await page.locator('[data-testid=view-cameras]').waitFor();
+    eq(await navViews(page), ['cameras'], 'the technician\'s views');
+    await darkForAMinute(); // done by the organizer's test unless it failed early
+    const rows = page.locator('[data-testid=camera-table] tbody tr');
+    await rows.nth(163).waitFor({ state: 'attached' });
+    eq(await rows.count(), 164, 'one row per site');
+    // Offline: nothing received from it for a minute (its one report came at the start).
+    await page.locator(`tr[data-site="${GONE}"][data-problem="offline"]`).waitFor({ timeout: 90_000 });
+    await page.locator(`tr[data-site="${NO_PICTURE}"][data-problem="no_frames"]`).waitFor();
+    await page.locator(`tr[data-site="${DARK}"][data-problem="dark"]`).waitFor();
+    const backlog = page.locator(`tr[data-site="${BACKLOG}"] td.num`);
+    eq(await backlog.allTextContents(), ['37 (5.2 MB)', '5'], 'the backlog and drops of a node');
+    const rank = ['offline', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
+    const order = async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.problem))).map((p) => rank.indexOf(p));
+    const asc = await order();
+    check(asc.every((r, i) => i === 0 || asc[i - 1] <= r), `sorted by problem: ${asc.join(',')}`);
+    eq(asc[0], 0, 'offline first');
+    await shot(page, 'technician-cameras-desktop');
+    await page.locator('th[data-key=problem] button').click();
+    eq(await page.locator('th[data-key=problem]').getAttribute('aria-sort'), 'descending', 'the sort turned');
+    const desc = await order();
+    check(desc.every((r, i) => i === 0 || desc[i - 1] >= r), 'sorted by problem, worst last');
+    await page.locator('[data-testid=problem-filter]').selectOption('dark');
+    eq(await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.site)), [DARK], 'the dark cameras');
+    await page.locator('[data-testid=problem-filter]').selectOption('');
+    // A site's page: the node's report and the live view, no roll calls.
+    const site = SIM_SITES[0];
+    await page.locator(`tr[data-site="${site}"] a`).click();
+    await page.locator('[data-testid=view-site]').waitFor();
+    eq(await page.locator('[data-testid=site-roll-calls]').count(), 0, 'no roll calls for technicians');
+    await page.locator('[data-testid=node-report]').waitFor();
+    await page.locator('[data-testid=live-toggle]').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-image]')?.naturalWidth > 0, null, { timeout: 30_000 });
+    await shot(page, 'technician-live-desktop');
+    await page.locator('[data-testid=live-toggle]').click();
+    await page.locator('[data-testid=live-image]').waitFor({ state: 'detached' });
+    await page.goto(`${BASE}/#/site/${BACKLOG}`);
+    await page.locator('[data-testid=node-report] dd').first().waitFor();
+    await shot(page, 'technician-site-node-desktop');
+    // Refused in the UI and at the API.
+    await forbiddenInUi(page, ['overview', 'records', 'users']);
+    await shot(page, 'technician-forbidden-desktop');
+    for (const path of ['/api/v1/sites', '/api/v1/alerts', `/api/v1/sites/${site}/latest`,
+      `/api/v1/sites/${site}/timeline?from=${Date.now() - 3_600_000}&to=${Date.now()}`]) {
+      eq((await api(page, 'GET', path)).status, 200, `GET ${path} as technician`);
+    }
+    const forbidden = ['/api/v1/roll-calls', '/api/v1/summaries', '/api/v1/rollup', '/api/v1/exports/alerts.csv',
+      '/api/v1/ledger/verify', `/api/v1/reports/sites/${site}.html`, '/api/v1/users'];
+    if (evidenceUrl) forbidden.push(evidenceUrl);
+    for (const path of forbidden) await expectApi(page, 'GET', path, 403, 'forbidden');
+    await expectApi(page, 'POST', `/api/v1/sites/${site}/live`, 403, 'csrf');
+    const csrf = await csrfOf(page);
+    eq((await api(page, 'POST', `/api/v1/sites/${site}/live`, { csrf })).status, 200, 'POST live with the token');
+    noJsErrors(page);
+  });
+
+  await test('technician on a phone: camera health', async () => {
+    const page = await open(PHONE);
+    await login(page, 'technician');
+    await page.locator('[data-testid=camera-table] tbody tr').nth(163).waitFor({ state: 'attached' });
+    await shot(page, 'technician-cameras-phone');
+    noJsErrors(page);
+  });
+
+  await test('admin: every view, the users; no corrections', async () => {
+    const page = await open();
+    await login(page, 'admin');
+    await page.locator('[data-testid=view-overview]').waitFor();
+    eq(await navViews(page), ['overview', 'records', 'cameras', 'users'], 'the admin\'s views');
+    await page.locator('[data-testid=nav] a[data-view=users]').click();
+    await page.locator('[data-testid=users] tbody tr').first().waitFor();
+    const names = await page.locator('[data-testid=users] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.dataset.user));
+    eq(names.sort(), Object.values(USERS).map((u) => u.user).sort(), 'the users');
+    await shot(page, 'admin-users-desktop');
+    await page.goto(`${BASE}/#/records`);
+    await page.locator('[data-testid=records-site]').selectOption(SIM_SITES[0]);
+    await page.locator('[data-testid=records-roll-calls] table').waitFor();
+    eq(await page.locator('[data-testid=correct]').count(), 0, 'only auditors correct');
+    await page.goto(`${BASE}/#/site/${SIM_SITES[0]}`);
+    await page.locator('[data-testid=live-toggle]').waitFor();
+    const csrf = await csrfOf(page);
+    await expectApi(page, 'POST', '/api/v1/roll-calls/corrections', 403, 'forbidden',
+      { csrf, body: { subject: 'x', counted: 1, reason: 'x' } });
+    eq((await api(page, 'GET', '/api/v1/users')).status, 200, 'GET /api/v1/users as admin');
+    noJsErrors(page);
+  });
+
+  await test('language: Vietnamese first, English on a click, kept; the province\'s clock', async () => {
+    const page = await open();
+    await login(page, 'organizer');
+    await page.locator('.tile').first().waitFor();
+    eq(await page.getAttribute('html', 'lang'), 'vi', 'the language after login');
+    eq(await page.locator('[data-testid=nav] a').first().textContent(), 'Tổng quan', 'the nav in Vietnamese');
+    // The browser is in London; the clock must be the province's (Asia/Ho_Chi_Minh).
+    const hm = (ms) => new Intl.DateTimeFormat('en-GB', { timeZone: TZ, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(ms);
+    const clock = await page.locator('#clock').textContent();
+    check([hm(Date.now()), hm(Date.now() - 60_000)].some((x) => clock.includes(x)), `the clock "${clock}" shows ${TZ}`);
+    await page.locator('[data-testid=lang]').click();
+    eq(await page.getAttribute('html', 'lang'), 'en', 'the language after the switch');
+    eq(await page.locator('[data-testid=nav] a').first().textContent(), 'Overview', 'the nav in English');
+    check((await page.locator('.summary').textContent()).includes('sites reporting'), 'the summary in English');
+    check((await page.locator('#clock').textContent()).startsWith('Server time'), 'the clock in English');
+    await page.locator('[data-testid=alert-feed] li').first().waitFor();
+    await shot(page, 'organizer-overview-en-desktop');
+    await page.reload();
+    await page.locator('.tile').first().waitFor();
+    eq(await page.getAttribute('html', 'lang'), 'en', 'the language after a reload');
+    await page.locator('[data-testid=logout]').click();
+    await page.locator('[data-testid=login-form]').waitFor();
+    eq(await page.locator('[data-testid=login-submit]').textContent(), 'Sign in', 'the login in English');
+    await page.locator('[data-testid=login-lang]').click();
+    eq(await page.locator('[data-testid=login-submit]').textContent(), 'Đăng nhập', 'the login back in Vietnamese');
+    noJsErrors(page);
+  });
+
+  await test('sign-out ends the session at the service', async () => {
+    const page = await open();
+    await login(page, 'auditor');
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'att_session');
+    check(cookie?.httpOnly && cookie.sameSite === 'Strict', 'the session cookie is HttpOnly, SameSite=Strict');
+    await page.locator('[data-testid=logout]').click();
+    await page.locator('[data-testid=login-form]').waitFor();
+    const r = await fetch(`${BASE}/api/v1/roll-calls`, { headers: { Cookie: `att_session=${cookie.value}` } });
+    eq([r.status, (await r.json()).code], [401, 'login_required'], 'the old cookie after sign-out');
+    noJsErrors(page);
+  });
+
+  // Last: the throttle counts failures per address too, and every test signs in from here.
+  await test('repeated wrong passwords are throttled (429, shown with its wait)', async () => {
+    const page = await open();
+    await page.goto(`${BASE}/`);
+    let text = '';
+    for (let i = 0; i < 8 && !/Thử lại sau/.test(text); i++) {
+      await page.locator('#login-user').fill('khong.co.ai');
+      await page.locator('#login-password').fill(`sai-mat-khau-${i}`);
+      await page.locator('[data-testid=login-submit]').click();
+      await page.locator('[data-testid=login-error]').waitFor();
+      await page.waitForFunction(() => !document.querySelector('[data-testid=login-submit]').disabled);
+      text = await page.locator('[data-testid=login-error]').textContent();
+    }
+    check(/Thử lại sau \d+ (giây|phút)/.test(text), `the throttle message: "${text}"`);
+    await shot(page, 'login-throttled-desktop');
+    noJsErrors(page);
+  });
+}
+
+const watchdog = setTimeout(() => { console.log('browser tests: over 12 minutes, stopping'); process.exit(1); }, 12 * 60_000);
+try {
+  browser = await chromium.launch({ executablePath: env.ATT_CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'] });
+  await run();
+} finally {
+  clearInterval(fakeTimer);
+  clearTimeout(watchdog);
+  await browser?.close();
+}
+const failed = results.filter((r) => r.status === 'FAILED');
+console.log(`\nbrowser tests: ${results.filter((r) => r.status === 'ok').length} passed, ${failed.length} failed, ` +
+  `${results.filter((r) => r.status === 'skipped').length} skipped; screenshots in ${ART}`);
+for (const r of failed) console.log(`  FAILED: ${r.name}: ${r.why}`);
+process.exit(failed.length ? 1 : 0);
