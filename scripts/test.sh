@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, gets the model, builds, and runs every test
-# with ctest, first in the release build, then under AddressSanitizer + UBSan.
+# with ctest, first in the release build, then under AddressSanitizer + UBSan; then the
+# fuzz targets' short form (scripts/fuzz.sh: 20000 executions each over the kept corpus).
 #   scripts/test.sh                    everything (what CI runs)
 #   scripts/test.sh --no-sanitizers    the release build only, for a quick local run
 set -euo pipefail
@@ -20,3 +21,9 @@ for preset in "${presets[@]}"; do
   ctest --preset "$preset" -j"$(nproc)"
   echo "== tests ($preset) took $((SECONDS - start)) s"
 done
+if [[ "${1:-}" != "--no-sanitizers" ]]; then
+  echo "== fuzz (short form)"
+  start=$SECONDS
+  "$root/scripts/fuzz.sh"
+  echo "== fuzz took $((SECONDS - start)) s"
+fi

@@ -853,65 +853,16 @@ TEST_F(AccessTable, EveryEndpointAnswersEveryCallerAsTheTableSays) {
 // ----------------------------------------------------------------------------------------
 // `attendance-server users`, run as a process
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
 // A minimal valid server.yaml (the three sites of small_province()) and runs of the command
 // with a given stdin.
 struct UsersCli {
   testing::TempDir dir;
-  fs::path yaml = dir / "server.yaml";
+  fs::path yaml = testing::write_small_server_yaml(dir.path(), "log_level: warn\n");
 
-  UsersCli() {
-    testing::write_file(dir / "sites.csv",
-                        "id,name,district,school_level,address,expected_attendees,camera\n"
-                        "td-01,Trường THCS Bản Giang,Tam Đường,lower_secondary,Xã Bản Giang,60,IP\n"
-                        "td-02,Trường Tiểu học Bình Lư,Tam Đường,primary,Xã Bình Lư,45,USB\n"
-                        "mt-01,Trường Mầm non Bum Nưa,Mường Tè,preschool,Xã Bum Nưa,38,IP\n");
-    testing::write_file(dir / "schedule.yaml",
-                        "timezone: Asia/Ho_Chi_Minh\n"
-                        "days:\n"
-                        "  - date: 2027-07-12\n"
-                        "    periods:\n"
-                        "      - {name: morning, start: \"07:30\", end: \"11:30\"}\n");
-    testing::write_file(yaml,
-                        "data_dir: data\n"
-                        "log_level: warn\n"
-                        "province:\n"
-                        "  name: Lai Châu\n"
-                        "  sites: sites.csv\n"
-                        "  schedule: schedule.yaml\n");
-  }
-
-  CliRun run(const std::vector<std::string>& args, const std::string& input = "") {
-    const fs::path in = dir / "cli.in", out = dir / "cli.out", err = dir / "cli.err";
-    testing::write_file(in, input);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in.c_str(), O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  testing::CommandRun run(const std::vector<std::string>& args, const std::string& input = "") {
     std::vector<std::string> all{ATTENDANCE_SERVER_BIN, "--config", yaml.string()};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    const int spawned =
-        posix_spawn(&pid, ATTENDANCE_SERVER_BIN, &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    CliRun run;
-    if (spawned != 0) return run;
-    int status = 0;
-    if (::waitpid(pid, &status, 0) != pid) return run;
-    run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    run.out = testing::read_file(out);
-    run.err = testing::read_file(err);
-    return run;
+    return testing::run_command(all, dir.path(), input);
   }
 
   fs::path database() const { return dir / "data" / "attendance.db"; }
@@ -923,21 +874,22 @@ struct UsersCli {
 
 TEST(UsersCommand, AddsListsAndRefusesBadInputChangingNothing) {
   UsersCli cli;
-  const CliRun added = cli.run({"users", "add", "an", "--role", "auditor"}, "secret-pass1\n");
+  const testing::CommandRun added =
+      cli.run({"users", "add", "an", "--role", "auditor"}, "secret-pass1\n");
   ASSERT_EQ(added.exit_code, 0) << added.err;
   EXPECT_THAT(added.err, HasSubstr("user an (auditor) added"));
   const std::string hash = cli.hash_of("an");
   EXPECT_TRUE(hash.starts_with("scrypt$15$8$1$")) << hash;
   EXPECT_EQ(verify_password("secret-pass1", hash), true) << "the line, without its newline";
 
-  const CliRun second =
+  const testing::CommandRun second =
       cli.run({"users", "add", "binh.tran", "--role", "admin"}, "another-pass\r\n");
   ASSERT_EQ(second.exit_code, 0) << second.err;
   EXPECT_EQ(verify_password("another-pass", cli.hash_of("binh.tran")), true) << "CRLF too";
 
   const auto refused = [&](const std::vector<std::string>& args, const std::string& input,
                            const std::string& message) {
-    const CliRun run = cli.run(args, input);
+    const testing::CommandRun run = cli.run(args, input);
     EXPECT_EQ(run.exit_code, 2) << run.err;
     EXPECT_THAT(run.err, HasSubstr(message));
   };
@@ -954,7 +906,7 @@ TEST(UsersCommand, AddsListsAndRefusesBadInputChangingNothing) {
   refused({"users", "disable", "nobody"}, "", "no user 'nobody'");
   EXPECT_EQ(cli.hash_of("an"), hash) << "the refused add changed nothing";
 
-  const CliRun list = cli.run({"users", "list"});
+  const testing::CommandRun list = cli.run({"users", "list"});
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_TRUE(std::regex_search(list.out, std::regex(R"(^NAME +ROLE +STATE +CREATED\n)")))
       << list.out;
@@ -987,7 +939,7 @@ TEST(UsersCommand, WorksBesideTheRunningServiceWhichSeesEachChangeAtOnce) {
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200) << live->body;
 
-  const CliRun passwd = cli.run({"users", "passwd", "an"}, "secret-pass2\n");
+  const testing::CommandRun passwd = cli.run({"users", "passwd", "an"}, "secret-pass2\n");
   ASSERT_EQ(passwd.exit_code, 0) << passwd.err;
   EXPECT_THAT(passwd.err, HasSubstr("its sessions ended"));
   auto after = client.Get("/api/v1/status", session);
@@ -996,7 +948,7 @@ TEST(UsersCommand, WorksBesideTheRunningServiceWhichSeesEachChangeAtOnce) {
   const httplib::Headers again = testing::log_in(client, "an", "secret-pass2");
   ASSERT_FALSE(again.empty());
 
-  const CliRun disabled = cli.run({"users", "disable", "an"});
+  const testing::CommandRun disabled = cli.run({"users", "disable", "an"});
   ASSERT_EQ(disabled.exit_code, 0) << disabled.err;
   auto out = client.Get("/api/v1/status", again);
   ASSERT_TRUE(out);
@@ -1006,7 +958,7 @@ TEST(UsersCommand, WorksBesideTheRunningServiceWhichSeesEachChangeAtOnce) {
                   "application/json");
   ASSERT_TRUE(login);
   EXPECT_EQ(login->status, 401);
-  const CliRun list = cli.run({"users", "list"});
+  const testing::CommandRun list = cli.run({"users", "list"});
   EXPECT_TRUE(std::regex_search(list.out, std::regex(R"(\nan +technician +disabled )")))
       << list.out;
 }

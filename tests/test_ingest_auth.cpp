@@ -775,41 +775,7 @@ TEST(SiteKeysFile, AddMissingKeysAddsAFreshKeyOnlyWhereNoneIs) {
 // ----------------------------------------------------------------------------------------
 // `attendance-server keys`, run as a real process
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs attendance-server with `args`, stdout and stderr to files in `dir`.
-CliRun run_server(const std::vector<std::string>& args, const fs::path& dir) {
-  const fs::path out = dir / "cli.out", err = dir / "cli.err";
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  std::vector<std::string> all{ATTENDANCE_SERVER_BIN};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int spawned =
-      posix_spawn(&pid, ATTENDANCE_SERVER_BIN, &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  CliRun run;
-  if (spawned != 0) {
-    run.err = std::string("posix_spawn: ") + std::strerror(spawned);
-    return run;
-  }
-  int status = 0;
-  if (::waitpid(pid, &status, 0) != pid) return run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  run.out = testing::read_file(out);
-  run.err = testing::read_file(err);
-  return run;
-}
+using testing::CommandRun;
 
 // A minimal valid server.yaml with the three sites of small_province().
 struct KeysConfigDir {
@@ -817,40 +783,20 @@ struct KeysConfigDir {
   fs::path yaml = dir / "server.yaml";
   fs::path keys = dir / "private" / "site_keys.csv";
 
-  static constexpr char kSites[] =
-      "id,name,district,school_level,address,expected_attendees,camera\n"
-      "td-01,Trường THCS Bản Giang,Tam Đường,lower_secondary,Xã Bản Giang,60,IP\n"
-      "td-02,Trường Tiểu học Bình Lư,Tam Đường,primary,Xã Bình Lư,45,USB\n"
-      "mt-01,Trường Mầm non Bum Nưa,Mường Tè,preschool,Xã Bum Nưa,38,IP\n";
-
   KeysConfigDir() {
-    testing::write_file(dir / "sites.csv", kSites);
-    testing::write_file(dir / "schedule.yaml",
-                        "timezone: Asia/Ho_Chi_Minh\n"
-                        "days:\n"
-                        "  - date: 2027-07-12\n"
-                        "    periods:\n"
-                        "      - {name: morning, start: \"07:30\", end: \"11:30\"}\n");
-    testing::write_file(yaml,
-                        "data_dir: data\n"
-                        "province:\n"
-                        "  name: Lai Châu\n"
-                        "  sites: sites.csv\n"
-                        "  schedule: schedule.yaml\n"
-                        "nodes:\n"
-                        "  site_keys: private/site_keys.csv\n");
+    testing::write_small_server_yaml(dir.path(), "nodes:\n  site_keys: private/site_keys.csv\n");
     fs::create_directories(keys.parent_path());
   }
 
-  CliRun run(std::vector<std::string> args) {
-    args.insert(args.begin(), {"--config", yaml.string()});
-    return run_server(args, dir.path());
+  CommandRun run(std::vector<std::string> args) {
+    args.insert(args.begin(), {ATTENDANCE_SERVER_BIN, "--config", yaml.string()});
+    return testing::run_command(args, dir.path());
   }
 };
 
 TEST(KeysCommand, CreatesAPrivateKeyFileWithAKeyForEverySite) {
   KeysConfigDir c;
-  const CliRun run = c.run({"keys"});
+  const CommandRun run = c.run({"keys"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(run.out.empty()) << run.out;
   EXPECT_THAT(run.err, HasSubstr("added a key for 3 site(s) to " + c.keys.string()));
@@ -874,7 +820,7 @@ TEST(KeysCommand, ASecondRunChangesNothing) {
   ASSERT_EQ(c.run({"keys"}).exit_code, 0);
   const std::string first = testing::read_file(c.keys);
   const auto first_time = fs::last_write_time(c.keys);
-  const CliRun again = c.run({"keys"});
+  const CommandRun again = c.run({"keys"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.err, Not(HasSubstr("added a key")));
   EXPECT_EQ(testing::read_file(c.keys), first);
@@ -886,10 +832,10 @@ TEST(KeysCommand, ANewSiteGetsAKeyAndTheOthersKeepTheirs) {
   ASSERT_EQ(c.run({"keys"}).exit_code, 0);
   auto before = load_site_keys(c.keys, testing::small_province());
   ASSERT_TRUE(before) << before.error().message;
-  testing::write_file(c.dir / "sites.csv", std::string(KeysConfigDir::kSites) +
+  testing::write_file(c.dir / "sites.csv", std::string(testing::kSmallProvinceCsv) +
                                                "mt-02,Trường Tiểu học Tà Tổng,Mường Tè,primary,"
                                                "Xã Tà Tổng,51,IP\n");
-  const CliRun run = c.run({"keys"});
+  const CommandRun run = c.run({"keys"});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("added a key for 1 site(s)"));
   auto sites = testing::small_province();
@@ -907,7 +853,7 @@ TEST(KeysCommand, ShowPrintsThatSitesKeyAndNothingElse) {
   ASSERT_EQ(c.run({"keys"}).exit_code, 0);
   auto keys = load_site_keys(c.keys, testing::small_province());
   ASSERT_TRUE(keys) << keys.error().message;
-  const CliRun show = c.run({"keys", "--show", "td-01"});
+  const CommandRun show = c.run({"keys", "--show", "td-01"});
   ASSERT_EQ(show.exit_code, 0) << show.err;
   EXPECT_EQ(show.out, keys->at("td-01") + "\n");
   // What it prints is what the node signs with, and the service accepts.
@@ -916,7 +862,7 @@ TEST(KeysCommand, ShowPrintsThatSitesKeyAndNothingElse) {
 
 TEST(KeysCommand, ShowOfAnUnknownSiteExits2) {
   KeysConfigDir c;
-  const CliRun show = c.run({"keys", "--show", "nope"});
+  const CommandRun show = c.run({"keys", "--show", "nope"});
   EXPECT_EQ(show.exit_code, 2) << show.err;
   EXPECT_TRUE(show.out.empty()) << show.out;
   EXPECT_THAT(show.err, HasSubstr("no site 'nope' in the province"));
@@ -926,7 +872,7 @@ TEST(KeysCommand, AKeyFileOthersMayReadStopsIt) {
   KeysConfigDir c;
   ASSERT_EQ(c.run({"keys"}).exit_code, 0);
   fs::permissions(c.keys, fs::perms(0644));
-  const CliRun run = c.run({"keys", "--show", "td-01"});
+  const CommandRun run = c.run({"keys", "--show", "td-01"});
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_TRUE(run.out.empty()) << run.out;
   EXPECT_THAT(run.err, HasSubstr("chmod 600 " + c.keys.string()));
@@ -939,7 +885,7 @@ TEST(KeysCommand, WithoutSiteKeysInTheConfigItExits2) {
                       "  name: Lai Châu\n"
                       "  sites: sites.csv\n"
                       "  schedule: schedule.yaml\n");
-  const CliRun run = c.run({"keys"});
+  const CommandRun run = c.run({"keys"});
   EXPECT_EQ(run.exit_code, 2) << run.err;
   EXPECT_THAT(run.err, HasSubstr("nodes.site_keys is not set"));
 }

@@ -4,11 +4,13 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <spawn.h>
 #include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
@@ -221,6 +223,64 @@ httplib::Headers log_in_as(httplib::Client& client, Store& store, Role role) {
   httplib::Headers headers = log_in(client, name);
   client.set_default_headers(headers);
   return headers;
+}
+
+CommandRun run_command(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                       const std::string& input) {
+  const std::filesystem::path in = dir / "command.in", out = dir / "command.out",
+                              err = dir / "command.err";
+  write_file(in, input);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, in.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<std::string> all = args;
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  CommandRun run;
+  if (spawned != 0) {
+    run.err = std::string("posix_spawn: ") + std::strerror(spawned);
+    return run;
+  }
+  int status = 0;
+  if (::waitpid(pid, &status, 0) != pid) return run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  run.out = read_file(out);
+  run.err = read_file(err);
+  return run;
+}
+
+const char kSmallProvinceCsv[] =
+    "id,name,district,school_level,address,expected_attendees,camera\n"
+    "td-01,Trường THCS Bản Giang,Tam Đường,lower_secondary,Xã Bản Giang,60,IP\n"
+    "td-02,Trường Tiểu học Bình Lư,Tam Đường,primary,Xã Bình Lư,45,USB\n"
+    "mt-01,Trường Mầm non Bum Nưa,Mường Tè,preschool,Xã Bum Nưa,38,IP\n";
+
+std::filesystem::path write_small_server_yaml(const std::filesystem::path& dir,
+                                              const std::string& extra) {
+  write_file(dir / "sites.csv", kSmallProvinceCsv);
+  write_file(dir / "schedule.yaml",
+             "timezone: Asia/Ho_Chi_Minh\n"
+             "days:\n"
+             "  - date: 2027-07-12\n"
+             "    periods:\n"
+             "      - {name: morning, start: \"07:30\", end: \"11:30\"}\n");
+  const std::filesystem::path yaml = dir / "server.yaml";
+  write_file(yaml,
+             "data_dir: data\n"
+             "province:\n"
+             "  name: Lai Châu\n"
+             "  sites: sites.csv\n"
+             "  schedule: schedule.yaml\n" +
+                 extra);
+  return yaml;
 }
 
 ServerConfig test_server_config(const std::filesystem::path& dir) {

@@ -88,6 +88,24 @@ pid_t spawn(const std::vector<std::string>& args, const std::filesystem::path& l
 // `limit` (it is then killed).
 int wait_exit(pid_t pid, std::chrono::milliseconds limit);
 
+// A command run to completion: its exit status (128 + signal when killed, -1 when it could
+// not be started or waited for) and what it wrote.
+struct CommandRun {
+  int exit_code = -1;
+  std::string out, err;
+};
+// Runs `args` (args[0] is the program) to completion with `input` on its stdin; its stdout
+// and stderr go through files in `dir`.
+CommandRun run_command(const std::vector<std::string>& args, const std::filesystem::path& dir,
+                       const std::string& input = "");
+
+// The sites of small_province() as a sites CSV, and a minimal valid server.yaml in `dir`
+// naming them and a one-morning schedule (both written beside it), `extra` YAML appended.
+// Returns the YAML's path.
+extern const char kSmallProvinceCsv[];
+std::filesystem::path write_small_server_yaml(const std::filesystem::path& dir,
+                                              const std::string& extra = "");
+
 // A loopback TCP port that was free a moment ago and has no listener: connecting to it is
 // refused (for a service that is not up yet, or a dead one).
 int unused_port();
