@@ -32,20 +32,7 @@ done
 declare -A max_len=([fuzz_ingest]=4096 [fuzz_jpeg]=4096 [fuzz_csv]=4096 [fuzz_yaml]=8192)
 [[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_ingest fuzz_jpeg fuzz_csv fuzz_yaml)
 
-# clang 16: Debian's default clang 14 cannot compile libstdc++ 12's <expected>.
-missing=()
-for p in clang-16 libclang-rt-16-dev; do
-  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
-  [[ "$status" == "install ok installed" ]] || missing+=("$p")
-done
-if [[ ${#missing[@]} -gt 0 ]]; then
-  echo "fuzz: installing ${missing[*]}"
-  sudo=""
-  [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+"$root/scripts/deps.sh"  # clang-16 and libFuzzer among the rest
 
 start=$SECONDS
 cmake --preset fuzz >/dev/null
