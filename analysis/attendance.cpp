@@ -46,7 +46,8 @@ std::string summary_subject(const std::string& site, const PeriodSlot& slot) {
   return "period_summary/" + site + "/" + slot.date + "/" + slot.period;
 }
 
-// The health flags of a frame as its node scored them ("dark", "covered", ...).
+}  // namespace
+
 std::vector<std::string> health_flags(const std::string& health) {
   std::vector<std::string> flags;
   const json h = json::parse(health, nullptr, /*allow_exceptions=*/false);
@@ -56,8 +57,6 @@ std::vector<std::string> health_flags(const std::string& health) {
   }
   return flags;
 }
-
-}  // namespace
 
 std::string_view to_string(AlertKind kind) {
   switch (kind) {

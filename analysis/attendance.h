@@ -100,6 +100,10 @@ PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
                                const std::vector<RollCall>& roll_calls,
                                const AttendanceConfig& config);
 
+// The health flags a node raised on a frame ("dark", "covered", ...), from Observation::health
+// (its X-Health JSON); none when it has none or is not of that form.
+std::vector<std::string> health_flags(const std::string& health);
+
 enum class AlertKind { kUnderAttendance, kOffline, kCameraFault };
 std::string_view to_string(AlertKind kind);
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <thread>
 
+#include "analysis/attendance.h"
 #include "analysis/http_util.h"
 #include "analysis/jpeg.h"
 #include "common/files.h"
@@ -47,17 +48,6 @@ json node_json(const Heartbeat& h, std::int64_t now) {
           {"received_at_ms", h.received_at_ms},
           {"age_ms", now - h.captured_at_ms},
           {"report", json::parse(h.report, nullptr, /*allow_exceptions=*/false)}};
-}
-
-// The health flags a node raised on a frame ("dark", "covered", ...), from its X-Health.
-json health_flags(const std::string& health) {
-  json flags = json::array();
-  const json h = json::parse(health, nullptr, /*allow_exceptions=*/false);
-  if (h.is_object() && h.contains("flags") && h["flags"].is_array()) {
-    for (const auto& f : h["flags"])
-      if (f.is_string()) flags.push_back(f);
-  }
-  return flags;
 }
 
 // A required whole-number parameter, or none with a 400 in `res`.
@@ -385,7 +375,7 @@ void HttpApi::Impl::get_timeline(const std::string& id, const httplib::Request& 
     points.push_back({{"t", o.captured_at_ms},
                       {"count", o.count},
                       {"detections", o.boxes.size()},
-                      {"flags", health_flags(o.health)}});
+                      {"flags", json(health_flags(o.health))}});
   }
   send_json(res, 200,
             {{"site_id", id},
