@@ -288,12 +288,14 @@ void CaptureNode::send_loop() {
       continue;
     }
     backoff.reset();
+    bool removed = true;
     {
       std::lock_guard lock(spool_mu_);
       spool_.set_sending(-1);
       if (auto a = spool_.acknowledge(item->sequence); !a) {
         log->error("cannot remove {} {} from the spool: {}", item->kind, item->sequence,
                    a.error().message);
+        removed = false;
       }
       if (out.dropped_recorded > 0) {
         if (auto r = spool_.dropped_reported(out.dropped_recorded); !r) {
@@ -320,6 +322,8 @@ void CaptureNode::send_loop() {
       log->debug("{} {} acknowledged ({})", item->kind, item->sequence, out.http_status);
       apply_interval(out.interval_s);
     }
+    // Still spooled (a full disk): it goes again, acknowledged as a duplicate; not in a spin.
+    if (!removed && sending_) sleep(backoff.next());
   }
 }
 

@@ -104,6 +104,7 @@ int main(int argc, char** argv) {
   std::string recovered;
   auto spool = att::Spool::open(config.state_dir / "spool.db", config.spool_max_bytes, &recovered);
   if (!spool) return log->critical("{}", spool.error().message), 1;
+  (*spool)->keep_free(config.spool_min_free_bytes);
   if (!recovered.empty()) log->error("{}", recovered);
   if (auto s = (*spool)->stats(); s && s->items > 0) {
     log->info("resuming: {} item(s) in the spool from before are sent first", s->items);

@@ -38,6 +38,8 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path) {
   YamlMap spool = top.map("spool");
   c.spool_max_bytes = static_cast<std::int64_t>(
       spool.number("max_mb", double(c.spool_max_bytes >> 20), 1, 1 << 20) * (1 << 20));
+  c.spool_min_free_bytes = static_cast<std::int64_t>(
+      spool.number("min_free_mb", double(c.spool_min_free_bytes >> 20), 0, 1 << 20) * (1 << 20));
   c.queue_frames = static_cast<int>(spool.integer("queue_frames", c.queue_frames, 1, 1000));
   spool.finish();
 

@@ -31,8 +31,9 @@ struct CaptureConfig {
   bool exit_on_eos = false;        // stop at the end of a file (once all is sent)
   // The sequence counter, the spool and the health reference live here.
   std::filesystem::path state_dir = "capture-state";
-  std::int64_t spool_max_bytes = 4LL << 30;  // spool.max_mb: a day of 1080p at 5 s
-  int queue_frames = 8;                      // between camera and spool (live drops beyond)
+  std::int64_t spool_max_bytes = 4LL << 30;        // spool.max_mb: a day of 1080p at 5 s
+  std::int64_t spool_min_free_bytes = 64LL << 20;  // spool.min_free_mb: never fill the disk
+  int queue_frames = 8;                            // between camera and spool (live drops beyond)
   double heartbeat_s = 30;
   double upload_timeout_s = 15;
   double max_backoff_s = 30;  // retries (camera and server) back off up to this

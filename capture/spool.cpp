@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <optional>
 #include <system_error>
 
 #include "common/log.h"
@@ -43,16 +44,30 @@ Result<sql::Db> open_checked(const std::filesystem::path& path) {
   return db;
 }
 
+// A PRAGMA's number (0 when it cannot be read).
+std::int64_t pragma(sqlite3* db, const std::string& name) {
+  auto stmt = sql::prepare(db, ("PRAGMA " + name).c_str());
+  if (!stmt) return 0;
+  auto row = sql::step(db, stmt->get(), name);
+  return row && *row ? sql::column_int64(stmt->get(), 0) : 0;
+}
+
 }  // namespace
 
 struct Spool::Impl {
   sql::Db db;
+  std::filesystem::path dir;  // where the disk's free space is measured
   std::int64_t max_bytes = 0;
+  std::int64_t keep_free = 0;
   std::int64_t sending = -1;  // the item being uploaded, dropped last
 };
 
 Spool::Spool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Spool::~Spool() = default;
+
+void Spool::keep_free(std::int64_t bytes) {
+  impl_->keep_free = bytes;
+}
 
 Result<std::unique_ptr<Spool>> Spool::open(const std::filesystem::path& path,
                                            std::int64_t max_bytes, std::string* recovered) {
@@ -82,6 +97,7 @@ Result<std::unique_ptr<Spool>> Spool::open(const std::filesystem::path& path,
   auto impl = std::make_unique<Impl>();
   impl->db = std::move(*db);
   impl->max_bytes = max_bytes;
+  impl->dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   return std::unique_ptr<Spool>(new Spool(std::move(impl)));
 }
 
@@ -107,10 +123,21 @@ Status Spool::put(const SpoolItem& item) {
     if (auto row = sql::step(db, total->get(), "spool size"); !row)
       return std::unexpected(row.error());
     std::int64_t used = sql::column_int64(total->get(), 0);
+    // Room on the disk: its free space and the spool's free pages (which a drop adds to, and
+    // the insert reuses), less the floor. Unknown (an error) counts as no floor.
+    std::optional<std::int64_t> disk_room;
+    if (impl_->keep_free > 0) {
+      std::error_code ec;
+      const auto space = std::filesystem::space(impl_->dir, ec);
+      if (!ec) {
+        const auto free_pages = pragma(db, "freelist_count") * pragma(db, "page_size");
+        disk_room = static_cast<std::int64_t>(space.available) + free_pages - impl_->keep_free;
+      }
+    }
 
     // Make room: the oldest ordinary frames first, roll calls only when nothing else is left.
-    std::int64_t dropped = 0;
-    while (used + size > impl_->max_bytes) {
+    std::int64_t dropped = 0, dropped_bytes = 0;
+    while (used + size > impl_->max_bytes || (disk_room && size > *disk_room + dropped_bytes)) {
       // The item being sent goes last: dropping it would count as lost a frame that arrives.
       auto oldest = sql::prepare(db,
                                  "SELECT sequence, bytes FROM items "
@@ -119,9 +146,15 @@ Status Spool::put(const SpoolItem& item) {
       sql::bind(oldest->get(), 1, impl_->sending);
       auto row = sql::step(db, oldest->get(), "oldest item");
       if (!row) return std::unexpected(row.error());
-      if (!*row) break;  // cannot happen: size <= max_bytes
+      if (!*row) {  // the spool is empty (size <= max_bytes): the disk has no room
+        return fail("the disk is full: " + std::to_string(size) + " bytes do not fit while " +
+                    std::to_string(impl_->keep_free >> 20) + " MiB are kept free on " +
+                    impl_->dir.string());
+      }
       const std::int64_t sequence = sql::column_int64(oldest->get(), 0);
-      used -= sql::column_int64(oldest->get(), 1);
+      const std::int64_t bytes = sql::column_int64(oldest->get(), 1);
+      used -= bytes;
+      dropped_bytes += bytes;
       if (auto done = sql::run(db, kDelete, "drop item", sequence); !done) return done;
       ++dropped;
     }
@@ -131,8 +164,14 @@ Status Spool::put(const SpoolItem& item) {
           "UPDATE counters SET value = value + ?1 WHERE name IN ('dropped', 'dropped_unreported')",
           "count drops", dropped);
       if (!done) return done;
-      log::get("spool")->warn("spool full: dropped the {} oldest item(s) to keep {} bytes", dropped,
-                              impl_->max_bytes);
+      if (used + dropped_bytes + size > impl_->max_bytes) {
+        log::get("spool")->warn("spool full: dropped the {} oldest item(s) to keep {} bytes",
+                                dropped, impl_->max_bytes);
+      } else {
+        log::get("spool")->warn(
+            "disk nearly full: dropped the {} oldest item(s) to keep {} MiB free", dropped,
+            impl_->keep_free >> 20);
+      }
     }
 
     auto insert = sql::prepare(db,

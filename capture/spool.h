@@ -3,11 +3,14 @@
 // or a power cut loses nothing that was sampled. SQLite in WAL mode with synchronous=FULL:
 // a put() that returned survives kill -9 and power loss.
 //
-// Bounded in bytes. When a put() would exceed the bound, the oldest items that are not roll
-// calls are dropped first (roll-call frames are the evidence of the record); the number
-// dropped is kept in the spool too, so that it can be reported to the service even after a
-// restart. A spool file that SQLite cannot read is moved aside (its name says when) and a
-// fresh one started, with the reason logged.
+// Bounded in bytes, and by the disk: a put() that would leave less than keep_free() bytes
+// free on the spool's disk counts as over the bound too, so that a spool growing through a
+// long outage never fills the disk (SQLite needs room even to delete, and a full disk would
+// leave the node unable to remove what the service has acknowledged). When a put() would
+// exceed the bound, the oldest items that are not roll calls are dropped first (roll-call
+// frames are the evidence of the record); the number dropped is kept in the spool too, so
+// that it can be reported to the service even after a restart. A spool file that SQLite cannot read
+// is moved aside (its name says when) and a fresh one started, with the reason logged.
 //
 // Not thread-safe: one owner thread per node (the uploader's); others post to it.
 #pragma once
@@ -50,6 +53,10 @@ class Spool {
   ~Spool();
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
+
+  // The free space the spool leaves on its disk (0, the default: no floor). The room a put()
+  // may use is the disk's free space plus the spool's own free pages, less this.
+  void keep_free(std::int64_t bytes);
 
   // Durably adds an item, first dropping the oldest non-roll-call items (then, if need be,
   // the oldest roll calls) until it fits. An item larger than the bound by itself is refused

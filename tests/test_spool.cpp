@@ -360,6 +360,28 @@ TEST(Spool, DuplicateSequenceOnAFullSpoolDropsNothing) {
   EXPECT_EQ(stats.dropped_unreported, 0);
 }
 
+// A spool never takes the disk's last bytes (keep_free): when the disk has no room even after
+// dropping everything, the put is refused with the reason, and nothing changes. (The floor
+// dropping the oldest items on a disk that fills is in the reliability suite, on a tmpfs.)
+TEST(Spool, APutThatWouldTakeTheKeptFreeSpaceIsRefused) {
+  TempDir dir;
+  auto spool = open_spool(dir / "spool.db");
+  ASSERT_TRUE(spool);
+  put_ok(*spool, frame(1));
+  const auto available = static_cast<std::int64_t>(fs::space(dir.path()).available);
+  spool->keep_free(available + (1LL << 30));  // more than the disk has free
+
+  const Status put = spool->put(frame(2));
+
+  ASSERT_FALSE(put);
+  EXPECT_THAT(put.error().message, HasSubstr("the disk is full"));
+  EXPECT_THAT(held_sequences(*spool), ElementsAre(1));
+  EXPECT_EQ(stats_of(*spool).dropped, 0);
+  spool->keep_free(0);  // no floor: as before
+  put_ok(*spool, frame(2));
+  EXPECT_THAT(held_sequences(*spool), ElementsAre(1, 2));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Restart
 
