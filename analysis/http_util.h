@@ -19,7 +19,10 @@ namespace att {
 inline void send_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
   res.set_header("Cache-Control", "no-store");
-  res.set_content(body.dump(), "application/json; charset=utf-8");
+  // Answers quote what the request said (a site, a parameter) and a request's bytes need not
+  // be UTF-8: invalid sequences become U+FFFD instead of an exception (a 500).
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json; charset=utf-8");
 }
 
 inline void send_error(httplib::Response& res, int status, const std::string& code,

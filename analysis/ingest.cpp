@@ -23,6 +23,29 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
 
 constexpr size_t kMaxHealthBytes = 4096;
 constexpr std::int64_t kMaxReportBytes = 64 * 1024;
+constexpr int kMaxJsonDepth = 32;  // a node's report is 3 deep
+
+// A JSON document of objects and arrays nested at most kMaxJsonDepth deep, else a discarded
+// value. What is stored is later copied and written out recursively (the API's answers): 64 KiB
+// of '[' nests 32,000 deep, which takes a thread past its stack under AddressSanitizer and
+// leaves little margin without it. The parse itself is not recursive; deeper values are
+// dropped while parsing.
+nlohmann::json parse_shallow(const std::string& text) {
+  bool too_deep = false;
+  nlohmann::json j = nlohmann::json::parse(
+      text,
+      [&too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        // `depth`: the objects and arrays around this value; one opened here is one more.
+        using Event = nlohmann::json::parse_event_t;
+        if ((event == Event::object_start || event == Event::array_start) &&
+            depth >= kMaxJsonDepth) {
+          too_deep = true;
+        }
+        return !too_deep;
+      },
+      /*allow_exceptions=*/false);
+  return too_deep ? nlohmann::json(nlohmann::json::value_t::discarded) : j;
+}
 
 }  // namespace
 
@@ -139,9 +162,11 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   if (!checked) return checked.error();
   const std::int64_t sequence = checked->sequence, captured_at = checked->captured_at;
   if (!up.extra.empty()) {  // the node's health scores: a small JSON object, kept as sent
-    const auto health = nlohmann::json::parse(up.extra, nullptr, /*allow_exceptions=*/false);
+    const auto health = parse_shallow(up.extra);
     if (!health.is_object() || up.extra.size() > kMaxHealthBytes) {
-      return reject(400, "bad_health", "X-Health must be a JSON object of at most 4096 bytes");
+      return reject(400, "bad_health",
+                    "X-Health must be a JSON object of at most 4096 bytes, nested at most " +
+                        std::to_string(kMaxJsonDepth) + " deep");
     }
   }
 
@@ -238,8 +263,12 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
   if (!dropped || *dropped < 0) {
     return reject(400, "bad_dropped", "X-Spool-Dropped must be a non-negative whole number");
   }
-  const auto report = nlohmann::json::parse(up.body, nullptr, /*allow_exceptions=*/false);
-  if (!report.is_object()) return reject(400, "bad_report", "the heartbeat must be a JSON object");
+  const auto report = parse_shallow(up.body);
+  if (!report.is_object()) {
+    return reject(400, "bad_report",
+                  "the heartbeat must be a JSON object nested at most " +
+                      std::to_string(kMaxJsonDepth) + " deep");
+  }
 
   Heartbeat h{up.site_id, checked->sequence, checked->captured_at, received_at, up.body, *dropped};
   auto inserted = store_.insert_heartbeat(h);

@@ -82,6 +82,9 @@ class Ingest {
   // A technician opened the site's live view: its node is asked for live_interval_s until
   // live_duration_s from now. Returns that end (ms since epoch).
   std::int64_t request_live(const std::string& site_id);
+
+  // The service's clock (ms since epoch), which nodes set theirs by.
+  std::int64_t now() const { return clock_(); }
   // The sampling interval the site's node is told now.
   double interval_for(const std::string& site_id);
 

@@ -149,7 +149,7 @@ void CaptureNode::take(const CapturedFrame& frame) {
     last_health_ = health;
   }
   SpoolItem item;
-  item.capture_time_ms = frame.capture_time_ms;
+  item.capture_time_ms = service_time(frame.capture_time_ms);
   item.kind = "frame";
   item.body = frame.jpeg;
   item.meta = health;
@@ -192,6 +192,7 @@ void CaptureNode::heartbeat(const std::string& state) {
           {"stored", stats_.stored},
           {"duplicates", stats_.duplicates},
           {"rejected", stats_.rejected}}},
+        {"clock_offset_s", clock_offset_ms_ / 1000.0},
         {"version", ATTENDANCE_VERSION},
         {"uptime_s", (now - started_ms_) / 1000}};
   }
@@ -201,7 +202,7 @@ void CaptureNode::heartbeat(const std::string& state) {
                            cam.last_error.empty() ? "" : ": " + cam.last_error);
   }
   SpoolItem item;
-  item.capture_time_ms = now;
+  item.capture_time_ms = service_time(now);
   item.kind = "health";
   item.body = report.dump();
   put(std::move(item));
@@ -246,6 +247,24 @@ void CaptureNode::apply_interval(double seconds) {
   camera_->set_interval(seconds);
 }
 
+void CaptureNode::learn_clock(const UploadOutcome& out) {
+  if (!out.clock_offset_ms) return;
+  constexpr std::int64_t kApplied = 2000;  // below this the node's own clock is kept
+  const std::int64_t offset = std::abs(*out.clock_offset_ms) >= kApplied ? *out.clock_offset_ms : 0;
+  const std::int64_t before = clock_offset_ms_;
+  if (std::abs(offset - before) < kApplied / 2) return;  // the same offset, measured again
+  clock_offset_ms_ = offset;
+  auto log = log::get("node");
+  if (offset == 0) {
+    log->info("the node's clock agrees with the service's again; frames carry the node's time");
+  } else {
+    log->warn(
+        "the node's clock is {:.1f} s {} the service's: frames are stamped with the service's "
+        "time; set the node's clock (NTP)",
+        std::abs(offset) / 1000.0, offset > 0 ? "behind" : "ahead of");
+  }
+}
+
 void CaptureNode::send_loop() {
   auto log = log::get("upload");
   Backoff backoff(seconds_ms(config_.max_backoff_s));
@@ -275,7 +294,14 @@ void CaptureNode::send_loop() {
       wake_.wait_for(lock, std::chrono::milliseconds(500));
       continue;
     }
-    const UploadOutcome out = uploader_.send(*item, unreported);
+    UploadOutcome out = uploader_.send(*item, unreported);
+    learn_clock(out);
+    if (out.kind == UploadOutcome::kRejected && out.code == "capture_time_in_future" &&
+        clock_offset_ms_ != 0) {
+      // Sampled before the node knew its clock was ahead: once more, at the service's time.
+      item->capture_time_ms += clock_offset_ms_;
+      out = uploader_.send(*item, unreported);
+    }
     if (out.kind == UploadOutcome::kRetry) {
       long long suppressed = 0;
       if (retry_log.allow(suppressed)) {

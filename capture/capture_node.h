@@ -11,6 +11,12 @@
 //
 // So a frame is either in the spool, acknowledged, or counted in NodeStats with a logged
 // reason (dropped in the queue, refused by the disk, refused by the service).
+//
+// Clock: every answer of the service carries its clock. When the node's differs by 2 s or
+// more, the node stamps what it samples with the service's time (its own plus the offset),
+// says so in its log and heartbeats, and re-stamps an item the service refused as captured
+// in the future. Items sampled before the node first reached the service in this run carry
+// the node's own clock: one that is behind is stored at that time.
 #pragma once
 
 #include <atomic>
@@ -60,6 +66,8 @@ class CaptureNode {
   void put(SpoolItem item);
   void send_loop();
   void apply_interval(double seconds);
+  void learn_clock(const UploadOutcome& out);
+  std::int64_t service_time(std::int64_t node_ms) const { return node_ms + clock_offset_ms_; }
   bool spool_empty();
 
   CaptureConfig config_;
@@ -76,6 +84,8 @@ class CaptureNode {
   std::int64_t started_ms_ = 0;
 
   std::atomic<bool> sending_{false};
+  // The service's clock less the node's, applied when 2 s or more; 0 until known.
+  std::atomic<std::int64_t> clock_offset_ms_{0};
   std::mutex wake_mu_;
   std::condition_variable wake_;  // an item was spooled, or the sender must stop
 

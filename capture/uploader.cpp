@@ -3,10 +3,12 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "common/signing.h"
+#include "common/time_util.h"
 #include "common/wire.h"
 
 namespace att {
@@ -64,8 +66,10 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
   };
   if (!extra.empty())
     headers.emplace(frame ? wire::kHealthHeader : wire::kSpoolDroppedHeader, extra);
+  const std::int64_t sent_ms = now_ms();
   auto res = impl_->client->Post(impl_->prefix + path, headers, item.body,
                                  frame ? wire::kJpegContentType : wire::kJsonContentType);
+  const std::int64_t answered_ms = now_ms();
   UploadOutcome out;
   if (!res) {
     out.message = "no answer from the server: " + httplib::to_string(res.error());
@@ -75,6 +79,14 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
     return out;
   }
   out.http_status = res->status;
+  const std::string server_time = res->get_header_value(wire::kServerTimeHeader);
+  std::int64_t server_ms = 0;
+  const auto [end, parsed] =
+      std::from_chars(server_time.data(), server_time.data() + server_time.size(), server_ms);
+  if (parsed == std::errc() && end == server_time.data() + server_time.size() &&
+      !server_time.empty() && answered_ms - sent_ms < 5000) {
+    out.clock_offset_ms = server_ms - (sent_ms + answered_ms) / 2;
+  }
   if (res->has_header("Retry-After")) {
     out.retry_after_s =
         std::clamp(std::atoi(res->get_header_value("Retry-After").c_str()), 0, 3600);
@@ -83,6 +95,7 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
   if (body.is_object()) {
     if (body.contains("count") && body["count"].is_number_integer()) out.count = body["count"];
     if (body.contains("error") && body["error"].is_string()) out.message = body["error"];
+    if (body.contains("code") && body["code"].is_string()) out.code = body["code"];
     if (body.contains("interval_s") && body["interval_s"].is_number()) {
       out.interval_s = body["interval_s"];
     }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "capture/spool.h"
@@ -28,6 +29,10 @@ struct UploadOutcome {
   std::int64_t dropped_recorded = 0;  // spool drops the service counted with a heartbeat
   int retry_after_s = 0;              // a busy service's Retry-After (503); 0: none
   std::string message;                // the service's error text, or the network error
+  std::string code;                   // the service's error code (capture_time_in_future...)
+  // The service's clock less this node's, from X-Server-Time and the middle of the request
+  // (when it answered within 5 s); none without it.
+  std::optional<std::int64_t> clock_offset_ms;
 };
 
 struct UploaderOptions {

@@ -35,6 +35,9 @@ inline constexpr char kCaptureTimeHeader[] = "X-Capture-Time";
 inline constexpr char kSignatureHeader[] = "X-Signature";
 inline constexpr char kHealthHeader[] = "X-Health";
 inline constexpr char kSpoolDroppedHeader[] = "X-Spool-Dropped";
+// On every answer to an upload: the service's clock, ms since epoch UTC. A node whose own
+// clock is off stamps its frames with the service's time instead (capture/capture_node.h).
+inline constexpr char kServerTimeHeader[] = "X-Server-Time";
 inline constexpr char kJpegContentType[] = "image/jpeg";
 inline constexpr char kJsonContentType[] = "application/json";
 

@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   clang-16 libclang-rt-16-dev  # libFuzzer (scripts/fuzz.sh): clang 14 cannot build <expected>
+  faketime                     # the reliability suite sets a node's clock off with it
 )
 # The dashboard: its browser libraries come from npm at build time (scripts/dashboard.sh),
 # its browser tests drive Debian's Chromium. A Node.js from elsewhere (NodeSource's bundles

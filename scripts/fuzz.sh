@@ -29,8 +29,9 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 # Each target and the longest input it is given (a small JPEG with its headers, a config file).
-declare -A max_len=([fuzz_ingest]=4096 [fuzz_jpeg]=4096 [fuzz_csv]=4096 [fuzz_yaml]=8192)
-[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_ingest fuzz_jpeg fuzz_csv fuzz_yaml)
+declare -A max_len=([fuzz_ingest]=4096 [fuzz_jpeg]=4096 [fuzz_csv]=4096 [fuzz_yaml]=8192
+                     [fuzz_query]=1024)
+[[ ${#targets[@]} -gt 0 ]] || targets=(fuzz_ingest fuzz_jpeg fuzz_csv fuzz_yaml fuzz_query)
 
 "$root/scripts/deps.sh"  # clang-16 and libFuzzer among the rest
 
