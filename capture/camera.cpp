@@ -11,8 +11,28 @@
 #include "common/backoff.h"
 #include "common/log.h"
 
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#endif
+
 namespace att {
 namespace {
+
+// GStreamer hands a pipeline to its streaming threads when it starts, and takes it back when
+// set to NULL, through GLib's futexes and atomics: real ordering that ThreadSanitizer cannot
+// see (GLib is not instrumented). These tell it, in the tsan build only (tests/tsan.supp).
+// `what` is only a tag: the address of a field no atomic operation touches.
+#if defined(__SANITIZE_THREAD__)
+void handed_over(void* what) {
+  __tsan_release(what);
+}
+void taken_over(void* what) {
+  __tsan_acquire(what);
+}
+#else
+void handed_over(void*) {}
+void taken_over(void*) {}
+#endif
 
 // Owning pointers for GStreamer objects: each adopts one reference and drops it once.
 struct GstObjectUnref {
@@ -176,6 +196,13 @@ struct Camera::Impl {
   void schedule_build(std::chrono::milliseconds delay);
   void check_stall();
 
+  // A probe or appsink callback: it runs between build() and teardown(), on a streaming
+  // thread (see handed_over()).
+  struct OnStreamingThread {
+    explicit OnStreamingThread(Impl* i) : impl(i) { taken_over(&impl->next_pts); }
+    ~OnStreamingThread() { handed_over(&impl->pipeline); }
+    Impl* impl;
+  };
   static GstPadProbeReturn keep_sample(GstPad*, GstPadProbeInfo* info, gpointer data);
   static GstFlowReturn new_sample(GstAppSink* sink, gpointer data);
   static gboolean on_bus(GstBus*, GstMessage* msg, gpointer data);
@@ -269,6 +296,7 @@ void Camera::Impl::build() {
     std::lock_guard lock(status_mu);
     ++status.pipeline_starts;
   }
+  handed_over(&next_pts);  // to the streaming threads, with start_wall_ms
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The bus holds the reason; read it now rather than racing the watch.
     MessagePtr msg{gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR)};
@@ -297,6 +325,7 @@ void Camera::Impl::teardown() {
   if (pipeline) {
     tearing_down = true;
     gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+    taken_over(&pipeline);  // its streaming threads have left our callbacks
     pipeline.reset();
   }
   std::lock_guard lock(status_mu);
@@ -371,6 +400,7 @@ gboolean Camera::Impl::on_bus(GstBus*, GstMessage* msg, gpointer data) {
 // camera stalls. Runs on the streaming thread, which alone touches next_pts.
 GstPadProbeReturn Camera::Impl::keep_sample(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<Impl*>(data);
+  const OnStreamingThread streaming(self);
   self->last_buffer_steady_ms = steady_ms();
   const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
   if (!GST_CLOCK_TIME_IS_VALID(pts)) return GST_PAD_PROBE_OK;
@@ -387,6 +417,7 @@ GstPadProbeReturn Camera::Impl::keep_sample(GstPad*, GstPadProbeInfo* info, gpoi
 
 GstFlowReturn Camera::Impl::new_sample(GstAppSink* sink, gpointer data) {
   auto* self = static_cast<Impl*>(data);
+  const OnStreamingThread streaming(self);
   SamplePtr sample(gst_app_sink_pull_sample(sink));
   if (!sample) return GST_FLOW_EOS;
   CapturedFrame frame;

@@ -2,7 +2,7 @@
 # Installs what is missing, fetches the dashboard's browser libraries, then configures and
 # builds one CMake preset (default: release, into build/). Idempotent; a no-op build takes
 # about a second.
-#   scripts/build.sh [release|debug|asan]
+#   scripts/build.sh [release|debug|asan|tsan]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 preset=${1:-release}

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <mutex>
 #include <thread>
 
 #include "analysis/jpeg.h"
@@ -242,8 +243,9 @@ class FixedAnswerServer {
  public:
   FixedAnswerServer(int status, std::string body, std::string retry_after = "") {
     server_.Post(R"(/api/v1/\w+)", [=, this](const httplib::Request& req, httplib::Response& res) {
-      last_path = req.path;
-      for (const auto& [name, value] : req.headers) last_headers[name] = value;
+      std::lock_guard lock(mu_);
+      seen_.path = req.path;
+      for (const auto& [name, value] : req.headers) seen_.headers[name] = value;
       res.status = status;
       if (!retry_after.empty()) res.set_header("Retry-After", retry_after);
       res.set_content(body, "application/json");
@@ -257,10 +259,20 @@ class FixedAnswerServer {
     thread_.join();
   }
   std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  std::string last_path;
-  std::map<std::string, std::string> last_headers;
+  struct Seen {
+    std::string path;
+    std::map<std::string, std::string> headers;
+  };
+  // What the last request carried. Written on the server's thread: under mu_, as the answer's
+  // way back through the socket is a hand-over ThreadSanitizer cannot see (tests/tsan.supp).
+  Seen last_request() const {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
 
  private:
+  mutable std::mutex mu_;
+  Seen seen_;  // guarded by mu_
   httplib::Server server_;
   int port_ = 0;
   std::thread thread_;
@@ -286,12 +298,13 @@ TEST(Uploader, SendsASignedFrameWithItsHealth) {
   EXPECT_EQ(out.kind, UploadOutcome::kStored);
   EXPECT_EQ(out.count, 17);
   EXPECT_EQ(out.interval_s, 0.5);
-  const auto& h = server.last_headers;
+  const auto seen = server.last_request();
+  const auto& h = seen.headers;
   EXPECT_EQ(h.at(wire::kSiteHeader), "td-01");
   EXPECT_EQ(h.at(wire::kSequenceHeader), "42");
   EXPECT_EQ(h.at(wire::kCaptureTimeHeader), "1783830000123");
   EXPECT_EQ(h.at(wire::kHealthHeader), R"({"flags":[]})");
-  EXPECT_EQ(server.last_path, wire::kFramesPath);
+  EXPECT_EQ(seen.path, wire::kFramesPath);
   const SignedFields fields{wire::kFramesPath, "td-01",           "42",
                             "1783830000123",   R"({"flags":[]})", "\xFF\xD8jpeg"};
   EXPECT_TRUE(signature_matches(kSecret, fields, h.at(wire::kSignatureHeader)));
@@ -305,12 +318,13 @@ TEST(Uploader, SendsAHeartbeatWithTheUnreportedDrops) {
   const UploadOutcome out = (*up)->send(report, 3);
   EXPECT_EQ(out.kind, UploadOutcome::kStored);
   EXPECT_EQ(out.dropped_recorded, 3);
-  EXPECT_EQ(server.last_path, wire::kHealthPath);
-  EXPECT_EQ(server.last_headers.at(wire::kSpoolDroppedHeader), "3");
-  EXPECT_EQ(server.last_headers.at("Content-Type"), "application/json");
+  const auto seen = server.last_request();
+  EXPECT_EQ(seen.path, wire::kHealthPath);
+  EXPECT_EQ(seen.headers.at(wire::kSpoolDroppedHeader), "3");
+  EXPECT_EQ(seen.headers.at("Content-Type"), "application/json");
   const SignedFields fields{wire::kHealthPath, "td-01", "7",
                             "1783830000999",   "3",     R"({"state":"ok"})"};
-  EXPECT_TRUE(signature_matches(kSecret, fields, server.last_headers.at(wire::kSignatureHeader)));
+  EXPECT_TRUE(signature_matches(kSecret, fields, seen.headers.at(wire::kSignatureHeader)));
 }
 
 TEST(Uploader, TellsRetryableFromFinalAnswers) {

@@ -130,6 +130,8 @@ TEST(IngestOverload, ItAnswers503WithRetryAfterThenEveryFrameLandsOnce) {
   for (int i = 0; i < 12; ++i) {
     senders.emplace_back([&, i] {
       httplib::Client client("127.0.0.1", *port);
+      // An accepted frame waits for the two in hand: seconds each under ThreadSanitizer.
+      client.set_read_timeout(std::chrono::seconds(60));
       const std::string site = sites[i % 3];
       const std::string sequence = std::to_string(i / 3 + 1);
       const std::string jpeg = testing::synthetic_jpeg(640, 360, 60 + i);
