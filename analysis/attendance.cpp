@@ -452,6 +452,7 @@ void Attendance::heartbeat_stored(const Heartbeat& hb, const nlohmann::json&) {
 }
 
 Status Attendance::tick(std::int64_t now) {
+  std::lock_guard one_at_a_time(tick_mu_);
   const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
   const auto final_after = static_cast<std::int64_t>(config_.final_after_s * 1000);
   struct Due {

@@ -177,6 +177,11 @@ class Attendance final : public IngestListener {
   const std::filesystem::path data_dir_;
   LiveHub* live_;
   std::mutex mu_;
+  // One tick at a time: a tick claims its roll calls and summaries under mu_ and writes them
+  // outside it, and the final report is due once every summary is claimed, so an overlapping
+  // tick could write the report while another still writes summaries, or find it claimed
+  // and return before it exists. Uploads never take this.
+  std::mutex tick_mu_;
   std::map<std::string, SiteState> sites_;  // guarded by mu_
   std::set<std::string> done_;              // ledger subjects already written; guarded by mu_
 };
