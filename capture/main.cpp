@@ -7,7 +7,7 @@
 #include "capture/capture_node.h"
 #include "common/files.h"
 #include "common/log.h"
-#include "common/signing.h"
+#include "protocol/signing.h"
 
 namespace {
 

@@ -13,10 +13,12 @@ namespace att {
 
 Result<std::string> read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path.string() + ": cannot open");
+  if (!in)
+    return fail(errno == ENOENT ? ErrorCode::kNotFound : ErrorCode::kIo,
+                path.string() + ": cannot open");
   std::ostringstream out;
   out << in.rdbuf();
-  if (in.bad()) return fail(path.string() + ": read error");
+  if (in.bad()) return fail(ErrorCode::kIo, path.string() + ": read error");
   return out.str();
 }
 
@@ -24,14 +26,16 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
                              unsigned mode) {
   std::error_code ec;
   std::filesystem::create_directories(path.parent_path(), ec);
-  if (ec) return fail("cannot create " + path.parent_path().string() + ": " + ec.message());
+  if (ec)
+    return fail(ErrorCode::kIo,
+                "cannot create " + path.parent_path().string() + ": " + ec.message());
   const std::string tmp = path.string() + ".tmp";
   // A fresh file every time: a stale temporary (another mode) or a link planted in its place
   // is never written through.
   ::unlink(tmp.c_str());
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                         static_cast<mode_t>(mode));
-  if (fd < 0) return fail("cannot write " + tmp + ": " + std::strerror(errno));
+  if (fd < 0) return fail(ErrorCode::kIo, "cannot write " + tmp + ": " + std::strerror(errno));
   size_t done = 0;
   while (done < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
@@ -47,12 +51,13 @@ Status write_file_atomically(const std::filesystem::path& path, const std::strin
   ok = ::close(fd) == 0 && ok;
   if (!ok) {
     ::unlink(tmp.c_str());
-    return fail("cannot write " + tmp + ": " + std::strerror(saved) + " (disk full?)");
+    return fail(ErrorCode::kIo,
+                "cannot write " + tmp + ": " + std::strerror(saved) + " (disk full?)");
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
-    return fail("cannot rename " + tmp + ": " + std::strerror(err));
+    return fail(ErrorCode::kIo, "cannot rename " + tmp + ": " + std::strerror(err));
   }
   return {};
 }

@@ -7,6 +7,8 @@
 #include <fstream>
 #include <memory>
 
+#include "common/encoding.h"
+
 namespace att {
 namespace {
 
@@ -15,23 +17,13 @@ struct MdCtxDeleter {
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxDeleter>;
 
-std::string to_hex(const unsigned char* digest, unsigned len) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(len * 2, '0');
-  for (unsigned i = 0; i < len; ++i) {
-    out[2 * i] = kHex[digest[i] >> 4];
-    out[2 * i + 1] = kHex[digest[i] & 0xf];
-  }
-  return out;
-}
-
 }  // namespace
 
 std::string sha256_hex(std::span<const unsigned char> bytes) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned len = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest.data(), &len, EVP_sha256(), nullptr);
-  return to_hex(digest.data(), len);
+  return hex(std::span<const unsigned char>(digest.data(), len));
 }
 
 std::string sha256_hex(const std::string& bytes) {
@@ -52,7 +44,7 @@ Result<std::string> sha256_file_hex(const std::filesystem::path& path) {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned len = 0;
   EVP_DigestFinal_ex(ctx.get(), digest.data(), &len);
-  return to_hex(digest.data(), len);
+  return hex(std::span<const unsigned char>(digest.data(), len));
 }
 
 }  // namespace att

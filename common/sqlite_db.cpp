@@ -18,13 +18,32 @@ int read_only() {
   return SQLITE_OPEN_READONLY;
 }
 
+// What an SQLite result code means to a caller.
+ErrorCode code_of(int rc) {
+  switch (rc & 0xff) {  // the primary code of an extended one
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+      return ErrorCode::kUnavailable;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return ErrorCode::kCorrupt;
+    case SQLITE_CONSTRAINT:
+      return ErrorCode::kConflict;
+    case SQLITE_CANTOPEN:
+      return ErrorCode::kNotFound;
+    default:
+      return ErrorCode::kIo;
+  }
+}
+
 Result<Db> open(const std::filesystem::path& path, int flags) {
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) {
-    return fail("cannot open database " + path.string() + ": " +
-                (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return fail(code_of(rc), "cannot open database " + path.string() + ": " +
+                                 (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(db.get(), 5000);
   sqlite3_extended_result_codes(db.get(), 1);
@@ -37,18 +56,18 @@ std::string error(sqlite3* db, const std::string& what) {
 
 Status exec(sqlite3* db, const char* sql) {
   char* msg = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+  if (const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &msg); rc != SQLITE_OK) {
     std::string text = msg ? msg : sqlite3_errmsg(db);
     sqlite3_free(msg);
-    return fail(text);
+    return fail(code_of(rc), text);
   }
   return {};
 }
 
 Result<Stmt> prepare(sqlite3* db, const char* sql) {
   sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
-    return fail(error(db, std::string("prepare '") + sql + "'"));
+  if (const int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr); rc != SQLITE_OK) {
+    return fail(code_of(rc), error(db, std::string("prepare '") + sql + "'"));
   }
   return Stmt(raw);
 }
@@ -75,7 +94,7 @@ Result<bool> step(sqlite3* db, sqlite3_stmt* s, const std::string& what) {
   const int rc = sqlite3_step(s);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
-  return fail(error(db, what));
+  return fail(code_of(rc), error(db, what));
 }
 
 std::int64_t column_int64(sqlite3_stmt* s, int i) {

@@ -32,6 +32,11 @@ Result<Db> open(const std::filesystem::path& path, int flags);
 int read_write_create();  // SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 int read_only();          // SQLITE_OPEN_READONLY
 
+// What an SQLite result code (primary or extended) means to a caller: busy, locked or full
+// is kUnavailable, corrupt or not a database kCorrupt, a constraint kConflict, cannot open
+// kNotFound, anything else kIo.
+ErrorCode code_of(int rc);
+
 std::string error(sqlite3* db, const std::string& what);  // "what: <sqlite message>"
 Status exec(sqlite3* db, const char* sql);
 Result<Stmt> prepare(sqlite3* db, const char* sql);

@@ -1,5 +1,5 @@
 // Feeds the input, as an uploaded or edited sites.csv, to first_invalid_utf8_line, parse_csv
-// and parse_sites_csv (analysis/csv.h, analysis/province.h). Checks, beyond "does not crash":
+// and parse_sites_csv (common/csv.h, analysis/domain/province.h). Checks, beyond "does not crash":
 //   - first_invalid_utf8_line names a line that exists (0 when all is valid UTF-8), and
 //     parse_csv refuses exactly the texts it flags (after an optional BOM);
 //   - parse_csv's records are non-empty, in order of their first line;
@@ -13,8 +13,8 @@
 #include <string>
 #include <string_view>
 
-#include "analysis/csv.h"
-#include "analysis/province.h"
+#include "analysis/domain/province.h"
+#include "common/csv.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

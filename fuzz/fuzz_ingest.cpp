@@ -1,9 +1,9 @@
 // Feeds the input, as a capture node's request, to Ingest::handle_frame or
-// Ingest::handle_heartbeat (analysis/ingest.h) on a real Ingest over a real SqliteStore in a
+// Ingest::handle_heartbeat (analysis/ingest/ingest.h) on a real Ingest over a real SqliteStore in a
 // scratch directory; detection is a stand-in that finds no one (the detector is not a
 // parser). Input: a flag byte, then the fields split by the byte 0x1F (unit separator):
 //   site id, sequence, capture time, signature, extra header, content type, body (the rest).
-// Flag bit 0: replace the signature with the valid HMAC of the fuzzed fields (common/signing.h)
+// Flag bit 0: replace the signature with the valid HMAC of the fuzzed fields (protocol/signing.h)
 // under the site's key, so that half the inputs reach the body, health JSON and JPEG checks
 // behind the signature. Bit 1: a heartbeat rather than a frame.
 // Checks, beyond "does not crash":
@@ -22,18 +22,18 @@
 #include <string_view>
 #include <vector>
 
-#include "analysis/counting.h"
-#include "analysis/detector.h"
-#include "analysis/detector_pool.h"
-#include "analysis/ingest.h"
-#include "analysis/jpeg.h"
-#include "analysis/sqlite_store.h"
+#include "analysis/ingest/ingest.h"
+#include "analysis/store/sqlite_store.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/sha256.h"
-#include "common/signing.h"
-#include "common/wire.h"
+#include "counting/counting.h"
+#include "counting/detector.h"
+#include "counting/detector_pool.h"
+#include "counting/jpeg.h"
 #include "fuzz/fuzz_support.h"
+#include "protocol/signing.h"
+#include "protocol/wire.h"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // Feeds the input, as an uploaded frame's bytes, to probe_jpeg and to decode_jpeg with a
-// small pixel limit (analysis/jpeg.h). Checks, beyond "does not crash":
+// small pixel limit (counting/jpeg.h). Checks, beyond "does not crash":
 //   - decode_jpeg succeeds only where probe_jpeg does, and a probe failure is its failure;
 //   - a frame over the limit is refused before decoding, with "image too large";
 //   - a decoded frame is BGR, has the probed size (or its transpose: OpenCV applies an EXIF
@@ -14,8 +14,8 @@
 #include <span>
 #include <string>
 
-#include "analysis/jpeg.h"
 #include "common/files.h"
+#include "counting/jpeg.h"
 #include "fuzz/fuzz_support.h"
 
 namespace {

@@ -1,12 +1,12 @@
-// Feeds the input, as a GET of one of the API's routes, to the real service (analysis/service.h)
-// over real HTTP on loopback: one Service made once per process in a scratch directory (on
-// /dev/shm when there is one, so that the audit trail's fsyncs cost nothing), with a class
-// morning in its ledger (frames of two sites, roll calls with evidence, summaries, the final
-// report), an admin's session, and the service's clock fixed after the class. Every route
+// Feeds the input, as a GET of one of the API's routes, to the real service
+// (analysis/app/service.h) over real HTTP on loopback: one Service made once per process in a
+// scratch directory (on /dev/shm when there is one, so that the audit trail's fsyncs cost nothing),
+// with a class morning in its ledger (frames of two sites, roll calls with evidence, summaries, the
+// final report), an admin's session, and the service's clock fixed after the class. Every route
 // that reads query parameters is reached through cpp-httplib's own parsing of the request
 // target, so that what the fuzzer exercises is what a browser's request exercises: the
-// parameters of analysis/records_api.cpp (site, date, period, district, name, from, limit,
-// kind, open) and analysis/http_api.cpp (from and to of the timeline), and the paths of the
+// parameters of analysis/web/records_api.cpp (site, date, period, district, name, from, limit,
+// kind, open) and analysis/web/http_api.cpp (from and to of the timeline), and the paths of the
 // evidence route and the dashboard's files.
 // Input: the first byte picks the route (modulo the routes below), the rest is the raw query
 // string (or, for the evidence and dashboard routes, the rest of the path). Bytes that cannot
@@ -36,17 +36,17 @@
 #include <string_view>
 #include <vector>
 
-#include "analysis/auth.h"
-#include "analysis/detector.h"
-#include "analysis/jpeg.h"
-#include "analysis/service.h"
+#include "analysis/app/service.h"
+#include "analysis/web/auth.h"
 #include "common/log.h"
 #include "common/sha256.h"
-#include "common/signing.h"
 #include "common/sqlite_db.h"
 #include "common/time_util.h"
-#include "common/wire.h"
+#include "counting/detector.h"
+#include "counting/jpeg.h"
 #include "fuzz/fuzz_support.h"
+#include "protocol/signing.h"
+#include "protocol/wire.h"
 
 namespace {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <string_view>
 
-#include "analysis/province.h"
-#include "analysis/server_config.h"
+#include "analysis/app/server_config.h"
+#include "analysis/domain/province.h"
 #include "capture/node_config.h"
 #include "fuzz/fuzz_support.h"
 

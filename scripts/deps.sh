@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ninja-build pkg-config ca-certificates curl
+  build-essential cmake ninja-build pkg-config ca-certificates curl ccache
   libopencv-dev opencv-data
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstrtspserver-1.0-dev
   jq gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
@@ -15,6 +15,7 @@ packages=(
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   clang-16 libclang-rt-16-dev  # libFuzzer (scripts/fuzz.sh): clang 14 cannot build <expected>
   faketime                     # the reliability suite sets a node's clock off with it
+  clang-format python3         # the format and include checks of the test command
 )
 # The dashboard: its browser libraries come from npm at build time (scripts/dashboard.sh),
 # its browser tests drive Debian's Chromium. A Node.js from elsewhere (NodeSource's bundles

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, gets the model, builds, and runs every test
+# The test command: installs what is missing, checks the format (scripts/check_format.sh) and
+# the include graph (scripts/check_includes.py), gets the model, builds, and runs every test
 # with ctest, first in the release build, then under AddressSanitizer + UBSan (the
 # reliability suite's short form among them: its tables are printed), then the threaded
 # suites under ThreadSanitizer; then the fuzz targets' short form (scripts/fuzz.sh: 20000
-# executions each over the kept corpus).
+# executions each over the kept corpus). A developer at work runs one layer instead:
+#   ctest --preset release -L unit     (labels: unit, integration, slow, threaded; docs/testing.md)
 #   scripts/test.sh                    everything (what CI runs)
 #   scripts/test.sh --no-sanitizers    the release build only, for a quick local run
 set -euo pipefail
@@ -13,6 +15,9 @@ presets=(release asan tsan)  # tsan: only the threaded suites (its test preset f
 [[ "${1:-}" == "--no-sanitizers" ]] && presets=(release)
 
 "$root/scripts/deps.sh"
+echo "== checks"
+"$root/scripts/check_format.sh"
+python3 "$root/scripts/check_includes.py"
 "$root/scripts/models.sh"
 for preset in "${presets[@]}"; do
   echo "== build ($preset)"

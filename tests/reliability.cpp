@@ -39,10 +39,10 @@
 #include <regex>
 #include <thread>
 
-#include "analysis/province.h"
+#include "analysis/domain/province.h"
 #include "common/time_util.h"
-#include "tests/rtsp_server.h"
 #include "tests/test_support.h"
+#include "tools/rtsp_server.h"
 
 namespace att {
 namespace {

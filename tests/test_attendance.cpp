@@ -11,11 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "analysis/attendance.h"
-#include "analysis/auth.h"
-#include "analysis/export.h"
-#include "analysis/records_api.h"
-#include "analysis/sqlite_store.h"
+#include "analysis/domain/attendance.h"
+#include "analysis/reports/export.h"
+#include "analysis/store/sqlite_store.h"
+#include "analysis/web/auth.h"
+#include "analysis/web/records_api.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
 #include "tests/test_support.h"
@@ -261,7 +261,12 @@ TEST_F(ClassMorning, EachPeriodIsSummedUpAfterItEnds) {
 }
 
 TEST_F(ClassMorning, TheFinalReportComesWithinAMinuteOfTheEndAndItsRollUpsAddUp) {
-  attendance_->set_report_clock(LocalClock::for_schedule(morning_only()).value());
+  ReportOptions report;
+  report.data_dir = dir_.path();
+  report.slots = attendance_->slots();
+  report.under_fraction = config_.under_fraction;
+  attendance_->set_final_report_writer(
+      final_report_writer(sites_, LocalClock::for_schedule(morning_only()).value(), report));
   play(the_morning(), kStart, kEnd);
   ASSERT_TRUE(attendance_->tick(at(11, 30) + 20'000));
   EXPECT_TRUE(ledger("final_report").empty());

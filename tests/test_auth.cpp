@@ -24,12 +24,12 @@
 #include <string>
 #include <vector>
 
-#include "analysis/auth.h"
-#include "analysis/server_config.h"
-#include "analysis/service.h"
-#include "analysis/sqlite_store.h"
+#include "analysis/app/server_config.h"
+#include "analysis/app/service.h"
+#include "analysis/store/sqlite_store.h"
+#include "analysis/web/auth.h"
 #include "common/sha256.h"
-#include "common/wire.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {

@@ -7,12 +7,12 @@
 #include <mutex>
 #include <thread>
 
-#include "analysis/jpeg.h"
 #include "capture/camera.h"
 #include "capture/sequence_file.h"
 #include "capture/uploader.h"
-#include "common/signing.h"
-#include "common/wire.h"
+#include "counting/jpeg.h"
+#include "protocol/signing.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {

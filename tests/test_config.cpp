@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "analysis/csv.h"
-#include "analysis/province.h"
-#include "analysis/server_config.h"
+#include "analysis/app/server_config.h"
+#include "analysis/domain/province.h"
 #include "capture/node_config.h"
+#include "common/csv.h"
 #include "common/yaml_fields.h"
 #include "tests/test_support.h"
 

@@ -28,14 +28,15 @@
 #include <opencv2/imgproc.hpp>
 #include <thread>
 
-#include "analysis/attendance.h"
-#include "analysis/export.h"
-#include "analysis/ledger.h"
-#include "analysis/records.h"
-#include "analysis/service.h"
+#include "analysis/app/service.h"
+#include "analysis/domain/attendance.h"
+#include "analysis/domain/ledger.h"
+#include "analysis/domain/records.h"
+#include "analysis/reports/export.h"
+#include "analysis/store/ledger_file.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
-#include "common/wire.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {

@@ -6,10 +6,10 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
-#include "analysis/detector.h"
-#include "analysis/detector_pool.h"
-#include "analysis/eval.h"
-#include "analysis/models.h"
+#include "counting/detector.h"
+#include "counting/detector_pool.h"
+#include "counting/eval.h"
+#include "counting/models.h"
 #include "tests/test_support.h"
 
 namespace att {

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "analysis/service.h"
+#include "analysis/app/service.h"
 #include "capture/capture_node.h"
 #include "tests/test_support.h"
 

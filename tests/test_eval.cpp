@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "analysis/eval.h"
-#include "analysis/models.h"
+#include "counting/eval.h"
+#include "counting/models.h"
 #include "tests/test_support.h"
 
 namespace {

@@ -9,9 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
-#include "analysis/csv.h"
-#include "analysis/export.h"
-#include "analysis/ledger.h"
+#include "analysis/domain/ledger.h"
+#include "analysis/reports/export.h"
+#include "common/csv.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
 #include "tests/test_support.h"

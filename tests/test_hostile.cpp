@@ -35,14 +35,15 @@
 #include <string>
 #include <vector>
 
-#include "analysis/auth.h"
-#include "analysis/detector.h"
-#include "analysis/ledger.h"
-#include "analysis/service.h"
+#include "analysis/app/service.h"
+#include "analysis/domain/ledger.h"
+#include "analysis/store/ledger_file.h"
+#include "analysis/web/auth.h"
 #include "common/sha256.h"
-#include "common/signing.h"
 #include "common/time_util.h"
-#include "common/wire.h"
+#include "counting/detector.h"
+#include "protocol/signing.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {
@@ -481,7 +482,7 @@ Request correction(const std::string& subject, const json& counted, const std::s
                    json{{"subject", subject}, {"counted", counted}, {"reason", reason}}.dump());
 }
 
-// An upload as a capture node sends it: signed (common/signing.h) over the fields as they are
+// An upload as a capture node sends it: signed (protocol/signing.h) over the fields as they are
 // when sign() is called; changing a field afterwards is a tampering on the way.
 struct Upload {
   std::string path = wire::kFramesPath;  // the endpoint it is signed for, and sent to

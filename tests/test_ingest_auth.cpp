@@ -1,4 +1,4 @@
-// The service's side of the capture-node protocol (common/wire.h), over real HTTP on
+// The service's side of the capture-node protocol (protocol/wire.h), over real HTTP on
 // loopback with a real SQLite store and real files: request signatures, sites without a key,
 // frames with health scores, heartbeats and their spool drops, the live view and its expiry,
 // the site keys file and the `attendance-server keys` command, and HTTPS. Every refusal is
@@ -26,11 +26,11 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/service.h"
-#include "analysis/site_keys.h"
-#include "common/signing.h"
+#include "analysis/app/service.h"
+#include "analysis/domain/site_keys.h"
 #include "common/time_util.h"
-#include "common/wire.h"
+#include "protocol/signing.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {
@@ -77,7 +77,7 @@ struct NodeRequest {
   NodeRequest& sign() { return sign(testing::site_secret(site)); }
 };
 
-// Sends `r` to `to` (default: the path it was signed for), headers as common/wire.h says.
+// Sends `r` to `to` (default: the path it was signed for), headers as protocol/wire.h says.
 httplib::Result send(httplib::Client& client, const NodeRequest& r, const std::string& to = "") {
   const std::string path = to.empty() ? r.path : to;
   httplib::Headers h;

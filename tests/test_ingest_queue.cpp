@@ -11,11 +11,11 @@
 #include <sstream>
 #include <thread>
 
-#include "analysis/ingest_queue.h"
-#include "analysis/server_config.h"
-#include "analysis/service.h"
-#include "analysis/sqlite_store.h"
-#include "common/wire.h"
+#include "analysis/app/server_config.h"
+#include "analysis/app/service.h"
+#include "analysis/ingest/ingest_queue.h"
+#include "analysis/store/sqlite_store.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {

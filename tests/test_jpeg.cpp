@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/jpeg.h"
+#include "counting/jpeg.h"
 #include "tests/test_support.h"
 
 namespace {
@@ -83,6 +83,7 @@ TEST(DecodeJpeg, PixelLimitIsInclusive) {
   auto over = att::decode_jpeg(b, 64 * 48 - 1);
   ASSERT_FALSE(over);
   EXPECT_EQ(over.error().message, "image too large (64x48, limit 3071 pixels)");
+  EXPECT_EQ(over.error().code, att::ErrorCode::kTooLarge);  // the service answers 413 on it
 }
 
 TEST(ProbeJpeg, Empty) {
@@ -90,6 +91,7 @@ TEST(ProbeJpeg, Empty) {
   auto d = att::decode_jpeg(std::span<const unsigned char>(), 1 << 20);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().message, "empty body");
+  EXPECT_EQ(d.error().code, att::ErrorCode::kInvalid);
 }
 
 TEST(ProbeJpeg, NotAJpeg) {
@@ -102,6 +104,7 @@ TEST(ProbeJpeg, NotAJpeg) {
   auto d = att::decode_jpeg(to_bytes("hello"), 1 << 20);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().message, "not a JPEG (no SOI marker)");
+  EXPECT_EQ(d.error().code, att::ErrorCode::kCorrupt);
 }
 
 TEST(ProbeJpeg, TruncatedUpload) {
@@ -113,6 +116,7 @@ TEST(ProbeJpeg, TruncatedUpload) {
   auto d = att::decode_jpeg(half, 1 << 20);
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().message, "truncated JPEG (no EOI marker at the end)");
+  EXPECT_EQ(d.error().code, att::ErrorCode::kCorrupt);
 }
 
 TEST(ProbeJpeg, SegmentLengthRunningPastTheEnd) {

@@ -19,10 +19,11 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/ledger.h"
-#include "analysis/migrations.h"
-#include "analysis/sqlite_store.h"
-#include "analysis/store.h"
+#include "analysis/domain/ledger.h"
+#include "analysis/domain/store.h"
+#include "analysis/store/ledger_file.h"
+#include "analysis/store/migrations.h"
+#include "analysis/store/sqlite_store.h"
 #include "tests/test_support.h"
 
 namespace {

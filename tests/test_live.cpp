@@ -16,11 +16,11 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/jpeg.h"
-#include "analysis/live.h"
-#include "analysis/server_config.h"
-#include "analysis/service.h"
-#include "common/wire.h"
+#include "analysis/app/server_config.h"
+#include "analysis/app/service.h"
+#include "analysis/web/live.h"
+#include "counting/jpeg.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {

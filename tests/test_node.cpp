@@ -18,12 +18,12 @@
 #include <set>
 #include <thread>
 
-#include "analysis/service.h"
+#include "analysis/app/service.h"
 #include "capture/capture_node.h"
 #include "common/sqlite_db.h"
 #include "common/time_util.h"
-#include "tests/rtsp_server.h"
 #include "tests/test_support.h"
+#include "tools/rtsp_server.h"
 
 namespace att {
 namespace {

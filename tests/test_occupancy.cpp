@@ -13,8 +13,8 @@
 #include <random>
 #include <vector>
 
-#include "analysis/counting.h"
-#include "analysis/occupancy.h"
+#include "counting/counting.h"
+#include "counting/occupancy.h"
 
 namespace {
 

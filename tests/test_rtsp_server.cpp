@@ -13,7 +13,7 @@
 #include <chrono>
 #include <optional>
 
-#include "tests/rtsp_server.h"
+#include "tools/rtsp_server.h"
 
 namespace att::testing {
 namespace {

@@ -6,10 +6,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "analysis/jpeg.h"
-#include "analysis/service.h"
-#include "analysis/sqlite_store.h"
-#include "common/wire.h"
+#include "analysis/app/service.h"
+#include "analysis/store/sqlite_store.h"
+#include "counting/jpeg.h"
+#include "protocol/wire.h"
 #include "tests/test_support.h"
 
 namespace att {

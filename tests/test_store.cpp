@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/migrations.h"
-#include "analysis/retention.h"
-#include "analysis/sqlite_store.h"
-#include "analysis/sqlite_writer.h"
-#include "analysis/store.h"
+#include "analysis/app/retention.h"
+#include "analysis/domain/store.h"
+#include "analysis/store/migrations.h"
+#include "analysis/store/sqlite_store.h"
+#include "analysis/store/sqlite_writer.h"
 #include "common/sqlite_db.h"
 #include "tests/test_support.h"
 
@@ -325,6 +325,7 @@ TEST(SqliteStoreOpen, GarbageFileIsRefusedAndLeftUnchanged) {
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().message,
             path.string() + " is not a usable SQLite database: file is not a database");
+  EXPECT_EQ(s.error().code, att::ErrorCode::kCorrupt);
   EXPECT_EQ(att::testing::read_file(path), garbage);
 }
 
@@ -640,7 +641,7 @@ TEST_F(StoreTest, ObservationsBetweenAreTheSpanOldestFirstCutAtTheLimit) {
 }
 
 // ----------------------------------------------------------------------------------------
-// Users and sessions (analysis/auth.h checks what goes in; the store keeps it whole)
+// Users and sessions (analysis/web/auth.h checks what goes in; the store keeps it whole)
 
 att::User make_user(const std::string& name, const std::string& role = "auditor") {
   return att::User{name, role, "scrypt$15$8$1$c2FsdA==$aGFzaA==", 1000, false};

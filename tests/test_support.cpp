@@ -17,10 +17,10 @@
 #include <random>
 #include <sstream>
 
-#include "analysis/jpeg.h"
 #include "common/sha256.h"
-#include "common/signing.h"
-#include "common/wire.h"
+#include "counting/jpeg.h"
+#include "protocol/signing.h"
+#include "protocol/upload_client.h"
 
 namespace att::testing {
 
@@ -182,16 +182,12 @@ httplib::Result post_signed(httplib::Client& client, const std::string& path,
                             const std::string& capture_time, const std::string& body,
                             const std::string& content_type, const std::string& extra,
                             const std::string& secret) {
-  httplib::Headers h;
-  if (!site.empty()) h.emplace(wire::kSiteHeader, site);
-  if (!sequence.empty()) h.emplace(wire::kSequenceHeader, sequence);
-  if (!capture_time.empty()) h.emplace(wire::kCaptureTimeHeader, capture_time);
-  if (!extra.empty()) {
-    h.emplace(path == wire::kFramesPath ? wire::kHealthHeader : wire::kSpoolDroppedHeader, extra);
-  }
   const SignedFields fields{path, site, sequence, capture_time, extra, body};
-  h.emplace(wire::kSignatureHeader,
-            sign_request(secret.empty() ? site_secret(site) : secret, fields));
+  httplib::Headers h;
+  for (auto& [name, value] :
+       signed_upload_headers(fields, secret.empty() ? site_secret(site) : secret)) {
+    h.emplace(name, value);
+  }
   return client.Post(path, h, body, content_type);
 }
 

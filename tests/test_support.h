@@ -13,10 +13,10 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/auth.h"
-#include "analysis/province.h"
-#include "analysis/server_config.h"
-#include "analysis/store.h"
+#include "analysis/app/server_config.h"
+#include "analysis/domain/province.h"
+#include "analysis/domain/store.h"
+#include "analysis/web/auth.h"
 
 struct sqlite3;
 
@@ -113,7 +113,7 @@ int unused_port();
 // The test key of a site (64 hex digits, derived from its id); test_server_config has them.
 std::string site_secret(const std::string& site_id);
 
-// POSTs a signed upload as a capture node does (common/wire.h). `extra` goes in X-Health
+// POSTs a signed upload as a capture node does (protocol/wire.h). `extra` goes in X-Health
 // for frames and X-Spool-Dropped for heartbeats, when not empty. `secret` defaults to the
 // site's test key.
 httplib::Result post_signed(httplib::Client& client, const std::string& path,

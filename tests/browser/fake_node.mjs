@@ -1,5 +1,5 @@
 // Capture nodes in miniature for the browser tests: signed heartbeats and frames exactly as
-// a real node sends them (common/signing.h, common/wire.h), with the camera problems, spool
+// a real node sends them (protocol/signing.h, protocol/wire.h), with the camera problems, spool
 // backlogs and drops a test wants the dashboard to show. attendance-sim covers the ordinary
 // sites; this covers what attendance-sim does not send (heartbeats, health flags).
 import { createHash, createHmac } from 'node:crypto';

@@ -1,0 +1,54 @@
+// Retention: received pictures are kept storage.frame_days, node reports
+// storage.heartbeat_days; the observation rows (counts, boxes, hashes) and the roll calls'
+// evidence are kept for good. Runs on a thread of its own, at start and then every
+// storage.retention_check_s.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <mutex>
+
+#include "analysis/app/server_config.h"
+#include "analysis/domain/store.h"
+#include "common/error.h"
+#include "common/periodic.h"
+#include "common/time_util.h"
+
+namespace att {
+
+struct RetentionTotals {
+  std::int64_t frames_deleted = 0;  // picture files removed
+  std::int64_t frames_missing = 0;  // already gone (removed by hand, or a crash mid-run)
+  std::int64_t delete_failed = 0;   // could not be removed (logged; the row is cleared anyway)
+  std::int64_t heartbeats_deleted = 0;
+  std::int64_t runs = 0;
+};
+
+// One pass at `now_ms`: clears expired pictures in the store, then deletes their files.
+// A crash between the two leaves files no row names, never a row naming a missing file
+// that retention would not retry. Adds what it did to `totals`.
+Status run_retention(Store& store, const std::filesystem::path& data_dir,
+                     const StorageConfig& config, std::int64_t now_ms, RetentionTotals& totals);
+
+class Retention {
+ public:
+  Retention(Store& store, std::filesystem::path data_dir, StorageConfig config,
+            WallClock clock = now_ms);
+
+  RetentionTotals totals() const;
+  // The totals in Prometheus text format.
+  std::string render_metrics() const;
+
+ private:
+  void run();
+
+  Store& store_;
+  const std::filesystem::path data_dir_;
+  const StorageConfig config_;
+  WallClock clock_;
+  mutable std::mutex mu_;
+  RetentionTotals totals_;  // guarded by mu_
+  Periodic periodic_;       // last: stopped (joined) first
+};
+
+}  // namespace att

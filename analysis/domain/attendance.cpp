@@ -1,0 +1,457 @@
+#include "analysis/domain/attendance.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "analysis/domain/ledger.h"
+#include "analysis/domain/records.h"
+#include "analysis/domain/rollup.h"
+#include "common/files.h"
+#include "common/log.h"
+#include "common/sha256.h"
+#include "common/time_util.h"
+#include "counting/jpeg.h"
+
+namespace att {
+
+using nlohmann::json;
+
+namespace {
+
+// "07:45" -> "0745", for subjects and file names.
+std::string compact(std::string label) {
+  label.erase(std::remove(label.begin(), label.end(), ':'), label.end());
+  return label;
+}
+
+std::string roll_call_subject(const std::string& site, const PeriodSlot& slot, size_t i) {
+  return "roll_call/" + site + "/" + slot.date + "/" + slot.period + "/" +
+         compact(slot.roll_call_labels[i]);
+}
+
+std::string summary_subject(const std::string& site, const PeriodSlot& slot) {
+  return "period_summary/" + site + "/" + slot.date + "/" + slot.period;
+}
+
+}  // namespace
+
+Attendance::Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> slots,
+                       AttendanceConfig config, Store& store, std::filesystem::path data_dir,
+                       EventSink* events, std::map<std::string, std::vector<PeriodSlot>> site_slots)
+    : slots_(std::move(slots)),
+      site_slots_(std::move(site_slots)),
+      site_list_(sites),
+      config_(config),
+      store_(store),
+      data_dir_(std::move(data_dir)),
+      events_(events) {
+  for (const Site& site : sites) {
+    SiteState& s = sites_[site.id];
+    s.site = &site;
+    auto own = site_slots_.find(site.id);
+    s.slots = own != site_slots_.end() ? &own->second : &slots_;
+  }
+}
+
+Status Attendance::restore() {
+  LedgerQuery all;
+  all.limit = 0;
+  auto entries = store_.entries(Chain::kLedger, all);
+  if (!entries) return std::unexpected(entries.error());
+  std::lock_guard lock(mu_);
+  std::map<std::string, const LedgerEntry*> opened;
+  for (const LedgerEntry& e : *entries) {
+    if (e.kind == "roll_call" || e.kind == "period_summary" || e.kind == "final_report")
+      done_.insert(e.subject);
+    if (e.kind == "alert_opened") opened[e.subject] = &e;
+    if (e.kind == "alert_closed") opened.erase(e.subject);
+  }
+  for (const auto& [subject, e] : opened) {
+    const json body = json::parse(e->body, nullptr, /*allow_exceptions=*/false);
+    auto it = sites_.find(e->site_id);
+    if (it == sites_.end() || !body.is_object()) continue;
+    const std::string kind = body.value("kind", "");
+    for (AlertKind k :
+         {AlertKind::kUnderAttendance, AlertKind::kOffline, AlertKind::kCameraFault}) {
+      if (kind == to_string(k)) it->second.open[k] = {subject, e->at_ms};
+    }
+  }
+  for (auto& [id, s] : sites_) {
+    auto latest = store_.latest_observation(id);
+    if (!latest) return std::unexpected(latest.error());
+    if (*latest) s.last_frame_ms = (*latest)->captured_at_ms;
+  }
+  return {};
+}
+
+std::int64_t Attendance::class_end_ms() const {
+  std::int64_t end = slots_.empty() ? 0 : slots_.back().end_ms;
+  for (const auto& [id, slots] : site_slots_) {
+    if (!slots.empty()) end = std::max(end, slots.back().end_ms);
+  }
+  return end;
+}
+
+const PeriodSlot* Attendance::period_at(const SiteState& s, std::int64_t t) {
+  for (const PeriodSlot& slot : *s.slots) {
+    if (t >= slot.start_ms && t < slot.end_ms) return &slot;
+  }
+  return nullptr;
+}
+
+Status Attendance::append(const std::string& kind, const std::string& site_id,
+                          const std::string& subject, std::int64_t at_ms, const json& body) {
+  LedgerEntry e;
+  e.kind = kind;
+  e.site_id = site_id;
+  e.subject = subject;
+  e.at_ms = at_ms;
+  e.recorded_at_ms = now_ms();
+  e.actor = "system";
+  auto canonical = canonical_body(body);
+  if (!canonical) return std::unexpected(canonical.error());
+  e.body = std::move(*canonical);
+  auto appended = store_.append(Chain::kLedger, std::move(e));
+  if (!appended) return std::unexpected(appended.error());
+  if (events_) events_->publish(kind, body);
+  return {};
+}
+
+Status Attendance::open_alert(SiteState& s, AlertKind kind, std::int64_t started_ms,
+                              std::int64_t at_ms, json details, const Observation* evidence) {
+  if (s.open.contains(kind)) return {};
+  const std::string subject =
+      "alert/" + s.site->id + "/" + std::string(to_string(kind)) + "/" + std::to_string(started_ms);
+  json body = {{"kind", to_string(kind)},
+               {"site_id", s.site->id},
+               {"started_ms", started_ms},
+               {"detected_ms", at_ms},
+               {"expected", s.site->expected_attendees},
+               {"details", std::move(details)}};
+  if (evidence) {
+    auto saved = save_evidence(
+        *evidence, "alerts/" + std::string(to_string(kind)) + "-" + std::to_string(started_ms));
+    if (saved) {
+      body["evidence_path"] = saved->first;
+      body["evidence_sha256"] = saved->second;
+      body["sequence"] = evidence->sequence;
+    } else {
+      log::get("attendance")
+          ->warn("site {}: no evidence for the alert: {}", s.site->id, saved.error().message);
+    }
+  }
+  if (auto a = append("alert_opened", s.site->id, subject, started_ms, body); !a) return a;
+  s.open[kind] = {subject, started_ms};
+  log::get("attendance")
+      ->warn("site {}: {} since {}", s.site->id, to_string(kind), iso8601_utc(started_ms));
+  return {};
+}
+
+Status Attendance::close_alert(SiteState& s, AlertKind kind, std::int64_t ended_ms,
+                               const std::string& why) {
+  auto it = s.open.find(kind);
+  if (it == s.open.end()) return {};
+  const json body = {{"kind", to_string(kind)},
+                     {"site_id", s.site->id},
+                     {"started_ms", it->second.started_ms},
+                     {"ended_ms", ended_ms},
+                     {"minutes", static_cast<double>(ended_ms - it->second.started_ms) / kMinuteMs},
+                     {"why", why}};
+  if (auto a = append("alert_closed", s.site->id, it->second.id, ended_ms, body); !a) return a;
+  s.open.erase(it);
+  return {};
+}
+
+Status Attendance::observe(const Observation& obs) {
+  std::lock_guard lock(mu_);
+  auto it = sites_.find(obs.site_id);
+  if (it == sites_.end()) return {};
+  SiteState& s = it->second;
+  const std::int64_t t = obs.captured_at_ms;
+  if (t < s.last_frame_ms) return {};  // late (a spool emptying): roll calls still see it
+  if (auto c = close_alert(s, AlertKind::kOffline, t, "frames arrive again"); !c) return c;
+  s.last_frame_ms = t;
+  const PeriodSlot* slot = period_at(s, t);
+  if (!slot) {  // between periods nothing is expected of the room
+    s.below_since.reset();
+    s.fault_since.reset();
+    return {};
+  }
+
+  const int expected = s.site->expected_attendees;
+  if (expected > 0 && obs.count < config_.under_fraction * expected) {
+    if (!s.below_since || *s.below_since < slot->start_ms) s.below_since = t;
+    if (t - *s.below_since >= ms_of_minutes(config_.under_minutes)) {
+      json details = {{"count", obs.count}, {"threshold", config_.under_fraction * expected}};
+      if (auto o = open_alert(s, AlertKind::kUnderAttendance, *s.below_since, t, details, &obs);
+          !o) {
+        return o;
+      }
+    }
+  } else {
+    s.below_since.reset();
+    if (auto c = close_alert(s, AlertKind::kUnderAttendance, t, "count back to the threshold");
+        !c) {
+      return c;
+    }
+  }
+
+  const auto flags = health_flags(obs.health);
+  if (!flags.empty()) {
+    if (!s.fault_since || *s.fault_since < slot->start_ms) s.fault_since = t;
+    std::string reason;
+    for (const auto& f : flags) reason += (reason.empty() ? "" : ", ") + f;
+    s.fault_reason = reason;
+    if (t - *s.fault_since >= ms_of_minutes(config_.camera_fault_minutes)) {
+      if (auto o = open_alert(s, AlertKind::kCameraFault, *s.fault_since, t,
+                              {{"flags", flags}, {"reason", reason}}, &obs);
+          !o) {
+        return o;
+      }
+    }
+  } else {
+    s.fault_since.reset();
+    if (auto c = close_alert(s, AlertKind::kCameraFault, t, "picture healthy again"); !c) return c;
+  }
+  return {};
+}
+
+Status Attendance::heartbeat(const Heartbeat& hb) {
+  const json report = json::parse(hb.report, nullptr, /*allow_exceptions=*/false);
+  if (!report.is_object() || report.value("state", "") != "no_frames") return {};
+  std::lock_guard lock(mu_);
+  auto it = sites_.find(hb.site_id);
+  if (it == sites_.end()) return {};
+  SiteState& s = it->second;
+  const std::int64_t t = hb.captured_at_ms;
+  const PeriodSlot* slot = period_at(s, t);
+  if (!slot) return {};
+  // The node is alive but its camera gives nothing since its last frame.
+  const std::int64_t since = std::max(s.last_frame_ms, slot->start_ms);
+  std::string reason = "the camera gives no frames";
+  if (report.contains("camera") && report["camera"].is_object()) {
+    const std::string err = report["camera"].value("last_error", "");
+    if (!err.empty()) reason += ": " + err;
+  }
+  if (t - since >= ms_of_minutes(config_.camera_fault_minutes)) {
+    return open_alert(s, AlertKind::kCameraFault, since, t, {{"reason", reason}}, nullptr);
+  }
+  return {};
+}
+
+void Attendance::frame_stored(const Observation& obs, const std::string&) {
+  if (auto s = observe(obs); !s) {
+    log::get("attendance")
+        ->error("site {}: frame {}: {}", obs.site_id, obs.sequence, s.error().message);
+  }
+}
+
+void Attendance::heartbeat_stored(const Heartbeat& hb, const nlohmann::json&) {
+  if (auto s = heartbeat(hb); !s) {
+    log::get("attendance")
+        ->error("site {}: heartbeat {}: {}", hb.site_id, hb.sequence, s.error().message);
+  }
+}
+
+Status Attendance::tick(std::int64_t now) {
+  std::lock_guard one_at_a_time(tick_mu_);
+  const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
+  const auto final_after = static_cast<std::int64_t>(config_.final_after_s * 1000);
+  struct Due {
+    SiteState* site;
+    const PeriodSlot* slot;
+    size_t roll_call;  // or npos: the period's summary
+  };
+  std::vector<Due> due;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, s] : sites_) {
+      for (const PeriodSlot& slot : *s.slots) {
+        if (now < slot.start_ms) continue;
+        // Offline: no frame for too long while the period runs.
+        if (now < slot.end_ms) {
+          const std::int64_t since = std::max(s.last_frame_ms, slot.start_ms);
+          if (now - since >= ms_of_minutes(config_.offline_minutes)) {
+            json details = {{"last_frame_ms", s.last_frame_ms}};
+            if (auto o = open_alert(s, AlertKind::kOffline, since, now, details, nullptr); !o)
+              return o;
+          }
+        } else {
+          // The period is over: what was open in it ends with it.
+          for (AlertKind k :
+               {AlertKind::kUnderAttendance, AlertKind::kOffline, AlertKind::kCameraFault}) {
+            auto open = s.open.find(k);
+            if (open != s.open.end() && open->second.started_ms < slot.end_ms &&
+                open->second.started_ms >= slot.start_ms) {
+              if (auto c = close_alert(s, k, slot.end_ms, "the period ended"); !c) return c;
+            }
+          }
+        }
+        for (size_t i = 0; i < slot.roll_calls_ms.size(); ++i) {
+          const std::string subject = roll_call_subject(id, slot, i);
+          if (slot.roll_calls_ms[i] + grace <= now && done_.insert(subject).second) {
+            due.push_back({&s, &slot, i});
+          }
+        }
+        if (slot.end_ms + final_after <= now && done_.insert(summary_subject(id, slot)).second) {
+          due.push_back({&s, &slot, std::string::npos});
+        }
+      }
+    }
+  }
+  // Roll calls read frames and write evidence: outside the lock, so uploads never wait on it.
+  // Summaries come after the roll calls of their period (same order as pushed).
+  Status result;
+  for (const Due& d : due) {
+    Status done = d.roll_call == std::string::npos ? summarize(*d.site, *d.slot)
+                                                   : take_roll_call(*d.site, *d.slot, d.roll_call);
+    if (!done) {
+      std::lock_guard lock(mu_);
+      done_.erase(d.roll_call == std::string::npos
+                      ? summary_subject(d.site->site->id, *d.slot)
+                      : roll_call_subject(d.site->site->id, *d.slot, d.roll_call));
+      log::get("attendance")->error("site {}: {}", d.site->site->id, done.error().message);
+      if (result) result = done;  // retried at the next tick
+    }
+  }
+  // The class is over when its last period is: the final report, once every summary is in.
+  if (class_end_ms() > 0 && class_end_ms() + final_after <= now) {
+    bool ready = false;
+    {
+      std::lock_guard lock(mu_);
+      ready = !done_.contains("final_report");
+      for (const auto& [id, s] : sites_) {
+        for (const PeriodSlot& slot : *s.slots)
+          ready = ready && done_.contains(summary_subject(id, slot));
+      }
+      if (ready) done_.insert("final_report");
+    }
+    if (ready) {
+      if (auto f = final_report(); !f) {
+        std::lock_guard lock(mu_);
+        done_.erase("final_report");
+        log::get("attendance")->error("final report: {}", f.error().message);
+        if (result) result = f;
+      }
+    }
+  }
+  return result;
+}
+
+Result<std::pair<std::string, std::string>> Attendance::save_evidence(const Observation& obs,
+                                                                      const std::string& name) {
+  if (obs.frame_path.empty()) return fail("the frame's picture was deleted by retention");
+  auto jpeg = read_file(data_dir_ / obs.frame_path);
+  if (!jpeg) return std::unexpected(jpeg.error());
+  const Result<std::string> annotated =
+      draw_counted_frame(*jpeg, obs.boxes, obs.count, obs.frame_count);
+  if (!annotated) return std::unexpected(annotated.error());
+  const std::string path = "evidence/" + obs.site_id + "/" + name + ".jpg";
+  if (auto w = write_file_atomically(data_dir_ / path, *annotated, /*sync=*/true); !w)
+    return std::unexpected(w.error());
+  return std::pair{path, sha256_hex(*annotated)};
+}
+
+Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i) {
+  const std::int64_t at = slot.roll_calls_ms[i];
+  const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
+  const auto max_age = static_cast<std::int64_t>(config_.evidence_max_age_s * 1000);
+  auto frames = store_.observations_since(s.site->id, at - max_age, 100000);
+  if (!frames) return std::unexpected(frames.error());
+  // The latest frame at or before the roll call; else the first one just after it.
+  const Observation* chosen = nullptr;
+  for (const Observation& o : *frames) {
+    if (o.captured_at_ms <= at) chosen = &o;
+  }
+  if (!chosen) {
+    for (const Observation& o : *frames) {
+      if (o.captured_at_ms <= at + grace) {
+        chosen = &o;
+        break;
+      }
+    }
+  }
+  RollCall r;
+  r.site_id = s.site->id;
+  r.date = slot.date;
+  r.period = slot.period;
+  r.label = slot.roll_call_labels[i];
+  r.scheduled_ms = at;
+  r.expected = s.site->expected_attendees;
+  if (chosen) {
+    r.counted = chosen->count;
+    r.sequence = chosen->sequence;
+    r.captured_at_ms = chosen->captured_at_ms;
+    auto saved = save_evidence(*chosen, slot.date + "/" + slot.period + "-" + compact(r.label));
+    if (saved) {
+      r.evidence_path = saved->first;
+      r.evidence_sha256 = saved->second;
+    } else {  // the count stands; the record says why it has no picture
+      r.evidence_error = saved.error().message;
+      log::get("attendance")
+          ->error("site {}: roll call {}: no evidence: {}", r.site_id, r.label, r.evidence_error);
+    }
+  }
+  return append("roll_call", s.site->id, roll_call_subject(s.site->id, slot, i), at, r.to_json());
+}
+
+Status Attendance::summarize(SiteState& s, const PeriodSlot& slot) {
+  auto frames = store_.observations_since(s.site->id, slot.start_ms, 1'000'000);
+  if (!frames) return std::unexpected(frames.error());
+  LedgerQuery q;
+  q.kind = "roll_call";
+  q.site_id = s.site->id;
+  q.limit = 0;
+  auto entries = store_.entries(Chain::kLedger, q);
+  if (!entries) return std::unexpected(entries.error());
+  std::vector<RollCall> calls;
+  for (const LedgerEntry& e : *entries) {
+    auto r = RollCall::from_json(json::parse(e.body, nullptr, /*allow_exceptions=*/false));
+    if (r) calls.push_back(*r);
+  }
+  const PeriodSummary summary = summarize_period(*s.site, slot, *frames, calls, config_);
+  return append("period_summary", s.site->id, summary_subject(s.site->id, slot), slot.end_ms,
+                summary.to_json());
+}
+
+void Attendance::set_final_report_writer(FinalReportWriter writer) {
+  final_report_writer_ = std::move(writer);
+}
+
+Status Attendance::final_report() {
+  auto records = read_records(store_, "");
+  if (!records) return std::unexpected(records.error());
+  std::vector<PeriodSummary> summaries;
+  for (const auto& s : records->summaries) summaries.push_back(s.summary);
+  json periods = json::array();
+  for (const PeriodSlot& slot : slots_) {
+    periods.push_back({{"date", slot.date},
+                       {"period", slot.period},
+                       {"rollup", period_rollup(site_list_, summaries, slot.date, slot.period,
+                                                config_.under_fraction)
+                                      .to_json()}});
+  }
+  json files = json::array();
+  if (final_report_writer_) {
+    auto written = final_report_writer_(*records);
+    if (!written) return std::unexpected(written.error());
+    for (const ReportFile& file : *written) {
+      const std::string path = "reports/final/" + file.name;
+      if (auto w = write_file_atomically(data_dir_ / path, file.bytes, /*sync=*/true); !w) return w;
+      json entry = {
+          {"path", path}, {"sha256", sha256_hex(file.bytes)}, {"bytes", file.bytes.size()}};
+      if (!file.district.empty()) entry["district"] = file.district;
+      files.push_back(std::move(entry));
+    }
+  }
+  const json body = {
+      {"periods", std::move(periods)},
+      {"class", class_rollup(site_list_, summaries, config_.under_fraction).to_json()},
+      {"files", std::move(files)},
+      {"ledger_last_seq", records->last_seq},
+      {"ledger_last_hash", records->last_hash}};
+  log::get("attendance")->info("the class is over: final report written");
+  return append("final_report", "", "final_report", class_end_ms(), body);
+}
+
+}  // namespace att

@@ -1,0 +1,125 @@
+// The roll book: what replaces the class monitor. From the stored observations of each site
+// (its windowed count, frame by frame) and the class schedule it
+// - takes a roll call at each set time: the windowed count of the frame nearest before it,
+//   the annotated picture saved as evidence (its SHA-256 in the record), expected vs counted;
+// - opens and closes alerts: under-attendance (below a share of the expected attendees for a
+//   while), site offline (no frame for a while during a period), camera fault (the node's
+//   health flags, or its camera giving nothing, for a while);
+// - at the end of each period sums up the count timeline: peak, median, minimum, attendance
+//   rate, late start, early leave, present person-minutes.
+// Each of these is appended to the ledger (Store::append, Chain::kLedger), never updated.
+// Time is injected: observe() and heartbeat() follow capture times, tick(now) takes what is
+// due, so a whole class day can be replayed in a test without sleeping. Thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analysis/domain/event_sink.h"
+#include "analysis/domain/ingest_listener.h"
+#include "analysis/domain/province.h"
+#include "analysis/domain/roll_call.h"
+#include "analysis/domain/store.h"
+#include "common/error.h"
+
+namespace att {
+
+// One file of the final report, under reports/final/: its name, its bytes, and the district it
+// reports on ("" for a file of the whole province).
+struct ReportFile {
+  std::string name, bytes, district;
+};
+// Writes the final report's files from every record of the ledger (the reports layer's
+// final_report_files()).
+struct LedgerExtract;
+using FinalReportWriter = std::function<Result<std::vector<ReportFile>>(const LedgerExtract&)>;
+
+class Attendance final : public IngestListener {
+ public:
+  // `slots`: the common schedule; `site_slots`: the schedules of sites that keep other hours.
+  Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> slots, AttendanceConfig config,
+             Store& store, std::filesystem::path data_dir, EventSink* events = nullptr,
+             std::map<std::string, std::vector<PeriodSlot>> site_slots = {});
+
+  // Picks up where a previous run left off: roll calls and summaries already in the ledger
+  // are not taken again, open alerts stay open.
+  Status restore();
+
+  // After an observation is stored (in capture order for a site; a late one only counts for
+  // roll calls not yet taken).
+  Status observe(const Observation& obs);
+  // After a heartbeat is stored: a node whose camera gives nothing is a camera fault.
+  Status heartbeat(const Heartbeat& hb);
+  // Takes every roll call, offline alert, alert end and period summary due at `now_ms`.
+  Status tick(std::int64_t now_ms);
+
+  // As an IngestListener: observe() and heartbeat(), their errors logged.
+  void frame_stored(const Observation& obs, const std::string& jpeg) override;
+  void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report) override;
+
+  const std::vector<PeriodSlot>& slots() const { return slots_; }
+
+  // With it, the final report also writes its files (CSV exports and a printable report per
+  // district, times in the province's zone) under reports/final/, their SHA-256 in the
+  // ledger; without, only the final roll-ups go in the ledger. Call before tick() runs.
+  void set_final_report_writer(FinalReportWriter writer);
+
+ private:
+  struct OpenAlert {
+    std::string id;  // the ledger subject: alert/<site>/<kind>/<start ms>
+    std::int64_t started_ms = 0;
+  };
+  struct SiteState {
+    const Site* site = nullptr;
+    const std::vector<PeriodSlot>* slots = nullptr;  // its schedule
+    std::int64_t last_frame_ms = 0;                  // capture time of the latest frame
+    std::optional<std::int64_t> below_since;         // under the threshold since (capture time)
+    std::optional<std::int64_t> fault_since;         // a health flag since
+    std::string fault_reason;
+    std::map<AlertKind, OpenAlert> open;
+  };
+
+  static const PeriodSlot* period_at(const SiteState& s, std::int64_t t);
+  std::int64_t class_end_ms() const;  // the end of the last period of any site
+  Status open_alert(SiteState& s, AlertKind kind, std::int64_t started_ms, std::int64_t at_ms,
+                    nlohmann::json details, const Observation* evidence);
+  Status close_alert(SiteState& s, AlertKind kind, std::int64_t ended_ms, const std::string& why);
+  Status take_roll_call(SiteState& s, const PeriodSlot& slot, size_t index);
+  Status summarize(SiteState& s, const PeriodSlot& slot);
+  // After the last period: roll-ups of every period and of the class, and the report files
+  // with their SHA-256, in one `final_report` entry.
+  Status final_report();
+  // Writes the observation's frame, annotated, under evidence/; returns path and SHA-256.
+  Result<std::pair<std::string, std::string>> save_evidence(const Observation& obs,
+                                                            const std::string& name);
+  Status append(const std::string& kind, const std::string& site_id, const std::string& subject,
+                std::int64_t at_ms, const nlohmann::json& body);
+
+  std::vector<PeriodSlot> slots_;
+  const std::map<std::string, std::vector<PeriodSlot>> site_slots_;
+  const std::vector<Site> site_list_;
+  FinalReportWriter final_report_writer_;
+  const AttendanceConfig config_;
+  Store& store_;
+  const std::filesystem::path data_dir_;
+  EventSink* events_;
+  std::mutex mu_;
+  // One tick at a time: a tick claims its roll calls and summaries under mu_ and writes them
+  // outside it, and the final report is due once every summary is claimed, so an overlapping
+  // tick could write the report while another still writes summaries, or find it claimed
+  // and return before it exists. Uploads never take this.
+  std::mutex tick_mu_;
+  std::map<std::string, SiteState> sites_;  // guarded by mu_
+  std::set<std::string> done_;              // ledger subjects already written; guarded by mu_
+};
+
+}  // namespace att

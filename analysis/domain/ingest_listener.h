@@ -1,0 +1,22 @@
+// What is told of every upload stored for the first time (not of retries): the live outputs
+// (LiveHub) and the roll book (Attendance). Called on the HTTP thread that stored it, after
+// the commit; a listener must be quick and thread-safe.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "analysis/domain/store.h"
+
+namespace att {
+
+class IngestListener {
+ public:
+  virtual ~IngestListener() = default;
+  // `jpeg`: the frame's bytes as received.
+  virtual void frame_stored(const Observation& obs, const std::string& jpeg) = 0;
+  // `report`: the heartbeat's body, parsed.
+  virtual void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report) = 0;
+};
+
+}  // namespace att

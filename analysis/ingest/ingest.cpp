@@ -1,0 +1,295 @@
+#include "analysis/ingest/ingest.h"
+
+#include <charconv>
+#include <opencv2/imgproc.hpp>
+
+#include "common/files.h"
+#include "common/log.h"
+#include "common/sha256.h"
+#include "counting/jpeg.h"
+#include "protocol/signing.h"
+#include "protocol/wire.h"
+
+namespace att {
+namespace {
+
+std::optional<std::int64_t> parse_int64(const std::string& text) {
+  std::int64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (text.empty() || ec != std::errc() || ptr != end) return std::nullopt;
+  return value;
+}
+
+constexpr size_t kMaxHealthBytes = 4096;
+constexpr std::int64_t kMaxReportBytes = 64 * 1024;
+constexpr int kMaxJsonDepth = 32;  // a node's report is 3 deep
+
+// A JSON document of objects and arrays nested at most kMaxJsonDepth deep, else a discarded
+// value. What is stored is later copied and written out recursively (the API's answers): 64 KiB
+// of '[' nests 32,000 deep, which takes a thread past its stack under AddressSanitizer and
+// leaves little margin without it. The parse itself is not recursive; deeper values are
+// dropped while parsing.
+nlohmann::json parse_shallow(const std::string& text) {
+  bool too_deep = false;
+  nlohmann::json j = nlohmann::json::parse(
+      text,
+      [&too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+        // `depth`: the objects and arrays around this value; one opened here is one more.
+        using Event = nlohmann::json::parse_event_t;
+        if ((event == Event::object_start || event == Event::array_start) &&
+            depth >= kMaxJsonDepth) {
+          too_deep = true;
+        }
+        return !too_deep;
+      },
+      /*allow_exceptions=*/false);
+  return too_deep ? nlohmann::json(nlohmann::json::value_t::discarded) : j;
+}
+
+}  // namespace
+
+Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
+               Counting& counting, std::vector<IngestListener*> listeners, IngestOptions options,
+               WallClock clock)
+    : store_(store),
+      detectors_(detectors),
+      counting_(counting),
+      listeners_(std::move(listeners)),
+      options_(std::move(options)),
+      clock_(std::move(clock)),
+      queue_(options_.queue) {
+  for (const Site& s : sites) sites_[s.id] = &s;
+}
+
+IngestReply Ingest::reject(int status, const std::string& code, const std::string& message) {
+  long long suppressed = 0;
+  if (reject_log_.allow(suppressed)) {
+    log::get("ingest")->warn("rejected ({} {}): {}{}", status, code, message,
+                             suppressed ? " (+" + std::to_string(suppressed) + " more)" : "");
+  }
+  return IngestReply{status, {{"error", message}, {"code", code}}};
+}
+
+IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::json body) {
+  body["interval_s"] = interval_for(site_id);
+  return IngestReply{status, std::move(body)};
+}
+
+std::int64_t Ingest::request_live(const std::string& site_id) {
+  const auto until = clock_() + static_cast<std::int64_t>(options_.nodes.live_duration_s * 1000);
+  std::lock_guard lock(live_mu_);
+  live_until_[site_id] = until;
+  return until;
+}
+
+double Ingest::interval_for(const std::string& site_id) {
+  const std::int64_t now = clock_();
+  std::lock_guard lock(live_mu_);
+  auto it = live_until_.find(site_id);
+  if (it == live_until_.end()) return options_.nodes.sample_interval_s;
+  if (it->second <= now) {
+    live_until_.erase(it);
+    return options_.nodes.sample_interval_s;
+  }
+  return options_.nodes.live_interval_s;
+}
+
+std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, const char* path,
+                                                          const char* content_type,
+                                                          std::int64_t max_body) {
+  auto no = [this](int status, const std::string& code, const std::string& message) {
+    return std::unexpected(reject(status, code, message));
+  };
+  if (up.site_id.empty()) return no(400, "missing_site", "missing X-Site-Id header");
+  if (!sites_.contains(up.site_id)) {
+    return no(403, "unknown_site",
+              "site '" + up.site_id.substr(0, 64) + "' is not in this province's site list");
+  }
+  const auto key = options_.keys.find(up.site_id);
+  if (key == options_.keys.end()) {
+    return no(403, "no_site_key",
+              "site '" + up.site_id + "' has no key on this server (attendance-server keys)");
+  }
+  const auto sequence = parse_int64(up.sequence);
+  if (!sequence || *sequence < 0) {
+    return no(400, "bad_sequence", "X-Sequence must be a non-negative whole number");
+  }
+  const auto captured_at = parse_int64(up.capture_time);
+  if (!captured_at || *captured_at <= 0) {
+    return no(400, "bad_capture_time", "X-Capture-Time must be milliseconds since 1970-01-01 UTC");
+  }
+  const std::int64_t now = clock_();
+  if (options_.max_future_s > 0 && *captured_at > now + options_.max_future_s * 1000) {
+    return no(400, "capture_time_in_future",
+              "X-Capture-Time is " + std::to_string((*captured_at - now) / 1000) +
+                  " s ahead of the server's clock (at most " +
+                  std::to_string(options_.max_future_s) + " s): set the node's clock (NTP)");
+  }
+  if (options_.max_age_s > 0 && *captured_at < now - options_.max_age_s * 1000) {
+    return no(400, "capture_time_too_old",
+              "X-Capture-Time is " + std::to_string((now - *captured_at) / 86'400'000) +
+                  " days behind the server's clock (at most " +
+                  std::to_string(options_.max_age_s / 86400) +
+                  " days): a replay, or a node whose clock was reset");
+  }
+  if (up.signature.empty()) return no(401, "missing_signature", "missing X-Signature header");
+  const SignedFields fields{path, up.site_id, up.sequence, up.capture_time, up.extra, up.body};
+  if (!signature_matches(key->second, fields, up.signature)) {
+    return no(401, "bad_signature",
+              "X-Signature does not match this request under the site's key (wrong key, or "
+              "the request was changed on the way)");
+  }
+  // The media type decides; parameters (charset=utf-8) are allowed.
+  const std::string media = up.content_type.substr(0, up.content_type.find(';'));
+  if (media != content_type) {
+    return no(415, "unsupported_media_type",
+              std::string("Content-Type must be ") + content_type + " (got '" +
+                  up.content_type.substr(0, 64) + "')");
+  }
+  if (up.body.empty()) return no(400, "empty_body", "empty body");
+  if (static_cast<std::int64_t>(up.body.size()) > max_body) {
+    return no(413, "body_too_large",
+              "body of " + std::to_string(up.body.size()) + " bytes exceeds the limit of " +
+                  std::to_string(max_body));
+  }
+  return Checked{*sequence, *captured_at};
+}
+
+IngestReply Ingest::handle_frame(const Upload& up) {
+  const std::int64_t received_at = clock_();
+  auto checked = check(up, wire::kFramesPath, wire::kJpegContentType, options_.max_body_bytes);
+  if (!checked) return checked.error();
+  const std::int64_t sequence = checked->sequence, captured_at = checked->captured_at;
+  if (!up.extra.empty()) {  // the node's health scores: a small JSON object, kept as sent
+    const auto health = parse_shallow(up.extra);
+    if (!health.is_object() || up.extra.size() > kMaxHealthBytes) {
+      return reject(400, "bad_health",
+                    "X-Health must be a JSON object of at most 4096 bytes, nested at most " +
+                        std::to_string(kMaxJsonDepth) + " deep");
+    }
+  }
+
+  const std::string digest = sha256_hex(up.body);
+  // A retry after a lost acknowledgement: answer again without detecting again.
+  auto existing = store_.find_observation(up.site_id, sequence);
+  if (!existing) return reject(503, "storage_failed", existing.error().message);
+  if (*existing) {
+    if ((*existing)->frame_sha256 != digest) {
+      return reject(409, "sequence_conflict",
+                    "sequence " + std::to_string(sequence) +
+                        " was already stored for this site with a different frame");
+    }
+    return success(
+        200, up.site_id,
+        {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}});
+  }
+
+  // A place in the detectors' queue, or 503 at once: the node keeps the frame and retries.
+  auto ticket = queue_.enter(up.site_id);
+  if (!ticket) {
+    IngestReply busy = reject(503, ticket.error().code, ticket.error().message);
+    busy.retry_after_s = ticket.error().retry_after_s;
+    return busy;
+  }
+  const auto bytes =
+      std::span(reinterpret_cast<const unsigned char*>(up.body.data()), up.body.size());
+  auto frame = decode_jpeg(bytes, options_.max_image_pixels);
+  if (!frame) {
+    const bool too_large = frame.error().code == ErrorCode::kTooLarge;
+    return reject(too_large ? 413 : 422, too_large ? "image_too_large" : "bad_jpeg",
+                  frame.error().message);
+  }
+  queue_.wait_turn(*ticket);
+  const auto detect_start = std::chrono::steady_clock::now();
+  auto boxes = detectors_.detect(*frame);
+  queue_.end_turn(*ticket);
+  metrics_.detected(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - detect_start).count());
+  if (!boxes) return reject(500, "detector_failed", boxes.error().message);
+
+  Observation obs;
+  obs.site_id = up.site_id;
+  obs.sequence = sequence;
+  obs.captured_at_ms = captured_at;
+  obs.received_at_ms = received_at;
+  cv::Mat gray;  // stillness compares pixels, not only boxes
+  cv::cvtColor(*frame, gray, cv::COLOR_BGR2GRAY);
+  const OccupancyResult counted =
+      counting_.add(up.site_id, captured_at, frame->size(), *boxes, gray);
+  obs.count = counted.window_count;
+  obs.frame_count = counted.frame_count;
+  obs.boxes = counted.counted;
+  obs.detector = options_.detector_name;
+  obs.width = frame->cols;
+  obs.height = frame->rows;
+  // The digest in the name keeps a conflicting upload racing for the same sequence from
+  // overwriting the stored frame.
+  obs.frame_path =
+      "frames/" + up.site_id + "/" + std::to_string(sequence) + "-" + digest.substr(0, 12) + ".jpg";
+  obs.frame_sha256 = digest;
+  obs.health = up.extra;
+
+  // On disk before the row commits and the node is told to delete its copy: an acknowledged
+  // frame survives a power cut (the fsyncs of concurrent uploads run in parallel).
+  if (auto written =
+          write_file_atomically(options_.data_dir / obs.frame_path, up.body, /*sync=*/true);
+      !written) {
+    return reject(507, "storage_failed", written.error().message);
+  }
+  auto inserted = store_.insert_observation(obs);
+  if (!inserted) return reject(503, "storage_failed", inserted.error().message);
+  switch (*inserted) {
+    case InsertOutcome::kInserted:
+      for (IngestListener* l : listeners_) l->frame_stored(obs, up.body);
+      return success(201, up.site_id,
+                     {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
+    case InsertOutcome::kDuplicate:  // a concurrent retry won the race
+      return success(200, up.site_id,
+                     {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}});
+    case InsertOutcome::kConflict:
+      break;
+  }
+  return reject(409, "sequence_conflict",
+                "sequence " + std::to_string(obs.sequence) +
+                    " was already stored for this site with a different frame");
+}
+
+IngestReply Ingest::handle_heartbeat(const Upload& up) {
+  const std::int64_t received_at = clock_();
+  auto checked = check(up, wire::kHealthPath, wire::kJsonContentType, kMaxReportBytes);
+  if (!checked) return checked.error();
+  const auto dropped = up.extra.empty() ? std::optional<std::int64_t>(0) : parse_int64(up.extra);
+  if (!dropped || *dropped < 0) {
+    return reject(400, "bad_dropped", "X-Spool-Dropped must be a non-negative whole number");
+  }
+  const auto report = parse_shallow(up.body);
+  if (!report.is_object()) {
+    return reject(400, "bad_report",
+                  "the heartbeat must be a JSON object nested at most " +
+                      std::to_string(kMaxJsonDepth) + " deep");
+  }
+
+  Heartbeat h{up.site_id, checked->sequence, checked->captured_at, received_at, up.body, *dropped};
+  auto inserted = store_.insert_heartbeat(h);
+  if (!inserted) return reject(503, "storage_failed", inserted.error().message);
+  if (inserted->outcome == InsertOutcome::kConflict) {
+    return reject(409, "sequence_conflict",
+                  "sequence " + std::to_string(h.sequence) +
+                      " was already stored for this site with a different report");
+  }
+  if (*dropped > 0 && inserted->outcome == InsertOutcome::kInserted) {
+    log::get("ingest")->warn("site {}: its node's full spool dropped {} item(s)", up.site_id,
+                             *dropped);
+  }
+  const bool fresh = inserted->outcome == InsertOutcome::kInserted;
+  if (fresh) {
+    for (IngestListener* l : listeners_) l->heartbeat_stored(h, report);
+  }
+  return success(fresh ? 201 : 200, up.site_id,
+                 {{"status", fresh ? "stored" : "duplicate"},
+                  {"sequence", h.sequence},
+                  {"dropped_recorded", inserted->spool_dropped}});
+}
+
+}  // namespace att

@@ -1,0 +1,126 @@
+// Accepting what capture nodes send: authenticate the request (the site's signature), then
+// for a frame detect, count, keep the JPEG and record the observation; for a heartbeat record
+// the node's report; what was stored goes on to the live hub (analysis/web/live.h). Every answer
+// tells the node the interval it should sample at next.
+// Pure request -> reply logic, so it is tested without HTTP. Thread-safe: called from the
+// HTTP worker threads at once.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "analysis/domain/ingest_listener.h"
+#include "analysis/domain/province.h"
+#include "analysis/domain/site_keys.h"
+#include "analysis/domain/store.h"
+#include "analysis/ingest/ingest_queue.h"
+#include "analysis/ingest/metrics.h"
+#include "common/log.h"
+#include "common/time_util.h"
+#include "counting/counting.h"
+#include "counting/detector_pool.h"
+
+namespace att {
+
+// What the service tells the capture nodes (server.yaml "nodes:").
+struct NodesConfig {
+  std::filesystem::path site_keys_csv;  // site_id,secret; see analysis/domain/site_keys.h
+  double sample_interval_s = 5;         // the interval every node is asked to sample at
+  double live_interval_s = 0.5;         // while a technician watches the site live
+  double live_duration_s = 60;          // how long one live-view request lasts
+};
+
+// One signed request from a capture node, as received (protocol/wire.h).
+struct Upload {
+  std::string site_id;       // X-Site-Id
+  std::string sequence;      // X-Sequence, as sent
+  std::string capture_time;  // X-Capture-Time, as sent
+  std::string signature;     // X-Signature
+  std::string extra;         // X-Health (frames) or X-Spool-Dropped (heartbeats), as sent
+  std::string content_type;
+  std::string body;
+};
+
+// The HTTP answer: status and a JSON body. Errors carry "error" (a sentence) and "code"
+// (stable, for programs): missing_site, unknown_site, no_site_key, bad_sequence,
+// bad_capture_time, capture_time_in_future, capture_time_too_old, missing_signature, bad_signature,
+// unsupported_media_type, empty_body, body_too_large, bad_health, bad_report, bad_dropped,
+// bad_jpeg, image_too_large, sequence_conflict, queue_full, site_busy (503 with Retry-After),
+// detector_failed, storage_failed.
+struct IngestReply {
+  int status = 500;
+  nlohmann::json body;
+  int retry_after_s = 0;  // > 0: the Retry-After header of a 503
+};
+
+struct IngestOptions {
+  std::string detector_name;
+  std::filesystem::path data_dir;  // received frames go under frames/<site>/
+  std::int64_t max_body_bytes = 4 << 20;
+  std::int64_t max_image_pixels = 3840LL * 2160;
+  SiteKeys keys;            // a site without a key cannot upload
+  NodesConfig nodes;        // the intervals the nodes are told
+  IngestQueueLimits queue;  // frames in hand before 503
+  // A capture time further ahead of the server's clock than this is refused (the node's
+  // clock is wrong); one older than max_age_s too (a replay, or a clock reset to 1970).
+  // 0 = no limit. Frames from a spool after a long outage are legitimately hours old.
+  std::int64_t max_future_s = 300;
+  std::int64_t max_age_s = 30 * 24 * 3600;
+};
+
+class Ingest {
+ public:
+  // `live` (may be null: nothing is published) is told of every frame and heartbeat stored,
+  // after the insert, so that no event announces a row a reader cannot find yet.
+  Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors, Counting& counting,
+         std::vector<IngestListener*> listeners, IngestOptions options, WallClock clock = now_ms);
+
+  // POST /api/v1/frames. Rejections change nothing: no file is written and no row inserted.
+  IngestReply handle_frame(const Upload& upload);
+  // POST /api/v1/health: a node's heartbeat, stored once per (site, sequence).
+  IngestReply handle_heartbeat(const Upload& upload);
+
+  // A technician opened the site's live view: its node is asked for live_interval_s until
+  // live_duration_s from now. Returns that end (ms since epoch).
+  std::int64_t request_live(const std::string& site_id);
+
+  // The service's clock (ms since epoch), which nodes set theirs by.
+  std::int64_t now() const { return clock_(); }
+  // The sampling interval the site's node is told now.
+  double interval_for(const std::string& site_id);
+
+  IngestQueueStats queue_stats() const { return queue_.stats(); }
+  const IngestQueueLimits& queue_limits() const { return options_.queue; }
+  Metrics& metrics() { return metrics_; }
+
+ private:
+  struct Checked {  // the headers every upload carries, parsed and authenticated
+    std::int64_t sequence = 0;
+    std::int64_t captured_at = 0;
+  };
+  std::expected<Checked, IngestReply> check(const Upload& up, const char* path,
+                                            const char* content_type, std::int64_t max_body);
+  IngestReply reject(int status, const std::string& code, const std::string& message);
+  IngestReply success(int status, const std::string& site_id, nlohmann::json body);
+
+  std::map<std::string, const Site*> sites_;  // fixed after construction
+  Store& store_;
+  DetectorPool& detectors_;
+  Counting& counting_;
+  const std::vector<IngestListener*> listeners_;  // told of what is stored; not owned
+  const IngestOptions options_;
+  WallClock clock_;
+  IngestQueue queue_;
+  Metrics metrics_;
+  log::RateLimit reject_log_{std::chrono::seconds(5)};
+  std::mutex live_mu_;
+  std::map<std::string, std::int64_t> live_until_;  // guarded by live_mu_
+};
+
+}  // namespace att

@@ -1,0 +1,772 @@
+#include "analysis/store/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "analysis/domain/ledger.h"
+#include "analysis/store/ledger_file.h"
+#include "analysis/store/migrations.h"
+#include "analysis/store/sqlite_writer.h"
+#include "common/log.h"
+#include "common/sqlite_db.h"
+
+namespace att {
+namespace {
+
+using sql::column_text;
+using sql::Db;
+using sql::exec;
+using sql::prepare;
+using sql::Stmt;
+
+std::string boxes_to_json(const std::vector<Box>& boxes) {
+  auto round1 = [](float v) { return std::round(v * 10.0f) / 10.0f; };
+  auto round3 = [](float v) { return std::round(v * 1000.0f) / 1000.0f; };
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& b : boxes) {
+    arr.push_back({round1(b.x), round1(b.y), round1(b.w), round1(b.h), round3(b.score)});
+  }
+  return arr.dump();
+}
+
+std::vector<Box> boxes_from_json(const std::string& text) {
+  std::vector<Box> boxes;
+  const auto arr = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!arr.is_array()) return boxes;
+  for (const auto& b : arr) {
+    if (b.is_array() && b.size() == 5) {
+      boxes.push_back(Box{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(),
+                          b[3].get<float>(), b[4].get<float>()});
+    }
+  }
+  return boxes;
+}
+
+constexpr char kObservationColumns[] =
+    "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
+    "frame_path, frame_sha256, frame_count, health";
+
+Observation read_observation(sqlite3_stmt* s) {
+  Observation o;
+  o.site_id = column_text(s, 0);
+  o.sequence = sqlite3_column_int64(s, 1);
+  o.captured_at_ms = sqlite3_column_int64(s, 2);
+  o.received_at_ms = sqlite3_column_int64(s, 3);
+  o.count = sqlite3_column_int(s, 4);
+  o.boxes = boxes_from_json(column_text(s, 5));
+  o.detector = column_text(s, 6);
+  o.width = sqlite3_column_int(s, 7);
+  o.height = sqlite3_column_int(s, 8);
+  o.frame_path = column_text(s, 9);
+  o.frame_sha256 = column_text(s, 10);
+  o.frame_count = sqlite3_column_int(s, 11);
+  o.health = column_text(s, 12);
+  return o;
+}
+
+Result<int> user_version(sqlite3* db) {
+  auto stmt = prepare(db, "PRAGMA user_version");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "read schema version"));
+  return sqlite3_column_int(stmt->get(), 0);
+}
+
+}  // namespace
+
+Status migrate(sqlite3* db, std::span<const Migration> migrations) {
+  auto current = user_version(db);
+  if (!current) return std::unexpected(current.error());
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (*current > latest) {
+    return fail("database schema version " + std::to_string(*current) +
+                " is newer than this build knows (" + std::to_string(latest) +
+                "); run a newer attendance-server");
+  }
+  int expected = 1;
+  for (const Migration& m : migrations) {  // checked whole before anything is applied
+    if (m.version != expected++) return fail("migrations must be numbered 1, 2, 3, ... in order");
+  }
+  auto log = log::get("store");
+  for (const Migration& m : migrations) {
+    if (m.version <= *current) continue;
+    if (auto s = exec(db, "BEGIN IMMEDIATE"); !s) return s;
+    auto applied = exec(db, m.sql);
+    if (applied) {
+      const std::string bump = "PRAGMA user_version = " + std::to_string(m.version);
+      applied = exec(db, bump.c_str());
+    }
+    if (!applied) {
+      (void)exec(db, "ROLLBACK");
+      return fail("migration " + std::to_string(m.version) + " (" + m.name +
+                  ") failed and was rolled back: " + applied.error().message);
+    }
+    if (auto s = exec(db, "COMMIT"); !s) return s;
+    log->info("schema migrated to version {} ({})", m.version, m.name);
+  }
+  return {};
+}
+
+namespace {
+
+// Whether the ledger's tables exist (a database migrated with a shorter list has none).
+Result<bool> has_ledger_tables(sqlite3* db) {
+  auto stmt = prepare(db,
+                      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                      "name IN ('ledger', 'audit_trail')");
+  if (!stmt) return std::unexpected(stmt.error());
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "list tables"));
+  return sqlite3_column_int(stmt->get(), 0) == 2;
+}
+
+// The last entry of a chain in the database (seq 0 when empty).
+Result<ChainHead> chain_end(sqlite3* db, Chain chain) {
+  const std::string query =
+      std::string("SELECT seq, hash FROM ") + chain_table(chain) + " ORDER BY seq DESC LIMIT 1";
+  auto stmt = prepare(db, query.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  auto row = sql::step(db, stmt->get(), std::string("read the end of the ") + chain_name(chain));
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return ChainHead{};
+  return ChainHead{sql::column_int64(stmt->get(), 0), column_text(stmt->get(), 1)};
+}
+
+// The hash stored for entry `seq` of a chain, "" when there is no such entry.
+Result<std::string> hash_at(sqlite3* db, Chain chain, std::int64_t seq) {
+  const std::string query =
+      std::string("SELECT hash FROM ") + chain_table(chain) + " WHERE seq = ?1";
+  auto stmt = prepare(db, query.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, seq);
+  auto row = sql::step(db, stmt->get(), std::string("read the ") + chain_name(chain));
+  if (!row) return std::unexpected(row.error());
+  return *row ? column_text(stmt->get(), 0) : std::string();
+}
+
+}  // namespace
+
+struct SqliteStore::Impl {
+  std::unique_ptr<SqliteWriter> writer;
+  bool has_ledger = false;          // set at open
+  std::filesystem::path head_path;  // ledger.head beside the database
+  std::mutex head_mu;               // orders the head's writes between appending threads
+  LedgerHead head;                  // guarded by head_mu: the last committed entries
+  bool head_pinned = false;         // guarded by head_mu: the file is left as it is
+
+  // Loads ledger.head at open and reconciles it with the database (see open()).
+  Status open_head(sqlite3* db);
+  // After an append committed: the head moves forward to it (never back: appends in one
+  // batch may return in any order) and is written.
+  void advance_head(Chain chain, const LedgerEntry& entry);
+  std::mutex read_mu;
+  std::condition_variable reader_free;
+  std::vector<Db> readers;  // idle read-only connections; guarded by read_mu
+
+  // Runs `f` on an idle reader connection, waiting for one if all are busy.
+  template <typename F>
+  auto read(F&& f) {
+    Db db;
+    {
+      std::unique_lock lock(read_mu);
+      reader_free.wait(lock, [&] { return !readers.empty(); });
+      db = std::move(readers.back());
+      readers.pop_back();
+    }
+    struct GiveBack {
+      Impl& impl;
+      Db& db;
+      ~GiveBack() {
+        {
+          std::lock_guard lock(impl.read_mu);
+          impl.readers.push_back(std::move(db));
+        }
+        impl.reader_free.notify_one();
+      }
+    } give_back{*this, db};
+    return f(db.get());
+  }
+};
+
+SqliteStore::SqliteStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SqliteStore::~SqliteStore() = default;
+
+int SqliteStore::latest_schema_version() {
+  return builtin_migrations().back().version;
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
+                                                       SqliteStoreOptions options) {
+  return open(path, builtin_migrations(), options);
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
+                                                       std::span<const Migration> migrations,
+                                                       SqliteStoreOptions options) {
+  auto writer = sql::open(path, sql::read_write_create());
+  if (!writer) return std::unexpected(writer.error());
+  sqlite3* db = writer->get();
+  // The first statement that reads the file tells a non-database apart.
+  if (auto wal = exec(db, "PRAGMA journal_mode = WAL"); !wal) {
+    return fail(wal.error().code,
+                path.string() + " is not a usable SQLite database: " + wal.error().message);
+  }
+  // FULL: a commit is on disk before the write returns, so an acknowledged frame survives a
+  // power cut too; group commit (SqliteWriter) keeps that to one flush per batch.
+  const char* sync =
+      options.full_sync ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+  for (const char* pragma : {sync, "PRAGMA foreign_keys = ON"}) {
+    if (auto s = exec(db, pragma); !s) return fail(path.string() + ": " + s.error().message);
+  }
+  if (auto s = migrate(db, migrations); !s) return fail(path.string() + ": " + s.error().message);
+
+  auto impl = std::make_unique<Impl>();
+  for (int i = 0; i < std::max(1, options.readers); ++i) {
+    auto reader = sql::open(path, sql::read_only());
+    if (!reader) return std::unexpected(reader.error());
+    impl->readers.push_back(std::move(*reader));
+  }
+  auto ledger = has_ledger_tables(db);
+  if (!ledger) return fail(path.string() + ": " + ledger.error().message);
+  if (*ledger) {
+    impl->has_ledger = true;
+    impl->head_path = ledger_head_path(path);
+    if (auto s = impl->open_head(db); !s) return fail(path.string() + ": " + s.error().message);
+  }
+  impl->writer = std::make_unique<SqliteWriter>(std::move(*writer), options.writer);
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Status SqliteStore::Impl::open_head(sqlite3* db) {
+  auto log = log::get("store");
+  for (Chain chain : {Chain::kLedger, Chain::kAudit}) {
+    auto end = chain_end(db, chain);
+    if (!end) return std::unexpected(end.error());
+    head.of(chain) = *end;
+  }
+  auto file = read_ledger_head(head_path);
+  if (!file) {
+    head_pinned = true;
+    log->error("{}; it is left as it is and not updated: run `attendance-server verify`",
+               file.error().message);
+    return {};
+  }
+  if (!file->has_value()) {
+    if (head == LedgerHead{}) return {};  // no entries yet: written with the first append
+    log->warn(
+        "{} is missing; written anew from the database's end (entries deleted from the "
+        "end before now cannot be seen)",
+        head_path.string());
+    return write_ledger_head(head_path, head);
+  }
+  const LedgerHead& recorded = **file;
+  for (Chain chain : {Chain::kLedger, Chain::kAudit}) {
+    const ChainHead& mark = recorded.of(chain);
+    if (mark.seq == 0) continue;
+    auto hash = hash_at(db, chain, mark.seq);
+    if (!hash) return std::unexpected(hash.error());
+    if (*hash != mark.hash) {
+      head_pinned = true;
+      log->error(
+          "the {} does not match {}: it names entry {} {}, the database {}; the file is "
+          "left as it is and not updated: run `attendance-server verify`",
+          chain_name(chain), head_path.string(), mark.seq, mark.hash,
+          hash->empty() ? "has no such entry" : "has " + *hash);
+    }
+  }
+  if (head_pinned || recorded == head) return {};
+  log->info("{} brought up to the database's end (ledger {}, audit trail {})", head_path.string(),
+            head.ledger.seq, head.audit.seq);
+  return write_ledger_head(head_path, head);
+}
+
+void SqliteStore::Impl::advance_head(Chain chain, const LedgerEntry& entry) {
+  std::lock_guard lock(head_mu);
+  ChainHead& mark = head.of(chain);
+  if (entry.seq <= mark.seq) return;  // a later append of the same batch got here first
+  mark = ChainHead{entry.seq, entry.hash};
+  if (head_pinned) return;
+  if (auto s = write_ledger_head(head_path, head); !s) {
+    log::get("store")->error("{} entry {} is committed but {} was not updated: {}",
+                             chain_name(chain), entry.seq, head_path.string(), s.error().message);
+  }
+}
+
+Result<int> SqliteStore::schema_version() {
+  return impl_->read([](sqlite3* db) { return user_version(db); });
+}
+
+Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    auto stmt = prepare(db,
+                        "INSERT INTO sites(id, name, district, school_level, address, "
+                        "expected_attendees, camera) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+                        "ON CONFLICT(id) DO UPDATE SET name = ?2, district = ?3, "
+                        "school_level = ?4, address = ?5, expected_attendees = ?6, camera = ?7");
+    if (!stmt) return std::unexpected(stmt.error());
+    for (const Site& site : sites) {
+      sqlite3_stmt* s = stmt->get();
+      sqlite3_reset(s);
+      sql::bind(s, 1, site.id);
+      sql::bind(s, 2, site.name);
+      sql::bind(s, 3, site.district);
+      sql::bind(s, 4, std::string(to_string(site.level)));
+      sql::bind(s, 5, site.address);
+      sql::bind(s, 6, site.expected_attendees);
+      sql::bind(s, 7, site.camera);
+      if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store site " + site.id));
+    }
+    return {};
+  });
+}
+
+Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
+  InsertOutcome outcome = InsertOutcome::kInserted;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto stmt =
+        prepare(db,
+                "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
+                "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count, "
+                "health) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                "ON CONFLICT(site_id, sequence) DO NOTHING");
+    if (!stmt) return std::unexpected(stmt.error());
+    sqlite3_stmt* s = stmt->get();
+    sql::bind(s, 1, o.site_id);
+    sql::bind(s, 2, o.sequence);
+    sql::bind(s, 3, o.captured_at_ms);
+    sql::bind(s, 4, o.received_at_ms);
+    sql::bind(s, 5, o.count);
+    sql::bind(s, 6, boxes_to_json(o.boxes));
+    sql::bind(s, 7, o.detector);
+    sql::bind(s, 8, o.width);
+    sql::bind(s, 9, o.height);
+    sql::bind(s, 10, o.frame_path);
+    sql::bind(s, 11, o.frame_sha256);
+    sql::bind(s, 12, o.frame_count);
+    sql::bind(s, 13, o.health);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store observation"));
+    if (sqlite3_changes(db) == 1) return {};
+
+    auto existing = prepare(db,
+                            "SELECT frame_sha256 FROM observations WHERE site_id = ?1 AND "
+                            "sequence = ?2");
+    if (!existing) return std::unexpected(existing.error());
+    sql::bind(existing->get(), 1, o.site_id);
+    sql::bind(existing->get(), 2, o.sequence);
+    if (sqlite3_step(existing->get()) != SQLITE_ROW)
+      return fail(sql::error(db, "read observation"));
+    outcome = column_text(existing->get(), 0) == o.frame_sha256 ? InsertOutcome::kDuplicate
+                                                                : InsertOutcome::kConflict;
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return outcome;
+}
+
+Result<std::optional<Observation>> SqliteStore::find_observation(const std::string& site_id,
+                                                                 std::int64_t sequence) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 AND sequence = ?2";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, sequence);
+    const int rc = sqlite3_step(stmt->get());
+    if (rc == SQLITE_ROW) return read_observation(stmt->get());
+    if (rc == SQLITE_DONE) return std::optional<Observation>();
+    return fail(sql::error(db, "find observation"));
+  });
+}
+
+Result<std::vector<Observation>> SqliteStore::observations_since(const std::string& site_id,
+                                                                 std::int64_t from_ms, int limit) {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
+    const std::string sql = std::string("SELECT * FROM (SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
+                            "ORDER BY captured_at_ms DESC, sequence DESC LIMIT ?3) "
+                            "ORDER BY captured_at_ms, sequence";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, from_ms);
+    sql::bind(stmt->get(), 3, static_cast<std::int64_t>(limit));
+    std::vector<Observation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+      out.push_back(read_observation(stmt->get()));
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "observations since"));
+    return out;
+  });
+}
+
+Result<std::vector<Observation>> SqliteStore::observations_between(const std::string& site_id,
+                                                                   std::int64_t from_ms,
+                                                                   std::int64_t to_ms, int limit) {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
+                            "AND captured_at_ms < ?3 ORDER BY captured_at_ms, sequence LIMIT ?4";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, from_ms);
+    sql::bind(stmt->get(), 3, to_ms);
+    sql::bind(stmt->get(), 4, static_cast<std::int64_t>(limit));
+    std::vector<Observation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+      out.push_back(read_observation(stmt->get()));
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "observations between"));
+    return out;
+  });
+}
+
+Result<std::optional<Observation>> SqliteStore::latest_observation(const std::string& site_id) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM observations WHERE site_id = ?1 "
+                            "ORDER BY captured_at_ms DESC, sequence DESC LIMIT 1";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    const int rc = sqlite3_step(stmt->get());
+    if (rc == SQLITE_ROW) return read_observation(stmt->get());
+    if (rc == SQLITE_DONE) return std::optional<Observation>();
+    return fail(sql::error(db, "latest observation"));
+  });
+}
+
+Result<std::vector<Observation>> SqliteStore::latest_per_site() {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
+    // One indexed lookup per site rather than a scan of every observation.
+    const std::string sql = std::string("SELECT ") + kObservationColumns +
+                            " FROM sites s JOIN observations o ON o.id = (SELECT id FROM "
+                            "observations WHERE site_id = s.id ORDER BY captured_at_ms DESC, "
+                            "sequence DESC LIMIT 1) ORDER BY s.id";
+    auto stmt = prepare(db, sql.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<Observation> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW)
+      out.push_back(read_observation(stmt->get()));
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "latest observations"));
+    return out;
+  });
+}
+
+Result<HeartbeatInsert> SqliteStore::insert_heartbeat(const Heartbeat& h) {
+  HeartbeatInsert result{InsertOutcome::kInserted, h.spool_dropped};
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto stmt = prepare(db,
+                        "INSERT INTO heartbeats(site_id, sequence, captured_at_ms, received_at_ms, "
+                        "report, spool_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+                        "ON CONFLICT(site_id, sequence) DO NOTHING");
+    if (!stmt) return std::unexpected(stmt.error());
+    sqlite3_stmt* s = stmt->get();
+    sql::bind(s, 1, h.site_id);
+    sql::bind(s, 2, h.sequence);
+    sql::bind(s, 3, h.captured_at_ms);
+    sql::bind(s, 4, h.received_at_ms);
+    sql::bind(s, 5, h.report);
+    sql::bind(s, 6, h.spool_dropped);
+    if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store heartbeat"));
+    if (sqlite3_changes(db) == 1) return {};
+
+    auto existing = prepare(db,
+                            "SELECT report, spool_dropped FROM heartbeats WHERE site_id = ?1 AND "
+                            "sequence = ?2");
+    if (!existing) return std::unexpected(existing.error());
+    sql::bind(existing->get(), 1, h.site_id);
+    sql::bind(existing->get(), 2, h.sequence);
+    if (sqlite3_step(existing->get()) != SQLITE_ROW) return fail(sql::error(db, "read heartbeat"));
+    const bool same = column_text(existing->get(), 0) == h.report;
+    result = {same ? InsertOutcome::kDuplicate : InsertOutcome::kConflict,
+              sqlite3_column_int64(existing->get(), 1)};
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return result;
+}
+
+Result<std::vector<Heartbeat>> SqliteStore::latest_heartbeat_per_site() {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<Heartbeat>> {
+    auto stmt = prepare(db,
+                        "SELECT h.site_id, h.sequence, h.captured_at_ms, h.received_at_ms, "
+                        "h.report, h.spool_dropped FROM sites s JOIN heartbeats h ON h.id = "
+                        "(SELECT id FROM heartbeats WHERE site_id = s.id ORDER BY captured_at_ms "
+                        "DESC, sequence DESC LIMIT 1) ORDER BY s.id");
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<Heartbeat> out;
+    int rc;
+    while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+      sqlite3_stmt* s = stmt->get();
+      out.push_back(Heartbeat{column_text(s, 0), sqlite3_column_int64(s, 1),
+                              sqlite3_column_int64(s, 2), sqlite3_column_int64(s, 3),
+                              column_text(s, 4), sqlite3_column_int64(s, 5)});
+    }
+    if (rc != SQLITE_DONE) return fail(sql::error(db, "latest heartbeats"));
+    return out;
+  });
+}
+
+namespace {
+
+// One number from a query with one parameter, the site id.
+Result<std::int64_t> site_number(sqlite3* db, const char* query, const std::string& site_id,
+                                 const char* what) {
+  auto stmt = prepare(db, query);
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, site_id);
+  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, what));
+  return sqlite3_column_int64(stmt->get(), 0);
+}
+
+}  // namespace
+
+Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) {
+  return impl_->read([&](sqlite3* db) {
+    return site_number(db, "SELECT COUNT(*) FROM observations WHERE site_id = ?1", site_id,
+                       "count observations");
+  });
+}
+
+Result<std::int64_t> SqliteStore::heartbeat_count(const std::string& site_id) {
+  return impl_->read([&](sqlite3* db) {
+    return site_number(db, "SELECT COUNT(*) FROM heartbeats WHERE site_id = ?1", site_id,
+                       "count heartbeats");
+  });
+}
+
+Result<std::int64_t> SqliteStore::spool_dropped_total(const std::string& site_id) {
+  return impl_->read([&](sqlite3* db) {
+    return site_number(db,
+                       "SELECT COALESCE(SUM(spool_dropped), 0) FROM heartbeats WHERE site_id = ?1",
+                       site_id, "sum spool drops");
+  });
+}
+
+Result<std::vector<std::string>> SqliteStore::expire_frames(std::int64_t before_ms, int limit) {
+  std::vector<std::string> paths;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    paths.clear();  // filled again if this write is retried in a new transaction
+    auto select = prepare(db,
+                          "SELECT id, frame_path FROM observations WHERE captured_at_ms < ?1 "
+                          "AND frame_path != '' ORDER BY captured_at_ms LIMIT ?2");
+    auto clear = prepare(db, "UPDATE observations SET frame_path = '' WHERE id = ?1");
+    if (!select) return std::unexpected(select.error());
+    if (!clear) return std::unexpected(clear.error());
+    sql::bind(select->get(), 1, before_ms);
+    sql::bind(select->get(), 2, static_cast<std::int64_t>(limit));
+    std::vector<std::int64_t> ids;
+    while (true) {
+      auto row = sql::step(db, select->get(), "expired frames");
+      if (!row) return std::unexpected(row.error());
+      if (!*row) break;
+      ids.push_back(sqlite3_column_int64(select->get(), 0));
+      paths.push_back(column_text(select->get(), 1));
+    }
+    for (std::int64_t id : ids) {
+      sqlite3_reset(clear->get());
+      sql::bind(clear->get(), 1, id);
+      if (sqlite3_step(clear->get()) != SQLITE_DONE)
+        return fail(sql::error(db, "clear expired frame"));
+    }
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return paths;
+}
+
+Result<std::int64_t> SqliteStore::expire_heartbeats(std::int64_t before_ms) {
+  std::int64_t deleted = 0;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db, "DELETE FROM heartbeats WHERE captured_at_ms < ?1 AND spool_dropped = 0",
+                      "expire heartbeats", before_ms);
+    deleted = sql::changes(db);
+    return s;
+  });
+  if (!written) return std::unexpected(written.error());
+  return deleted;
+}
+
+Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
+  if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
+  if (entry.kind.empty() || entry.subject.empty() || entry.actor.empty()) {
+    return fail(std::string(chain_name(chain)) + " entry: kind, subject and actor are required");
+  }
+  if (!nlohmann::json::accept(entry.body)) {
+    return fail(std::string(chain_name(chain)) + " entry " + entry.subject +
+                ": the body is not JSON");
+  }
+  if (entry.recorded_at_ms == 0) {
+    entry.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  }
+  // The last entry is read and the new one inserted in the same write, so no other append
+  // can come between: the chain has one line.
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto end = chain_end(db, chain);
+    if (!end) return std::unexpected(end.error());
+    entry.seq = end->seq + 1;
+    entry.prev_hash = end->hash;
+    entry.hash = ledger_hash(entry);
+    const std::string insert = std::string("INSERT INTO ") + chain_table(chain) +
+                               "(seq, kind, site_id, subject, at_ms, recorded_at_ms, actor, "
+                               "body, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+                               "?9, ?10)";
+    return sql::run(db, insert.c_str(), std::string("append to the ") + chain_name(chain),
+                    entry.seq, entry.kind, entry.site_id, entry.subject, entry.at_ms,
+                    entry.recorded_at_ms, entry.actor, entry.body, entry.prev_hash, entry.hash);
+  });
+  if (!written) return std::unexpected(written.error());
+  impl_->advance_head(chain, entry);
+  return entry;
+}
+
+Result<std::vector<LedgerEntry>> SqliteStore::entries(Chain chain, const LedgerQuery& query) {
+  if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
+  return impl_->read([&](sqlite3* db) { return read_ledger_entries(db, chain, query); });
+}
+
+namespace {
+
+constexpr char kUserColumns[] = "name, role, password_hash, created_ms, disabled";
+
+User read_user(sqlite3_stmt* s) {
+  return User{column_text(s, 0), column_text(s, 1), column_text(s, 2), sql::column_int64(s, 3),
+              sql::column_int64(s, 4) != 0};
+}
+
+constexpr char kSessionColumns[] =
+    "token_sha256, user, csrf_token, created_ms, expires_ms, last_seen_ms";
+
+Session read_session(sqlite3_stmt* s) {
+  return Session{column_text(s, 0),       column_text(s, 1),       column_text(s, 2),
+                 sql::column_int64(s, 3), sql::column_int64(s, 4), sql::column_int64(s, 5)};
+}
+
+}  // namespace
+
+Status SqliteStore::add_user(const User& u) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db,
+                      "INSERT INTO users(name, role, password_hash, created_ms, disabled) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING",
+                      "add user " + u.name, u.name, u.role, u.password_hash, u.created_ms,
+                      static_cast<std::int64_t>(u.disabled));
+    if (!s) return s;
+    if (sql::changes(db) == 0) return fail("user '" + u.name + "' already exists");
+    return {};
+  });
+}
+
+Status SqliteStore::update_user(const User& u) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db,
+                      "UPDATE users SET role = ?2, password_hash = ?3, disabled = ?4 "
+                      "WHERE name = ?1",
+                      "update user " + u.name, u.name, u.role, u.password_hash,
+                      static_cast<std::int64_t>(u.disabled));
+    if (!s) return s;
+    if (sql::changes(db) == 0) return fail("no user '" + u.name + "'");
+    return sql::run(db, "DELETE FROM sessions WHERE user = ?1", "end the sessions of " + u.name,
+                    u.name);
+  });
+}
+
+Result<std::optional<User>> SqliteStore::find_user(const std::string& name) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<User>> {
+    const std::string query = std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?1";
+    auto stmt = prepare(db, query.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, name);
+    auto row = sql::step(db, stmt->get(), "find user");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<User>();
+    return read_user(stmt->get());
+  });
+}
+
+Result<std::vector<User>> SqliteStore::users() {
+  return impl_->read([&](sqlite3* db) -> Result<std::vector<User>> {
+    const std::string query = std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name";
+    auto stmt = prepare(db, query.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    std::vector<User> out;
+    while (true) {
+      auto row = sql::step(db, stmt->get(), "list users");
+      if (!row) return std::unexpected(row.error());
+      if (!*row) return out;
+      out.push_back(read_user(stmt->get()));
+    }
+  });
+}
+
+Status SqliteStore::add_session(const Session& s) {
+  return impl_->writer->write([&](sqlite3* db) -> Status {
+    // In one statement with the user's check: a user disabled meanwhile gets no session.
+    auto added = sql::run(db,
+                          "INSERT INTO sessions(token_sha256, user, csrf_token, created_ms, "
+                          "expires_ms, last_seen_ms) SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE EXISTS "
+                          "(SELECT 1 FROM users WHERE name = ?2 AND disabled = 0)",
+                          "add session", s.token_sha256, s.user, s.csrf_token, s.created_ms,
+                          s.expires_ms, s.last_seen_ms);
+    if (!added) return added;
+    if (sql::changes(db) == 0) return fail("no session for '" + s.user + "': unknown or disabled");
+    return {};
+  });
+}
+
+Result<std::optional<Session>> SqliteStore::find_session(const std::string& token_sha256) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Session>> {
+    const std::string query =
+        std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE token_sha256 = ?1";
+    auto stmt = prepare(db, query.c_str());
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, token_sha256);
+    auto row = sql::step(db, stmt->get(), "find session");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<Session>();
+    return read_session(stmt->get());
+  });
+}
+
+Status SqliteStore::touch_session(const std::string& token_sha256, std::int64_t last_seen_ms) {
+  return impl_->writer->write([&](sqlite3* db) {
+    return sql::run(db,
+                    "UPDATE sessions SET last_seen_ms = MAX(last_seen_ms, ?2) "
+                    "WHERE token_sha256 = ?1",
+                    "touch session", token_sha256, last_seen_ms);
+  });
+}
+
+Status SqliteStore::delete_session(const std::string& token_sha256) {
+  return impl_->writer->write([&](sqlite3* db) {
+    return sql::run(db, "DELETE FROM sessions WHERE token_sha256 = ?1", "end session",
+                    token_sha256);
+  });
+}
+
+Result<std::int64_t> SqliteStore::delete_ended_sessions(std::int64_t now_ms,
+                                                        std::int64_t idle_before_ms) {
+  std::int64_t deleted = 0;
+  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+    auto s = sql::run(db, "DELETE FROM sessions WHERE expires_ms <= ?1 OR last_seen_ms <= ?2",
+                      "delete ended sessions", now_ms, idle_before_ms);
+    deleted = sql::changes(db);
+    return s;
+  });
+  if (!written) return std::unexpected(written.error());
+  return deleted;
+}
+
+WriteStats SqliteStore::write_stats() const {
+  return impl_->writer->stats();
+}
+
+}  // namespace att

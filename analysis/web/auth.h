@@ -1,0 +1,153 @@
+// Who may use the dashboard and its API, and how they prove it: users with a role, passwords
+// kept only as salted scrypt hashes, login sessions that carry a CSRF token, login
+// throttling, and the access table: the one place that says which role may make which
+// request (enforced by the HTTP layer before any route runs, analysis/web/http_api.cpp).
+//
+// Users and sessions live in the service's database (Store), so sessions survive a restart.
+// A session is known there by the SHA-256 of a random token that only the browser's cookie
+// holds. Everything here is thread-safe.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "analysis/domain/store.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/time_util.h"
+
+namespace att {
+
+enum class Role { kOrganizer, kAuditor, kTechnician, kAdmin };
+
+std::string_view to_string(Role role);  // "organizer", "auditor", "technician", "admin"
+std::optional<Role> parse_role(std::string_view name);
+
+// Logins and sessions (server.yaml "auth:").
+struct AuthConfig {
+  double session_idle_minutes = 720;  // a session not used for this long ends (to within 1 min)
+  double session_max_hours = 168;     // every session ends this long after its login
+  int login_attempts = 5;             // failed logins for one user name, or from one address...
+  double login_window_minutes = 15;   // ...within this long: 429 until the oldest is older
+};
+
+inline constexpr char kSessionCookie[] = "att_session";
+inline constexpr char kCsrfHeader[] = "X-CSRF-Token";
+
+// A user name: 1 to 64 of [a-z0-9._-].
+Status check_user_name(std::string_view name);
+// A password being set: 10 characters (UTF-8) at least, 1024 bytes at most.
+Status check_password(std::string_view password);
+
+// scrypt with N = 2^15, r = 8, p = 1 and a fresh 16-byte salt, 32 bytes out, written with
+// its parameters: scrypt$15$8$1$<salt base64>$<hash base64>. Fails only when the system's
+// random source or OpenSSL does.
+Result<std::string> hash_password(std::string_view password);
+// Whether `stored` was made from `password`, compared in constant time. A stored hash not of
+// that form (or one asking for more than 256 MiB of memory) is an error, never a match.
+Result<bool> verify_password(std::string_view password, std::string_view stored);
+
+// Who a request comes from: its session's user, while the session lasts.
+struct Identity {
+  std::string user;
+  Role role = Role::kOrganizer;
+  std::string csrf_token;
+  std::int64_t expires_ms = 0;  // the session's absolute end (idleness may end it sooner)
+};
+
+struct LoginResult {
+  enum class Outcome { kOk, kBadCredentials, kThrottled };
+  Outcome outcome = Outcome::kBadCredentials;
+  Identity identity;      // kOk
+  std::string token;      // kOk: the cookie's value; only its SHA-256 is stored
+  int retry_after_s = 0;  // kThrottled: when the oldest counted attempt leaves the window
+};
+
+class Auth {
+ public:
+  // `store` must outlive this object. `clock` is the service's time (tests move it).
+  Auth(Store& store, AuthConfig config, WallClock clock = now_ms);
+
+  // Users, as `attendance-server users` manages them. Bad input (a malformed name, a short
+  // password, a name taken or unknown) is refused with a clear message and changes nothing.
+  Status add_user(const std::string& name, Role role, const std::string& password);
+  Status set_password(const std::string& name, const std::string& password);  // ends sessions
+  Status disable_user(const std::string& name);                               // ends sessions
+
+  // A login from `address`. An unknown user, a wrong password and a disabled user get the
+  // same answer after the same work (a dummy hash is checked for an unknown name). Once
+  // config.login_attempts failed for the name or the address within the window, further
+  // attempts are throttled without checking the password (attempts in flight count too).
+  // Errors: the store's.
+  Result<LoginResult> login(const std::string& name, const std::string& password,
+                            const std::string& address);
+  // The identity of the session whose cookie holds `token`, while the session lasts and its
+  // user is enabled; none otherwise (an ended session is deleted). Notes the activity for the
+  // idle timeout: a write at most once a minute per session. Errors: the store's.
+  Result<std::optional<Identity>> identify(std::string_view token);
+  Status logout(std::string_view token);  // ends the session, if there is one
+
+  // attendance_logins_total{result="ok|bad_credentials|throttled"}, Prometheus text.
+  std::string render_metrics() const;
+
+ private:
+  // Seconds until `key` has fewer attempts than the limit in the window (0: it has now),
+  // forgetting those older than the window. Caller holds mu_.
+  int throttled_for(const std::string& key, std::int64_t now);
+  // Forgets attempts older than the window, and keys left with none. Caller holds mu_.
+  void forget_old_attempts(std::int64_t now);
+
+  Store& store_;
+  const AuthConfig config_;
+  WallClock clock_;
+  std::mutex mu_;
+  // Failed or in-flight login attempts within the window, by "user:<name>" and
+  // "address:<address>", oldest first; guarded by mu_.
+  std::map<std::string, std::deque<std::int64_t>> attempts_;
+  std::atomic<std::int64_t> logins_ok_ = 0, logins_bad_ = 0, logins_throttled_ = 0;
+  log::RateLimit refusal_log_{std::chrono::seconds(10)};  // failed and throttled logins
+};
+
+// ------------------------------------------------------------------------------------------
+// The access table
+
+// Whom a rule lets in: roles (one bit each), or anyone, or callers on a loopback address.
+inline constexpr unsigned role_bit(Role r) {
+  return 1u << static_cast<unsigned>(r);
+}
+inline constexpr unsigned kOrganizers = role_bit(Role::kOrganizer);
+inline constexpr unsigned kAuditors = role_bit(Role::kAuditor);
+inline constexpr unsigned kTechnicians = role_bit(Role::kTechnician);
+inline constexpr unsigned kAdmins = role_bit(Role::kAdmin);
+inline constexpr unsigned kEveryRole = kOrganizers | kAuditors | kTechnicians | kAdmins;
+inline constexpr unsigned kAnyone = 1u << 8;    // no login: the route needs none, or signs
+inline constexpr unsigned kLoopback = 1u << 9;  // also without login from 127.0.0.0/8 or ::1
+
+struct AccessRule {
+  std::string_view method;  // GET (which covers HEAD), POST, or * for any
+  std::string_view path;    // '/'-separated; "*" is one segment or the rest of one ("*.csv"),
+                            // a final "**" one or more segments
+  unsigned who;             // role bits, kAnyone, kLoopback
+};
+
+// The rule for a request: the first of the table that matches; for a path outside /api/ other
+// than /metrics (the dashboard's files), a rule for anyone; for any other path, none: it is
+// refused before it reaches a route (default deny).
+const AccessRule* access_rule(std::string_view method, std::string_view path);
+
+// POST, PUT, PATCH, DELETE: a request of these made with a session must carry its CSRF token.
+bool changes_state(std::string_view method);
+bool is_loopback(std::string_view address);
+// Whether an Origin header ("https://host:port") names the host a request went to (its Host
+// header), as a request from the dashboard's own pages does.
+bool origin_matches_host(std::string_view origin, std::string_view host);
+// Equality of two secrets (CSRF tokens) in time that does not depend on where they differ.
+bool secrets_equal(std::string_view a, std::string_view b);
+
+}  // namespace att

@@ -1,0 +1,68 @@
+// The service's HTTP face: frame upload, JSON API, annotated frames, live outputs (Server-Sent
+// Events, MJPEG), login and sessions, and the dashboard's static files. Runs its own listener
+// thread and worker threads (cpp-httplib); handlers only call thread-safe objects (Ingest,
+// Store, LiveHub, Auth). An open event or MJPEG stream holds one worker thread for as long as
+// it lasts.
+//
+// Every request passes the access table (auth.h) before any route runs: a public route goes
+// on; any other needs a session (cookie att_session) of a role the table names, else 401
+// login_required or 403 forbidden; a POST, PUT, PATCH or DELETE with a session must also
+// carry its X-CSRF-Token and, if it has an Origin, come from the Host it is sent to, else
+// 403 csrf. A path under /api/ that no rule names gets 404 without reaching a route.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "analysis/domain/province.h"
+#include "analysis/domain/store.h"
+#include "analysis/ingest/ingest.h"
+#include "analysis/web/auth.h"
+#include "analysis/web/live.h"
+#include "analysis/web/records_api.h"
+#include "common/error.h"
+#include "common/time_util.h"
+
+namespace att {
+
+struct ApiOptions {
+  std::string province_name;
+  std::string timezone;  // for the dashboard's clocks
+  std::string detector_name;
+  bool detector_degraded = false;
+  std::string detector_message;
+  std::filesystem::path data_dir;       // frames are read from here
+  std::filesystem::path dashboard_dir;  // served at /
+  int threads = 8;
+  std::int64_t max_body_bytes = 4 << 20;
+  std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
+  RecordsApiOptions records;                // the attendance record's routes (records_api.h)
+  // More Prometheus text for /metrics (the service's retention), or none.
+  std::function<std::string()> extra_metrics;
+};
+
+class HttpApi {
+ public:
+  // Every argument but `options` and `clock` must outlive this object.
+  HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live, Auth& auth,
+          ApiOptions options, WallClock clock = now_ms);
+  ~HttpApi();  // stops
+  HttpApi(const HttpApi&) = delete;
+  HttpApi& operator=(const HttpApi&) = delete;
+
+  // Binds host:port (port 0 = any free port), starts serving on a thread of its own and
+  // returns the bound port once requests are accepted. Fails on unreadable TLS files.
+  Result<int> start(const std::string& host, int port);
+  // Stops accepting, finishes requests in flight and joins. Closes the LiveHub first, so that
+  // open event and MJPEG streams end at once instead of holding their threads. Idempotent.
+  void stop();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace att

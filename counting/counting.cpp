@@ -1,0 +1,41 @@
+#include "counting/counting.h"
+
+namespace att {
+
+Counting::Counting(OccupancyConfig config, std::map<std::string, SiteZones> zones)
+    : config_(config), zones_(std::move(zones)) {}
+
+Counting::SiteWindow& Counting::window_of(const std::string& site_id) {
+  std::lock_guard lock(mu_);
+  auto& slot = sites_[site_id];
+  if (!slot) {
+    const auto z = zones_.find(site_id);
+    slot = std::make_unique<SiteWindow>(
+        OccupancyWindow(config_, z == zones_.end() ? SiteZones{} : z->second));
+  }
+  return *slot;
+}
+
+void Counting::set_empty_reference(const std::string& site_id, const std::vector<Box>& detections) {
+  SiteWindow& site = window_of(site_id);
+  std::lock_guard lock(site.mu);
+  site.window.set_empty_reference(detections);
+}
+
+OccupancyResult Counting::add(const std::string& site_id, std::int64_t t_ms, cv::Size size,
+                              const std::vector<Box>& detections, const cv::Mat& gray) {
+  SiteWindow& site = window_of(site_id);
+  std::lock_guard lock(site.mu);
+  if (t_ms <= site.newest_ms) {
+    // Count the late frame alone and leave the window as it is.
+    OccupancyResult late;
+    late.counted = site.window.countable(size, detections);
+    late.frame_count = static_cast<int>(late.counted.size());
+    late.window_count = site.window.count();
+    return late;
+  }
+  site.newest_ms = t_ms;
+  return site.window.add(t_ms, size, detections, gray);
+}
+
+}  // namespace att

@@ -1,0 +1,46 @@
+// The reported count of every site: one OccupancyWindow per site, fed by the ingest path.
+// Thread-safe: HTTP workers add frames of different sites at once; frames of one site are
+// serialised by that site's lock.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "counting/occupancy.h"
+
+namespace att {
+
+class Counting {
+ public:
+  explicit Counting(OccupancyConfig config, std::map<std::string, SiteZones> zones = {});
+
+  // An empty-room reference for a site (see OccupancyWindow::set_empty_reference).
+  void set_empty_reference(const std::string& site_id, const std::vector<Box>& detections);
+
+  // Adds a frame of `site_id` captured at `t_ms`. A frame not newer than the newest one
+  // already counted for the site (a late frame from a spool, or the same frame again after a
+  // failed store) does not move the window: it gets the window's current count, and its own
+  // frame count.
+  OccupancyResult add(const std::string& site_id, std::int64_t t_ms, cv::Size size,
+                      const std::vector<Box>& detections, const cv::Mat& gray);
+
+ private:
+  struct SiteWindow {
+    std::mutex mu;
+    OccupancyWindow window;              // guarded by mu
+    std::int64_t newest_ms = INT64_MIN;  // guarded by mu
+    explicit SiteWindow(OccupancyWindow w) : window(std::move(w)) {}
+  };
+  SiteWindow& window_of(const std::string& site_id);
+
+  OccupancyConfig config_;
+  std::map<std::string, SiteZones> zones_;
+  std::mutex mu_;  // guards sites_ (the map, not the windows)
+  std::map<std::string, std::unique_ptr<SiteWindow>> sites_;
+};
+
+}  // namespace att

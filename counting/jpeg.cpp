@@ -1,0 +1,111 @@
+#include "counting/jpeg.h"
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+namespace att {
+
+Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
+  const size_t n = bytes.size();
+  if (n == 0) return fail("empty body");
+  if (n < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8 || bytes[2] != 0xFF) {
+    return fail(ErrorCode::kCorrupt, "not a JPEG (no SOI marker)");
+  }
+  // A JPEG ends with EOI; some encoders pad after it, so allow a little trailing zero fill.
+  size_t end = n;
+  while (end > 2 && n - end < 64 && bytes[end - 1] == 0x00) --end;
+  if (end < 4 || bytes[end - 2] != 0xFF || bytes[end - 1] != 0xD9) {
+    return fail(ErrorCode::kCorrupt, "truncated JPEG (no EOI marker at the end)");
+  }
+  size_t i = 2;
+  while (i + 4 <= n) {
+    const unsigned char marker = bytes[i + 1];
+    // FF 00 is a stuffed zero, valid only inside scan data. libjpeg skips it as garbage and
+    // reads on for the next marker; taking it for a segment with a length would let a frame
+    // header hidden from this probe reach the decoder, past the pixel limit.
+    if (bytes[i] != 0xFF || marker == 0x00)
+      return fail(ErrorCode::kCorrupt,
+                  "corrupt JPEG (bad marker at byte " + std::to_string(i) + ")");
+    if (marker == 0xFF) {  // fill byte
+      ++i;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
+      i += 2;
+      continue;
+    }
+    const size_t len = (size_t{bytes[i + 2]} << 8) | bytes[i + 3];
+    if (len < 2 || i + 2 + len > n)
+      return fail(ErrorCode::kCorrupt, "corrupt JPEG (segment runs past the end)");
+    const bool sof =
+        marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (sof) {
+      if (len < 8) return fail(ErrorCode::kCorrupt, "corrupt JPEG (short frame header)");
+      JpegSize size;
+      size.height = (bytes[i + 5] << 8) | bytes[i + 6];
+      size.width = (bytes[i + 7] << 8) | bytes[i + 8];
+      if (size.width == 0 || size.height == 0)
+        return fail(ErrorCode::kCorrupt, "corrupt JPEG (zero frame size)");
+      return size;
+    }
+    if (marker == 0xDA) break;  // start of scan before any frame header
+    i += 2 + len;
+  }
+  return fail(ErrorCode::kCorrupt, "corrupt JPEG (no frame header)");
+}
+
+Result<cv::Mat> decode_jpeg(std::span<const unsigned char> bytes, std::int64_t max_pixels) {
+  auto size = probe_jpeg(bytes);
+  if (!size) return std::unexpected(size.error());
+  if (std::int64_t{size->width} * size->height > max_pixels) {
+    return fail(ErrorCode::kTooLarge, "image too large (" + std::to_string(size->width) + "x" +
+                                          std::to_string(size->height) + ", limit " +
+                                          std::to_string(max_pixels) + " pixels)");
+  }
+  const cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1,
+                    const_cast<unsigned char*>(bytes.data()));
+  cv::Mat frame = cv::imdecode(raw, cv::IMREAD_COLOR);
+  if (frame.empty()) return fail(ErrorCode::kCorrupt, "corrupt JPEG (decoder rejected it)");
+  return frame;
+}
+
+std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality) {
+  std::vector<unsigned char> out;
+  cv::imencode(".jpg", bgr, out, {cv::IMWRITE_JPEG_QUALITY, quality});
+  return out;
+}
+
+cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label) {
+  cv::Mat out = bgr.clone();
+  const int thickness = std::max(1, out.cols / 640);
+  for (const Box& b : boxes) {
+    cv::rectangle(
+        out, cv::Rect(cv::Point(cvRound(b.x), cvRound(b.y)), cv::Size(cvRound(b.w), cvRound(b.h))),
+        cv::Scalar(0, 220, 0), thickness);
+  }
+  if (label.empty()) label = std::to_string(boxes.size());
+  const double scale = std::max(0.6, out.cols / 900.0);
+  int baseline = 0;
+  const cv::Size text = cv::getTextSize(label, cv::FONT_HERSHEY_SIMPLEX, scale, 2, &baseline);
+  cv::rectangle(out, cv::Rect(0, 0, text.width + 16, text.height + baseline + 12),
+                cv::Scalar(0, 0, 0), cv::FILLED);
+  cv::putText(out, label, cv::Point(8, text.height + 6), cv::FONT_HERSHEY_SIMPLEX, scale,
+              cv::Scalar(255, 255, 255), 2, cv::LINE_AA);
+  return out;
+}
+
+Result<std::string> draw_counted_frame(std::string_view jpeg, const std::vector<Box>& boxes,
+                                       int count, int frame_count) {
+  // The bytes were checked (size included) when they were received.
+  auto bgr =
+      decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(jpeg.data()), jpeg.size()),
+                  std::int64_t{1} << 40);
+  if (!bgr) return std::unexpected(bgr.error());
+  // The reported count, and what this frame alone showed (the boxes drawn).
+  const std::string label =
+      std::to_string(count) + " (" + std::to_string(frame_count) + " in this frame)";
+  const auto out = encode_jpeg(annotate(*bgr, boxes, label), 85);
+  return std::string(out.begin(), out.end());
+}
+
+}  // namespace att

@@ -1,0 +1,41 @@
+// JPEG handling for frames that arrive from outside: checked before OpenCV sees them.
+#pragma once
+
+#include <cstdint>
+#include <opencv2/core.hpp>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "counting/box.h"
+
+namespace att {
+
+struct JpegSize {
+  int width = 0;
+  int height = 0;
+};
+
+// Reads the frame size from the JPEG headers without decoding. Fails, with the reason, on
+// bytes that are not a complete JPEG: no SOI marker, no frame header before the scan, a
+// segment running past the end, or no EOI marker at the end (a truncated upload).
+Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes);
+
+// Probes, refuses frames over `max_pixels` (a decompression bomb costs memory before any
+// check could run), then decodes to BGR.
+Result<cv::Mat> decode_jpeg(std::span<const unsigned char> bytes, std::int64_t max_pixels);
+
+std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality = 85);
+
+// Draws the boxes and a label (ASCII; default: the number of boxes) onto a copy of the frame.
+cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label = {});
+
+// A counted frame as the service shows it and keeps it as evidence: the JPEG decoded, the
+// frame's boxes drawn, labelled with the reported (windowed) count and this frame's own count,
+// and encoded again at quality 85. Fails on bytes that do not decode.
+Result<std::string> draw_counted_frame(std::string_view jpeg, const std::vector<Box>& boxes,
+                                       int count, int frame_count);
+
+}  // namespace att
