@@ -1,11 +1,11 @@
 #include "common/time_util.h"
 
+#include <date/tz.h>
+
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <mutex>
 
 namespace att {
 
@@ -31,7 +31,7 @@ std::string iso8601_utc(std::int64_t ms) {
 
 Result<std::int64_t> local_to_utc_ms(const std::string& timezone, const std::string& date,
                                      int minute) {
-  // An unknown name would silently mean UTC to tzset(): check the zone file first.
+  // Checked here first for a message that says where zones come from (and no path tricks).
   if (timezone.empty() || timezone.find("..") != std::string::npos || timezone.front() == '/' ||
       !std::filesystem::is_regular_file(std::filesystem::path("/usr/share/zoneinfo") / timezone)) {
     return fail("unknown time zone '" + timezone + "' (not in /usr/share/zoneinfo)");
@@ -42,28 +42,17 @@ Result<std::int64_t> local_to_utc_ms(const std::string& timezone, const std::str
       d < 1 || d > 31) {
     return fail("'" + date + "' is not a date YYYY-MM-DD");
   }
-  static std::mutex mu;
-  std::lock_guard lock(mu);
-  const char* old = std::getenv("TZ");
-  const std::string saved = old ? old : "";
-  ::setenv("TZ", timezone.c_str(), 1);
-  ::tzset();
-  std::tm tm{};
-  tm.tm_year = y - 1900;
-  tm.tm_mon = m - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = minute / 60;
-  tm.tm_min = minute % 60;
-  tm.tm_isdst = -1;  // the zone's rules decide
-  const std::time_t t = std::mktime(&tm);
-  if (old) {
-    ::setenv("TZ", saved.c_str(), 1);
-  } else {
-    ::unsetenv("TZ");
+  // The zone's rules from the system's zoneinfo (date/tz.h, built with USE_OS_TZDB), read once
+  // and shared by every thread. A day past the month's end runs on into the next month.
+  try {
+    const date::time_zone* zone = date::locate_zone(timezone);
+    const date::local_days first{date::year{y} / static_cast<unsigned>(m) / 1};
+    const auto local = first + date::days{d - 1} + std::chrono::minutes{minute};
+    const auto utc = zone->to_sys(local, date::choose::earliest);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(utc.time_since_epoch()).count();
+  } catch (const std::exception& e) {
+    return fail("cannot place " + date + " in " + timezone + ": " + e.what());
   }
-  ::tzset();
-  if (t == static_cast<std::time_t>(-1)) return fail("cannot place " + date + " in " + timezone);
-  return static_cast<std::int64_t>(t) * 1000;
 }
 
 }  // namespace att

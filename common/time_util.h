@@ -20,8 +20,9 @@ std::string iso8601_utc(std::int64_t ms);
 
 // The UTC instant (ms since epoch) of `minute` minutes after local midnight of `date`
 // (YYYY-MM-DD) in the IANA zone `timezone` (e.g. "Asia/Ho_Chi_Minh"), from the system's
-// zoneinfo. Fails on an unknown zone or a malformed date. It switches the process's TZ for a
-// moment under a lock: call it while setting up, not from threads that format local times.
+// zoneinfo through date/tz.h; a local time that a clock change skips or repeats takes its
+// earliest instant. Fails on an unknown zone or a malformed date. Thread-safe: the process's
+// TZ is never touched.
 Result<std::int64_t> local_to_utc_ms(const std::string& timezone, const std::string& date,
                                      int minute);
 

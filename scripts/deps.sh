@@ -13,6 +13,7 @@ packages=(
   libsqlite3-dev sqlite3 libssl-dev openssl
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
+  libhowardhinnant-date-dev    # time zones (date/tz.h)
   clang-16 libclang-rt-16-dev  # libFuzzer (scripts/fuzz.sh): clang 14 cannot build <expected>
   faketime                     # the reliability suite sets a node's clock off with it
   clang-format python3         # the format and include checks of the test command

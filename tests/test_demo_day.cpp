@@ -128,8 +128,8 @@ class DemoDay : public ::testing::Test {
     now_ = at(minute(7, 0));
   }
 
-  // A local minute of the day in UTC ms. Computed from midnight, not by local_to_utc_ms,
-  // which switches the process's TZ and so must not run beside the service's threads.
+  // A local minute of the day in UTC ms, from the day's midnight (the zone has no clock
+  // change).
   std::int64_t at(int local_minute) const { return midnight_ + local_minute * 60'000LL; }
 
   void start() {

@@ -266,8 +266,7 @@ class Env {
  public:
   bool ready = false;
 
-  // ms of a local time on the class day (computed once before the service runs: the time
-  // zone lookup switches the process's TZ).
+  // ms of a local time on the class day, from its midnight (the zone has no clock change).
   std::int64_t at(int hour, int minute) const { return midnight_ + (hour * 60 + minute) * kMinute; }
   std::int64_t now() const { return now_.load(); }
   void advance(std::int64_t ms) { now_ += ms; }

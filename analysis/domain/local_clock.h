@@ -19,8 +19,7 @@ namespace att {
 // does not change within a day, as Asia/Ho_Chi_Minh (UTC+7, no daylight saving since 1975).
 class LocalClock {
  public:
-  // Fails on an unknown zone, a malformed date or no dates. local_to_utc_ms switches the
-  // process's TZ for a moment: make it while setting up.
+  // Fails on an unknown zone, a malformed date or no dates.
   static Result<LocalClock> make(const std::string& timezone,
                                  const std::vector<std::string>& dates);
   // With the class days of `schedule`.
