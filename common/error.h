@@ -19,27 +19,6 @@ enum class ErrorCode {
   kIo,           // the file system or the database failed
 };
 
-// "invalid", "not_found", ...: for logs and tests.
-constexpr const char* to_string(ErrorCode code) {
-  switch (code) {
-    case ErrorCode::kInvalid:
-      return "invalid";
-    case ErrorCode::kNotFound:
-      return "not_found";
-    case ErrorCode::kTooLarge:
-      return "too_large";
-    case ErrorCode::kConflict:
-      return "conflict";
-    case ErrorCode::kCorrupt:
-      return "corrupt";
-    case ErrorCode::kUnavailable:
-      return "unavailable";
-    case ErrorCode::kIo:
-      return "io";
-  }
-  return "invalid";
-}
-
 struct Error {
   std::string message;
   ErrorCode code = ErrorCode::kInvalid;

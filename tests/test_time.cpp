@@ -3,7 +3,9 @@
 // (the process's TZ is never touched, so nothing else that reads it is disturbed).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
+#include <ctime>
 #include <thread>
 #include <vector>
 
@@ -46,23 +48,40 @@ TEST(LocalToUtc, UnknownZonesAndBadDatesAreRefused) {
 }
 
 TEST(LocalToUtc, ManyThreadsAtOnceLeaveTheProcesssTimeZoneAlone) {
+  // The process's own zone is New York; a thread formatting local times (as libjpeg's or
+  // spdlog's callers may) must see New York's offset all along, while others place times
+  // in Ho Chi Minh and Berlin. Switching TZ, even under a lock, would show it Asia's.
   ::setenv("TZ", "America/New_York", 1);
+  ::tzset();
+  const std::time_t july = 1'815'350'400;  // 2027-07-12 00:00 UTC: EDT, -4 h
   const std::int64_t want = local_to_utc_ms("Asia/Ho_Chi_Minh", "2027-07-12", 450).value();
+  std::atomic<bool> done{false};
+  std::atomic<int> wrong_offset{0}, wrong_result{0};
+  std::thread reader([&] {
+    while (!done) {
+      std::tm tm{};
+      localtime_r(&july, &tm);
+      if (tm.tm_gmtoff != -4 * 3600) ++wrong_offset;
+    }
+  });
   std::vector<std::thread> threads;
-  std::vector<int> wrong(8, 0);
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < 200; ++i) {
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 500; ++i) {
         const char* zone = i % 2 ? "Europe/Berlin" : "Asia/Ho_Chi_Minh";
         const auto got = local_to_utc_ms(zone, "2027-07-12", 450);
-        if (i % 2 == 0 && got != want) ++wrong[t];
+        if (i % 2 == 0 && got != want) ++wrong_result;
       }
     });
   }
   for (auto& t : threads) t.join();
-  for (int t = 0; t < 8; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
+  done = true;
+  reader.join();
+  EXPECT_EQ(wrong_result, 0);
+  EXPECT_EQ(wrong_offset, 0);
   EXPECT_STREQ(std::getenv("TZ"), "America/New_York");
   ::unsetenv("TZ");
+  ::tzset();
 }
 
 }  // namespace

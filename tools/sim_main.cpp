@@ -16,7 +16,9 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
@@ -193,18 +195,7 @@ int main(int argc, char** argv) {
     }
   };
 
-  if (auto checked = att::UploadClient::create({server, {}, {}, {}}); !checked) {
-    std::cerr << "attendance-sim: " << checked.error().message << "\n";
-    return 2;
-  }
-  auto worker = [&] {
-    auto made =
-        att::UploadClient::create({server, std::chrono::seconds(60), std::chrono::seconds(10), {}});
-    if (!made) {  // checked before the workers start
-      std::cerr << "attendance-sim: " << made.error().message << "\n";
-      return;
-    }
-    att::UploadClient& client = **made;
+  auto worker = [&](att::UploadClient& client) {
     std::unique_lock lock(mu);
     while (!g_stop && Clock::now() < stop_at) {  // what is still held then is reported
       if (due.empty()) {
@@ -279,8 +270,19 @@ int main(int argc, char** argv) {
     }
   };
   if (threads <= 0) threads = std::min(sites, 256);
+  // One client (one kept-alive connection) per worker, all made before any starts.
+  std::vector<std::unique_ptr<att::UploadClient>> clients;
+  for (int i = 0; i < threads; ++i) {
+    auto made =
+        att::UploadClient::create({server, std::chrono::seconds(60), std::chrono::seconds(10), {}});
+    if (!made) {
+      std::cerr << "attendance-sim: " << made.error().message << "\n";
+      return 2;
+    }
+    clients.push_back(std::move(*made));
+  }
   std::vector<std::thread> pool;
-  for (int i = 0; i < threads; ++i) pool.emplace_back(worker);
+  for (auto& client : clients) pool.emplace_back(worker, std::ref(*client));
   for (auto& t : pool) t.join();
 
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
