@@ -3,7 +3,7 @@
 // (#/overview, #/site/<id>, #/records, #/cameras, #/users) that mounts one view at a time.
 // A view is a module whose mount(root, params) builds it and returns its unmount function.
 import { h, $, setText, clear } from './js/dom.js';
-import { get, post, setSession, currentSession, whenLoginRequired, can, homeView, viewsOf, ApiError } from './js/api.js';
+import { get, post, setSession, currentSession, whenLoginRequired, mayView, homeView, menuViews, ApiError } from './js/api.js';
 import { t, setLang, currentLang, fmtDateTime, roleLabel, timeZone } from './js/i18n.js';
 import { loadStatus, startEvents, stopEvents, serverNow, onPoll } from './js/data.js';
 import * as overview from './js/overview.js';
@@ -92,7 +92,7 @@ async function enter() {
 function renderHeader() {
   const T = t(), s = currentSession();
   const nav = $('nav');
-  nav.replaceChildren(...viewsOf(s.role).map((v) => h('a', { href: `#/${v}`, text: T.views[v], dataset: { view: v } })));
+  nav.replaceChildren(...menuViews().map((v) => h('a', { href: `#/${v}`, text: T.views[v], dataset: { view: v } })));
   setText($('who'), `${s.user} · ${roleLabel(s.role)}`);
   $('who').dataset.role = s.role;
   tickClock();
@@ -108,7 +108,7 @@ function route() {
   const s = currentSession();
   if (!s) return;
   const parts = location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
-  const name = parts[0] || homeView(s.role);
+  const name = parts[0] || homeView();
   if (unmount) { unmount(); unmount = null; }
   window.scrollTo(0, 0);
   for (const a of $('nav').children) a.classList.toggle('active', a.dataset.view === name);
@@ -118,10 +118,10 @@ function route() {
     clear(root, h('p', { class: 'panel-msg', text: T.notFound }));
     return;
   }
-  if (!can(name)) {
+  if (!mayView(name)) {
     clear(root, h('div', { class: 'panel-msg forbidden', attrs: { 'data-testid': 'forbidden', role: 'alert' } },
       h('p', { text: T.forbiddenView(roleLabel(s.role)) }),
-      h('a', { href: `#/${homeView(s.role)}`, text: T.views[homeView(s.role)] })));
+      h('a', { href: `#/${homeView()}`, text: T.views[homeView()] })));
     return;
   }
   unmount = VIEWS[name].mount(root, parts.slice(1));

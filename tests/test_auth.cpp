@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <regex>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "analysis/app/service.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
+#include "analysis/web/route_table.h"
 #include "common/sha256.h"
 #include "protocol/wire.h"
 #include "tests/test_support.h"
@@ -125,11 +127,26 @@ TEST(Passwords, TenCharactersAtLeastCountedAsCharactersNotBytes) {
   EXPECT_FALSE(check_password(std::string(1025, 'x')));
 }
 
-TEST(AccessRules, MatchPathsSegmentBySegmentAndDenyWhatNoRuleNames) {
-  const auto who = [](const char* method, const char* path) -> std::optional<unsigned> {
-    const AccessRule* rule = access_rule(method, path);
-    return rule ? std::optional(rule->who) : std::nullopt;
-  };
+// The route table's matcher on a table of the service's shape (the service's own rows are
+// checked over HTTP, every route as every caller, by AccessTable below).
+RouteTable sample_routes() {
+  const auto none = [](const httplib::Request&, httplib::Response&) {};
+  return RouteTable({
+      {"GET", "/healthz", kAnyone, "", none},
+      {"POST", "/api/v1/frames", kAnyone, "", none},
+      {"GET", "/metrics", kTechnicians | kAdmins | kLoopback, "metrics", none},
+      {"GET", "/api/v1/sites/{site}/latest", kEveryRole, "sites", none},
+      {"GET", "/api/v1/sites/{site}/latest.jpg", kEveryRole, "sites", none},
+      {"GET", "/api/v1/evidence/{site}/{file}.jpg", kRecordReaders, "records", none},
+      {"GET", "/api/v1/ledger", kAuditors | kAdmins, "ledger", none},
+      {"GET", "/api/v1/exports/{table}.csv", kAuditors | kAdmins, "exports", none},
+      {"POST", "/api/v1/roll-calls/corrections", kAuditors, "correct", none},
+  });
+}
+
+TEST(RouteTable, MatchesWholePathsWithTheirParametersAndDeniesWhatNoRowNames) {
+  const RouteTable table = sample_routes();
+  const auto who = [&](const char* method, const char* path) { return table.access(method, path); };
   EXPECT_EQ(who("GET", "/api/v1/ledger"), kAuditors | kAdmins);
   EXPECT_EQ(who("HEAD", "/api/v1/ledger"), kAuditors | kAdmins) << "HEAD is a GET";
   EXPECT_EQ(who("GET", "/api/v1/sites/td-01/latest.jpg"), kEveryRole);
@@ -137,7 +154,7 @@ TEST(AccessRules, MatchPathsSegmentBySegmentAndDenyWhatNoRuleNames) {
   EXPECT_EQ(who("GET", "/api/v1/evidence/td-01/2027-07-12/0745.jpg"),
             kOrganizers | kAuditors | kAdmins);
   EXPECT_EQ(who("GET", "/metrics"), kTechnicians | kAdmins | kLoopback);
-  EXPECT_EQ(who("GET", "/"), kAnyone);
+  EXPECT_EQ(who("GET", "/"), kAnyone) << "the dashboard's files";
   EXPECT_EQ(who("GET", "/js/app.js"), kAnyone);
   EXPECT_EQ(who("POST", "/api/v1/frames"), kAnyone);
   for (const auto& [method, path] : std::vector<std::pair<const char*, const char*>>{
@@ -146,7 +163,10 @@ TEST(AccessRules, MatchPathsSegmentBySegmentAndDenyWhatNoRuleNames) {
            {"DELETE", "/api/v1/sites"},
            {"GET", "/api/v1/sites//latest"},
            {"GET", "/api/v1/sites/td-01/latest/more"},
+           {"GET", "/api/v1/sites/TD-01/latest"},
+           {"GET", "/api/v1/sites/td-01/latestXjpg"},
            {"GET", "/api/v1/exports/.csv"},
+           {"GET", "/api/v1/exports/users.csv"},
            {"GET", "/api/v1/evidence"},
            {"GET", "/api/v1/ledger/"},
            {"GET", "/api/"},
@@ -154,6 +174,34 @@ TEST(AccessRules, MatchPathsSegmentBySegmentAndDenyWhatNoRuleNames) {
        }) {
     EXPECT_EQ(who(method, path), std::nullopt) << method << " " << path;
   }
+  const Route* latest = table.find("GET", "/api/v1/sites/td-01/latest.jpg");
+  ASSERT_NE(latest, nullptr);
+  EXPECT_EQ(latest->path, "/api/v1/sites/{site}/latest.jpg");
+  EXPECT_EQ(RouteTable::pattern_of("/api/v1/sites/{site}/latest.jpg"),
+            R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest\.jpg)");
+}
+
+TEST(RouteTable, CapabilitiesAreTheRowsARoleMayCallEachOnce) {
+  const RouteTable table = sample_routes();
+  using V = std::vector<std::string>;
+  EXPECT_EQ(table.capabilities(Role::kOrganizer), (V{"sites", "records"}));
+  EXPECT_EQ(table.capabilities(Role::kAuditor),
+            (V{"sites", "records", "ledger", "exports", "correct"}));
+  EXPECT_EQ(table.capabilities(Role::kTechnician), (V{"metrics", "sites"}));
+  EXPECT_EQ(table.capabilities(Role::kAdmin),
+            (V{"metrics", "sites", "records", "ledger", "exports"}));
+}
+
+TEST(RouteTable, AMistakeInTheTableStopsTheProgramAtOnce) {
+  const auto none = [](const httplib::Request&, httplib::Response&) {};
+  EXPECT_THROW(RouteTable({{"GET", "/api/v1/sites/{id}", kEveryRole, "", none}}),
+               std::invalid_argument);
+  EXPECT_THROW(RouteTable({{"GET", "/api/v1/sites/{site", kEveryRole, "", none}}),
+               std::invalid_argument);
+  EXPECT_THROW(RouteTable({{"PUT", "/api/v1/sites", kEveryRole, "", none}}), std::invalid_argument);
+  EXPECT_THROW(RouteTable({{"GET", "/api/v1/sites", kEveryRole, "", none},
+                           {"GET", "/api/v1/sites", kAdmins, "", none}}),
+               std::invalid_argument);
 }
 
 TEST(AccessRules, LoopbackOriginsAndSecrets) {
@@ -780,6 +828,39 @@ TEST_F(AccessTable, EveryEndpointAnswersEveryCallerAsTheTableSays) {
     callers.push_back(
         {std::string(to_string(role)), testing::log_in_as(login_client, store, role)});
     ASSERT_FALSE(callers.back().headers.empty());
+  }
+
+  // The session's capabilities say what the same table lets each role call: a capability is
+  // listed exactly when its route lets the role through (anything but 401 and 403 below).
+  const std::map<std::string, std::string> route_of = {
+      {"metrics", "/metrics"},
+      {"sites", "/api/v1/sites"},
+      {"live", "/api/v1/sites/td-01/live"},
+      {"records", "/api/v1/roll-calls"},
+      {"reports", "/api/v1/reports/sites/td-01.html"},
+      {"ledger", "/api/v1/ledger"},
+      {"exports", "/api/v1/exports/alerts.csv"},
+      {"correct", "/api/v1/roll-calls/corrections"},
+      {"users", "/api/v1/users"}};
+  for (size_t i = 1; i < callers.size(); ++i) {
+    httplib::Client client("127.0.0.1", port_);
+    auto session = client.Get("/api/v1/session", callers[i].headers);
+    ASSERT_TRUE(session && session->status == 200) << callers[i].name;
+    const json capabilities = json::parse(session->body)["capabilities"];
+    for (const auto& [capability, path] : route_of) {
+      const Call* call = nullptr;
+      for (const Call& c : kCalls) {
+        if (std::string(c.path) == path) call = &c;
+      }
+      ASSERT_NE(call, nullptr) << path;
+      const int expected[] = {call->nobody, call->organizer, call->auditor, call->technician,
+                              call->admin};
+      const bool allowed = path == std::string("/metrics")
+                               ? i == 3 || i == 4  // loopback lets everyone in; the roles: these
+                               : expected[i] != 401 && expected[i] != 403;
+      const bool listed = std::ranges::find(capabilities, json(capability)) != capabilities.end();
+      EXPECT_EQ(listed, allowed) << callers[i].name << ": " << capability;
+    }
   }
 
   int sequence = 100;

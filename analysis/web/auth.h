@@ -1,7 +1,7 @@
 // Who may use the dashboard and its API, and how they prove it: users with a role, passwords
 // kept only as salted scrypt hashes, login sessions that carry a CSRF token, login
-// throttling, and the access table: the one place that says which role may make which
-// request (enforced by the HTTP layer before any route runs, analysis/web/http_api.cpp).
+// throttling, and the checks of a request's origin. Which role may make which request is
+// the route table's (analysis/web/route_table.h).
 //
 // Users and sessions live in the service's database (Store), so sessions survive a restart.
 // A session is known there by the SHA-256 of a random token that only the browser's cookie
@@ -115,31 +115,7 @@ class Auth {
 };
 
 // ------------------------------------------------------------------------------------------
-// The access table
-
-// Whom a rule lets in: roles (one bit each), or anyone, or callers on a loopback address.
-inline constexpr unsigned role_bit(Role r) {
-  return 1u << static_cast<unsigned>(r);
-}
-inline constexpr unsigned kOrganizers = role_bit(Role::kOrganizer);
-inline constexpr unsigned kAuditors = role_bit(Role::kAuditor);
-inline constexpr unsigned kTechnicians = role_bit(Role::kTechnician);
-inline constexpr unsigned kAdmins = role_bit(Role::kAdmin);
-inline constexpr unsigned kEveryRole = kOrganizers | kAuditors | kTechnicians | kAdmins;
-inline constexpr unsigned kAnyone = 1u << 8;    // no login: the route needs none, or signs
-inline constexpr unsigned kLoopback = 1u << 9;  // also without login from 127.0.0.0/8 or ::1
-
-struct AccessRule {
-  std::string_view method;  // GET (which covers HEAD), POST, or * for any
-  std::string_view path;    // '/'-separated; "*" is one segment or the rest of one ("*.csv"),
-                            // a final "**" one or more segments
-  unsigned who;             // role bits, kAnyone, kLoopback
-};
-
-// The rule for a request: the first of the table that matches; for a path outside /api/ other
-// than /metrics (the dashboard's files), a rule for anyone; for any other path, none: it is
-// refused before it reaches a route (default deny).
-const AccessRule* access_rule(std::string_view method, std::string_view path);
+// What the access check before every route uses (the routes' roles: route_table.h)
 
 // POST, PUT, PATCH, DELETE: a request of these made with a session must carry its CSRF token.
 bool changes_state(std::string_view method);

@@ -10,6 +10,7 @@
 
 #include "analysis/domain/attendance.h"
 #include "analysis/web/http_util.h"
+#include "analysis/web/route_table.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "counting/jpeg.h"
@@ -102,23 +103,33 @@ struct HttpApi::Impl {
   }
 
   void routes();
+  RouteTable table();
   httplib::Server::HandlerResponse check_access(const httplib::Request& req,
                                                 httplib::Response& res);
   std::string session_cookie(const std::string& token, bool end) const;
+  // The handlers of the routes (the route table says who may call which).
   void post_login(const httplib::Request& req, httplib::Response& res);
   void post_logout(const httplib::Request& req, httplib::Response& res);
   void get_session(const httplib::Request& req, httplib::Response& res);
-  void get_users(httplib::Response& res);
-  void get_timeline(const std::string& id, const httplib::Request& req, httplib::Response& res);
-  void post_upload(const httplib::Request& req, httplib::Response& res, bool frame);
-  void get_sites(httplib::Response& res);
-  void get_metrics(httplib::Response& res);
-  std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
-  void get_latest(const std::string& id, httplib::Response& res);
-  void get_latest_jpeg(const std::string& id, httplib::Response& res);
-  Result<std::shared_ptr<const LiveFrame>> stored_frame(const Observation& o);
+  void get_users(const httplib::Request& req, httplib::Response& res);
+  void get_healthz(const httplib::Request& req, httplib::Response& res);
+  void get_status(const httplib::Request& req, httplib::Response& res);
+  void post_frame(const httplib::Request& req, httplib::Response& res);
+  void post_heartbeat(const httplib::Request& req, httplib::Response& res);
+  void post_live(const httplib::Request& req, httplib::Response& res);
+  void get_timeline(const httplib::Request& req, httplib::Response& res);
+  void get_sites(const httplib::Request& req, httplib::Response& res);
+  void get_metrics(const httplib::Request& req, httplib::Response& res);
+  void get_latest(const httplib::Request& req, httplib::Response& res);
+  void get_latest_jpeg(const httplib::Request& req, httplib::Response& res);
   void get_events(const httplib::Request& req, httplib::Response& res);
-  void get_live_mjpeg(const std::string& id, httplib::Response& res);
+  void get_live_mjpeg(const httplib::Request& req, httplib::Response& res);
+
+  void upload(const httplib::Request& req, httplib::Response& res, bool frame);
+  std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
+  Result<std::shared_ptr<const LiveFrame>> stored_frame(const Observation& o);
+
+  std::optional<RouteTable> routes_;  // made by routes()
 };
 
 void HttpApi::Impl::routes() {
@@ -136,54 +147,11 @@ void HttpApi::Impl::routes() {
   server.set_tcp_nodelay(true);
   server.set_read_timeout(std::chrono::seconds(30));
   server.set_write_timeout(std::chrono::seconds(30));
-  // Before any route, the static files included: who may make this request (auth.h).
+  // Before any route, the static files included: who may make this request (the table).
   server.set_pre_routing_handler(
       [this](const auto& req, auto& res) { return check_access(req, res); });
-
-  server.Post("/api/v1/login", [this](const auto& req, auto& res) { post_login(req, res); });
-  server.Post("/api/v1/logout", [this](const auto& req, auto& res) { post_logout(req, res); });
-  server.Get("/api/v1/session", [this](const auto& req, auto& res) { get_session(req, res); });
-  server.Get("/api/v1/users", [this](const auto&, auto& res) { get_users(res); });
-
-  server.Post(wire::kFramesPath,
-              [this](const auto& req, auto& res) { post_upload(req, res, /*frame=*/true); });
-  server.Post(wire::kHealthPath,
-              [this](const auto& req, auto& res) { post_upload(req, res, /*frame=*/false); });
-  // Live view: the site's node is asked for frames every live_interval_s for a while (the
-  // dashboard repeats the request while the view is open). No connection goes to the site.
-  server.Post(R"(/api/v1/sites/([a-z0-9_-]{1,32})/live)", [this](const auto& req, auto& res) {
-    const std::string id = req.matches[1];
-    if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
-    const std::int64_t until = ingest.request_live(id);
-    send_json(res, 200,
-              {{"site_id", id}, {"live_until_ms", until}, {"interval_s", ingest.interval_for(id)}});
-  });
-  server.Get("/healthz", [](const auto&, auto& res) { send_json(res, 200, {{"status", "ok"}}); });
-  server.Get("/metrics", [this](const auto&, auto& res) { get_metrics(res); });
-  server.Get("/api/v1/status", [this](const auto&, auto& res) {
-    send_json(res, 200,
-              {{"service", "attendance-server"},
-               {"version", ATTENDANCE_VERSION},
-               {"province", options.province_name},
-               {"timezone", options.timezone},
-               {"server_time_ms", clock()},
-               {"sites", sites.size()},
-               {"detector",
-                {{"name", options.detector_name},
-                 {"degraded", options.detector_degraded},
-                 {"message", options.detector_message}}}});
-  });
-  server.Get("/api/v1/sites", [this](const auto&, auto& res) { get_sites(res); });
-  records.routes(server);
-  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest)",
-             [this](const auto& req, auto& res) { get_latest(req.matches[1], res); });
-  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/latest\.jpg)",
-             [this](const auto& req, auto& res) { get_latest_jpeg(req.matches[1], res); });
-  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/timeline)",
-             [this](const auto& req, auto& res) { get_timeline(req.matches[1], req, res); });
-  server.Get("/api/v1/events", [this](const auto& req, auto& res) { get_events(req, res); });
-  server.Get(R"(/api/v1/sites/([a-z0-9_-]{1,32})/live\.mjpeg)",
-             [this](const auto& req, auto& res) { get_live_mjpeg(req.matches[1], res); });
+  routes_.emplace(table());
+  routes_->install(server);
 
   if (!options.dashboard_dir.empty() &&
       !server.set_mount_point("/", options.dashboard_dir.string())) {
@@ -223,6 +191,55 @@ void HttpApi::Impl::routes() {
   });
 }
 
+// Every route of the service: method, path, who may call it, the capability the dashboard
+// knows it by (GET /api/v1/session lists a caller's), and its handler.
+RouteTable HttpApi::Impl::table() {
+  const auto own = [this](void (Impl::*f)(const httplib::Request&, httplib::Response&)) {
+    return [this, f](const httplib::Request& req, httplib::Response& res) { (this->*f)(req, res); };
+  };
+  const auto rec = [this](void (RecordsApi::*f)(const httplib::Request&, httplib::Response&)) {
+    return
+        [this, f](const httplib::Request& req, httplib::Response& res) { (records.*f)(req, res); };
+  };
+  // clang-format off
+  return RouteTable({
+    // method path                                  who may                         capability   handler
+    {"GET",  "/healthz",                            kAnyone,                        "",          own(&Impl::get_healthz)},
+    // Signed by the site's node (HMAC, ingest.h), not by a session.
+    {"POST", wire::kFramesPath,                     kAnyone,                        "",          own(&Impl::post_frame)},
+    {"POST", wire::kHealthPath,                     kAnyone,                        "",          own(&Impl::post_heartbeat)},
+    {"POST", "/api/v1/login",                       kAnyone,                        "",          own(&Impl::post_login)},
+    {"GET",  "/api/v1/session",                     kAnyone,                        "",          own(&Impl::get_session)},  // 401 itself without one
+    {"POST", "/api/v1/logout",                      kEveryRole,                     "",          own(&Impl::post_logout)},
+    {"GET",  "/metrics",                            kTechnicians | kAdmins | kLoopback, "metrics", own(&Impl::get_metrics)},
+    // What every role sees: the province's sites, their counts and pictures, alerts, events.
+    {"GET",  "/api/v1/status",                      kEveryRole,                     "sites",     own(&Impl::get_status)},
+    {"GET",  "/api/v1/sites",                       kEveryRole,                     "sites",     own(&Impl::get_sites)},
+    {"GET",  "/api/v1/sites/{site}/latest",         kEveryRole,                     "sites",     own(&Impl::get_latest)},
+    {"GET",  "/api/v1/sites/{site}/latest.jpg",     kEveryRole,                     "sites",     own(&Impl::get_latest_jpeg)},
+    {"GET",  "/api/v1/sites/{site}/timeline",       kEveryRole,                     "sites",     own(&Impl::get_timeline)},
+    {"GET",  "/api/v1/events",                      kEveryRole,                     "sites",     own(&Impl::get_events)},
+    {"GET",  "/api/v1/alerts",                      kEveryRole,                     "sites",     rec(&RecordsApi::get_alerts)},
+    // Live view: the site's node is asked for a frame every half second.
+    {"GET",  "/api/v1/sites/{site}/live.mjpeg",     kTechnicians | kAdmins,         "live",      own(&Impl::get_live_mjpeg)},
+    {"POST", "/api/v1/sites/{site}/live",           kTechnicians | kAdmins,         "live",      own(&Impl::post_live)},
+    // The attendance record.
+    {"GET",  "/api/v1/roll-calls",                  kRecordReaders,                 "records",   rec(&RecordsApi::get_roll_calls)},
+    {"GET",  "/api/v1/summaries",                   kRecordReaders,                 "records",   rec(&RecordsApi::get_summaries)},
+    {"GET",  "/api/v1/rollup",                      kRecordReaders,                 "records",   rec(&RecordsApi::get_rollup)},
+    {"GET",  "/api/v1/evidence/{site}/{file}.jpg",  kRecordReaders,                 "records",   rec(&RecordsApi::get_evidence)},
+    {"GET",  "/api/v1/reports/sites/{site}.html",   kRecordReaders,                 "reports",   rec(&RecordsApi::get_site_report)},
+    {"GET",  "/api/v1/reports/district.html",       kRecordReaders,                 "reports",   rec(&RecordsApi::get_district_report)},
+    {"GET",  "/api/v1/ledger",                      kAuditors | kAdmins,            "ledger",    rec(&RecordsApi::get_ledger)},
+    {"GET",  "/api/v1/ledger/verify",               kAuditors | kAdmins,            "ledger",    rec(&RecordsApi::get_ledger_verify)},
+    {"GET",  "/api/v1/exports/{table}.csv",         kAuditors | kAdmins,            "exports",   rec(&RecordsApi::get_export)},
+    {"POST", "/api/v1/roll-calls/corrections",      kAuditors,                      "correct",   rec(&RecordsApi::post_correction)},
+    // Administration.
+    {"GET",  "/api/v1/users",                       kAdmins,                        "users",     own(&Impl::get_users)},
+  });
+  // clang-format on
+}
+
 httplib::Server::HandlerResponse HttpApi::Impl::check_access(const httplib::Request& req,
                                                              httplib::Response& res) {
   using Answer = httplib::Server::HandlerResponse;
@@ -244,13 +261,13 @@ httplib::Server::HandlerResponse HttpApi::Impl::check_access(const httplib::Requ
   if (req.has_header("Transfer-Encoding")) {
     return refuse(411, "length_required", "a request body needs a Content-Length");
   }
-  const AccessRule* rule = access_rule(req.method, req.path);
-  if (!rule) return refuse(404, "not_found", "no such resource");
-  if (rule->who & kAnyone) return Answer::Unhandled;
-  if ((rule->who & kLoopback) && is_loopback(req.remote_addr)) return Answer::Unhandled;
+  const std::optional<unsigned> allowed = routes_->access(req.method, req.path);
+  if (!allowed) return refuse(404, "not_found", "no such resource");
+  if (*allowed & kAnyone) return Answer::Unhandled;
+  if ((*allowed & kLoopback) && is_loopback(req.remote_addr)) return Answer::Unhandled;
   const auto who = session_of(auth, req, res);  // 401 or 503 in res without one
   if (!who) return refused();
-  if (!(rule->who & role_bit(who->role))) {
+  if (!(*allowed & role_bit(who->role))) {
     return refuse(403, "forbidden",
                   "the role " + std::string(to_string(who->role)) + " may not " + req.method + " " +
                       req.path);
@@ -278,8 +295,8 @@ std::string HttpApi::Impl::session_cookie(const std::string& token, bool end) co
   return cookie;
 }
 
-// {"user", "password"} -> the session's cookie and {"user", "role", "csrf_token",
-// "expires_ms"}; 401 bad_credentials whatever was wrong; 429 too_many_attempts.
+// {"user", "password"} -> the session's cookie and {"user", "role", "capabilities",
+// "csrf_token", "expires_ms"}; 401 bad_credentials whatever was wrong; 429 too_many_attempts.
 void HttpApi::Impl::post_login(const httplib::Request& req, httplib::Response& res) {
   std::string type = req.get_header_value("Content-Type");
   type = type.substr(0, type.find(';'));
@@ -317,6 +334,7 @@ void HttpApi::Impl::post_login(const httplib::Request& req, httplib::Response& r
   send_json(res, 200,
             {{"user", who.user},
              {"role", to_string(who.role)},
+             {"capabilities", routes_->capabilities(who.role)},
              {"csrf_token", who.csrf_token},
              {"expires_ms", who.expires_ms}});
 }
@@ -336,11 +354,40 @@ void HttpApi::Impl::get_session(const httplib::Request& req, httplib::Response& 
   send_json(res, 200,
             {{"user", who->user},
              {"role", to_string(who->role)},
+             {"capabilities", routes_->capabilities(who->role)},
              {"csrf_token", who->csrf_token},
              {"expires_ms", who->expires_ms}});
 }
 
-void HttpApi::Impl::get_users(httplib::Response& res) {
+void HttpApi::Impl::get_healthz(const httplib::Request&, httplib::Response& res) {
+  send_json(res, 200, {{"status", "ok"}});
+}
+
+void HttpApi::Impl::get_status(const httplib::Request&, httplib::Response& res) {
+  send_json(res, 200,
+            {{"service", "attendance-server"},
+             {"version", ATTENDANCE_VERSION},
+             {"province", options.province_name},
+             {"timezone", options.timezone},
+             {"server_time_ms", clock()},
+             {"sites", sites.size()},
+             {"detector",
+              {{"name", options.detector_name},
+               {"degraded", options.detector_degraded},
+               {"message", options.detector_message}}}});
+}
+
+// Live view: the site's node is asked for frames every live_interval_s for a while (the
+// dashboard repeats the request while the view is open). No connection goes to the site.
+void HttpApi::Impl::post_live(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  const std::int64_t until = ingest.request_live(id);
+  send_json(res, 200,
+            {{"site_id", id}, {"live_until_ms", until}, {"interval_s", ingest.interval_for(id)}});
+}
+
+void HttpApi::Impl::get_users(const httplib::Request&, httplib::Response& res) {
   auto users = store.users();
   if (!users) {
     log->error("users: {}", users.error().message);
@@ -359,8 +406,8 @@ void HttpApi::Impl::get_users(httplib::Response& res) {
 // The site's counts between ?from= and ?to= (ms since epoch, UTC; at most 24 h apart), a point
 // per stored frame, oldest first: the window's count, the frame's detections and the health
 // flags its node raised. At most kTimelinePoints ("truncated": the oldest of them).
-void HttpApi::Impl::get_timeline(const std::string& id, const httplib::Request& req,
-                                 httplib::Response& res) {
+void HttpApi::Impl::get_timeline(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
   const auto from = required_number(req, res, "from", "a time in ms since the epoch (UTC)");
   if (!from) return;
@@ -395,7 +442,15 @@ void HttpApi::Impl::get_timeline(const std::string& id, const httplib::Request& 
              {"points", std::move(points)}});
 }
 
-void HttpApi::Impl::post_upload(const httplib::Request& req, httplib::Response& res, bool frame) {
+void HttpApi::Impl::post_frame(const httplib::Request& req, httplib::Response& res) {
+  upload(req, res, /*frame=*/true);
+}
+
+void HttpApi::Impl::post_heartbeat(const httplib::Request& req, httplib::Response& res) {
+  upload(req, res, /*frame=*/false);
+}
+
+void HttpApi::Impl::upload(const httplib::Request& req, httplib::Response& res, bool frame) {
   Upload up;
   up.site_id = req.get_header_value(wire::kSiteHeader);
   up.sequence = req.get_header_value(wire::kSequenceHeader);
@@ -412,7 +467,7 @@ void HttpApi::Impl::post_upload(const httplib::Request& req, httplib::Response& 
   send_json(res, reply.status, reply.body);
 }
 
-void HttpApi::Impl::get_sites(httplib::Response& res) {
+void HttpApi::Impl::get_sites(const httplib::Request&, httplib::Response& res) {
   auto latest = store.latest_per_site();
   if (!latest) {
     log->error("sites: {}", latest.error().message);
@@ -446,7 +501,7 @@ void HttpApi::Impl::get_sites(httplib::Response& res) {
 
 // Prometheus text format: the ingest counters, the queue, and per site the age of its latest
 // frame and heartbeat and its node's spool drops (as the node last reported them).
-void HttpApi::Impl::get_metrics(httplib::Response& res) {
+void HttpApi::Impl::get_metrics(const httplib::Request&, httplib::Response& res) {
   std::string out = ingest.metrics().render();
   const IngestQueueStats q = ingest.queue_stats();
   const IngestQueueLimits& limits = ingest.queue_limits();
@@ -538,7 +593,8 @@ std::optional<Observation> HttpApi::Impl::latest_or_error(const std::string& id,
   return *latest;
 }
 
-void HttpApi::Impl::get_latest(const std::string& id, httplib::Response& res) {
+void HttpApi::Impl::get_latest(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
   const auto latest = latest_or_error(id, res);
   if (!latest) return;
   const Observation& o = *latest;
@@ -568,7 +624,8 @@ Result<std::shared_ptr<const LiveFrame>> HttpApi::Impl::stored_frame(const Obser
   return LiveFrame::make(o, std::make_shared<const std::string>(std::move(*jpeg)));
 }
 
-void HttpApi::Impl::get_latest_jpeg(const std::string& id, httplib::Response& res) {
+void HttpApi::Impl::get_latest_jpeg(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
   const auto latest = latest_or_error(id, res);
   if (!latest) return;
   if (latest->frame_path.empty()) {
@@ -624,7 +681,8 @@ void HttpApi::Impl::get_events(const httplib::Request& req, httplib::Response& r
 // While open, the site's node is kept at the live interval (request_live, renewed half-way
 // through each grant). An idle stream repeats its last frame every live.keepalive_s, which
 // also finds a client that went away; a stream ends after live.mjpeg_max_s.
-void HttpApi::Impl::get_live_mjpeg(const std::string& id, httplib::Response& res) {
+void HttpApi::Impl::get_live_mjpeg(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
   // Watching before the stored frame is read: a frame stored meanwhile is not missed, and
   // the same frame (same sequence) is not sent twice.

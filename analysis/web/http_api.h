@@ -4,11 +4,12 @@
 // Store, LiveHub, Auth). An open event or MJPEG stream holds one worker thread for as long as
 // it lasts.
 //
-// Every request passes the access table (auth.h) before any route runs: a public route goes
-// on; any other needs a session (cookie att_session) of a role the table names, else 401
+// Every route is a row of one table (route_table.h; the rows are in http_api.cpp), and every
+// request passes the access check built from it before any route runs: a public route goes
+// on; any other needs a session (cookie att_session) of a role the row names, else 401
 // login_required or 403 forbidden; a POST, PUT, PATCH or DELETE with a session must also
 // carry its X-CSRF-Token and, if it has an Origin, come from the Host it is sent to, else
-// 403 csrf. A path under /api/ that no rule names gets 404 without reaching a route.
+// 403 csrf. A path under /api/ that no row names gets 404 without reaching a route.
 #pragma once
 
 #include <filesystem>

@@ -126,192 +126,187 @@ std::optional<std::string> RecordsApi::audit(const httplib::Request& req, httpli
   return who;
 }
 
-void RecordsApi::routes(httplib::Server& server) {
-  server.Get("/api/v1/roll-calls", [this](const auto& req, auto& res) {
-    auto f = filter_of(req, res, by_id_);
-    if (!f || !audit(req, res, "view", f->site_id)) return;
-    auto records = read_records(store_, f->site_id);
-    if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-    json list = json::array();
-    for (const auto& c : records->roll_calls) {
-      if (f->matches(c.roll_call.site_id, c.roll_call.date, c.roll_call.period))
-        list.push_back(to_json(c));
-    }
-    send_json(res, 200, {{"roll_calls", std::move(list)}});
-  });
-  server.Get("/api/v1/alerts", [this](const auto& req, auto& res) {
-    auto f = filter_of(req, res, by_id_);
-    if (!f || !audit(req, res, "view", f->site_id)) return;
-    const bool open_only = req.get_param_value("open") == "1";
-    auto records = read_records(store_, f->site_id);
-    if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-    json list = json::array();
-    for (const auto& a : records->alerts) {
-      if (!open_only || !a.ended_ms) list.push_back(to_json(a));
-    }
-    send_json(res, 200, {{"alerts", std::move(list)}});
-  });
-  server.Get("/api/v1/summaries", [this](const auto& req, auto& res) {
-    auto f = filter_of(req, res, by_id_);
-    if (!f || !audit(req, res, "view", f->site_id)) return;
-    auto records = read_records(store_, f->site_id);
-    if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-    json list = json::array();
-    for (const auto& s : records->summaries) {
-      if (f->matches(s.summary.site_id, s.summary.date, s.summary.period))
-        list.push_back(s.summary.to_json());
-    }
-    send_json(res, 200, {{"summaries", std::move(list)}});
-  });
-  // Live: each site's latest roll call (corrections applied). Final for a period: the
-  // period summaries' medians (?date=&period=).
-  server.Get("/api/v1/rollup", [this](const auto& req, auto& res) {
-    auto f = filter_of(req, res, by_id_);
-    if (!f) return;
-    if (!f->site_id.empty()) return send_error(res, 400, "bad_parameter", "a roll-up has no site");
-    if (f->date.empty() != f->period.empty()) {
-      return send_error(res, 400, "bad_parameter", "give both date and period, or neither");
-    }
-    if (!audit(req, res, "view", "")) return;
-    auto records = read_records(store_, "");
-    if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-    if (f->date.empty()) {
-      std::vector<RollCall> calls;
-      for (const auto& c : records->roll_calls) calls.push_back(c.roll_call);
-      json out = live_rollup(sites_, calls, options_.under_fraction).to_json();
-      out["final"] = false;
-      out["as_of_ms"] = clock_();
-      return send_json(res, 200, out);
-    }
-    std::vector<PeriodSummary> summaries;
-    for (const auto& s : records->summaries) summaries.push_back(s.summary);
-    json out =
-        period_rollup(sites_, summaries, f->date, f->period, options_.under_fraction).to_json();
-    out["final"] = true;
-    out["date"] = f->date;
-    out["period"] = f->period;
-    send_json(res, 200, out);
-  });
-  server.Get("/api/v1/ledger", [this](const auto& req, auto& res) {
-    const auto from = number_param(req, res, "from", 1, 1, std::int64_t{1} << 53);
-    if (!from) return;
-    const auto limit = number_param(req, res, "limit", 1000, 1, 10000);
-    if (!limit || !audit(req, res, "view", "")) return;
-    LedgerQuery q;
-    q.from_seq = *from;
-    q.limit = static_cast<int>(*limit);
-    q.kind = req.get_param_value("kind");
-    auto entries = store_.entries(Chain::kLedger, q);
-    if (!entries) return send_error(res, 503, "storage_failed", entries.error().message);
-    json list = json::array();
-    for (const LedgerEntry& e : *entries) {
-      list.push_back({{"seq", e.seq},
-                      {"kind", e.kind},
-                      {"site_id", e.site_id},
-                      {"subject", e.subject},
-                      {"at_ms", e.at_ms},
-                      {"recorded_at_ms", e.recorded_at_ms},
-                      {"actor", e.actor},
-                      {"body", json::parse(e.body, nullptr, /*allow_exceptions=*/false)},
-                      {"prev_hash", e.prev_hash},
-                      {"hash", e.hash}});
-    }
-    send_json(res, 200, {{"entries", std::move(list)}});
-  });
-  server.Get("/api/v1/ledger/verify", [this](const auto& req, auto& res) {
-    if (!audit(req, res, "verify", "")) return;
-    auto report = verify_database(options_.database_path);
-    if (!report) return send_error(res, 503, "verify_failed", report.error().message);
-    json problems = json::array();
-    for (const auto& p : report->problems) problems.push_back(describe(p));
-    send_json(res, 200,
-              {{"intact", report->problems.empty()},
-               {"ledger_entries", report->ledger_entries},
-               {"audit_entries", report->audit_entries},
-               {"problems", std::move(problems)}});
-  });
-  // Evidence pictures: evidence/<site>/... only, no way up the tree.
-  server.Get(R"(/api/v1/(evidence/([a-z0-9_-]{1,32})/[A-Za-z0-9_./-]{1,200}\.jpg))",
-             [this](const auto& req, auto& res) {
-               const std::string path = req.matches[1];
-               if (path.find("..") != std::string::npos || !by_id_.contains(req.matches[2])) {
-                 return send_error(res, 404, "not_found", "no such evidence");
-               }
-               if (!audit(req, res, "view", req.matches[2])) return;
-               auto bytes = read_file(options_.data_dir / path);
-               if (!bytes) return send_error(res, 404, "not_found", "no such evidence");
-               res.set_header("Cache-Control", "private, max-age=3600");
-               res.set_content(std::move(*bytes), "image/jpeg");
-             });
-  // Exports for spreadsheets: ?site= or ?district= narrows them to those sites.
-  server.Get(R"(/api/v1/exports/(roll-calls|alerts|summaries|rollups)\.csv)",
-             [this](const auto& req, auto& res) {
-               const std::string what = req.matches[1];
-               auto chosen = sites_of(req, res);
-               if (!chosen || !audit(req, res, "export", req.get_param_value("site"))) return;
-               auto records = read_records(store_, req.get_param_value("site"));
-               if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-               std::string csv = what == "roll-calls" ? roll_calls_csv(*chosen, *records, local_)
-                                 : what == "alerts"   ? alerts_csv(*chosen, *records, local_)
-                                 : what == "summaries"
-                                     ? summaries_csv(*chosen, *records)
-                                     : rollups_csv(*chosen, *records, options_.under_fraction);
-               res.set_header("Cache-Control", "no-store");
-               res.set_header("Content-Disposition",
-                              "attachment; filename=\"diem-danh-" + what + ".csv\"");
-               res.set_content(std::move(csv), "text/csv; charset=utf-8");
-             });
-  // Printable reports: one site, or one district (?name=, its name as in sites.csv).
-  server.Get(R"(/api/v1/reports/sites/([a-z0-9_-]{1,32})\.html)",
-             [this](const auto& req, auto& res) {
-               const std::string id = req.matches[1];
-               if (!by_id_.contains(id))
-                 return send_error(res, 404, "unknown_site", "no site '" + id + "'");
-               const auto who = audit(req, res, "export", id);
-               if (!who) return;
-               auto records = read_records(store_, id);
-               if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-               auto html = site_report_html(sites_, id, *records, local_, report_options(*who));
-               if (!html) return send_error(res, 500, "report_failed", html.error().message);
-               res.set_header("Cache-Control", "no-store");
-               res.set_content(std::move(*html), "text/html; charset=utf-8");
-             });
-  server.Get("/api/v1/reports/district.html", [this](const auto& req, auto& res) {
-    const std::string district = req.get_param_value("name");
-    const auto who = reader(req, res);
-    if (!who) return;
-    auto records = read_records(store_, "");
-    if (!records) return send_error(res, 503, "storage_failed", records.error().message);
-    auto html = district_report_html(sites_, district, *records, local_, report_options(*who));
-    if (!html) return send_error(res, 404, "unknown_district", html.error().message);
-    if (!audit(req, res, "export", "")) return;
-    res.set_header("Cache-Control", "no-store");
-    res.set_content(std::move(*html), "text/html; charset=utf-8");
-  });
-  // An auditor's recount from the evidence: {"subject", "counted", "reason"}, made in the
-  // name of the session's user (a "user" in the body is not used).
-  server.Post("/api/v1/roll-calls/corrections", [this](const auto& req, auto& res) {
-    const auto who = session_of(auth_, req, res);
-    if (!who) return;
-    const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (!body.is_object() || !body.contains("subject") || !body["subject"].is_string() ||
-        !body.contains("counted") || !body["counted"].is_number_integer() ||
-        (body.contains("reason") && !body["reason"].is_string())) {
-      return send_error(res, 400, "bad_request",
-                        "expected JSON {\"subject\": ..., \"counted\": N, \"reason\": ...}");
-    }
-    const auto counted = body["counted"].get<std::int64_t>();
-    auto entry =
-        correct_roll_call(store_, body["subject"].get<std::string>(),
-                          static_cast<int>(std::clamp<std::int64_t>(counted, -1, 1'000'000)),
-                          who->user, body.value("reason", ""), clock_());
-    if (!entry) {
-      const bool unknown = entry.error().code == ErrorCode::kNotFound;
-      return send_error(res, unknown ? 404 : 400, unknown ? "unknown_roll_call" : "bad_correction",
-                        entry.error().message);
-    }
-    send_json(res, 201, {{"seq", entry->seq}, {"hash", entry->hash}});
-  });
+void RecordsApi::get_roll_calls(const httplib::Request& req, httplib::Response& res) {
+  auto f = filter_of(req, res, by_id_);
+  if (!f || !audit(req, res, "view", f->site_id)) return;
+  auto records = read_records(store_, f->site_id);
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  json list = json::array();
+  for (const auto& c : records->roll_calls) {
+    if (f->matches(c.roll_call.site_id, c.roll_call.date, c.roll_call.period))
+      list.push_back(to_json(c));
+  }
+  send_json(res, 200, {{"roll_calls", std::move(list)}});
+}
+
+void RecordsApi::get_alerts(const httplib::Request& req, httplib::Response& res) {
+  auto f = filter_of(req, res, by_id_);
+  if (!f || !audit(req, res, "view", f->site_id)) return;
+  const bool open_only = req.get_param_value("open") == "1";
+  auto records = read_records(store_, f->site_id);
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  json list = json::array();
+  for (const auto& a : records->alerts) {
+    if (!open_only || !a.ended_ms) list.push_back(to_json(a));
+  }
+  send_json(res, 200, {{"alerts", std::move(list)}});
+}
+
+void RecordsApi::get_summaries(const httplib::Request& req, httplib::Response& res) {
+  auto f = filter_of(req, res, by_id_);
+  if (!f || !audit(req, res, "view", f->site_id)) return;
+  auto records = read_records(store_, f->site_id);
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  json list = json::array();
+  for (const auto& s : records->summaries) {
+    if (f->matches(s.summary.site_id, s.summary.date, s.summary.period))
+      list.push_back(s.summary.to_json());
+  }
+  send_json(res, 200, {{"summaries", std::move(list)}});
+}
+
+void RecordsApi::get_rollup(const httplib::Request& req, httplib::Response& res) {
+  auto f = filter_of(req, res, by_id_);
+  if (!f) return;
+  if (!f->site_id.empty()) return send_error(res, 400, "bad_parameter", "a roll-up has no site");
+  if (f->date.empty() != f->period.empty()) {
+    return send_error(res, 400, "bad_parameter", "give both date and period, or neither");
+  }
+  if (!audit(req, res, "view", "")) return;
+  auto records = read_records(store_, "");
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  if (f->date.empty()) {
+    std::vector<RollCall> calls;
+    for (const auto& c : records->roll_calls) calls.push_back(c.roll_call);
+    json out = live_rollup(sites_, calls, options_.under_fraction).to_json();
+    out["final"] = false;
+    out["as_of_ms"] = clock_();
+    return send_json(res, 200, out);
+  }
+  std::vector<PeriodSummary> summaries;
+  for (const auto& s : records->summaries) summaries.push_back(s.summary);
+  json out =
+      period_rollup(sites_, summaries, f->date, f->period, options_.under_fraction).to_json();
+  out["final"] = true;
+  out["date"] = f->date;
+  out["period"] = f->period;
+  send_json(res, 200, out);
+}
+
+void RecordsApi::get_ledger(const httplib::Request& req, httplib::Response& res) {
+  const auto from = number_param(req, res, "from", 1, 1, std::int64_t{1} << 53);
+  if (!from) return;
+  const auto limit = number_param(req, res, "limit", 1000, 1, 10000);
+  if (!limit || !audit(req, res, "view", "")) return;
+  LedgerQuery q;
+  q.from_seq = *from;
+  q.limit = static_cast<int>(*limit);
+  q.kind = req.get_param_value("kind");
+  auto entries = store_.entries(Chain::kLedger, q);
+  if (!entries) return send_error(res, 503, "storage_failed", entries.error().message);
+  json list = json::array();
+  for (const LedgerEntry& e : *entries) {
+    list.push_back({{"seq", e.seq},
+                    {"kind", e.kind},
+                    {"site_id", e.site_id},
+                    {"subject", e.subject},
+                    {"at_ms", e.at_ms},
+                    {"recorded_at_ms", e.recorded_at_ms},
+                    {"actor", e.actor},
+                    {"body", json::parse(e.body, nullptr, /*allow_exceptions=*/false)},
+                    {"prev_hash", e.prev_hash},
+                    {"hash", e.hash}});
+  }
+  send_json(res, 200, {{"entries", std::move(list)}});
+}
+
+void RecordsApi::get_ledger_verify(const httplib::Request& req, httplib::Response& res) {
+  if (!audit(req, res, "verify", "")) return;
+  auto report = verify_database(options_.database_path);
+  if (!report) return send_error(res, 503, "verify_failed", report.error().message);
+  json problems = json::array();
+  for (const auto& p : report->problems) problems.push_back(describe(p));
+  send_json(res, 200,
+            {{"intact", report->problems.empty()},
+             {"ledger_entries", report->ledger_entries},
+             {"audit_entries", report->audit_entries},
+             {"problems", std::move(problems)}});
+}
+
+void RecordsApi::get_evidence(const httplib::Request& req, httplib::Response& res) {
+  const std::string site = req.matches[1];
+  const std::string path = "evidence/" + site + "/" + req.matches[2].str() + ".jpg";
+  if (path.find("..") != std::string::npos || !by_id_.contains(site)) {
+    return send_error(res, 404, "not_found", "no such evidence");
+  }
+  if (!audit(req, res, "view", site)) return;
+  auto bytes = read_file(options_.data_dir / path);
+  if (!bytes) return send_error(res, 404, "not_found", "no such evidence");
+  res.set_header("Cache-Control", "private, max-age=3600");
+  res.set_content(std::move(*bytes), "image/jpeg");
+}
+
+void RecordsApi::get_export(const httplib::Request& req, httplib::Response& res) {
+  const std::string what = req.matches[1];
+  auto chosen = sites_of(req, res);
+  if (!chosen || !audit(req, res, "export", req.get_param_value("site"))) return;
+  auto records = read_records(store_, req.get_param_value("site"));
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  std::string csv = what == "roll-calls"  ? roll_calls_csv(*chosen, *records, local_)
+                    : what == "alerts"    ? alerts_csv(*chosen, *records, local_)
+                    : what == "summaries" ? summaries_csv(*chosen, *records)
+                                          : rollups_csv(*chosen, *records, options_.under_fraction);
+  res.set_header("Cache-Control", "no-store");
+  res.set_header("Content-Disposition", "attachment; filename=\"diem-danh-" + what + ".csv\"");
+  res.set_content(std::move(csv), "text/csv; charset=utf-8");
+}
+
+void RecordsApi::get_site_report(const httplib::Request& req, httplib::Response& res) {
+  const std::string id = req.matches[1];
+  if (!by_id_.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  const auto who = audit(req, res, "export", id);
+  if (!who) return;
+  auto records = read_records(store_, id);
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  auto html = site_report_html(sites_, id, *records, local_, report_options(*who));
+  if (!html) return send_error(res, 500, "report_failed", html.error().message);
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(std::move(*html), "text/html; charset=utf-8");
+}
+
+void RecordsApi::get_district_report(const httplib::Request& req, httplib::Response& res) {
+  const std::string district = req.get_param_value("name");
+  const auto who = reader(req, res);
+  if (!who) return;
+  auto records = read_records(store_, "");
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  auto html = district_report_html(sites_, district, *records, local_, report_options(*who));
+  if (!html) return send_error(res, 404, "unknown_district", html.error().message);
+  if (!audit(req, res, "export", "")) return;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(std::move(*html), "text/html; charset=utf-8");
+}
+
+void RecordsApi::post_correction(const httplib::Request& req, httplib::Response& res) {
+  const auto who = session_of(auth_, req, res);
+  if (!who) return;
+  const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object() || !body.contains("subject") || !body["subject"].is_string() ||
+      !body.contains("counted") || !body["counted"].is_number_integer() ||
+      (body.contains("reason") && !body["reason"].is_string())) {
+    return send_error(res, 400, "bad_request",
+                      "expected JSON {\"subject\": ..., \"counted\": N, \"reason\": ...}");
+  }
+  const auto counted = body["counted"].get<std::int64_t>();
+  auto entry = correct_roll_call(store_, body["subject"].get<std::string>(),
+                                 static_cast<int>(std::clamp<std::int64_t>(counted, -1, 1'000'000)),
+                                 who->user, body.value("reason", ""), clock_());
+  if (!entry) {
+    const bool unknown = entry.error().code == ErrorCode::kNotFound;
+    return send_error(res, unknown ? 404 : 400, unknown ? "unknown_roll_call" : "bad_correction",
+                      entry.error().message);
+  }
+  send_json(res, 201, {{"seq", entry->seq}, {"hash", entry->hash}});
 }
 
 }  // namespace att

@@ -2,8 +2,8 @@
 // corrections), alerts, period summaries, roll-ups (live, and final per period), the ledger
 // itself and its verification, the evidence pictures, and corrections. Every read of
 // records is written to the audit trail (who, what, when): the session's user and address.
-// Which roles may call which route is the access table's business (auth.h), checked before
-// the routes run; these routes only need a session, and answer 401 without one.
+// Which roles may call which route is the route table's business (route_table.h), checked
+// before the routes run; these handlers only need a session, and answer 401 without one.
 #pragma once
 
 #include <filesystem>
@@ -19,7 +19,6 @@
 #include "common/time_util.h"
 
 namespace httplib {
-class Server;
 struct Request;
 struct Response;
 }  // namespace httplib
@@ -39,8 +38,26 @@ class RecordsApi {
   // `sites`, `store` and `auth` must outlive this object.
   RecordsApi(const std::vector<Site>& sites, Store& store, Auth& auth, RecordsApiOptions options,
              WallClock clock = now_ms);
-  // Adds the routes to `server`; this object must outlive it.
-  void routes(httplib::Server& server);
+  // The routes' handlers (their paths and roles: the route table, http_api.cpp). Those that
+  // read the record write the read to the audit trail first.
+  void get_roll_calls(const httplib::Request& req, httplib::Response& res);
+  void get_alerts(const httplib::Request& req, httplib::Response& res);  // ?open=1: open ones
+  void get_summaries(const httplib::Request& req, httplib::Response& res);
+  // Live: each site's latest roll call (corrections applied). Final for a period: the period
+  // summaries' medians (?date=&period=).
+  void get_rollup(const httplib::Request& req, httplib::Response& res);
+  void get_ledger(const httplib::Request& req, httplib::Response& res);
+  void get_ledger_verify(const httplib::Request& req, httplib::Response& res);
+  // Evidence pictures: evidence/<site>/... only, no way up the tree.
+  void get_evidence(const httplib::Request& req, httplib::Response& res);
+  // Exports for spreadsheets: ?site= or ?district= narrows them to those sites.
+  void get_export(const httplib::Request& req, httplib::Response& res);
+  // Printable reports: one site, or one district (?name=, its name as in sites.csv).
+  void get_site_report(const httplib::Request& req, httplib::Response& res);
+  void get_district_report(const httplib::Request& req, httplib::Response& res);
+  // An auditor's recount from the evidence: {"subject", "counted", "reason"}, made in the
+  // name of the session's user (a "user" in the body is not used).
+  void post_correction(const httplib::Request& req, httplib::Response& res);
 
  private:
   // Who reads: "<user>@<address>" of the request's session, or none with a 401 (or 503) in

@@ -12,7 +12,7 @@ export class ApiError extends Error {
   }
 }
 
-let session = null; // {user, role, csrf_token}
+let session = null; // {user, role, capabilities, csrf_token}
 let onLoginRequired = () => {};
 
 export const currentSession = () => session;
@@ -44,24 +44,16 @@ export async function request(method, url, body) {
 export const get = (url) => request('GET', url);
 export const post = (url, body) => request('POST', url, body ?? {});
 
-// Who may use what (the service's access rules, for what a view offers).
-const ALL = ['organizer', 'auditor', 'technician', 'admin'];
-const ACCESS = {
-  overview: ['organizer', 'auditor', 'admin'],
-  site: ALL,
-  records: ['auditor', 'admin'],
-  cameras: ['technician', 'admin'],
-  users: ['admin'],
-  rollCalls: ['organizer', 'auditor', 'admin'],
-  reports: ['organizer', 'auditor', 'admin'],
-  exports: ['auditor', 'admin'],
-  ledger: ['auditor', 'admin'],
-  correct: ['auditor'],
-  live: ['technician', 'admin'],
-};
-export const can = (what) => Boolean(session && ACCESS[what]?.includes(session.role));
-// The view each role starts on.
-export const homeView = (role) => ({ organizer: 'overview', auditor: 'records', technician: 'cameras' })[role] ?? 'overview';
-export const viewsOf = (role) => ['overview', 'records', 'cameras', 'users'].filter((v) => ACCESS[v].includes(role));
+// What the session may do: the capabilities the service lists for it (its route table), so
+// that a view offers only what will be allowed. The service decides; no role is named here.
+export const can = (capability) => Boolean(session?.capabilities?.includes(capability));
+// The dashboard's views, each with the capability it needs; all but a site's page are in the
+// menu.
+const VIEWS = { overview: 'records', site: 'sites', records: 'ledger', cameras: 'live', users: 'users' };
+export const mayView = (view) => can(VIEWS[view]);
+export const menuViews = () => ['overview', 'records', 'cameras', 'users'].filter(mayView);
+// Where a session starts: the records for those who correct them, the overview for those who
+// read them, the cameras for those who look after them.
+export const homeView = () => (can('correct') ? 'records' : can('records') ? 'overview' : can('live') ? 'cameras' : 'overview');
 
 export const enc = encodeURIComponent;

@@ -3,7 +3,7 @@
 // read records; auditors correct from it), its alerts, and for technicians the node's
 // report and the live view (POST .../live, then the MJPEG stream in an <img>).
 import { h, setText, clear } from './dom.js';
-import { get, post, can, enc, ApiError } from './api.js';
+import { get, post, can, mayView, enc, ApiError } from './api.js';
 import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problemLabel, localDate, dayStart } from './i18n.js';
 import { sites as siteStore, watchSites, siteState, serverNow, STALE_MS, flagsOf, cameraProblems, onEvent } from './data.js';
 import { timelineChart, marksLegend } from './chart.js';
@@ -46,7 +46,7 @@ export function mount(root, [id]) {
   const chartMsg = h('p', { class: 'muted', hidden: true });
   const rollBox = h('div', { attrs: { 'data-testid': 'site-roll-calls' } });
   const alertBox = h('div', { attrs: { 'data-testid': 'site-alerts' } });
-  const back = h('a', { class: 'back', href: `#/${can('overview') ? 'overview' : 'cameras'}`, text: `← ${T.back}` });
+  const back = h('a', { class: 'back', href: `#/${mayView('overview') ? 'overview' : 'cameras'}`, text: `← ${T.back}` });
   const report = can('reports')
     ? h('a', { class: 'button', href: `/api/v1/reports/sites/${enc(id)}.html`, target: '_blank', rel: 'noopener', text: T.siteReport,
       attrs: { 'data-testid': 'site-report' } })
@@ -62,7 +62,7 @@ export function mount(root, [id]) {
       h('div', 'site-right',
         h('section', 'card', h('div', 'card-head', h('h3', { text: T.timeline }), h('label', 'inline', h('span', { text: T.day }), dayInput)),
           chartBox, chartMsg, marksLegend()),
-        can('rollCalls') ? h('section', 'card', h('h3', { text: T.rollCalls }), rollBox) : null,
+        can('records') ? h('section', 'card', h('h3', { text: T.rollCalls }), rollBox) : null,
         h('section', 'card', h('h3', { text: T.siteAlerts }), alertBox)))));
 
   // ---- The site's figures, from the shared poll ----
@@ -193,7 +193,7 @@ export function mount(root, [id]) {
     if (loadingDay) return;
     loadingDay = true;
     const day = dayInput.value, from = dayStart(day), to = from + DAY_MS, now = serverNow();
-    const rollReq = can('rollCalls') ? get(`/api/v1/roll-calls?site=${enc(id)}&date=${enc(day)}`) : Promise.resolve(null);
+    const rollReq = can('records') ? get(`/api/v1/roll-calls?site=${enc(id)}&date=${enc(day)}`) : Promise.resolve(null);
     const [tl, rc, al] = await Promise.allSettled([timeline(from, Math.min(to, Math.max(now, from + 1))),
       rollReq, get(`/api/v1/alerts?site=${enc(id)}`)]);
     loadingDay = false;
@@ -209,7 +209,7 @@ export function mount(root, [id]) {
     chart?.update({ from, to, points, expected: site?.expected_attendees ?? 0, rollCalls: calls, alerts, now });
     chartBox.dataset.points = String(points.length);
     chartBox.dataset.rollCalls = String(calls.length);
-    if (can('rollCalls')) {
+    if (can('records')) {
       if (rc.status === 'fulfilled') clear(rollBox, rollCallTable(calls, { onCorrected: loadDay }));
       else clear(rollBox, h('p', { class: 'form-error', text: T.requestFailed(rc.reason?.code) }));
     }
