@@ -4,6 +4,10 @@
 //
 // A page is its file's text. A partial is its file's text less the final line break, so that
 // `{{>name}}` can sit inside a line (the evidence figure in a table cell) or end one.
+// kainjow's mustache drops a line that holds only section tags when the section is rendered,
+// but keeps its line break when it is skipped; so in these templates a section's opening tag
+// ends a line of its own and its closing tag begins the line that follows the block
+// (`{{/rows}}</tbody>`), which leaves no blank line either way.
 #pragma once
 
 #include <span>
