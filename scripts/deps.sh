@@ -14,6 +14,7 @@ packages=(
   libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev libspdlog-dev libcli11-dev libyaml-cpp-dev
   libhowardhinnant-date-dev    # time zones (date/tz.h)
+  libkainjow-mustache-dev      # the printable reports' templates (kainjow/mustache.hpp)
   clang-16 libclang-rt-16-dev  # libFuzzer (scripts/fuzz.sh): clang 14 cannot build <expected>
   faketime                     # the reliability suite sets a node's clock off with it
   clang-format python3         # the format and include checks of the test command

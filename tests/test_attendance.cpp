@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "analysis/domain/attendance.h"
-#include "analysis/reports/export.h"
+#include "analysis/reports/final_report.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/records_api.h"

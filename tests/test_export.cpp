@@ -10,7 +10,11 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "analysis/domain/ledger.h"
-#include "analysis/reports/export.h"
+#include "analysis/domain/local_clock.h"
+#include "analysis/domain/records.h"
+#include "analysis/reports/csv_export.h"
+#include "analysis/reports/evidence.h"
+#include "analysis/reports/html_report.h"
 #include "common/csv.h"
 #include "common/sha256.h"
 #include "common/time_util.h"

@@ -5,7 +5,7 @@
 #include "analysis/app/retention.h"
 #include "analysis/domain/attendance.h"
 #include "analysis/ingest/ingest.h"
-#include "analysis/reports/export.h"
+#include "analysis/reports/final_report.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/http_api.h"
