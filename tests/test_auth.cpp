@@ -30,7 +30,7 @@
 #include "analysis/web/auth.h"
 #include "common/sha256.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {
