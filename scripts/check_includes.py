@@ -29,6 +29,7 @@ LAYERS = {
     "analysis/web": 4,
     "analysis/app": 5,
     "tools": 6,
+    "tests/support": 6,
     "tests": 7,
     "fuzz": 7,
 }

@@ -41,7 +41,7 @@
 
 #include "analysis/domain/province.h"
 #include "common/time_util.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 #include "tools/rtsp_server.h"
 
 namespace att {

@@ -19,7 +19,7 @@
 #include "analysis/web/route_table.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

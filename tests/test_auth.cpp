@@ -32,7 +32,7 @@
 #include "analysis/web/route_table.h"
 #include "common/sha256.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

@@ -13,7 +13,7 @@
 #include "counting/jpeg.h"
 #include "protocol/signing.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

@@ -15,7 +15,7 @@
 #include "capture/node_config.h"
 #include "common/csv.h"
 #include "common/yaml_fields.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace {
 

@@ -4,11 +4,11 @@
 // frame every 5 minutes over HTTP on loopback from 07:20 to 17:00, and the roll book ticks on
 // the service's clock, which the test moves (no sleeping).
 //
-// The frames carry their count as painted squares, and a stand-in detector counts the
-// squares, so that the day's count timeline is exactly the script below; real detection on
-// real frames is tested in test_detector, test_eval and test_end_to_end. Everything else is
-// the real thing: signatures, the ingest queue, the occupancy window, SQLite, the ledger,
-// the evidence files and the final report.
+// The frames carry their count as painted squares, and the stand-in detector
+// (tests/support/fake_detector.h) counts the squares, so that the day's count timeline is
+// exactly the script below; real detection on real frames is tested in test_detector,
+// test_eval and test_end_to_end. Everything else is the real thing: signatures, the ingest
+// queue, the occupancy window, SQLite, the ledger, the evidence files and the final report.
 //
 // The script: every site full all day (its expected attendees, less 0 to 2), except
 //   tp-01  late start: a quarter of its attendees until 08:05
@@ -24,8 +24,6 @@
 #include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 #include <thread>
 
 #include "analysis/app/service.h"
@@ -37,7 +35,8 @@
 #include "common/sha256.h"
 #include "common/time_util.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/fake_detector.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {
@@ -49,41 +48,6 @@ using testing::TempDir;
 
 constexpr int kStepMinutes = 5;
 constexpr int kUploaders = 4;  // nodes uploading at once
-
-// Squares of 8x8 px on a grid of 12 x 7 in a 320x180 picture: clear of the door and the
-// clock overlay that config/zones.yaml excludes at td-01.
-constexpr int kWidth = 320, kHeight = 180, kColumns = 12;
-
-std::string painted_frame(int people) {
-  cv::Mat frame(kHeight, kWidth, CV_8UC3, cv::Scalar(40, 40, 40));
-  for (int k = 0; k < people; ++k) {
-    const cv::Rect head(20 + (k % kColumns) * 20, 30 + (k / kColumns) * 18, 8, 8);
-    cv::rectangle(frame, head, cv::Scalar(255, 255, 255), cv::FILLED);
-  }
-  std::vector<uchar> jpeg;
-  cv::imencode(".jpg", frame, jpeg, {cv::IMWRITE_JPEG_QUALITY, 90});
-  return {jpeg.begin(), jpeg.end()};
-}
-
-// Counts the painted squares: one box per bright blob.
-class PaintedHeads final : public Detector {
- public:
-  std::string name() const override { return "painted-heads"; }
-  Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
-    cv::Mat grey, bright, labels, stats, centroids;
-    cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
-    cv::threshold(grey, bright, 160, 255, cv::THRESH_BINARY);
-    const int n = cv::connectedComponentsWithStats(bright, labels, stats, centroids);
-    std::vector<Box> boxes;
-    for (int i = 1; i < n; ++i) {  // 0 is the background
-      boxes.push_back({static_cast<float>(stats.at<int>(i, cv::CC_STAT_LEFT)),
-                       static_cast<float>(stats.at<int>(i, cv::CC_STAT_TOP)),
-                       static_cast<float>(stats.at<int>(i, cv::CC_STAT_WIDTH)),
-                       static_cast<float>(stats.at<int>(i, cv::CC_STAT_HEIGHT)), 0.9f});
-    }
-    return boxes;
-  }
-};
 
 // What a site's camera shows at a local minute of the day: none when no frame arrives.
 struct Frame {
@@ -135,12 +99,7 @@ class DemoDay : public ::testing::Test {
   void start() {
     ServiceHooks hooks;
     hooks.clock = [this] { return now_.load(); };
-    DetectorChoice painted;
-    painted.name = "painted-heads";
-    painted.make = []() -> Result<std::unique_ptr<Detector>> {
-      return std::make_unique<PaintedHeads>();
-    };
-    hooks.detector = painted;
+    hooks.detector = testing::FakeDetector::painted_heads().choice();
     auto service = Service::create(config_, hooks);
     ASSERT_TRUE(service) << service.error().message;
     service_ = std::move(*service);
@@ -186,7 +145,7 @@ class DemoDay : public ::testing::Test {
   const std::string& jpeg(int people) {
     std::lock_guard lock(jpeg_mu_);
     auto [it, added] = jpegs_.try_emplace(people);
-    if (added) it->second = painted_frame(people);
+    if (added) it->second = testing::painted_frame(people);
     return it->second;
   }
 

@@ -10,7 +10,7 @@
 #include "counting/detector_pool.h"
 #include "counting/eval.h"
 #include "counting/models.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

@@ -10,7 +10,7 @@
 
 #include "analysis/app/service.h"
 #include "capture/capture_node.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

@@ -15,7 +15,7 @@
 
 #include "counting/eval.h"
 #include "counting/models.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace {
 

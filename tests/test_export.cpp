@@ -18,7 +18,7 @@
 #include "common/csv.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

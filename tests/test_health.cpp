@@ -7,7 +7,7 @@
 #include <random>
 
 #include "capture/health.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

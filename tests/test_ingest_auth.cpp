@@ -31,7 +31,7 @@
 #include "common/time_util.h"
 #include "protocol/signing.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

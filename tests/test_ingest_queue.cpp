@@ -16,7 +16,7 @@
 #include "analysis/ingest/ingest_queue.h"
 #include "analysis/store/sqlite_store.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

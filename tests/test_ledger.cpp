@@ -24,7 +24,7 @@
 #include "analysis/store/ledger_file.h"
 #include "analysis/store/migrations.h"
 #include "analysis/store/sqlite_store.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace {
 

@@ -21,7 +21,7 @@
 #include "analysis/web/live.h"
 #include "counting/jpeg.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

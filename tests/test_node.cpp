@@ -22,7 +22,7 @@
 #include "capture/capture_node.h"
 #include "common/sqlite_db.h"
 #include "common/time_util.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 #include "tools/rtsp_server.h"
 
 namespace att {

@@ -10,7 +10,7 @@
 #include "analysis/store/sqlite_store.h"
 #include "counting/jpeg.h"
 #include "protocol/wire.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

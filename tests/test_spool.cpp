@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "capture/spool.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace att {
 namespace {

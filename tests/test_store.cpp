@@ -20,7 +20,7 @@
 #include "analysis/store/sqlite_store.h"
 #include "analysis/store/sqlite_writer.h"
 #include "common/sqlite_db.h"
-#include "tests/test_support.h"
+#include "tests/support/test_support.h"
 
 namespace {
 
