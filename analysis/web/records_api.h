@@ -37,8 +37,8 @@ struct RecordsApiOptions {
 class RecordsApi {
  public:
   // `sites`, `store` and `auth` must outlive this object.
-  RecordsApi(const std::vector<Site>& sites, Store& store, Auth& auth, RecordsApiOptions options,
-             WallClock clock = now_ms);
+  RecordsApi(const std::vector<Site>& sites, LedgerStore& store, Auth& auth,
+             RecordsApiOptions options, WallClock clock = now_ms);
   // Adds the routes to `server`; this object must outlive it.
   void routes(httplib::Server& server);
 
@@ -53,7 +53,7 @@ class RecordsApi {
 
   const std::vector<Site>& sites_;
   std::map<std::string, const Site*> by_id_;
-  Store& store_;
+  LedgerStore& store_;
   Auth& auth_;
   // The sites chosen by ?site= and ?district= (all without), or none with a 404 in `res`.
   std::optional<std::vector<Site>> sites_of(const httplib::Request& req,
