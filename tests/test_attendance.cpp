@@ -88,7 +88,8 @@ class ClassMorning : public ::testing::Test {
     auto slots = expand_schedule(morning_only());
     ASSERT_TRUE(slots);
     slots_ = *slots;
-    attendance_ = std::make_unique<Attendance>(sites_, slots_, config_, *store_, dir_.path());
+    attendance_ =
+        std::make_unique<Attendance>(sites_, slots_, config_, *store_, *store_, dir_.path());
     ASSERT_TRUE(attendance_->restore());
   }
 
@@ -304,7 +305,8 @@ TEST_F(ClassMorning, TheFinalReportComesWithinAMinuteOfTheEndAndItsRollUpsAddUp)
 TEST_F(ClassMorning, ARestartTakesNothingTwiceAndKeepsOpenAlertsOpen) {
   play(the_morning(), kStart, 9 * 60 + 20);  // mt-01 offline since 09:00
   const size_t before = ledger("").size();
-  attendance_ = std::make_unique<Attendance>(sites_, slots_, config_, *store_, dir_.path());
+  attendance_ =
+      std::make_unique<Attendance>(sites_, slots_, config_, *store_, *store_, dir_.path());
   ASSERT_TRUE(attendance_->restore());
   ASSERT_TRUE(attendance_->tick(at(9, 20)));
   EXPECT_EQ(ledger("").size(), before);  // no roll call again, no second offline alert

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -702,6 +703,100 @@ fs::path copy_for_audit(const fs::path& data_dir, const fs::path& to) {
     if (fs::exists(data_dir / name)) fs::copy_file(data_dir / name, to / name);
   }
   return to / "attendance.db";
+}
+
+// The bytes of every file beside a copy (the database, its WAL, the head), to compare after a
+// check.
+std::map<std::string, std::string> copy_bytes(const fs::path& db) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : fs::directory_iterator(db.parent_path())) {
+    out[f.path().filename().string()] = att::testing::read_file(f.path());
+  }
+  return out;
+}
+
+// The files of snapshot `a` whose bytes differ in `b` or that `b` lacks, and the files new in
+// `b` other than SQLite's own beside a database opened read-only: a -shm (a reader's shared
+// index) and an empty -wal.
+std::vector<std::string> changed_files(const std::map<std::string, std::string>& a,
+                                       const std::map<std::string, std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& [name, bytes] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second != bytes) out.push_back(name);
+  }
+  for (const auto& [name, bytes] : b) {
+    if (a.contains(name) || name.ends_with("-shm")) continue;
+    if (name.ends_with("-wal") && bytes.empty()) continue;
+    out.push_back(name);
+  }
+  return out;
+}
+
+TEST(LedgerVerify, VerifyingACopyLeavesItByteForByte) {
+  TempDir dir;
+  const fs::path live = dir / "live";
+  fs::create_directories(live);
+  auto store = open_ok(live / "attendance.db");
+  ASSERT_TRUE(store);
+  for (int i = 0; i < 4; ++i) ASSERT_TRUE(store->append(Chain::kLedger, roll_call(i)));
+  ASSERT_TRUE(store->append(Chain::kAudit, view(0)));
+  // Copied while the store is open: the last entries are still in the WAL, not the file.
+  const fs::path copy = copy_for_audit(live, dir / "copy");
+  const auto before = copy_bytes(copy);
+  ASSERT_TRUE(before.contains("attendance.db-wal"));
+
+  auto report = att::verify_database(copy);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_TRUE(report->intact()) << ::testing::PrintToString(described(report->problems));
+  EXPECT_EQ(report->ledger_entries, 4);
+  EXPECT_EQ(report->audit_entries, 1);
+  EXPECT_EQ(changed_files(before, copy_bytes(copy)), std::vector<std::string>{});
+
+  // A tampered copy too: found, and left as it was found.
+  {
+    RawDb raw(copy);
+    drop_triggers(raw);
+    raw.exec("UPDATE ledger SET actor = 'someone-else' WHERE seq = 2");
+  }
+  const auto tampered = copy_bytes(copy);
+  report = att::verify_database(copy);
+  ASSERT_TRUE(report) << report.error().message;
+  EXPECT_THAT(described(report->problems),
+              ElementsAre("ledger entry 2: edited: its hash does not match its content"));
+  EXPECT_EQ(changed_files(tampered, copy_bytes(copy)), std::vector<std::string>{});
+}
+
+TEST(LedgerVerify, ReadsThroughTheLedgerStoreInPagesAndFindsWhatOneReadFinds) {
+  Tampered t;
+  {
+    RawDb raw(t.db);
+    raw.exec("UPDATE ledger SET body = '{\"count\":60,\"expected\":60}' WHERE seq = 3");
+    raw.exec("DELETE FROM ledger WHERE seq = 6");
+    raw.exec("DELETE FROM audit_trail WHERE seq = 2");
+  }
+  auto whole = att::verify_database(t.db);
+  ASSERT_TRUE(whole) << whole.error().message;
+  ASSERT_THAT(described(whole->problems),
+              ElementsAre("ledger entry 3: edited: its hash does not match its content",
+                          "ledger entry 6: truncated: entry 6 is missing at the end: ledger.head "
+                          "names entry 6 as the last one appended (the chain ends at entry 5)",
+                          "audit trail entry 2: deleted: entry 2 is missing (entry 3 comes "
+                          "after entry 1)"));
+
+  att::SqliteStoreOptions options;
+  options.read_only = true;
+  auto store = SqliteStore::open(t.db, options);
+  ASSERT_TRUE(store) << store.error().message;
+  att::LedgerStore& ledger = **store;
+  const auto head = att::read_ledger_head(t.dir / "ledger.head");
+  for (int page : {1, 2, 3, 5, 1000}) {
+    auto paged = att::verify_stored_ledger(ledger, head, "ledger.head beside attendance.db", page);
+    ASSERT_TRUE(paged) << paged.error().message;
+    EXPECT_EQ(paged->ledger_entries, 5) << "page " << page;
+    EXPECT_EQ(paged->audit_entries, 2) << "page " << page;
+    EXPECT_EQ(described(paged->problems), described(whole->problems)) << "page " << page;
+  }
 }
 
 TEST(VerifyCommand, AnIntactCopyPassesAndATamperedOneFailsNamingTheEntry) {

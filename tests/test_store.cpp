@@ -8,6 +8,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -349,6 +350,151 @@ TEST(SqliteStoreOpen, MissingDirectoryIsAClearError) {
   EXPECT_EQ(s.error().message,
             "cannot open database " + path.string() + ": unable to open database file");
   EXPECT_FALSE(fs::exists(dir / "no"));
+}
+
+// ----------------------------------------------------------------------------------------
+// Read-only open: what verification of an auditor's copy relies on
+
+att::SqliteStoreOptions read_only() {
+  att::SqliteStoreOptions options;
+  options.read_only = true;
+  return options;
+}
+
+// Every file in `dir` with its bytes.
+std::map<std::string, std::string> files_in(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    out[f.path().filename().string()] = att::testing::read_file(f.path());
+  }
+  return out;
+}
+
+// The files of snapshot `a` whose bytes differ in `b` or that `b` lacks, and the files new in
+// `b` other than SQLite's own beside a database opened read-only: a -shm (a reader's shared
+// index) and an empty -wal.
+std::vector<std::string> changed_files(const std::map<std::string, std::string>& a,
+                                       const std::map<std::string, std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& [name, bytes] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second != bytes) out.push_back(name);
+  }
+  for (const auto& [name, bytes] : b) {
+    if (a.contains(name) || name.ends_with("-shm")) continue;
+    if (name.ends_with("-wal") && bytes.empty()) continue;
+    out.push_back(name);
+  }
+  return out;
+}
+
+TEST(SqliteStoreReadOnly, AMissingFileIsAnErrorAndNothingIsCreated) {
+  TempDir dir;
+  const fs::path path = dir / "attendance.db";
+  auto s = SqliteStore::open(path, read_only());
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "cannot open database " + path.string() + ": no such file");
+  EXPECT_EQ(s.error().code, att::ErrorCode::kNotFound);
+  EXPECT_TRUE(fs::is_empty(dir.path()));  // no database, no -wal or -shm, no ledger.head
+}
+
+TEST(SqliteStoreReadOnly, ReadsEverythingRefusesEveryWriteAndLeavesTheFilesByteForByte) {
+  TempDir dir;
+  const fs::path path = dir / "attendance.db";
+  att::LedgerEntry entry;
+  entry.kind = "alert";
+  entry.subject = "alert/td-01/1";
+  entry.actor = "system";
+  entry.body = "{}";
+  {
+    auto store = open_ok(path);
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+    ASSERT_EQ(store->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+    ASSERT_TRUE(store->append(att::Chain::kLedger, entry));
+    ASSERT_TRUE(store->add_user({"an", "auditor", "hash", 1, false}));
+  }
+  const auto before = files_in(dir.path());
+  ASSERT_TRUE(before.contains("attendance.db"));
+  ASSERT_TRUE(before.contains("ledger.head"));
+  {
+    auto opened = SqliteStore::open(path, read_only());
+    ASSERT_TRUE(opened) << opened.error().message;
+    SqliteStore& store = **opened;
+    EXPECT_EQ(store.schema_version(), SqliteStore::latest_schema_version());
+    auto o = store.find_observation("td-01", 1);
+    ASSERT_TRUE(o && *o);
+    EXPECT_EQ((*o)->frame_sha256, "aa11");
+    auto entries = store.entries(att::Chain::kLedger, {});
+    ASSERT_TRUE(entries);
+    ASSERT_EQ(entries->size(), 1u);
+    EXPECT_EQ((*entries)[0].subject, "alert/td-01/1");
+    auto user = store.find_user("an");
+    ASSERT_TRUE(user && *user);
+
+    const std::string refused = path.string() + " is open read-only: nothing is written to it";
+    auto obs = store.insert_observation(make_obs("td-01", 2, 2000));
+    ASSERT_FALSE(obs);
+    EXPECT_EQ(obs.error().message, refused);
+    auto appended = store.append(att::Chain::kLedger, entry);
+    ASSERT_FALSE(appended);
+    EXPECT_EQ(appended.error().message, refused);
+    EXPECT_FALSE(store.sync_sites(att::testing::small_province()));
+    EXPECT_FALSE(store.insert_heartbeat(Heartbeat{"td-01", 3, 3000, 3100, "{}", 0}));
+    EXPECT_FALSE(store.add_user({"other", "auditor", "hash", 1, false}));
+    EXPECT_FALSE(store.expire_frames(1'000'000, 10));
+    EXPECT_EQ(store.write_stats().writes, 0);
+  }
+  EXPECT_EQ(changed_files(before, files_in(dir.path())), std::vector<std::string>{});
+}
+
+TEST(SqliteStoreReadOnly, AnOlderSchemaIsReadAsItIsAndANewerOneIsRefused) {
+  TempDir dir;
+  const fs::path old_path = dir / "old.db";
+  {
+    auto v1 = SqliteStore::open(old_path, att::builtin_migrations().first(1));
+    ASSERT_TRUE(v1) << v1.error().message;
+    ASSERT_TRUE((*v1)->sync_sites(att::testing::small_province()));
+  }
+  const std::string old_bytes = att::testing::read_file(old_path);
+  {
+    auto old = SqliteStore::open(old_path, read_only());
+    ASSERT_TRUE(old) << old.error().message;
+    EXPECT_EQ((*old)->schema_version(), 1);  // not migrated
+    auto entries = (*old)->entries(att::Chain::kLedger, {});
+    ASSERT_FALSE(entries);
+    EXPECT_EQ(entries.error().message,
+              old_path.string() +
+                  " has no ledger (it came with schema version 5; start attendance-server on "
+                  "it once to migrate)");
+  }
+  EXPECT_EQ(att::testing::read_file(old_path), old_bytes);
+
+  const fs::path new_path = dir / "new.db";
+  {
+    ASSERT_TRUE(open_ok(new_path));
+    RawDb raw(new_path);
+    raw.exec("PRAGMA user_version = 99");
+  }
+  auto newer = SqliteStore::open(new_path, read_only());
+  ASSERT_FALSE(newer);
+  EXPECT_EQ(newer.error().message, new_path.string() +
+                                       ": database schema version 99 is newer than this build "
+                                       "knows (" +
+                                       std::to_string(SqliteStore::latest_schema_version()) +
+                                       "); run a newer attendance-server");
+}
+
+TEST(SqliteStoreReadOnly, AFileThatIsNotADatabaseIsRefusedAndLeftUnchanged) {
+  TempDir dir;
+  const fs::path path = dir / "attendance.db";
+  const std::string text = "id,name\ntd-01,Trường THCS Bản Giang\n";
+  att::testing::write_file(path, text);
+  auto s = SqliteStore::open(path, read_only());
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message, HasSubstr(path.string() + " is not a usable SQLite database: "));
+  EXPECT_EQ(s.error().code, att::ErrorCode::kCorrupt);
+  EXPECT_EQ(att::testing::read_file(path), text);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -769,7 +915,7 @@ TEST_F(StoreTest, RetentionDeletesOldPicturesAndKeepsRowsNewPicturesAndEvidence)
   config.frame_days = 31;
   config.heartbeat_days = 90;
   att::RetentionTotals totals;
-  ASSERT_TRUE(att::run_retention(*store_, data, config, now, totals));
+  ASSERT_TRUE(att::run_retention(*store_, *store_, data, config, now, totals));
   EXPECT_EQ(totals.frames_deleted, 1);  // 40 days old
   EXPECT_EQ(totals.frames_missing, 1);  // 35 days old, its file already gone
   EXPECT_EQ(totals.delete_failed, 0);
@@ -782,12 +928,12 @@ TEST_F(StoreTest, RetentionDeletesOldPicturesAndKeepsRowsNewPicturesAndEvidence)
   EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
 
   // A second pass finds nothing more; a pass with retention off deletes nothing.
-  ASSERT_TRUE(att::run_retention(*store_, data, config, now, totals));
+  ASSERT_TRUE(att::run_retention(*store_, *store_, data, config, now, totals));
   EXPECT_EQ(totals.frames_deleted, 1);
   EXPECT_EQ(totals.runs, 2);
   config.frame_days = 0;
   config.heartbeat_days = 0;
-  ASSERT_TRUE(att::run_retention(*store_, data, config, now + 1000 * kDay, totals));
+  ASSERT_TRUE(att::run_retention(*store_, *store_, data, config, now + 1000 * kDay, totals));
   EXPECT_TRUE(fs::exists(data / "frames/td-01/4.jpg"));
   EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
 }

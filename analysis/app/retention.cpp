@@ -14,14 +14,15 @@ constexpr std::int64_t kDayMs = 86'400'000;
 constexpr int kChunk = 500;  // pictures cleared per transaction: short for the writer
 }  // namespace
 
-Status run_retention(Store& store, const std::filesystem::path& data_dir,
-                     const StorageConfig& config, std::int64_t now_ms, RetentionTotals& totals) {
+Status run_retention(ObservationStore& observations, HeartbeatStore& heartbeats,
+                     const std::filesystem::path& data_dir, const StorageConfig& config,
+                     std::int64_t now_ms, RetentionTotals& totals) {
   auto log = log::get("store");
   RetentionTotals run;
   if (config.frame_days > 0) {
     const auto before = now_ms - static_cast<std::int64_t>(config.frame_days * kDayMs);
     while (true) {
-      auto paths = store.expire_frames(before, kChunk);
+      auto paths = observations.expire_frames(before, kChunk);
       if (!paths) return std::unexpected(paths.error());
       for (const std::string& relative : *paths) {
         const std::filesystem::path file = data_dir / relative;
@@ -39,7 +40,7 @@ Status run_retention(Store& store, const std::filesystem::path& data_dir,
   }
   if (config.heartbeat_days > 0) {
     const auto before = now_ms - static_cast<std::int64_t>(config.heartbeat_days * kDayMs);
-    auto deleted = store.expire_heartbeats(before);
+    auto deleted = heartbeats.expire_heartbeats(before);
     if (!deleted) return std::unexpected(deleted.error());
     run.heartbeats_deleted = *deleted;
   }
@@ -58,9 +59,10 @@ Status run_retention(Store& store, const std::filesystem::path& data_dir,
   return {};
 }
 
-Retention::Retention(Store& store, std::filesystem::path data_dir, StorageConfig config,
-                     WallClock clock)
-    : store_(store),
+Retention::Retention(ObservationStore& observations, HeartbeatStore& heartbeats,
+                     std::filesystem::path data_dir, StorageConfig config, WallClock clock)
+    : observations_(observations),
+      heartbeats_(heartbeats),
       data_dir_(std::move(data_dir)),
       config_(config),
       clock_(std::move(clock)),
@@ -91,7 +93,8 @@ std::string Retention::render_metrics() const {
 
 void Retention::run() {
   RetentionTotals totals = this->totals();
-  if (auto s = run_retention(store_, data_dir_, config_, clock_(), totals); !s) {
+  if (auto s = run_retention(observations_, heartbeats_, data_dir_, config_, clock_(), totals);
+      !s) {
     log::get("store")->error("retention: {}", s.error().message);
   }
   std::lock_guard lock(mu_);

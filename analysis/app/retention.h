@@ -9,7 +9,8 @@
 #include <mutex>
 
 #include "analysis/app/server_config.h"
-#include "analysis/domain/store.h"
+#include "analysis/domain/heartbeat_store.h"
+#include "analysis/domain/observation_store.h"
 #include "common/error.h"
 #include "common/periodic.h"
 #include "common/time_util.h"
@@ -27,13 +28,14 @@ struct RetentionTotals {
 // One pass at `now_ms`: clears expired pictures in the store, then deletes their files.
 // A crash between the two leaves files no row names, never a row naming a missing file
 // that retention would not retry. Adds what it did to `totals`.
-Status run_retention(Store& store, const std::filesystem::path& data_dir,
-                     const StorageConfig& config, std::int64_t now_ms, RetentionTotals& totals);
+Status run_retention(ObservationStore& observations, HeartbeatStore& heartbeats,
+                     const std::filesystem::path& data_dir, const StorageConfig& config,
+                     std::int64_t now_ms, RetentionTotals& totals);
 
 class Retention {
  public:
-  Retention(Store& store, std::filesystem::path data_dir, StorageConfig config,
-            WallClock clock = now_ms);
+  Retention(ObservationStore& observations, HeartbeatStore& heartbeats,
+            std::filesystem::path data_dir, StorageConfig config, WallClock clock = now_ms);
 
   RetentionTotals totals() const;
   // The totals in Prometheus text format.
@@ -42,7 +44,8 @@ class Retention {
  private:
   void run();
 
-  Store& store_;
+  ObservationStore& observations_;
+  HeartbeatStore& heartbeats_;
   const std::filesystem::path data_dir_;
   const StorageConfig config_;
   WallClock clock_;

@@ -137,9 +137,9 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
     if (!own) return fail("schedule: " + own.error().message);
     site_slots[site_id] = std::move(*own);
   }
-  impl->attendance =
-      std::make_unique<Attendance>(c.sites, std::move(*slots), c.attendance, *impl->store,
-                                   c.data_dir, impl->live.get(), std::move(site_slots));
+  impl->attendance = std::make_unique<Attendance>(c.sites, std::move(*slots), c.attendance,
+                                                  *impl->store, *impl->store, c.data_dir,
+                                                  impl->live.get(), std::move(site_slots));
   if (auto restored = impl->attendance->restore(); !restored)
     return fail("attendance ledger: " + restored.error().message);
   impl->ingest = std::make_unique<Ingest>(
@@ -210,8 +210,8 @@ Result<int> Service::start() {
   }
   // Before the listener, so that /metrics never sees it change.
   if (!impl_->retention) {
-    impl_->retention =
-        std::make_unique<Retention>(*impl_->store, impl_->config.data_dir, impl_->config.storage);
+    impl_->retention = std::make_unique<Retention>(*impl_->store, *impl_->store,
+                                                   impl_->config.data_dir, impl_->config.storage);
   }
   return impl_->http->start(impl_->config.listen_host, impl_->config.listen_port);
 }

@@ -36,13 +36,15 @@ std::string summary_subject(const std::string& site, const PeriodSlot& slot) {
 }  // namespace
 
 Attendance::Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> slots,
-                       AttendanceConfig config, Store& store, std::filesystem::path data_dir,
-                       EventSink* events, std::map<std::string, std::vector<PeriodSlot>> site_slots)
+                       AttendanceConfig config, ObservationStore& observations, LedgerStore& ledger,
+                       std::filesystem::path data_dir, EventSink* events,
+                       std::map<std::string, std::vector<PeriodSlot>> site_slots)
     : slots_(std::move(slots)),
       site_slots_(std::move(site_slots)),
       site_list_(sites),
       config_(config),
-      store_(store),
+      observations_(observations),
+      ledger_(ledger),
       data_dir_(std::move(data_dir)),
       events_(events) {
   for (const Site& site : sites) {
@@ -56,7 +58,7 @@ Attendance::Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> s
 Status Attendance::restore() {
   LedgerQuery all;
   all.limit = 0;
-  auto entries = store_.entries(Chain::kLedger, all);
+  auto entries = ledger_.entries(Chain::kLedger, all);
   if (!entries) return std::unexpected(entries.error());
   std::lock_guard lock(mu_);
   std::map<std::string, const LedgerEntry*> opened;
@@ -77,7 +79,7 @@ Status Attendance::restore() {
     }
   }
   for (auto& [id, s] : sites_) {
-    auto latest = store_.latest_observation(id);
+    auto latest = observations_.latest_observation(id);
     if (!latest) return std::unexpected(latest.error());
     if (*latest) s.last_frame_ms = (*latest)->captured_at_ms;
   }
@@ -111,7 +113,7 @@ Status Attendance::append(const std::string& kind, const std::string& site_id,
   auto canonical = canonical_body(body);
   if (!canonical) return std::unexpected(canonical.error());
   e.body = std::move(*canonical);
-  auto appended = store_.append(Chain::kLedger, std::move(e));
+  auto appended = ledger_.append(Chain::kLedger, std::move(e));
   if (!appended) return std::unexpected(appended.error());
   if (events_) events_->publish(kind, body);
   return {};
@@ -356,7 +358,7 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
   const std::int64_t at = slot.roll_calls_ms[i];
   const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
   const auto max_age = static_cast<std::int64_t>(config_.evidence_max_age_s * 1000);
-  auto frames = store_.observations_since(s.site->id, at - max_age, 100000);
+  auto frames = observations_.observations_since(s.site->id, at - max_age, 100000);
   if (!frames) return std::unexpected(frames.error());
   // The latest frame at or before the roll call; else the first one just after it.
   const Observation* chosen = nullptr;
@@ -396,13 +398,13 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
 }
 
 Status Attendance::summarize(SiteState& s, const PeriodSlot& slot) {
-  auto frames = store_.observations_since(s.site->id, slot.start_ms, 1'000'000);
+  auto frames = observations_.observations_since(s.site->id, slot.start_ms, 1'000'000);
   if (!frames) return std::unexpected(frames.error());
   LedgerQuery q;
   q.kind = "roll_call";
   q.site_id = s.site->id;
   q.limit = 0;
-  auto entries = store_.entries(Chain::kLedger, q);
+  auto entries = ledger_.entries(Chain::kLedger, q);
   if (!entries) return std::unexpected(entries.error());
   std::vector<RollCall> calls;
   for (const LedgerEntry& e : *entries) {
@@ -419,7 +421,7 @@ void Attendance::set_final_report_writer(FinalReportWriter writer) {
 }
 
 Status Attendance::final_report() {
-  auto records = read_records(store_, "");
+  auto records = read_records(ledger_, "");
   if (!records) return std::unexpected(records.error());
   std::vector<PeriodSummary> summaries;
   for (const auto& s : records->summaries) summaries.push_back(s.summary);

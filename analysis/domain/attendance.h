@@ -7,7 +7,7 @@
 //   health flags, or its camera giving nothing, for a while);
 // - at the end of each period sums up the count timeline: peak, median, minimum, attendance
 //   rate, late start, early leave, present person-minutes.
-// Each of these is appended to the ledger (Store::append, Chain::kLedger), never updated.
+// Each of these is appended to the ledger (LedgerStore::append, Chain::kLedger), never updated.
 // Time is injected: observe() and heartbeat() follow capture times, tick(now) takes what is
 // due, so a whole class day can be replayed in a test without sleeping. Thread-safe.
 #pragma once
@@ -26,9 +26,10 @@
 
 #include "analysis/domain/event_sink.h"
 #include "analysis/domain/ingest_listener.h"
+#include "analysis/domain/ledger_store.h"
+#include "analysis/domain/observation_store.h"
 #include "analysis/domain/province.h"
 #include "analysis/domain/roll_call.h"
-#include "analysis/domain/store.h"
 #include "common/error.h"
 
 namespace att {
@@ -47,7 +48,8 @@ class Attendance final : public IngestListener {
  public:
   // `slots`: the common schedule; `site_slots`: the schedules of sites that keep other hours.
   Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> slots, AttendanceConfig config,
-             Store& store, std::filesystem::path data_dir, EventSink* events = nullptr,
+             ObservationStore& observations, LedgerStore& ledger, std::filesystem::path data_dir,
+             EventSink* events = nullptr,
              std::map<std::string, std::vector<PeriodSlot>> site_slots = {});
 
   // Picks up where a previous run left off: roll calls and summaries already in the ledger
@@ -109,7 +111,8 @@ class Attendance final : public IngestListener {
   const std::vector<Site> site_list_;
   FinalReportWriter final_report_writer_;
   const AttendanceConfig config_;
-  Store& store_;
+  ObservationStore& observations_;
+  LedgerStore& ledger_;
   const std::filesystem::path data_dir_;
   EventSink* events_;
   std::mutex mu_;

@@ -6,7 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "analysis/domain/store.h"
+#include "analysis/domain/heartbeat_store.h"
+#include "analysis/domain/observation_store.h"
 
 namespace att {
 

@@ -1,6 +1,9 @@
 #include "analysis/domain/ledger.h"
 
 #include <algorithm>
+#include <cassert>
+#include <iterator>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <unordered_map>
@@ -299,6 +302,30 @@ LedgerReport verify_ledger(const std::vector<LedgerEntry>& ledger,
     report.problems.insert(report.problems.end(), problems.begin(), problems.end());
   }
   return report;
+}
+
+Result<LedgerReport> verify_stored_ledger(LedgerStore& store,
+                                          const Result<std::optional<LedgerHead>>& head,
+                                          const std::string& head_name, int page_size) {
+  assert(page_size > 0);
+  std::vector<LedgerEntry> chains[2];
+  for (Chain chain : {Chain::kLedger, Chain::kAudit}) {
+    auto& rows = chains[chain == Chain::kLedger ? 0 : 1];
+    LedgerQuery page;
+    page.limit = page_size;
+    while (true) {
+      auto got = store.entries(chain, page);
+      if (!got) return std::unexpected(got.error());
+      // A short page is the last; so is one that ends at the largest seq there can be.
+      const bool last = static_cast<int>(got->size()) < page_size ||
+                        got->back().seq == std::numeric_limits<std::int64_t>::max();
+      if (!last) page.from_seq = got->back().seq + 1;
+      rows.insert(rows.end(), std::make_move_iterator(got->begin()),
+                  std::make_move_iterator(got->end()));
+      if (last) break;
+    }
+  }
+  return verify_ledger(chains[0], chains[1], head, head_name);
 }
 
 }  // namespace att

@@ -1,7 +1,8 @@
 // The attendance ledger's hash chains: how an entry's hash is made, how a chain and its head
 // anchor are checked, and `verify` of a database file. Two chains share these rules: the
 // ledger (roll calls, alerts, corrections) and the audit trail (views and exports of
-// records). The store appends (Store::append); nothing here writes to the database.
+// records). The store appends (LedgerStore::append); nothing here writes to the database, and
+// verify_stored_ledger reads it through LedgerStore::entries only, whatever the backend.
 //
 // The hash of an entry, which an auditor can recompute with any tool:
 //
@@ -37,7 +38,7 @@
 #include <string>
 #include <vector>
 
-#include "analysis/domain/store.h"
+#include "analysis/domain/ledger_store.h"
 #include "common/error.h"
 
 namespace att {
@@ -132,5 +133,15 @@ LedgerReport verify_ledger(const std::vector<LedgerEntry>& ledger,
                            const std::vector<LedgerEntry>& audit,
                            const Result<std::optional<LedgerHead>>& head,
                            const std::string& head_name);
+
+// The same check of the chains as `store` holds them, read through LedgerStore::entries in
+// pages of at most `page_size` entries (each page a read of its own: entries are only ever
+// appended, so the pages of a chain make up the chain as it stood at some moment, or show
+// where it was tampered with). Read `head` before calling: a head read after the rows could
+// name entries appended meanwhile, and they would look deleted. Fails when the entries cannot
+// be read.
+Result<LedgerReport> verify_stored_ledger(LedgerStore& store,
+                                          const Result<std::optional<LedgerHead>>& head,
+                                          const std::string& head_name, int page_size = 5000);
 
 }  // namespace att

@@ -117,7 +117,7 @@ bool RecordFilter::matches(const std::string& site, const std::string& d,
          (period.empty() || period == p);
 }
 
-Result<LedgerExtract> read_records(Store& store, const std::string& site_id) {
+Result<LedgerExtract> read_records(LedgerStore& store, const std::string& site_id) {
   std::vector<LedgerEntry> all;
   for (const char* kind :
        {"roll_call", "correction", "alert_opened", "alert_closed", "period_summary"}) {
@@ -168,7 +168,7 @@ json to_json(const LedgerExtract::Alert& a) {
           {"closed_seq", a.closed_seq}};
 }
 
-Result<LedgerEntry> correct_roll_call(Store& store, const std::string& subject, int counted,
+Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& subject, int counted,
                                       const std::string& user, const std::string& reason,
                                       std::int64_t now_ms) {
   if (user.empty()) return fail("a correction must name the user who makes it");

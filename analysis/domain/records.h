@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "analysis/domain/ledger_store.h"
 #include "analysis/domain/roll_call.h"
-#include "analysis/domain/store.h"
 #include "common/error.h"
 
 namespace att {
@@ -50,8 +50,8 @@ struct LedgerExtract {
   std::string last_hash;           // ... and the hash of its last entry
 };
 
-// Reads `entries`, in seq order as Store::entries returns them (all of the ledger, or a range:
-// the footer of a report names what was read): roll_call, correction, alert_opened,
+// Reads `entries`, in seq order as LedgerStore::entries returns them (all of the ledger, or a
+// range: the footer of a report names what was read): roll_call, correction, alert_opened,
 // alert_closed and period_summary entries; other kinds only count in the range. Fails, naming the
 // entry's seq and kind, on a body that is not what its kind says: an export to be signed must not
 // leave out a record silently. An alert closed without its opening among the entries (a partial
@@ -64,7 +64,7 @@ struct RecordFilter {
 };
 
 // Every ledger entry of the record (of one site, or all with ""), extracted.
-Result<LedgerExtract> read_records(Store& store, const std::string& site_id);
+Result<LedgerExtract> read_records(LedgerStore& store, const std::string& site_id);
 
 nlohmann::json to_json(const LedgerExtract::Call& call);
 nlohmann::json to_json(const LedgerExtract::Alert& alert);
@@ -72,7 +72,7 @@ nlohmann::json to_json(const LedgerExtract::Alert& alert);
 // An auditor's recount of a roll call from its evidence: appended to the ledger as a
 // `correction` naming the user and the reason. Refused: an unknown roll call, a count below
 // 0 or above 5000, an empty user or reason.
-Result<LedgerEntry> correct_roll_call(Store& store, const std::string& subject, int counted,
+Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& subject, int counted,
                                       const std::string& user, const std::string& reason,
                                       std::int64_t now_ms);
 

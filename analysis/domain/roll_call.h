@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "analysis/domain/observation_store.h"
 #include "analysis/domain/province.h"
-#include "analysis/domain/store.h"
 #include "common/error.h"
 
 namespace att {

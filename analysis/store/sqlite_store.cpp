@@ -5,11 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "analysis/domain/ledger.h"
-#include "analysis/store/ledger_file.h"
 #include "analysis/store/migrations.h"
 #include "analysis/store/sqlite_writer.h"
 #include "common/log.h"
@@ -72,7 +72,9 @@ Observation read_observation(sqlite3_stmt* s) {
 Result<int> user_version(sqlite3* db) {
   auto stmt = prepare(db, "PRAGMA user_version");
   if (!stmt) return std::unexpected(stmt.error());
-  if (sqlite3_step(stmt->get()) != SQLITE_ROW) return fail(sql::error(db, "read schema version"));
+  auto row = sql::step(db, stmt->get(), "read schema version");
+  if (!row) return std::unexpected(row.error());
+  if (!*row) return fail("read schema version: no answer");
   return sqlite3_column_int(stmt->get(), 0);
 }
 
@@ -123,6 +125,48 @@ Result<bool> has_ledger_tables(sqlite3* db) {
   return sqlite3_column_int(stmt->get(), 0) == 2;
 }
 
+// Rows of a chain matching `query`, in seq order.
+Result<std::vector<LedgerEntry>> read_ledger_entries(sqlite3* db, Chain chain,
+                                                     const LedgerQuery& query) {
+  // Only fixed fragments are joined here (the table name comes from chain_table()); every
+  // value is bound.
+  std::string sql = std::string(
+                        "SELECT seq, kind, site_id, subject, at_ms, recorded_at_ms, actor, "
+                        "body, prev_hash, hash FROM ") +
+                    chain_table(chain) + " WHERE seq >= ?1";
+  if (!query.kind.empty()) sql += " AND kind = ?2";
+  if (!query.site_id.empty()) sql += " AND site_id = ?3";
+  if (!query.subject.empty()) sql += " AND subject = ?4";
+  sql += " ORDER BY seq LIMIT ?5";
+  auto stmt = prepare(db, sql.c_str());
+  if (!stmt) return std::unexpected(stmt.error());
+  sqlite3_stmt* s = stmt->get();
+  sql::bind(s, 1, query.from_seq);
+  if (!query.kind.empty()) sql::bind(s, 2, query.kind);
+  if (!query.site_id.empty()) sql::bind(s, 3, query.site_id);
+  if (!query.subject.empty()) sql::bind(s, 4, query.subject);
+  sql::bind(s, 5, static_cast<std::int64_t>(query.limit > 0 ? query.limit : -1));
+  std::vector<LedgerEntry> out;
+  while (true) {
+    auto row = sql::step(db, s, std::string("read ") + chain_name(chain));
+    if (!row) return std::unexpected(row.error());
+    if (!*row) break;
+    LedgerEntry e;
+    e.seq = sql::column_int64(s, 0);
+    e.kind = column_text(s, 1);
+    e.site_id = column_text(s, 2);
+    e.subject = column_text(s, 3);
+    e.at_ms = sql::column_int64(s, 4);
+    e.recorded_at_ms = sql::column_int64(s, 5);
+    e.actor = column_text(s, 6);
+    e.body = column_text(s, 7);
+    e.prev_hash = column_text(s, 8);
+    e.hash = column_text(s, 9);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // The last entry of a chain in the database (seq 0 when empty).
 Result<ChainHead> chain_end(sqlite3* db, Chain chain) {
   const std::string query =
@@ -150,18 +194,32 @@ Result<std::string> hash_at(sqlite3* db, Chain chain, std::int64_t seq) {
 }  // namespace
 
 struct SqliteStore::Impl {
-  std::unique_ptr<SqliteWriter> writer;
-  bool has_ledger = false;          // set at open
-  std::filesystem::path head_path;  // ledger.head beside the database
-  std::mutex head_mu;               // orders the head's writes between appending threads
-  LedgerHead head;                  // guarded by head_mu: the last committed entries
-  bool head_pinned = false;         // guarded by head_mu: the file is left as it is
+  std::filesystem::path path;            // the database file, as opened
+  std::unique_ptr<SqliteWriter> writer;  // null when opened read-only
+  bool has_ledger = false;               // set at open
+  std::filesystem::path head_path;       // ledger.head beside the database
+  std::mutex head_mu;                    // orders the head's writes between appending threads
+  LedgerHead head;                       // guarded by head_mu: the last committed entries
+  bool head_pinned = false;              // guarded by head_mu: the file is left as it is
 
   // Loads ledger.head at open and reconciles it with the database (see open()).
   Status open_head(sqlite3* db);
   // After an append committed: the head moves forward to it (never back: appends in one
   // batch may return in any order) and is written.
   void advance_head(Chain chain, const LedgerEntry& entry);
+
+  // Runs `work` on the writer (SqliteWriter::write); refused when opened read-only.
+  Status write(const std::function<Status(sqlite3*)>& work) {
+    if (!writer) return fail(path.string() + " is open read-only: nothing is written to it");
+    return writer->write(work);
+  }
+  // Refuses the ledger's calls on a database that has none.
+  Status need_ledger() const {
+    if (has_ledger) return {};
+    return fail(path.string() +
+                " has no ledger (it came with schema version 5; start attendance-server on it "
+                "once to migrate)");
+  }
   std::mutex read_mu;
   std::condition_variable reader_free;
   std::vector<Db> readers;  // idle read-only connections; guarded by read_mu
@@ -206,6 +264,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::path& path,
                                                        std::span<const Migration> migrations,
                                                        SqliteStoreOptions options) {
+  if (options.read_only) return open_read_only(path, migrations, options);
   auto writer = sql::open(path, sql::read_write_create());
   if (!writer) return std::unexpected(writer.error());
   sqlite3* db = writer->get();
@@ -224,6 +283,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
   if (auto s = migrate(db, migrations); !s) return fail(path.string() + ": " + s.error().message);
 
   auto impl = std::make_unique<Impl>();
+  impl->path = path;
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = sql::open(path, sql::read_only());
     if (!reader) return std::unexpected(reader.error());
@@ -237,6 +297,44 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
     if (auto s = impl->open_head(db); !s) return fail(path.string() + ": " + s.error().message);
   }
   impl->writer = std::make_unique<SqliteWriter>(std::move(*writer), options.writer);
+  return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(
+    const std::filesystem::path& path, std::span<const Migration> migrations,
+    const SqliteStoreOptions& options) {
+  // SQLITE_OPEN_READONLY never creates the file; asked first, the error names it plainly.
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return fail(ErrorCode::kNotFound, "cannot open database " + path.string() + ": no such file");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  for (int i = 0; i < std::max(1, options.readers); ++i) {
+    auto reader = sql::open(path, sql::read_only());
+    if (!reader) return std::unexpected(reader.error());
+    impl->readers.push_back(std::move(*reader));
+  }
+  sqlite3* db = impl->readers.front().get();
+  // The first statement that reads the file tells a non-database apart.
+  auto version = user_version(db);
+  if (!version) {
+    return fail(version.error().code,
+                path.string() + " is not a usable SQLite database: " + version.error().message);
+  }
+  const int latest = migrations.empty() ? 0 : migrations.back().version;
+  if (*version > latest) {
+    return fail(path.string() + ": database schema version " + std::to_string(*version) +
+                " is newer than this build knows (" + std::to_string(latest) +
+                "); run a newer attendance-server");
+  }
+  auto ledger = has_ledger_tables(db);
+  if (!ledger) {
+    return fail(ledger.error().code,
+                path.string() + " is not a usable SQLite database: " + ledger.error().message);
+  }
+  // ledger.head is neither checked nor written here: it is for the reader to compare.
+  impl->has_ledger = *ledger;
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
 }
 
@@ -300,7 +398,7 @@ Result<int> SqliteStore::schema_version() {
 }
 
 Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
-  return impl_->writer->write([&](sqlite3* db) -> Status {
+  return impl_->write([&](sqlite3* db) -> Status {
     auto stmt = prepare(db,
                         "INSERT INTO sites(id, name, district, school_level, address, "
                         "expected_attendees, camera) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -325,7 +423,7 @@ Status SqliteStore::sync_sites(const std::vector<Site>& sites) {
 
 Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   InsertOutcome outcome = InsertOutcome::kInserted;
-  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+  auto written = impl_->write([&](sqlite3* db) -> Status {
     auto stmt =
         prepare(db,
                 "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
@@ -460,7 +558,7 @@ Result<std::vector<Observation>> SqliteStore::latest_per_site() {
 
 Result<HeartbeatInsert> SqliteStore::insert_heartbeat(const Heartbeat& h) {
   HeartbeatInsert result{InsertOutcome::kInserted, h.spool_dropped};
-  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+  auto written = impl_->write([&](sqlite3* db) -> Status {
     auto stmt = prepare(db,
                         "INSERT INTO heartbeats(site_id, sequence, captured_at_ms, received_at_ms, "
                         "report, spool_dropped) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
@@ -551,7 +649,7 @@ Result<std::int64_t> SqliteStore::spool_dropped_total(const std::string& site_id
 
 Result<std::vector<std::string>> SqliteStore::expire_frames(std::int64_t before_ms, int limit) {
   std::vector<std::string> paths;
-  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+  auto written = impl_->write([&](sqlite3* db) -> Status {
     paths.clear();  // filled again if this write is retried in a new transaction
     auto select = prepare(db,
                           "SELECT id, frame_path FROM observations WHERE captured_at_ms < ?1 "
@@ -583,7 +681,7 @@ Result<std::vector<std::string>> SqliteStore::expire_frames(std::int64_t before_
 
 Result<std::int64_t> SqliteStore::expire_heartbeats(std::int64_t before_ms) {
   std::int64_t deleted = 0;
-  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+  auto written = impl_->write([&](sqlite3* db) -> Status {
     auto s = sql::run(db, "DELETE FROM heartbeats WHERE captured_at_ms < ?1 AND spool_dropped = 0",
                       "expire heartbeats", before_ms);
     deleted = sql::changes(db);
@@ -594,7 +692,7 @@ Result<std::int64_t> SqliteStore::expire_heartbeats(std::int64_t before_ms) {
 }
 
 Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
-  if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
+  if (auto s = impl_->need_ledger(); !s) return std::unexpected(s.error());
   if (entry.kind.empty() || entry.subject.empty() || entry.actor.empty()) {
     return fail(std::string(chain_name(chain)) + " entry: kind, subject and actor are required");
   }
@@ -609,7 +707,7 @@ Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
   }
   // The last entry is read and the new one inserted in the same write, so no other append
   // can come between: the chain has one line.
-  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+  auto written = impl_->write([&](sqlite3* db) -> Status {
     auto end = chain_end(db, chain);
     if (!end) return std::unexpected(end.error());
     entry.seq = end->seq + 1;
@@ -629,7 +727,7 @@ Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
 }
 
 Result<std::vector<LedgerEntry>> SqliteStore::entries(Chain chain, const LedgerQuery& query) {
-  if (!impl_->has_ledger) return fail("this database has no ledger (schema version < 5)");
+  if (auto s = impl_->need_ledger(); !s) return std::unexpected(s.error());
   return impl_->read([&](sqlite3* db) { return read_ledger_entries(db, chain, query); });
 }
 
@@ -653,7 +751,7 @@ Session read_session(sqlite3_stmt* s) {
 }  // namespace
 
 Status SqliteStore::add_user(const User& u) {
-  return impl_->writer->write([&](sqlite3* db) -> Status {
+  return impl_->write([&](sqlite3* db) -> Status {
     auto s = sql::run(db,
                       "INSERT INTO users(name, role, password_hash, created_ms, disabled) "
                       "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(name) DO NOTHING",
@@ -666,7 +764,7 @@ Status SqliteStore::add_user(const User& u) {
 }
 
 Status SqliteStore::update_user(const User& u) {
-  return impl_->writer->write([&](sqlite3* db) -> Status {
+  return impl_->write([&](sqlite3* db) -> Status {
     auto s = sql::run(db,
                       "UPDATE users SET role = ?2, password_hash = ?3, disabled = ?4 "
                       "WHERE name = ?1",
@@ -708,7 +806,7 @@ Result<std::vector<User>> SqliteStore::users() {
 }
 
 Status SqliteStore::add_session(const Session& s) {
-  return impl_->writer->write([&](sqlite3* db) -> Status {
+  return impl_->write([&](sqlite3* db) -> Status {
     // In one statement with the user's check: a user disabled meanwhile gets no session.
     auto added = sql::run(db,
                           "INSERT INTO sessions(token_sha256, user, csrf_token, created_ms, "
@@ -737,7 +835,7 @@ Result<std::optional<Session>> SqliteStore::find_session(const std::string& toke
 }
 
 Status SqliteStore::touch_session(const std::string& token_sha256, std::int64_t last_seen_ms) {
-  return impl_->writer->write([&](sqlite3* db) {
+  return impl_->write([&](sqlite3* db) {
     return sql::run(db,
                     "UPDATE sessions SET last_seen_ms = MAX(last_seen_ms, ?2) "
                     "WHERE token_sha256 = ?1",
@@ -746,7 +844,7 @@ Status SqliteStore::touch_session(const std::string& token_sha256, std::int64_t 
 }
 
 Status SqliteStore::delete_session(const std::string& token_sha256) {
-  return impl_->writer->write([&](sqlite3* db) {
+  return impl_->write([&](sqlite3* db) {
     return sql::run(db, "DELETE FROM sessions WHERE token_sha256 = ?1", "end session",
                     token_sha256);
   });
@@ -755,7 +853,7 @@ Status SqliteStore::delete_session(const std::string& token_sha256) {
 Result<std::int64_t> SqliteStore::delete_ended_sessions(std::int64_t now_ms,
                                                         std::int64_t idle_before_ms) {
   std::int64_t deleted = 0;
-  auto written = impl_->writer->write([&](sqlite3* db) -> Status {
+  auto written = impl_->write([&](sqlite3* db) -> Status {
     auto s = sql::run(db, "DELETE FROM sessions WHERE expires_ms <= ?1 OR last_seen_ms <= ?2",
                       "delete ended sessions", now_ms, idle_before_ms);
     deleted = sql::changes(db);
@@ -766,7 +864,7 @@ Result<std::int64_t> SqliteStore::delete_ended_sessions(std::int64_t now_ms,
 }
 
 WriteStats SqliteStore::write_stats() const {
-  return impl_->writer->stats();
+  return impl_->writer ? impl_->writer->stats() : WriteStats{};
 }
 
 }  // namespace att

@@ -1,10 +1,12 @@
-// Store on one SQLite file in WAL mode. Every write goes through one writer thread that
-// batches what queues up into one transaction (SqliteWriter); reads go through a small pool
-// of read-only connections of their own, so readers never wait on the writer.
+// Store (analysis/domain/store.h: every aggregate's interface) on one SQLite file in WAL
+// mode. Every write goes through one writer thread that batches what queues up into one
+// transaction (SqliteWriter); reads go through a small pool of read-only connections of their
+// own, so readers never wait on the writer.
 // The schema is versioned (PRAGMA user_version) and migrated forward on open, in order,
 // each migration in its own transaction.
-// The ledger's head anchor (analysis/domain/ledger.h) is kept in `ledger.head` beside the database
-// file: written after each append, checked against the database at open.
+// The ledger's head anchor (analysis/domain/ledger.h) is kept in `ledger.head` beside the
+// database file: written after each append, checked against the database at open.
+// Opened read-only (SqliteStoreOptions::read_only), it reads a database and changes nothing.
 #pragma once
 
 #include <filesystem>
@@ -22,11 +24,18 @@ struct SqliteStoreOptions {
   SqliteWriterOptions writer;
   // synchronous=FULL: a committed write survives a power cut, not only a crash.
   bool full_sync = true;
+  // Opens an existing database for reading only, as an auditor's copy is checked: the file is
+  // not created, migrated or written (byte for byte as it was, its -wal too; SQLite may add a
+  // -shm and an empty -wal beside it), ledger.head is neither checked nor written, and there is
+  // no writer thread: every write is refused. An older schema is read as it is (the ledger's
+  // calls are refused on one without a ledger); a newer one is refused.
+  bool read_only = false;
 };
 
 class SqliteStore final : public Store {
  public:
-  // Opens or creates the database and migrates it. Fails with a clear message on a file
+  // Opens or creates the database and migrates it (unless options.read_only: see there; a
+  // missing file is then an error). Fails with a clear message on a file
   // that is not a database, or one whose schema is newer than this build.
   // Then checks ledger.head against the ledger's tables: missing, it is written from the
   // database's end; behind it (a crash between a commit and the head's write), brought up to
@@ -83,6 +92,9 @@ class SqliteStore final : public Store {
 
  private:
   explicit SqliteStore(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<SqliteStore>> open_read_only(const std::filesystem::path& path,
+                                                             std::span<const Migration> migrations,
+                                                             const SqliteStoreOptions& options);
   std::unique_ptr<Impl> impl_;
 };
 

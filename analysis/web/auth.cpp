@@ -188,7 +188,7 @@ namespace {
 constexpr std::int64_t kTouchEveryMs = 60'000;  // last_seen_ms is written at most this often
 }
 
-Auth::Auth(Store& store, AuthConfig config, WallClock clock)
+Auth::Auth(AccountStore& store, AuthConfig config, WallClock clock)
     : store_(store), config_(config), clock_(std::move(clock)) {}
 
 Status Auth::add_user(const std::string& name, Role role, const std::string& password) {

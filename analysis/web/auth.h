@@ -3,7 +3,7 @@
 // throttling, and the checks of a request's origin. Which role may make which request is
 // the route table's (analysis/web/route_table.h).
 //
-// Users and sessions live in the service's database (Store), so sessions survive a restart.
+// Users and sessions live in the service's database (AccountStore), so sessions survive a restart.
 // A session is known there by the SHA-256 of a random token that only the browser's cookie
 // holds. Everything here is thread-safe.
 #pragma once
@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "analysis/domain/store.h"
+#include "analysis/domain/account_store.h"
 #include "common/error.h"
 #include "common/log.h"
 #include "common/time_util.h"
@@ -72,7 +72,7 @@ struct LoginResult {
 class Auth {
  public:
   // `store` must outlive this object. `clock` is the service's time (tests move it).
-  Auth(Store& store, AuthConfig config, WallClock clock = now_ms);
+  Auth(AccountStore& store, AuthConfig config, WallClock clock = now_ms);
 
   // Users, as `attendance-server users` manages them. Bad input (a malformed name, a short
   // password, a name taken or unknown) is refused with a clear message and changes nothing.
@@ -103,7 +103,7 @@ class Auth {
   // Forgets attempts older than the window, and keys left with none. Caller holds mu_.
   void forget_old_attempts(std::int64_t now);
 
-  Store& store_;
+  AccountStore& store_;
   const AuthConfig config_;
   WallClock clock_;
   std::mutex mu_;

@@ -62,7 +62,7 @@ std::optional<std::int64_t> number_param(const httplib::Request& req, httplib::R
 
 }  // namespace
 
-RecordsApi::RecordsApi(const std::vector<Site>& sites, Store& store, Auth& auth,
+RecordsApi::RecordsApi(const std::vector<Site>& sites, LedgerStore& store, Auth& auth,
                        RecordsApiOptions options, WallClock clock)
     : sites_(sites),
       store_(store),

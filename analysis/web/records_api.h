@@ -36,8 +36,8 @@ struct RecordsApiOptions {
 class RecordsApi {
  public:
   // `sites`, `store` and `auth` must outlive this object.
-  RecordsApi(const std::vector<Site>& sites, Store& store, Auth& auth, RecordsApiOptions options,
-             WallClock clock = now_ms);
+  RecordsApi(const std::vector<Site>& sites, LedgerStore& store, Auth& auth,
+             RecordsApiOptions options, WallClock clock = now_ms);
   // The routes' handlers (their paths and roles: the route table, http_api.cpp). Those that
   // read the record write the read to the audit trail first.
   void get_roll_calls(const httplib::Request& req, httplib::Response& res);
@@ -70,7 +70,7 @@ class RecordsApi {
 
   const std::vector<Site>& sites_;
   std::map<std::string, const Site*> by_id_;
-  Store& store_;
+  LedgerStore& store_;
   Auth& auth_;
   // The sites chosen by ?site= and ?district= (all without), or none with a 404 in `res`.
   std::optional<std::vector<Site>> sites_of(const httplib::Request& req,

@@ -1,0 +1,61 @@
+// The analysed frames of every site, and their pictures' retention. Part of Store
+// (analysis/domain/store.h), whose contract holds: thread-safe, a write returns once it is
+// durable (the caller may acknowledge it).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/domain/insert_outcome.h"
+#include "common/error.h"
+#include "counting/box.h"
+
+namespace att {
+
+// One analysed frame of one site.
+struct Observation {
+  std::string site_id;
+  std::int64_t sequence = 0;        // the node's counter; (site_id, sequence) is unique
+  std::int64_t captured_at_ms = 0;  // at the node, ms since epoch UTC
+  std::int64_t received_at_ms = 0;  // at the service
+  int count = 0;        // the reported count: occupied places in the window at this frame
+  int frame_count = 0;  // people counted in this frame alone (after zones and filters)
+  std::vector<Box> boxes;
+  std::string detector;
+  int width = 0, height = 0;
+  std::string frame_path;    // the received JPEG, relative to the data directory
+  std::string frame_sha256;  // of the received bytes: tells a retry from a reused sequence
+  std::string health;        // the node's health scores of this frame (JSON); "" if none
+};
+
+class ObservationStore {
+ public:
+  virtual ~ObservationStore() = default;
+
+  virtual Result<InsertOutcome> insert_observation(const Observation& obs) = 0;
+  virtual Result<std::optional<Observation>> find_observation(const std::string& site_id,
+                                                              std::int64_t sequence) = 0;
+  // The observation with the latest capture time.
+  virtual Result<std::optional<Observation>> latest_observation(const std::string& site_id) = 0;
+  // A site's observations captured at or after `from_ms`, oldest first, at most `limit`
+  // (the newest ones when there are more).
+  virtual Result<std::vector<Observation>> observations_since(const std::string& site_id,
+                                                              std::int64_t from_ms, int limit) = 0;
+  // A site's observations captured in [from_ms, to_ms), oldest first, at most `limit` (the
+  // oldest ones when there are more).
+  virtual Result<std::vector<Observation>> observations_between(const std::string& site_id,
+                                                                std::int64_t from_ms,
+                                                                std::int64_t to_ms, int limit) = 0;
+  // The latest observation of every site that has one.
+  virtual Result<std::vector<Observation>> latest_per_site() = 0;
+  virtual Result<std::int64_t> observation_count(const std::string& site_id) = 0;
+
+  // Retention. Observations captured before `before_ms` lose their picture: the row keeps
+  // the counts and boxes, its frame_path becomes "". Returns the cleared paths (at most
+  // `limit`, oldest first) for the caller to delete; call again until it returns none.
+  virtual Result<std::vector<std::string>> expire_frames(std::int64_t before_ms, int limit) = 0;
+};
+
+}  // namespace att
