@@ -1,6 +1,5 @@
 #include "capture/capture_node.h"
 
-#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
@@ -73,8 +72,9 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
       const double quiet_s =
           (now_ms() - (cam.last_frame_ms ? cam.last_frame_ms : started_ms_)) / 1000.0;
       // Silent for longer than a hung camera is allowed to be (or three intervals).
-      heartbeat(quiet_s > std::max(3 * cam.interval_s, config_.stall_timeout_s) ? "no_frames"
-                                                                                : "ok");
+      heartbeat(quiet_s > std::max(3 * cam.interval_s, config_.stall_timeout_s)
+                    ? NodeState::kNoFrames
+                    : NodeState::kOk);
       next_heartbeat += seconds_ms(config_.heartbeat_s);
     }
   }
@@ -83,11 +83,11 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   while (auto frame = queue.pop(std::chrono::milliseconds(0))) take(*frame);  // sampled: keep
 
   if (!stop) {  // the file has ended: deliver everything, then finish
-    heartbeat("finished");
+    heartbeat(NodeState::kFinished);
     log->info("the source has ended; sending what is left in the spool");
     while (!stop && !spool_empty()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   } else {
-    heartbeat("stopping");
+    heartbeat(NodeState::kStopping);
     // A short grace for the last items (a node stopped for maintenance says so), no more:
     // whatever is left goes after the next start.
     const auto grace_end = Clock::now() + std::chrono::seconds(2);
@@ -127,12 +127,13 @@ void CaptureNode::take(const CapturedFrame& frame) {
   const cv::Mat grey = cv::imdecode(
       cv::Mat(1, static_cast<int>(frame.jpeg.size()), CV_8U, const_cast<char*>(frame.jpeg.data())),
       cv::IMREAD_GRAYSCALE);
-  std::string health;
+  std::string health;  // X-Health: "" when the frame could not be scored
   if (grey.empty()) {
     log->error("the pipeline gave a frame that does not decode ({} bytes)", frame.jpeg.size());
   } else {
     const HealthReport report = health_.assess(grey);
-    health = report.to_json();
+    last_health_ = report.scores();
+    health = last_health_->to_json();
     const std::string flags = joined(report.flags());
     if (flags != last_flags_) {
       if (flags.empty()) {
@@ -146,7 +147,6 @@ void CaptureNode::take(const CapturedFrame& frame) {
       }
       last_flags_ = flags;
     }
-    last_health_ = health;
   }
   SpoolItem item;
   item.capture_time_ms = service_time(frame.capture_time_ms);
@@ -156,47 +156,40 @@ void CaptureNode::take(const CapturedFrame& frame) {
   put(std::move(item));
 }
 
-void CaptureNode::heartbeat(const std::string& state) {
+void CaptureNode::heartbeat(NodeState state) {
   const CameraStatus cam = camera_->status();
   const std::int64_t now = now_ms();
-  nlohmann::json spool = nullptr;
+  NodeReport report;
+  report.state = state;
   {
     std::lock_guard lock(spool_mu_);
     if (auto s = spool_.stats()) {
-      spool = {{"items", s->items},
-               {"bytes", s->bytes},
-               {"max_bytes", config_.spool_max_bytes},
-               {"dropped", s->dropped}};
+      report.spool = NodeSpool{s->items, s->bytes, config_.spool_max_bytes, s->dropped};
     }
   }
-  nlohmann::json report;
+  report.camera =
+      NodeCamera{.playing = cam.playing,
+                 .last_frame_ms = cam.last_frame_ms,
+                 .last_frame_age_s = cam.last_frame_ms ? (now - cam.last_frame_ms) / 1000.0 : -1.0,
+                 .pipeline_starts = cam.pipeline_starts,
+                 .last_error = cam.last_error,
+                 .interval_s = cam.interval_s};
+  report.health = last_health_;
   {
     std::lock_guard lock(stats_mu_);
-    report = {
-        {"state", state},
-        {"camera",
-         {{"playing", cam.playing},
-          {"last_frame_ms", cam.last_frame_ms},
-          {"last_frame_age_s", cam.last_frame_ms ? (now - cam.last_frame_ms) / 1000.0 : -1.0},
-          {"pipeline_starts", cam.pipeline_starts},
-          {"last_error", cam.last_error},
-          {"interval_s", cam.interval_s}}},
-        {"health", last_health_.empty() ? nlohmann::json(nullptr)
-                                        : nlohmann::json::parse(last_health_, nullptr, false)},
-        {"spool", spool},
-        {"counters",
-         {{"frames", stats_.frames},
-          {"spooled", stats_.spooled},
-          {"spool_failed", stats_.spool_failed},
-          {"queue_dropped", queue_->dropped()},
-          {"stored", stats_.stored},
-          {"duplicates", stats_.duplicates},
-          {"rejected", stats_.rejected}}},
-        {"clock_offset_s", clock_offset_ms_ / 1000.0},
-        {"version", ATTENDANCE_VERSION},
-        {"uptime_s", (now - started_ms_) / 1000}};
+    report.counters = NodeCounters{.frames = stats_.frames,
+                                   .spooled = stats_.spooled,
+                                   .spool_failed = stats_.spool_failed,
+                                   .queue_dropped = queue_->dropped(),
+                                   .stored = stats_.stored,
+                                   .duplicates = stats_.duplicates,
+                                   .rejected = stats_.rejected};
   }
-  if (state == "no_frames") {
+  report.clock_offset_s = clock_offset_ms_ / 1000.0;
+  report.version = ATTENDANCE_VERSION;
+  // A wall clock set back under the node must not make its report malformed.
+  report.uptime_s = std::max<std::int64_t>(0, (now - started_ms_) / 1000);
+  if (state == NodeState::kNoFrames) {
     log::get("node")->warn("no frame from the camera for {:.0f} s{}",
                            (now - (cam.last_frame_ms ? cam.last_frame_ms : started_ms_)) / 1000.0,
                            cam.last_error.empty() ? "" : ": " + cam.last_error);
@@ -204,7 +197,7 @@ void CaptureNode::heartbeat(const std::string& state) {
   SpoolItem item;
   item.capture_time_ms = service_time(now);
   item.kind = "health";
-  item.body = report.dump();
+  item.body = report.to_json();
   put(std::move(item));
 }
 

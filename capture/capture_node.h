@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "capture/camera.h"
@@ -32,6 +33,7 @@
 #include "capture/sequence_file.h"
 #include "capture/spool.h"
 #include "capture/uploader.h"
+#include "protocol/node_report.h"
 
 namespace att {
 
@@ -62,7 +64,8 @@ class CaptureNode {
 
  private:
   void take(const CapturedFrame& frame);
-  void heartbeat(const std::string& state);
+  // Spools a node report (protocol/node_report.h) in `state`.
+  void heartbeat(NodeState state);
   void put(SpoolItem item);
   void send_loop();
   void apply_interval(double seconds);
@@ -77,9 +80,9 @@ class CaptureNode {
   std::mutex spool_mu_;  // the spool is shared by the spool and sender threads
 
   HealthMonitor health_;
-  std::string last_health_;   // JSON of the latest frame's report
-  std::string last_flags_;    // to log changes only
-  Camera* camera_ = nullptr;  // during run()
+  std::optional<HealthScores> last_health_;  // the latest frame's; none before the first
+  std::string last_flags_;                   // to log changes only
+  Camera* camera_ = nullptr;                 // during run()
   FrameQueue* queue_ = nullptr;
   std::int64_t started_ms_ = 0;
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <nlohmann/json.hpp>
 #include <opencv2/calib3d.hpp>
 #include <opencv2/features2d.hpp>
 #include <opencv2/imgproc.hpp>
@@ -102,19 +101,20 @@ std::vector<std::string> HealthReport::flags() const {
   return out;
 }
 
-std::string HealthReport::to_json() const {
+HealthScores HealthReport::scores() const {
   auto round2 = [](double v) { return std::round(v * 100.0) / 100.0; };
-  nlohmann::json j = {{"brightness", round2(brightness)},
-                      {"sharpness", round2(sharpness)},
-                      {"change", round2(change)},
-                      {"uniform_share", round2(uniform_share)},
-                      {"flags", flags()}};
+  HealthScores s;
+  s.brightness = round2(brightness);
+  s.sharpness = round2(sharpness);
+  s.change = round2(change);
+  s.uniform_share = round2(uniform_share);
+  s.flags = flags();
   if (matched >= 0) {
-    j["shift"] = std::round(shift * 1000.0) / 1000.0;
-    j["rotation"] = round2(rotation);
-    j["matched"] = matched;
+    s.shift = std::round(shift * 1000.0) / 1000.0;
+    s.rotation = round2(rotation);
+    s.matched = matched;
   }
-  return j.dump();
+  return s;
 }
 
 HealthMonitor::HealthMonitor(HealthConfig config) : config_(config) {}

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "protocol/node_report.h"
+
 namespace att {
 
 struct HealthConfig {
@@ -38,9 +40,11 @@ struct HealthReport {
   // The raised flags in a fixed order ("dark", "covered", "blurred", "frozen", "moved").
   std::vector<std::string> flags() const;
   bool ok() const { return flags().empty(); }
-  // Compact JSON, as sent in X-Health: scores rounded, "flags", and the reference
-  // comparison (shift, rotation, matched) only when there is a reference.
-  std::string to_json() const;
+  // The scores as the node sends them (protocol/node_report.h): rounded, the raised flags,
+  // and the reference comparison only when there is a reference.
+  HealthScores scores() const;
+  // scores() as JSON, as sent in X-Health.
+  std::string to_json() const { return scores().to_json(); }
 };
 
 class HealthMonitor {

@@ -29,6 +29,7 @@
 #include "analysis/app/service.h"
 #include "analysis/domain/site_keys.h"
 #include "common/time_util.h"
+#include "protocol/node_report.h"
 #include "protocol/signing.h"
 #include "protocol/wire.h"
 #include "tests/support/test_support.h"
@@ -126,7 +127,7 @@ class IngestAuthTest : public ::testing::Test {
     r.site = site;
     r.sequence = seq;
     r.extra = dropped;
-    r.body = R"({"camera":"ok","spool":{"items":3}})";
+    r.body = NodeReport{.state = NodeState::kOk, .spool = NodeSpool{3, 4096, 1 << 20, 0}}.to_json();
     r.content_type = wire::kJsonContentType;
     return r;
   }
@@ -424,7 +425,7 @@ TEST_F(IngestAuthTest, AHeartbeatRetryIsADuplicateAndItsDropsAreCountedOnce) {
 TEST_F(IngestAuthTest, AReusedHeartbeatSequenceWithAnotherReportIsAConflict) {
   ASSERT_EQ(send(*client_, heartbeat("td-01", "5", "4").sign())->status, 201);
   NodeRequest other = heartbeat("td-01", "5", "4");
-  other.body = R"({"camera":"lost"})";
+  other.body = R"({"state":"no_frames"})";
   auto res = send(*client_, other.sign());
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 409) << res->body;
@@ -441,6 +442,19 @@ TEST_F(IngestAuthTest, AHeartbeatThatIsNotAJsonObjectIsRefused) {
     r.body = report;
     expect_refused(send(*client_, r.sign()), 400, "bad_report",
                    "the heartbeat must be a JSON object");
+  }
+}
+
+TEST_F(IngestAuthTest, AHeartbeatOutsideTheNodeReportsSchemaIsRefusedNamingTheField) {
+  const std::pair<const char*, const char*> cases[] = {
+      {R"({"state":"sleeping"})", "state must be one of"},
+      {R"({"spool":{"items":"3","bytes":0,"max_bytes":0,"dropped":0}})", "spool.items"},
+      {R"({"counters":{"frames":1}})", "counters.spooled is missing"},
+      {R"({"camera":"ok"})", "camera must be an object"}};
+  for (const auto& [report, field] : cases) {
+    NodeRequest r = heartbeat();
+    r.body = report;
+    expect_refused(send(*client_, r.sign()), 400, "bad_report", field);
   }
 }
 
@@ -483,11 +497,12 @@ TEST_F(IngestAuthTest, SitesShowsEachNodesLatestReport) {
   const std::int64_t t = now_ms() - 5000;
   NodeRequest first = heartbeat("td-01", "1");
   first.capture_time = std::to_string(t - 30000);
-  first.body = R"({"camera":"starting"})";
+  first.body = R"({"state":"ok","uptime_s":1})";
   ASSERT_EQ(send(*client_, first.sign())->status, 201);
   NodeRequest second = heartbeat("td-01", "2", "3");
   second.capture_time = std::to_string(t);
-  second.body = R"({"camera":"ok","spool":{"items":2}})";
+  second.body =
+      NodeReport{.state = NodeState::kOk, .spool = NodeSpool{2, 2048, 1 << 20, 0}}.to_json();
   ASSERT_EQ(send(*client_, second.sign())->status, 201);
 
   auto res = client_->Get("/api/v1/sites");

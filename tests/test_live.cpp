@@ -20,6 +20,7 @@
 #include "analysis/app/service.h"
 #include "analysis/web/live.h"
 #include "counting/jpeg.h"
+#include "protocol/node_report.h"
 #include "protocol/wire.h"
 #include "tests/support/test_support.h"
 
@@ -97,11 +98,12 @@ TEST(LiveHub, ANodeEventWhenTheReportedStateChanges) {
   LiveHub hub(LiveOptions{});
   auto sub = hub.subscribe_events(std::nullopt);
   ASSERT_TRUE(sub);
-  hub.heartbeat_stored(heartbeat("td-01", 1), json{{"state", "ok"}});
-  hub.heartbeat_stored(heartbeat("td-01", 2), json{{"state", "ok"}});
-  hub.heartbeat_stored(heartbeat("td-01", 3), json{{"camera", "ok"}});  // no state: nothing
-  hub.heartbeat_stored(heartbeat("td-01", 4), json{{"state", "no_frames"}});
-  hub.heartbeat_stored(heartbeat("td-01", 0), json{{"state", "finished"}});  // an older one
+  const auto in = [](NodeState state) { return NodeReport{.state = state}; };
+  hub.heartbeat_stored(heartbeat("td-01", 1), in(NodeState::kOk));
+  hub.heartbeat_stored(heartbeat("td-01", 2), in(NodeState::kOk));
+  hub.heartbeat_stored(heartbeat("td-01", 3), NodeReport{.camera = NodeCamera{}});  // no state
+  hub.heartbeat_stored(heartbeat("td-01", 4), in(NodeState::kNoFrames));
+  hub.heartbeat_stored(heartbeat("td-01", 0), in(NodeState::kFinished));  // an older one
   const auto batch = (*sub)->next(soon());
   ASSERT_EQ(batch.events.size(), 2u);
   EXPECT_EQ(batch.events[0].type, "node");

@@ -218,9 +218,8 @@ Status Attendance::observe(const Observation& obs) {
   return {};
 }
 
-Status Attendance::heartbeat(const Heartbeat& hb) {
-  const json report = json::parse(hb.report, nullptr, /*allow_exceptions=*/false);
-  if (!report.is_object() || report.value("state", "") != "no_frames") return {};
+Status Attendance::heartbeat(const Heartbeat& hb, const NodeReport& report) {
+  if (report.state != NodeState::kNoFrames) return {};
   std::lock_guard lock(mu_);
   auto it = sites_.find(hb.site_id);
   if (it == sites_.end()) return {};
@@ -231,9 +230,8 @@ Status Attendance::heartbeat(const Heartbeat& hb) {
   // The node is alive but its camera gives nothing since its last frame.
   const std::int64_t since = std::max(s.last_frame_ms, slot->start_ms);
   std::string reason = "the camera gives no frames";
-  if (report.contains("camera") && report["camera"].is_object()) {
-    const std::string err = report["camera"].value("last_error", "");
-    if (!err.empty()) reason += ": " + err;
+  if (report.camera && !report.camera->last_error.empty()) {
+    reason += ": " + report.camera->last_error;
   }
   if (t - since >= ms_of_minutes(config_.camera_fault_minutes)) {
     return open_alert(s, AlertKind::kCameraFault, since, t, {{"reason", reason}}, nullptr);
@@ -248,8 +246,8 @@ void Attendance::frame_stored(const Observation& obs, const std::string&) {
   }
 }
 
-void Attendance::heartbeat_stored(const Heartbeat& hb, const nlohmann::json&) {
-  if (auto s = heartbeat(hb); !s) {
+void Attendance::heartbeat_stored(const Heartbeat& hb, const NodeReport& report) {
+  if (auto s = heartbeat(hb, report); !s) {
     log::get("attendance")
         ->error("site {}: heartbeat {}: {}", hb.site_id, hb.sequence, s.error().message);
   }

@@ -59,14 +59,15 @@ class Attendance final : public IngestListener {
   // After an observation is stored (in capture order for a site; a late one only counts for
   // roll calls not yet taken).
   Status observe(const Observation& obs);
-  // After a heartbeat is stored: a node whose camera gives nothing is a camera fault.
-  Status heartbeat(const Heartbeat& hb);
+  // After a heartbeat is stored (`report`: hb.report, parsed): a node whose camera gives
+  // nothing is a camera fault.
+  Status heartbeat(const Heartbeat& hb, const NodeReport& report);
   // Takes every roll call, offline alert, alert end and period summary due at `now_ms`.
   Status tick(std::int64_t now_ms);
 
   // As an IngestListener: observe() and heartbeat(), their errors logged.
   void frame_stored(const Observation& obs, const std::string& jpeg) override;
-  void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report) override;
+  void heartbeat_stored(const Heartbeat& heartbeat, const NodeReport& report) override;
 
   const std::vector<PeriodSlot>& slots() const { return slots_; }
 

@@ -3,11 +3,11 @@
 // the commit; a listener must be quick and thread-safe.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 
 #include "analysis/domain/heartbeat_store.h"
 #include "analysis/domain/observation_store.h"
+#include "protocol/node_report.h"
 
 namespace att {
 
@@ -16,8 +16,8 @@ class IngestListener {
   virtual ~IngestListener() = default;
   // `jpeg`: the frame's bytes as received.
   virtual void frame_stored(const Observation& obs, const std::string& jpeg) = 0;
-  // `report`: the heartbeat's body, parsed.
-  virtual void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report) = 0;
+  // `report`: heartbeat.report, parsed (protocol/node_report.h).
+  virtual void heartbeat_stored(const Heartbeat& heartbeat, const NodeReport& report) = 0;
 };
 
 }  // namespace att

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/sha256.h"
 #include "counting/jpeg.h"
+#include "protocol/node_report.h"
 #include "protocol/signing.h"
 #include "protocol/wire.h"
 
@@ -23,7 +24,7 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
 
 constexpr size_t kMaxHealthBytes = 4096;
 constexpr std::int64_t kMaxReportBytes = 64 * 1024;
-constexpr int kMaxJsonDepth = 32;  // a node's report is 3 deep
+constexpr int kMaxJsonDepth = 32;
 
 // A JSON document of objects and arrays nested at most kMaxJsonDepth deep, else a discarded
 // value. What is stored is later copied and written out recursively (the API's answers): 64 KiB
@@ -263,11 +264,13 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
   if (!dropped || *dropped < 0) {
     return reject(400, "bad_dropped", "X-Spool-Dropped must be a non-negative whole number");
   }
-  const auto report = parse_shallow(up.body);
-  if (!report.is_object()) {
+  // Checked against the node report's schema; stored as sent (the signature covers it).
+  const auto report = parse_node_report(up.body);
+  if (!report) {
     return reject(400, "bad_report",
                   "the heartbeat must be a JSON object nested at most " +
-                      std::to_string(kMaxJsonDepth) + " deep");
+                      std::to_string(kMaxNodeReportDepth) +
+                      " deep, as protocol/node_report.h describes: " + report.error().message);
   }
 
   Heartbeat h{up.site_id, checked->sequence, checked->captured_at, received_at, up.body, *dropped};
@@ -284,7 +287,7 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
   }
   const bool fresh = inserted->outcome == InsertOutcome::kInserted;
   if (fresh) {
-    for (IngestListener* l : listeners_) l->heartbeat_stored(h, report);
+    for (IngestListener* l : listeners_) l->heartbeat_stored(h, *report);
   }
   return success(fresh ? 201 : 200, up.site_id,
                  {{"status", fresh ? "stored" : "duplicate"},

@@ -14,6 +14,7 @@
 #include "common/files.h"
 #include "common/log.h"
 #include "counting/jpeg.h"
+#include "protocol/node_report.h"
 #include "protocol/wire.h"
 
 namespace att {
@@ -42,13 +43,20 @@ SteadyClock::duration seconds_of(double s) {
 // The separator of MJPEG parts (multipart/x-mixed-replace); never occurs in a part's headers.
 constexpr char kMjpegBoundary[] = "attendance-live-frame";
 
+// A stored node report as the dashboard receives it: the fields protocol/node_report.h
+// describes, or null for one that does not parse.
+json report_json(const std::string& stored) {
+  auto report = parse_node_report(stored);
+  return report ? json::parse(report->to_json()) : json(nullptr);
+}
+
 // A node's latest heartbeat: its own report (camera, health, spool, counters) and its age.
 json node_json(const Heartbeat& h, std::int64_t now) {
   return {{"sequence", h.sequence},
           {"reported_at_ms", h.captured_at_ms},
           {"received_at_ms", h.received_at_ms},
           {"age_ms", now - h.captured_at_ms},
-          {"report", json::parse(h.report, nullptr, /*allow_exceptions=*/false)}};
+          {"report", report_json(h.report)}};
 }
 
 // A required whole-number parameter, or none with a 400 in `res`.
@@ -557,20 +565,15 @@ void HttpApi::Impl::get_metrics(const httplib::Request&, httplib::Response& res)
       "queue behind), as it last reported them.\n";
   out += "# TYPE attendance_node_dropped gauge\n";
   for (const Heartbeat& h : *heartbeats) {
-    const json r = json::parse(h.report, nullptr, /*allow_exceptions=*/false);
-    if (!r.is_object()) continue;
-    const auto number = [&](const char* group, const char* key) -> std::int64_t {
-      return r.contains(group) && r[group].is_object() && r[group].contains(key) &&
-                     r[group][key].is_number_integer()
-                 ? r[group][key].get<std::int64_t>()
-                 : 0;
-    };
+    const auto r = parse_node_report(h.report);
+    if (!r) continue;
+    const NodeCounters c = r->counters.value_or(NodeCounters{});
     out += fmt::format("attendance_node_dropped{{site=\"{}\",reason=\"spool_full\"}} {}\n",
-                       h.site_id, number("spool", "dropped"));
+                       h.site_id, r->spool ? r->spool->dropped : 0);
     out += fmt::format("attendance_node_dropped{{site=\"{}\",reason=\"queue\"}} {}\n", h.site_id,
-                       number("counters", "queue_dropped"));
+                       c.queue_dropped);
     out += fmt::format("attendance_node_dropped{{site=\"{}\",reason=\"disk\"}} {}\n", h.site_id,
-                       number("counters", "spool_failed"));
+                       c.spool_failed);
   }
   res.set_header("Cache-Control", "no-store");
   res.set_content(out, "text/plain; version=0.0.4; charset=utf-8");

@@ -149,9 +149,9 @@ void LiveHub::frame_stored(const Observation& obs, const std::string& jpeg) {
                                         {"received_at_ms", obs.received_at_ms}}));
 }
 
-void LiveHub::heartbeat_stored(const Heartbeat& h, const nlohmann::json& report) {
-  if (!report.is_object() || !report.contains("state") || !report["state"].is_string()) return;
-  const std::string state = report["state"].get<std::string>();
+void LiveHub::heartbeat_stored(const Heartbeat& h, const NodeReport& report) {
+  if (!report.state) return;
+  const std::string state(to_string(*report.state));
   std::lock_guard lock(mu_);
   auto [it, first] =
       last_state_.try_emplace(h.site_id, Latest<std::string>{state, h.captured_at_ms});

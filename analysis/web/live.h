@@ -171,7 +171,7 @@ class LiveHub final : public IngestListener, public EventSink {
   // A `node` event when the report's "state" differs from the site's last one: site_id, state,
   // previous_state (null the first time), sequence, reported_at_ms, received_at_ms. A report
   // without a state, or written before the site's last one, publishes nothing.
-  void heartbeat_stored(const Heartbeat& heartbeat, const nlohmann::json& report) override;
+  void heartbeat_stored(const Heartbeat& heartbeat, const NodeReport& report) override;
   // Any other event (the attendance issue's `alert`): `type` is a lowercase word
   // ([a-z_]+), `data` a JSON value. Returns the event's id.
   std::uint64_t publish(const std::string& type, const nlohmann::json& data) override;
