@@ -241,6 +241,16 @@ std::string HealthScores::to_json() const {
   return health_json(*this).dump();
 }
 
+bool NodeReport::camera_gives_nothing() const {
+  return state == NodeState::kNoFrames || (camera && !camera->playing);
+}
+
+std::optional<std::int64_t> NodeReport::items_lost() const {
+  if (!spool && !counters) return std::nullopt;
+  return (spool ? spool->dropped : 0) +
+         (counters ? counters->queue_dropped + counters->spool_failed : 0);
+}
+
 std::string NodeReport::to_json() const {
   json j = json::object();
   j["state"] = state ? json(to_string(*state)) : json(nullptr);

@@ -125,6 +125,12 @@ struct NodeReport {
   // Compact JSON with every top-level member: null for one that is not set (so a reader
   // always finds the key: `health` is null before the node's first frame).
   std::string to_json() const;
+
+  // Whether the camera gives nothing: state no_frames, or a camera that is not playing.
+  bool camera_gives_nothing() const;
+  // Items the node lost: dropped by its spool, dropped before it, and not written to it
+  // (disk); none when the report has neither spool nor counters.
+  std::optional<std::int64_t> items_lost() const;
 };
 
 // The report in `text`, checked against the rules above. A malformed one is an Error with

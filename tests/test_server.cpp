@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <atomic>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "analysis/app/service.h"
+#include "analysis/domain/site_state.h"
 #include "analysis/store/sqlite_store.h"
 #include "counting/jpeg.h"
 #include "protocol/wire.h"
@@ -171,6 +174,70 @@ TEST_F(ServerTest, SitesListsEveryConfiguredSiteWithItsLatestCount) {
   EXPECT_EQ(by_id["td-02"]["name"], "Trường Tiểu học Bình Lư");
   EXPECT_EQ(by_id["td-02"]["school_level"], "primary");
   EXPECT_EQ(by_id["mt-01"]["district"], "Mường Tè");
+}
+
+// Each site's state and the live totals are the service's (analysis/domain/site_state.h),
+// judged at the service's time against the schedule and attendance.under_fraction.
+TEST(ServerSiteState, StatesAndLiveTotalsFollowTheScheduleAndTheCurrentFrames) {
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  config.schedule.days = {{"2026-07-12", {{"morning", 7 * 60, 11 * 60 + 30}}}};
+  config.attendance.under_fraction = 0.5;
+  std::atomic<std::int64_t> now{1783830010000};  // 2026-07-12 11:20:10 local: a period runs
+  ServiceHooks hooks;
+  hooks.clock = [&now] { return now.load(); };
+  auto service = Service::create(std::move(config), std::move(hooks));
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port) << port.error().message;
+  httplib::Client client("127.0.0.1", *port);
+  testing::log_in_as(client, (*service)->store(), Role::kOrganizer);
+  ASSERT_EQ(testing::post_signed(client, wire::kFramesPath, "td-02", "1", "1783830000000",
+                                 testing::synthetic_jpeg(640, 360), wire::kJpegContentType)
+                ->status,
+            201);
+  const auto sites = [&] {
+    auto res = client.Get("/api/v1/sites");
+    EXPECT_TRUE(res && res->status == 200);
+    return res ? json::parse(res->body) : json();
+  };
+  json body = sites();
+  std::map<std::string, json> by_id;
+  for (const auto& s : body["sites"]) by_id[s["id"]] = s;
+  const int counted = by_id["td-02"]["latest"]["count"];
+  EXPECT_EQ(by_id["td-02"]["state"], counted >= 0.5 * 45 ? "ok" : "short");
+  EXPECT_EQ(by_id["td-02"]["latest"]["current"], true);
+  EXPECT_EQ(by_id["td-02"]["problems"], json::array({"ok"}));
+  // td-01 has sent nothing in a period that began hours ago: the roll book's offline alert
+  // is open, so offline rather than no data.
+  EXPECT_EQ(by_id["td-01"]["state"], "offline");
+  EXPECT_EQ(by_id["td-01"]["problems"], json::array({"never"}));
+  const json& province = body["totals"]["province"];
+  EXPECT_EQ(province["sites"], 3);
+  EXPECT_EQ(province["sites_counted"], 1);
+  EXPECT_EQ(province["expected"], 60 + 45 + 38);
+  EXPECT_EQ(province["expected_counted"], 45);
+  EXPECT_EQ(province["counted"], counted);
+  ASSERT_EQ(body["totals"]["by_district"].size(), 2u);
+  EXPECT_EQ(body["totals"]["by_district"][0]["group"], "Tam Đường");
+  EXPECT_EQ(body["totals"]["by_district"][0]["sites_counted"], 1);
+
+  // A minute later the frame is no longer current: offline while the period runs...
+  now = 1783830000000 + kFrameCurrentMs + 1000;
+  body = sites();
+  for (const auto& s : body["sites"]) by_id[s["id"]] = s;
+  EXPECT_EQ(by_id["td-02"]["state"], "offline");
+  EXPECT_EQ(by_id["td-02"]["latest"]["current"], false);
+  EXPECT_EQ(body["totals"]["province"]["sites_counted"], 0);
+  // ...and after it, no class.
+  now = 1783830000000 + 3600 * 1000;
+  body = sites();
+  for (const auto& s : body["sites"]) by_id[s["id"]] = s;
+  EXPECT_EQ(by_id["td-02"]["state"], "no_class");
+  auto status = client.Get("/api/v1/status");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(json::parse(status->body)["site_state"],
+            (json{{"under_fraction", 0.5}, {"frame_current_s", 60}, {"node_current_s", 75}}));
 }
 
 TEST_F(ServerTest, LatestOfAnUnknownOrSilentSiteIsA404) {

@@ -193,8 +193,9 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   api.extra_metrics = [service] {
     return service->retention ? service->retention->render_metrics() : std::string();
   };
-  impl->http = std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live,
-                                         *impl->auth, std::move(api), impl->clock);
+  impl->http =
+      std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live, *impl->auth,
+                                *impl->attendance, std::move(api), impl->clock);
 
   log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),
                            c.province_name, impl->pool->size(), impl->detector.name,

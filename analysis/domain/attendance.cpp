@@ -101,6 +101,14 @@ const PeriodSlot* Attendance::period_at(const SiteState& s, std::int64_t t) {
   return nullptr;
 }
 
+Attendance::Standing Attendance::standing(const std::string& site_id, std::int64_t t) {
+  std::lock_guard lock(mu_);
+  auto it = sites_.find(site_id);
+  if (it == sites_.end()) return {};
+  return {.in_class = period_at(it->second, t) != nullptr,
+          .offline_alert_open = it->second.open.contains(AlertKind::kOffline)};
+}
+
 Status Attendance::append(const std::string& kind, const std::string& site_id,
                           const std::string& subject, std::int64_t at_ms, const json& body) {
   LedgerEntry e;

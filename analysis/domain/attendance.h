@@ -71,6 +71,14 @@ class Attendance final : public IngestListener {
 
   const std::vector<PeriodSlot>& slots() const { return slots_; }
 
+  // Where a site stands in the roll book at `t`: whether a period of its schedule runs, and
+  // whether its offline alert is open. An unknown site is in no class.
+  struct Standing {
+    bool in_class = false;
+    bool offline_alert_open = false;
+  };
+  Standing standing(const std::string& site_id, std::int64_t t);
+
   // With it, the final report also writes its files (CSV exports and a printable report per
   // district, times in the province's zone) under reports/final/, their SHA-256 in the
   // ledger; without, only the final roll-ups go in the ledger. Call before tick() runs.

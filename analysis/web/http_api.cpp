@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "analysis/domain/attendance.h"
+#include "analysis/domain/rollup.h"
+#include "analysis/domain/site_state.h"
 #include "analysis/web/http_util.h"
 #include "analysis/web/route_table.h"
 #include "common/files.h"
@@ -43,20 +45,16 @@ SteadyClock::duration seconds_of(double s) {
 // The separator of MJPEG parts (multipart/x-mixed-replace); never occurs in a part's headers.
 constexpr char kMjpegBoundary[] = "attendance-live-frame";
 
-// A stored node report as the dashboard receives it: the fields protocol/node_report.h
-// describes, or null for one that does not parse.
-json report_json(const std::string& stored) {
-  auto report = parse_node_report(stored);
-  return report ? json::parse(report->to_json()) : json(nullptr);
-}
-
-// A node's latest heartbeat: its own report (camera, health, spool, counters) and its age.
-json node_json(const Heartbeat& h, std::int64_t now) {
+// A node's latest heartbeat: its own report (camera, health, spool, counters), its age, and
+// the items it lost (NodeReport::items_lost).
+json node_json(const Heartbeat& h, const std::optional<NodeReport>& report, std::int64_t now) {
+  const std::optional<std::int64_t> lost = report ? report->items_lost() : std::nullopt;
   return {{"sequence", h.sequence},
           {"reported_at_ms", h.captured_at_ms},
           {"received_at_ms", h.received_at_ms},
           {"age_ms", now - h.captured_at_ms},
-          {"report", report_json(h.report)}};
+          {"items_lost", lost ? json(*lost) : json(nullptr)},
+          {"report", report ? json::parse(report->to_json()) : json(nullptr)}};
 }
 
 // A required whole-number parameter, or none with a 400 in `res`.
@@ -86,6 +84,7 @@ struct HttpApi::Impl {
   Store& store;
   LiveHub& live;
   Auth& auth;
+  Attendance& roll_book;
   ApiOptions options;
   WallClock clock;
   std::unique_ptr<httplib::Server> server;  // an SSLServer with TLS files
@@ -95,12 +94,13 @@ struct HttpApi::Impl {
   log::RateLimit stream_log{std::chrono::seconds(10)};
   RecordsApi records;
 
-  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, ApiOptions o,
-       WallClock c)
+  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, Attendance& r,
+       ApiOptions o, WallClock c)
       : ingest(i),
         store(s),
         live(l),
         auth(a),
+        roll_book(r),
         options(std::move(o)),
         clock(std::move(c)),
         records(all, s, a, options.records, clock) {
@@ -379,6 +379,11 @@ void HttpApi::Impl::get_status(const httplib::Request&, httplib::Response& res) 
              {"timezone", options.timezone},
              {"server_time_ms", clock()},
              {"sites", sites.size()},
+             // What a site's state is judged by (analysis/domain/site_state.h), for legends.
+             {"site_state",
+              {{"under_fraction", options.records.under_fraction},
+               {"frame_current_s", kFrameCurrentMs / 1000},
+               {"node_current_s", kNodeCurrentMs / 1000}}},
              {"detector",
               {{"name", options.detector_name},
                {"degraded", options.detector_degraded},
@@ -491,20 +496,49 @@ void HttpApi::Impl::get_sites(const httplib::Request&, httplib::Response& res) {
   std::map<std::string, const Heartbeat*> heartbeat_by_site;
   for (const auto& h : *heartbeats) heartbeat_by_site[h.site_id] = &h;
   const std::int64_t now = clock();
+  const double under_fraction = options.records.under_fraction;
   json list = json::array();
+  std::vector<SiteFigure> figures;  // the live totals: each site's current count
   for (const Site* s : sites) {
-    auto it = latest_by_site.find(s->id);
-    auto hb = heartbeat_by_site.find(s->id);
-    list.push_back(
-        {{"id", s->id},
-         {"name", s->name},
-         {"district", s->district},
-         {"school_level", to_string(s->level)},
-         {"expected_attendees", s->expected_attendees},
-         {"latest", it == latest_by_site.end() ? json(nullptr) : latest_json(*it->second)},
-         {"node", hb == heartbeat_by_site.end() ? json(nullptr) : node_json(*hb->second, now)}});
+    const auto it = latest_by_site.find(s->id);
+    const Observation* o = it == latest_by_site.end() ? nullptr : it->second;
+    const auto hb = heartbeat_by_site.find(s->id);
+    const Heartbeat* h = hb == heartbeat_by_site.end() ? nullptr : hb->second;
+    std::optional<NodeReport> report;
+    if (h) {
+      if (auto parsed = parse_node_report(h->report)) report = std::move(*parsed);
+    }
+    SiteFacts facts;
+    facts.expected = s->expected_attendees;
+    if (o) facts.frame = {o->captured_at_ms, o->received_at_ms, o->count, health_flags(o->health)};
+    if (h) {
+      facts.node = {h->received_at_ms, report && report->camera_gives_nothing(),
+                    report && report->health ? report->health->flags : std::vector<std::string>{}};
+    }
+    const Attendance::Standing standing = roll_book.standing(s->id, now);
+    facts.in_class = standing.in_class;
+    facts.offline_alert_open = standing.offline_alert_open;
+    const SiteAssessment now_at = assess_site(facts, now, under_fraction);
+    json latest = nullptr;
+    if (o) {
+      latest = latest_json(*o);
+      latest["current"] = now_at.frame_current;
+    }
+    list.push_back({{"id", s->id},
+                    {"name", s->name},
+                    {"district", s->district},
+                    {"school_level", to_string(s->level)},
+                    {"expected_attendees", s->expected_attendees},
+                    {"state", to_string(now_at.state)},
+                    {"problems", now_at.problems},
+                    {"latest", std::move(latest)},
+                    {"node", h ? node_json(*h, report, now) : json(nullptr)}});
+    figures.push_back({s, now_at.frame_current ? std::optional(o->count) : std::nullopt});
   }
-  send_json(res, 200, {{"server_time_ms", clock()}, {"sites", std::move(list)}});
+  send_json(res, 200,
+            {{"server_time_ms", now},
+             {"sites", std::move(list)},
+             {"totals", roll_up(figures, under_fraction).to_json()}});
 }
 
 // Prometheus text format: the ingest counters, the queue, and per site the age of its latest
@@ -771,8 +805,8 @@ void HttpApi::Impl::get_live_mjpeg(const httplib::Request& req, httplib::Respons
 }
 
 HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
-                 Auth& auth, ApiOptions options, WallClock clock)
-    : impl_(std::make_unique<Impl>(sites, ingest, store, live, auth, std::move(options),
+                 Auth& auth, Attendance& roll_book, ApiOptions options, WallClock clock)
+    : impl_(std::make_unique<Impl>(sites, ingest, store, live, auth, roll_book, std::move(options),
                                    std::move(clock))) {
   impl_->routes();
 }

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/domain/attendance.h"
 #include "analysis/domain/province.h"
 #include "analysis/domain/store.h"
 #include "analysis/ingest/ingest.h"
@@ -48,8 +49,10 @@ struct ApiOptions {
 class HttpApi {
  public:
   // Every argument but `options` and `clock` must outlive this object.
+  // `roll_book` tells where each site stands (in a class, its offline alert open) for its
+  // state in GET /api/v1/sites.
   HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live, Auth& auth,
-          ApiOptions options, WallClock clock = now_ms);
+          Attendance& roll_book, ApiOptions options, WallClock clock = now_ms);
   ~HttpApi();  // stops
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

@@ -4,7 +4,7 @@
 // site's page, where the live view is.
 import { h, clear, fold, sortableTable } from './dom.js';
 import { t, fmtNum, ageText, problemLabel } from './i18n.js';
-import { sites as siteStore, watchSites, serverNow, cameraProblems, PROBLEMS, lastSeenMs } from './data.js';
+import { sites as siteStore, watchSites, serverNow, PROBLEMS, lastSeenMs } from './data.js';
 
 const filter = { q: '', problem: '', district: '' };
 
@@ -19,8 +19,6 @@ export function mount(root) {
   const districtSel = h('select', { attrs: { 'aria-label': T.district } }, h('option', { value: '', text: T.allDistricts }));
   const counts = h('ul', { class: 'problem-counts', attrs: { 'data-testid': 'problem-counts' } });
 
-  const drops = (r) => (r?.spool || r?.counters
-    ? (r.spool?.dropped ?? 0) + (r.counters?.queue_dropped ?? 0) + (r.counters?.spool_failed ?? 0) : null);
   const ago = (ms, now) => (ms ? ageText(now - ms) : '—');
   let now = serverNow();
   const table = sortableTable([
@@ -37,8 +35,8 @@ export function mount(root) {
       cell: (r) => { const c = r.site.node?.report?.camera; return c ? `${c.playing ? T.playing : T.stopped}${c.last_error ? ` — ${c.last_error}` : ''}` : '—'; } },
     { key: 'spool', label: T.colSpool, class: 'num', sort: (r) => (r.site.node?.report?.spool ? -r.site.node.report.spool.items : null),
       cell: (r) => { const s = r.site.node?.report?.spool; return s ? `${fmtNum(s.items)} (${(s.bytes / 1048576).toFixed(1)} MB)` : '—'; } },
-    { key: 'drops', label: T.colDrops, class: 'num', sort: (r) => { const d = drops(r.site.node?.report); return d == null ? null : -d; },
-      cell: (r) => { const d = drops(r.site.node?.report); return d == null ? '—' : h('span', { class: d ? 'bad' : null, text: fmtNum(d), title: T.dropsHint }); } },
+    { key: 'drops', label: T.colDrops, class: 'num', sort: (r) => { const d = r.site.node?.items_lost; return d == null ? null : -d; },
+      cell: (r) => { const d = r.site.node?.items_lost; return d == null ? '—' : h('span', { class: d ? 'bad' : null, text: fmtNum(d), title: T.dropsHint }); } },
   ], { initial: { key: 'problem', dir: 1 }, rowAttrs: (r) => ({ dataset: { site: r.site.id, problem: r.problems[0] } }) });
 
   clear(root, h('section', { class: 'cameras', attrs: { 'data-testid': 'view-cameras' } },
@@ -57,7 +55,7 @@ export function mount(root) {
       districtSel.replaceChildren(districtSel.options[0], ...ds.map((d) => h('option', { value: d, text: d })));
       districtSel.value = filter.district;
     }
-    const rows = list.map((site) => ({ site, problems: cameraProblems(site, now) }));
+    const rows = list.map((site) => ({ site, problems: site.problems }));
     const tally = new Map(PROBLEMS.map((p) => [p, 0]));
     for (const r of rows) tally.set(r.problems[0], tally.get(r.problems[0]) + 1);
     counts.replaceChildren(...PROBLEMS.filter((p) => tally.get(p)).map((p) => h('li', null,

@@ -1,12 +1,9 @@
 // What several views share: the service's clock and status, the site list (polled while a
-// view needs it), the live event stream (one EventSource for the whole page), and what a
-// site's figures mean (its state on the overview, its camera's problem for technicians).
+// view needs it), the live event stream (one EventSource for the whole page). A site's state,
+// its camera's problems and the live totals come computed from the service.
 import { get } from './api.js';
 import { setTimeZone } from './i18n.js';
 
-export const STALE_MS = 60_000;      // a frame older than this is not current
-export const NODE_STALE_MS = 75_000; // nodes report every 30 s: two missed reports
-export const SHORT_RATIO = 0.8;      // under this share of the expected: short
 const POLL_MS = 5000;
 
 // ---- The service's clock (the browser's may be wrong) and status ----
@@ -23,7 +20,7 @@ export async function loadStatus() {
 
 // ---- Sites: polled every 5 s while any view holds a subscription ----
 const siteListeners = new Set(), pollListeners = new Set();
-export const sites = { list: [], byId: new Map(), at: null, error: null };
+export const sites = { list: [], byId: new Map(), totals: null, at: null, error: null };
 let pollTimer = 0, polling = false;
 
 async function poll() {
@@ -35,6 +32,7 @@ async function poll() {
     clockOffset = data.server_time_ms - Date.now();
     sites.list = data.sites;
     sites.byId = new Map(data.sites.map((s) => [s.id, s]));
+    sites.totals = data.totals;
     sites.at = data.server_time_ms;
     sites.error = null;
   } catch (e) {
@@ -114,47 +112,21 @@ export function onConnection(fn) {
   return () => connListeners.delete(fn);
 }
 
-// A count event updates the site at once, without waiting for the next poll.
+// A count event updates the site's figures at once (a frame just counted is current); its
+// state and the totals come with the next poll.
 function applyCount(d) {
   const s = sites.byId.get(d.site_id);
   if (!s) return;
   s.latest = { ...(s.latest ?? {}), count: d.count, frame_count: d.frame_count, sequence: d.sequence,
-    captured_at_ms: d.captured_at_ms, received_at_ms: d.received_at_ms, health: s.latest?.health ?? null };
+    captured_at_ms: d.captured_at_ms, received_at_ms: d.received_at_ms, health: s.latest?.health ?? null, current: true };
   for (const fn of siteListeners) fn(sites);
 }
 
-// ---- What a site's figures mean ----
+// ---- What a site's figures mean (computed by the service: analysis/domain/site_state.h) ----
 export const flagsOf = (health) => (Array.isArray(health?.flags) ? health.flags : []);
 
-// The overview's colour: none (never reported), offline, fault (camera), short, ok.
-export function siteState(s, now) {
-  const l = s.latest, n = s.node;
-  if (!l && !n) return 'none';
-  const frameFresh = l && now - l.captured_at_ms <= STALE_MS;
-  if (frameFresh) {
-    if (flagsOf(l.health).length) return 'fault';
-    return l.count >= SHORT_RATIO * s.expected_attendees ? 'ok' : 'short';
-  }
-  const nodeFresh = n && now - n.received_at_ms <= NODE_STALE_MS;
-  if (nodeFresh && (n.report?.state === 'no_frames' || n.report?.camera?.playing === false)) return 'fault';
-  if (!l) return nodeFresh ? 'none' : 'offline';
-  return 'offline';
-}
-
-// A technician's view of a site: its worst problem first, then the others.
+// The problems a camera can have, worst first (the order the service sorts them in).
 export const PROBLEMS = ['offline', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
-export function cameraProblems(s, now) {
-  const l = s.latest, n = s.node;
-  if (!l && !n) return ['never'];
-  const lastSeen = Math.max(l?.received_at_ms ?? 0, n?.received_at_ms ?? 0);
-  if (now - lastSeen > STALE_MS) return ['offline'];
-  const out = [];
-  const frameFresh = l && now - l.captured_at_ms <= STALE_MS;
-  if (!frameFresh || n?.report?.state === 'no_frames') out.push('no_frames');
-  const health = frameFresh ? l.health : n?.report?.health;
-  for (const f of flagsOf(health)) if (PROBLEMS.includes(f) && !out.includes(f)) out.push(f);
-  return out.length ? out.sort((a, b) => PROBLEMS.indexOf(a) - PROBLEMS.indexOf(b)) : ['ok'];
-}
 
 export const lastSeenMs = (s) => {
   const t = Math.max(s.latest?.received_at_ms ?? 0, s.node?.received_at_ms ?? 0);

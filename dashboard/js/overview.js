@@ -1,12 +1,13 @@
 // Organizer's overview: every site as a tile grouped by district (count / expected, coloured
 // by state), totals by district and by school level, the live alert feed, filters and
-// search. A tile opens the site's page.
+// search. A tile opens the site's page. States and totals are the service's (GET
+// /api/v1/sites: each site's state, and the live totals of the current frames).
 import { h, setText, fold, clear } from './dom.js';
 import { get } from './api.js';
 import { t, fmtNum, fmtPct, fmtHM, ageText, levelLabel, alertLabel } from './i18n.js';
-import { sites as siteStore, watchSites, siteState, serverNow, onEvent, onConnection, eventsConnected, flagsOf, STALE_MS } from './data.js';
+import { sites as siteStore, watchSites, serverNow, onEvent, onConnection, eventsConnected, flagsOf, status } from './data.js';
 
-const STATES = ['ok', 'short', 'offline', 'fault', 'none'];
+const STATES = ['ok', 'short', 'offline', 'camera_fault', 'no_data', 'no_class'];
 const LEVELS = ['preschool', 'primary', 'lower_secondary', 'upper_secondary'];
 const FEED_MAX = 40;
 // Filters outlive a visit to a site page and a change of language.
@@ -95,28 +96,12 @@ export function mount(root) {
     if (!list.length) return;
     build(list);
     const now = serverNow(), nf = fmtNum;
-    const all = { rep: 0, n: 0, cnt: 0, exp: 0, expRep: 0 }, totals = Object.fromEntries(STATES.map((s) => [s, 0]));
-    const perDistrict = new Map(), perLevel = new Map(LEVELS.map((l) => [l, { rep: 0, n: 0, cnt: 0, exp: 0, expRep: 0 }]));
-    // A site that never reported is offline once the service says so (an open offline alert:
-    // its period runs and nothing came); before that it has no data yet.
-    const silent = new Set([...feed.values()].filter((f) => f.open && f.data.kind === 'offline').map((f) => f.data.site_id));
+    const counts = Object.fromEntries(STATES.map((s) => [s, 0]));
     for (const s of list) {
-      let state = siteState(s, now);
-      if (state === 'none' && silent.has(s.id)) state = 'offline';
-      const l = s.latest, p = tiles.get(s.id);
+      const state = s.state, l = s.latest, p = tiles.get(s.id);
       p.site = s;
       p.state = state;
-      totals[state]++;
-      if (!perDistrict.has(s.district)) perDistrict.set(s.district, { rep: 0, n: 0, cnt: 0, exp: 0, expRep: 0 });
-      if (!perLevel.has(s.school_level)) perLevel.set(s.school_level, { rep: 0, n: 0, cnt: 0, exp: 0, expRep: 0 });
-      // Only fresh observations count towards totals: a stale count is not current.
-      for (const g of [all, perDistrict.get(s.district), perLevel.get(s.school_level)]) {
-        g.n++;
-        g.exp += s.expected_attendees;
-        if (l && now - l.captured_at_ms <= STALE_MS) {
-          g.rep++; g.cnt += l.count; g.expRep += s.expected_attendees;
-        }
-      }
+      counts[state]++;
       const cls = `tile ${state}`;
       if (p.a.className !== cls) p.a.className = cls;
       p.a.dataset.state = state;
@@ -131,17 +116,27 @@ export function mount(root) {
       // An offline tile shows how old its frame is where the percentage would be.
       setText(p.pct, state === 'offline' && l ? ageText(now - l.captured_at_ms, true) : pct);
       let st = '';
-      if (state === 'none' || (state === 'offline' && !l)) st = T.states[state];
-      else if (state === 'offline') st = T.states.offline;
-      else if (state === 'fault') st = `${T.states.fault}: ${faultText(s)}`;
+      if (state === 'camera_fault') st = `${T.states.camera_fault}: ${faultText(s)}`;
+      else if (!l || state === 'offline' || state === 'no_data' || state === 'no_class') st = T.states[state];
       else st = ageText(now - l.captured_at_ms);
       setText(p.status, st);
     }
-    setText(summary, T.summary(all.rep, all.n, nf(all.cnt), nf(all.exp)));
-    for (const [d, g] of perDistrict) setText(sections.get(d).sub, T.districtSub(g.rep, g.n, nf(g.cnt), nf(g.exp)));
-    for (const s of STATES) setText(legend.querySelector(`[data-count="${s}"]`), `${T.legend[s]}: ${totals[s]}`);
-    renderTotals(byDistrict, perDistrict, (d) => d, all);
-    renderTotals(byLevel, perLevel, (l) => levelLabel(l, true), all);
+    // The totals: sites with a current frame / all, people counted in them / all expected.
+    const totals = siteStore.totals;
+    if (totals) {
+      const p = totals.province;
+      setText(summary, T.summary(p.sites_counted, p.sites, nf(p.counted), nf(p.expected)));
+      for (const g of totals.by_district) {
+        const sec = sections.get(g.group);
+        if (sec) setText(sec.sub, T.districtSub(g.sites_counted, g.sites, nf(g.counted), nf(g.expected)));
+      }
+      renderTotals(byDistrict, totals.by_district, (d) => d, p);
+      renderTotals(byLevel, totals.by_level, (l) => levelLabel(l, true), p);
+    }
+    const rules = status?.site_state;
+    for (const s of STATES) {
+      setText(legend.querySelector(`[data-count="${s}"]`), `${rules ? T.legend[s](rules) : T.states[s]}: ${counts[s]}`);
+    }
     applyFilter({ feed: false }); // states change the state filter's tiles; the feed has its own events
   }
 
@@ -153,10 +148,10 @@ export function mount(root) {
 
   function renderTotals(tbody, groups, label, all) {
     const row = (name, g, cls) => h('tr', cls, h('th', { text: name, attrs: { scope: 'row' } }),
-      h('td', { class: 'num', text: `${g.rep}/${g.n}` }),
-      h('td', { class: 'num', text: `${fmtNum(g.cnt)} / ${fmtNum(g.exp)}` }),
-      h('td', { class: 'num', text: g.expRep ? fmtPct(g.cnt / g.expRep) : '—' }));
-    tbody.replaceChildren(...[...groups].map(([k, g]) => row(label(k), g)), row(T.province, all, 'total'));
+      h('td', { class: 'num', text: `${g.sites_counted}/${g.sites}` }),
+      h('td', { class: 'num', text: `${fmtNum(g.counted)} / ${fmtNum(g.expected)}` }),
+      h('td', { class: 'num', text: g.expected_counted ? fmtPct(g.rate) : '—' }));
+    tbody.replaceChildren(...groups.map((g) => row(label(g.group), g)), row(T.province, all, 'total'));
   }
 
   function matches(s) {

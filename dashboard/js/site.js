@@ -5,7 +5,7 @@
 import { h, setText, clear } from './dom.js';
 import { get, post, can, mayView, enc, ApiError } from './api.js';
 import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problemLabel, localDate, dayStart } from './i18n.js';
-import { sites as siteStore, watchSites, siteState, serverNow, STALE_MS, flagsOf, cameraProblems, onEvent } from './data.js';
+import { sites as siteStore, watchSites, serverNow, flagsOf, onEvent } from './data.js';
 import { timelineChart, marksLegend } from './chart.js';
 import { rollCallTable } from './rollcalls.js';
 
@@ -17,7 +17,6 @@ export function mount(root, [id]) {
   let site = siteStore.byId.get(id);
   let latest;          // GET .../latest: undefined while loading, null when none
   let imgSeq = null, chart = null, liveImg = null, liveTimer = 0, dayTimer = 0, loadingDay = false, dayStarted = false;
-  let openOffline = false; // the service holds an open offline alert for the site
   const offs = [];
 
   // ---- Layout ----
@@ -73,8 +72,7 @@ export function mount(root, [id]) {
       return;
     }
     const now = serverNow();
-    let state = siteState(site, now);
-    if (state === 'none' && openOffline) state = 'offline';
+    const state = site.state;
     setText(name, site.name);
     setText(meta, `${site.id} · ${site.district} · ${levelLabel(site.school_level, true)} · ${T.expected}: ${fmtNum(site.expected_attendees)}`);
     badge.className = `badge ${state}`;
@@ -115,7 +113,10 @@ export function mount(root, [id]) {
   function renderFacts(now) {
     const l = latest ?? site?.latest;
     const age = l ? now - l.captured_at_ms : null;
-    const stale = age != null && age > STALE_MS && !liveImg;
+    // The service says whether the site's latest frame is current; a frame shown from an
+    // older answer is as current as that frame.
+    const current = l && site?.latest?.sequence === l.sequence ? site.latest.current : false;
+    const stale = age != null && !current && !liveImg;
     frame.classList.toggle('stale', stale);
     frame.dataset.stale = stale ? '1' : '0';
     ageBadge.hidden = !l || Boolean(liveImg);
@@ -132,14 +133,14 @@ export function mount(root, [id]) {
 
   function renderNode(now) {
     const n = site.node, r = n?.report ?? {};
-    const problems = cameraProblems(site, now);
+    const problems = site.problems;
     const rows = [
       [T.problem, problems.map(problemLabel).join(', ')],
       [T.colHeartbeat, n ? `${fmtDateTime(n.received_at_ms)} (${ageText(now - n.received_at_ms)})` : '—'],
       [T.colCamera, r.camera ? `${r.camera.playing ? T.playing : T.stopped}${r.camera.last_error ? ` — ${r.camera.last_error}` : ''}` : '—'],
       [T.colInterval, r.camera?.interval_s != null ? `${r.camera.interval_s} s` : '—'],
       [T.colSpool, r.spool ? `${fmtNum(r.spool.items)} ${T.items} · ${(r.spool.bytes / 1048576).toFixed(1)} MB` : '—'],
-      [T.colDrops, r.spool || r.counters ? fmtNum((r.spool?.dropped ?? 0) + (r.counters?.queue_dropped ?? 0) + (r.counters?.spool_failed ?? 0)) : '—'],
+      [T.colDrops, n?.items_lost != null ? fmtNum(n.items_lost) : '—'],
       [T.nodeVersion, r.version ?? '—'],
     ];
     nodeBox.replaceChildren(h('dl', 'facts', rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])));
@@ -201,7 +202,6 @@ export function mount(root, [id]) {
     const calls = rc.status === 'fulfilled' && rc.value ? rc.value.roll_calls : [];
     const alerts = al.status === 'fulfilled'
       ? al.value.alerts.filter((a) => a.started_ms < to && (a.ended_ms ?? now) >= from) : [];
-    if (al.status === 'fulfilled') openOffline = al.value.alerts.some((a) => a.kind === 'offline' && a.ended_ms == null);
     const points = tl.status === 'fulfilled' ? tl.value.points ?? [] : [];
     chartMsg.hidden = tl.status === 'fulfilled' && points.length > 0;
     chartMsg.textContent = tl.status === 'fulfilled' ? T.noTimeline : T.timelineUnavailable;

@@ -215,7 +215,7 @@ async function run() {
     eq(await page.locator('[data-testid=totals-district] tbody tr').count(), 9, 'district totals and the province');
     eq(await page.locator('[data-testid=totals-level] tbody tr').count(), 5, 'school level totals and the province');
     // The simulated sites report; the fake dark camera shows as a camera fault.
-    await page.waitForFunction((ids) => ids.every((id) => !['none', 'offline'].includes(
+    await page.waitForFunction((ids) => ids.every((id) => !['no_data', 'offline'].includes(
       document.querySelector(`.tile[data-id="${id}"]`)?.dataset.state)), SIM_SITES, { timeout: 60_000 });
     await page.locator(`.tile[data-id="${GONE}"][data-state="offline"]`).waitFor();
     // The live feed: open alerts (sites silent since the period began), then new ones pushed
@@ -224,7 +224,7 @@ async function run() {
     await page.locator('.live-dot[data-connected="1"]').waitFor();
     await darkForAMinute();
     await page.locator(`.feed-item[data-site="${DARK}"][data-kind="camera_fault"][data-live="1"]`).waitFor({ timeout: 30_000 });
-    await page.locator(`.tile[data-id="${DARK}"][data-state="fault"]`).waitFor();
+    await page.locator(`.tile[data-id="${DARK}"][data-state="camera_fault"]`).waitFor();
     await shot(page, 'organizer-overview-desktop');
     // Search and filters.
     await page.locator('[data-testid=search]').fill('tp-01');
@@ -234,7 +234,7 @@ async function run() {
     eq(await page.locator('section.district:visible').count(), 1, 'districts shown for Mường Tè');
     check((await page.locator('.tile:visible').count()) > 5, 'Mường Tè has its sites');
     await page.locator('[data-testid=district-filter]').selectOption('');
-    await page.locator('[data-testid=state-filter]').selectOption('fault');
+    await page.locator('[data-testid=state-filter]').selectOption('camera_fault');
     check((await page.locator(`.tile[data-id="${DARK}"]`).isVisible()), 'the dark site under "camera fault"');
     check(!(await page.locator(`.tile[data-id="${GONE}"]`).isVisible()), 'an offline site hidden under "camera fault"');
     await page.locator('[data-testid=state-filter]').selectOption('');
