@@ -10,18 +10,23 @@
 #   scripts/reliability.sh --long       the link cut for 30 minutes, 30 s phases (about 40 minutes)
 #   scripts/reliability.sh --asan       against the ASan + UBSan build (build-asan/)
 #   scripts/reliability.sh [...] --only 'Faults.LinkCut:Load.*'    some scenarios (gtest filter)
+#   scripts/reliability.sh [...] --docs    also writes the tables into docs/reliability.md
+#                                           (the short or the long form's section)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 preset=release
 form=short
 filter='*'
+docs=0
+args="$*"
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --long) form=long ;;
     --asan) preset=asan ;;
     --only) filter=$2; shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    --docs) docs=1 ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) echo "reliability: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -37,4 +42,8 @@ RELIABILITY=$form RELIABILITY_TABLE=$table ASAN_OPTIONS=detect_leaks=0 \
 grep -E '^\[reliability\]|^\[  FAILED|Failure|^\[  SKIPPED' "$dir/reliability.log" || true
 echo "== reliability ($form form, $preset build, $(date -u +%F), $((SECONDS - start)) s); log: $dir/reliability.log"
 cat "$table" 2>/dev/null || true
+if ((docs)) && [[ -z "${status:-}" ]]; then
+  python3 scripts/put_table.py docs/reliability.md "reliability-$form" "$table" \
+    "scripts/reliability.sh $args"
+fi
 exit "${status:-0}"
