@@ -6,7 +6,7 @@
 // that reads query parameters is reached through cpp-httplib's own parsing of the request
 // target, so that what the fuzzer exercises is what a browser's request exercises: the
 // parameters of analysis/web/records_api.cpp (site, date, period, district, name, from, limit,
-// kind, open) and analysis/web/http_api.cpp (from and to of the timeline), and the paths of the
+// kind, open) and analysis/web/site_routes.cpp (from and to of the timeline), and the paths of the
 // evidence route and the dashboard's files.
 // Input: the first byte picks the route (modulo the routes below), the rest is the raw query
 // string (or, for the evidence and dashboard routes, the rest of the path). Bytes that cannot

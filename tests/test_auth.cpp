@@ -29,6 +29,8 @@
 #include "analysis/app/service.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
+#include "analysis/web/passwords.h"
+#include "analysis/web/request_checks.h"
 #include "analysis/web/route_table.h"
 #include "common/sha256.h"
 #include "protocol/wire.h"

@@ -787,7 +787,8 @@ TEST_F(StoreTest, ObservationsBetweenAreTheSpanOldestFirstCutAtTheLimit) {
 }
 
 // ----------------------------------------------------------------------------------------
-// Users and sessions (analysis/web/auth.h checks what goes in; the store keeps it whole)
+// Users and sessions (analysis/web/auth.h and passwords.h check what goes in; the store keeps it
+// whole)
 
 att::User make_user(const std::string& name, const std::string& role = "auditor") {
   return att::User{name, role, "scrypt$15$8$1$c2FsdA==$aGFzaA==", 1000, false};

@@ -18,6 +18,7 @@
 #include "analysis/store/ledger_file.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
+#include "analysis/web/passwords.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "common/time_util.h"

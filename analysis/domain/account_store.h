@@ -1,4 +1,5 @@
-// Users and sessions of the dashboard (analysis/web/auth.h checks names, roles and passwords).
+// Users and sessions of the dashboard (analysis/web/auth.h checks roles, passwords.h names and
+// passwords).
 // Part of Store (analysis/domain/store.h), whose contract holds: thread-safe, a write returns
 // once it is durable.
 #pragma once
@@ -16,7 +17,7 @@ namespace att {
 struct User {
   std::string name;           // 1-64 of [a-z0-9._-]; unique
   std::string role;           // organizer, auditor, technician or admin
-  std::string password_hash;  // self-describing slow hash (auth.h), never the password
+  std::string password_hash;  // self-describing slow hash (passwords.h), never the password
   std::int64_t created_ms = 0;
   bool disabled = false;  // no login, no session
 };

@@ -1,90 +1,53 @@
+// Auth: users (added, given a new password, disabled), logins with their throttling, the
+// sessions they open, and the counts of logins. Names and passwords are checked and hashed by
+// passwords.h.
 #include "analysis/web/auth.h"
 
 #include <fmt/format.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
-#include <cctype>
-#include <charconv>
 #include <vector>
 
-#include "common/encoding.h"
+#include "analysis/web/passwords.h"
 #include "common/log.h"
 #include "common/sha256.h"
 
 namespace att {
 
 // ------------------------------------------------------------------------------------------
-// What the access check before every route uses (the routes' roles: route_table.h)
-
-bool changes_state(std::string_view method) {
-  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
-}
-
-bool is_loopback(std::string_view address) {
-  return address.starts_with("127.") || address == "::1" || address.starts_with("::ffff:127.");
-}
-
-bool origin_matches_host(std::string_view origin, std::string_view host) {
-  const size_t scheme = origin.find("://");
-  if (scheme == std::string_view::npos || host.empty()) return false;  // also "null"
-  const std::string_view authority = origin.substr(scheme + 3);
-  return authority.size() == host.size() &&
-         std::equal(authority.begin(), authority.end(), host.begin(), [](char a, char b) {
-           return std::tolower(static_cast<unsigned char>(a)) ==
-                  std::tolower(static_cast<unsigned char>(b));
-         });
-}
-
-bool secrets_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
-// ------------------------------------------------------------------------------------------
-// Roles, names, passwords
+// Roles
 
 namespace {
 
 constexpr std::array<std::string_view, 4> kRoleNames = {"organizer", "auditor", "technician",
                                                         "admin"};
 
-// scrypt as stored: N = 2^15 (32 MiB with r = 8), the cost OWASP suggests for interactive
-// logins; about 0.1 s on one core.
-constexpr int kLogN = 15, kBlockSize = 8, kParallel = 1;
-constexpr size_t kSaltBytes = 16, kHashBytes = 32;
-constexpr std::uint64_t kMaxScryptMemory = 256ull << 20;
+}  // namespace
+
+std::string_view to_string(Role role) {
+  return kRoleNames[static_cast<size_t>(role)];
+}
+
+std::optional<Role> parse_role(std::string_view name) {
+  for (size_t i = 0; i < kRoleNames.size(); ++i) {
+    if (kRoleNames[i] == name) return static_cast<Role>(i);
+  }
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------------------------------------
+// Users and sessions
+
+namespace {
+
+constexpr std::int64_t kTouchEveryMs = 60'000;  // last_seen_ms is written at most this often
 
 // A hash of a random password no one knows, checked for unknown user names so that they take
 // as long as a wrong password.
 constexpr char kDummyHash[] =
     "scrypt$15$8$1$zSMa1b4qlN9Ff4mvNRFAig==$yyis0XRIXKD0D9O3gO1imuRjPci3gMIczeEtGazeEXg=";
-
-Result<std::string> scrypt(std::string_view password, std::string_view salt, std::uint64_t n,
-                           std::uint64_t r, std::uint64_t p, size_t length) {
-  std::string key(length, '\0');
-  if (EVP_PBE_scrypt(password.data(), password.size(),
-                     reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), n, r, p,
-                     kMaxScryptMemory, reinterpret_cast<unsigned char*>(key.data()),
-                     key.size()) != 1) {
-    return fail("scrypt failed (N=" + std::to_string(n) + ", r=" + std::to_string(r) +
-                ", p=" + std::to_string(p) + ")");
-  }
-  return key;
-}
-
-// A whole number of digits only, within [lo, hi].
-std::optional<int> small_number(std::string_view text, int lo, int hi) {
-  int v = 0;
-  if (text.empty() || text.size() > 3 || text.front() == '+' || text.front() == '-')
-    return std::nullopt;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-  if (ec != std::errc() || end != text.data() + text.size() || v < lo || v > hi)
-    return std::nullopt;
-  return v;
-}
 
 Result<std::string> random_hex(size_t bytes) {
   std::vector<unsigned char> raw(bytes);
@@ -102,91 +65,7 @@ bool is_token(std::string_view token) {
          });
 }
 
-// For the log: a name as given, cut short and with anything unprintable replaced.
-std::string printable(std::string_view name) {
-  std::string out;
-  for (char c : name.substr(0, 64)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
-
 }  // namespace
-
-std::string_view to_string(Role role) {
-  return kRoleNames[static_cast<size_t>(role)];
-}
-
-std::optional<Role> parse_role(std::string_view name) {
-  for (size_t i = 0; i < kRoleNames.size(); ++i) {
-    if (kRoleNames[i] == name) return static_cast<Role>(i);
-  }
-  return std::nullopt;
-}
-
-Status check_user_name(std::string_view name) {
-  const bool ok =
-      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-      });
-  if (!ok) {
-    return fail("user name '" + printable(name) + "' is not 1 to 64 of a-z, 0-9, '.', '_' and '-'");
-  }
-  return {};
-}
-
-Status check_password(std::string_view password) {
-  const auto characters = std::count_if(password.begin(), password.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a UTF-8 continuation byte
-  });
-  if (characters < 10) return fail("the password is too short: 10 characters at least");
-  if (password.size() > 1024) return fail("the password is too long: 1024 bytes at most");
-  return {};
-}
-
-Result<std::string> hash_password(std::string_view password) {
-  std::string salt(kSaltBytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt.data()), static_cast<int>(salt.size())) !=
-      1) {
-    return fail("the system's random source failed");
-  }
-  auto key = scrypt(password, salt, std::uint64_t{1} << kLogN, kBlockSize, kParallel, kHashBytes);
-  if (!key) return std::unexpected(key.error());
-  return fmt::format("scrypt${}${}${}${}${}", kLogN, kBlockSize, kParallel, base64(salt),
-                     base64(*key));
-}
-
-Result<bool> verify_password(std::string_view password, std::string_view stored) {
-  std::vector<std::string_view> parts;
-  for (size_t start = 0;;) {
-    const size_t dollar = stored.find('$', start);
-    parts.push_back(stored.substr(start, dollar - start));
-    if (dollar == std::string_view::npos) break;
-    start = dollar + 1;
-  }
-  const auto malformed = [] {
-    return fail("the stored password hash is malformed (expected scrypt$N$r$p$salt$hash)");
-  };
-  if (parts.size() != 6 || parts[0] != "scrypt") return malformed();
-  const auto log_n = small_number(parts[1], 1, 24);
-  const auto r = small_number(parts[2], 1, 64);
-  const auto p = small_number(parts[3], 1, 16);
-  const auto salt = unbase64(parts[4]);
-  const auto hash = unbase64(parts[5]);
-  if (!log_n || !r || !p || !salt || !hash || salt->size() < 8 || hash->size() < 16 ||
-      hash->size() > 64) {
-    return malformed();
-  }
-  auto key = scrypt(password, *salt, std::uint64_t{1} << *log_n, static_cast<std::uint64_t>(*r),
-                    static_cast<std::uint64_t>(*p), hash->size());
-  if (!key) return std::unexpected(key.error());
-  return CRYPTO_memcmp(key->data(), hash->data(), hash->size()) == 0;
-}
-
-// ------------------------------------------------------------------------------------------
-// Users and sessions
-
-namespace {
-constexpr std::int64_t kTouchEveryMs = 60'000;  // last_seen_ms is written at most this often
-}
 
 Auth::Auth(AccountStore& store, AuthConfig config, WallClock clock)
     : store_(store), config_(config), clock_(std::move(clock)) {}
@@ -203,7 +82,7 @@ Status Auth::set_password(const std::string& name, const std::string& password) 
   if (auto s = check_password(password); !s) return s;
   auto user = store_.find_user(name);
   if (!user) return std::unexpected(user.error());
-  if (!*user) return fail("no user '" + printable(name) + "'");
+  if (!*user) return fail("no user '" + printable_name(name) + "'");
   auto hash = hash_password(password);
   if (!hash) return std::unexpected(hash.error());
   User changed = **user;
@@ -214,7 +93,7 @@ Status Auth::set_password(const std::string& name, const std::string& password) 
 Status Auth::disable_user(const std::string& name) {
   auto user = store_.find_user(name);
   if (!user) return std::unexpected(user.error());
-  if (!*user) return fail("no user '" + printable(name) + "'");
+  if (!*user) return fail("no user '" + printable_name(name) + "'");
   User changed = **user;
   changed.disabled = true;
   return store_.update_user(changed);
@@ -257,7 +136,7 @@ Result<LoginResult> Auth::login(const std::string& name, const std::string& pass
         log->warn(
             "login of '{}' from {} throttled for {} s ({} more failed or throttled "
             "logins not logged)",
-            printable(name), address, wait, held);
+            printable_name(name), address, wait, held);
       }
       result.outcome = LoginResult::Outcome::kThrottled;
       result.retry_after_s = wait;
@@ -275,13 +154,13 @@ Result<LoginResult> Auth::login(const std::string& name, const std::string& pass
     user = std::move(*found);
   }
   auto match = verify_password(password, user ? user->password_hash : kDummyHash);
-  if (!match) log->error("user '{}': {}", printable(name), match.error().message);
+  if (!match) log->error("user '{}': {}", printable_name(name), match.error().message);
   const std::optional<Role> role = user ? parse_role(user->role) : std::nullopt;
   if (!match || !*match || !user || user->disabled || !role) {
     ++logins_bad_;
     if (long long held = 0; refusal_log_.allow(held)) {
       log->warn("failed login of '{}' from {} ({} more failed or throttled logins not logged)",
-                printable(name), address, held);
+                printable_name(name), address, held);
     }
     return result;  // kBadCredentials; the attempt stays counted
   }

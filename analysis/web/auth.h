@@ -1,7 +1,8 @@
-// Who may use the dashboard and its API, and how they prove it: users with a role, passwords
-// kept only as salted scrypt hashes, login sessions that carry a CSRF token, login
-// throttling, and the checks of a request's origin. Which role may make which request is
-// the route table's (analysis/web/route_table.h).
+// Who may use the dashboard and its API, and how they prove it: users with a role, logins
+// (throttled) and the login sessions they open, each with a CSRF token. Names and passwords
+// are checked and hashed by passwords.h; the checks of a request's origin are in
+// request_checks.h, and which role may make which request is the route table's
+// (analysis/web/route_table.h).
 //
 // Users and sessions live in the service's database (AccountStore), so sessions survive a restart.
 // A session is known there by the SHA-256 of a random token that only the browser's cookie
@@ -39,19 +40,6 @@ struct AuthConfig {
 
 inline constexpr char kSessionCookie[] = "att_session";
 inline constexpr char kCsrfHeader[] = "X-CSRF-Token";
-
-// A user name: 1 to 64 of [a-z0-9._-].
-Status check_user_name(std::string_view name);
-// A password being set: 10 characters (UTF-8) at least, 1024 bytes at most.
-Status check_password(std::string_view password);
-
-// scrypt with N = 2^15, r = 8, p = 1 and a fresh 16-byte salt, 32 bytes out, written with
-// its parameters: scrypt$15$8$1$<salt base64>$<hash base64>. Fails only when the system's
-// random source or OpenSSL does.
-Result<std::string> hash_password(std::string_view password);
-// Whether `stored` was made from `password`, compared in constant time. A stored hash not of
-// that form (or one asking for more than 256 MiB of memory) is an error, never a match.
-Result<bool> verify_password(std::string_view password, std::string_view stored);
 
 // Who a request comes from: its session's user, while the session lasts.
 struct Identity {
@@ -113,17 +101,5 @@ class Auth {
   std::atomic<std::int64_t> logins_ok_ = 0, logins_bad_ = 0, logins_throttled_ = 0;
   log::RateLimit refusal_log_{std::chrono::seconds(10)};  // failed and throttled logins
 };
-
-// ------------------------------------------------------------------------------------------
-// What the access check before every route uses (the routes' roles: route_table.h)
-
-// POST, PUT, PATCH, DELETE: a request of these made with a session must carry its CSRF token.
-bool changes_state(std::string_view method);
-bool is_loopback(std::string_view address);
-// Whether an Origin header ("https://host:port") names the host a request went to (its Host
-// header), as a request from the dashboard's own pages does.
-bool origin_matches_host(std::string_view origin, std::string_view host);
-// Equality of two secrets (CSRF tokens) in time that does not depend on where they differ.
-bool secrets_equal(std::string_view a, std::string_view b);
 
 }  // namespace att

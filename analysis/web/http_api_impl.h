@@ -1,0 +1,97 @@
+// HttpApi's private half, shared by the web layer's files that build and answer its routes:
+// the server, the objects the handlers call, and one member function per route handler.
+// Included only by analysis/web/*.cpp (it brings in <httplib.h>). Which file holds what:
+//   http_api.cpp       the transport (server, TLS, error and exception handlers, start, stop),
+//                      the route table, the access check before every route, node uploads
+//   session_routes.cpp logins, logouts, the caller's session, the users
+//   site_routes.cpp    the sites' read API (status, sites, latest, its picture, timeline) and
+//                      asking a site for live frames
+//   metrics_route.cpp  Prometheus text (/metrics)
+//   stream_routes.cpp  the long-lived answers: Server-Sent Events and the MJPEG live view
+#pragma once
+
+#include <httplib.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "analysis/web/http_api.h"
+#include "analysis/web/route_table.h"
+#include "common/log.h"
+
+namespace att {
+
+struct HttpApi::Impl {
+  std::vector<const Site*> sites;  // config order
+  std::map<std::string, const Site*> by_id;
+  Ingest& ingest;
+  Store& store;
+  LiveHub& live;
+  Auth& auth;
+  Attendance& roll_book;
+  ApiOptions options;
+  WallClock clock;
+  std::unique_ptr<httplib::Server> server;  // an SSLServer with TLS files
+  std::thread listener;
+  std::shared_ptr<spdlog::logger> log = log::get("http");
+
+  log::RateLimit stream_log{std::chrono::seconds(10)};
+  RecordsApi records;
+
+  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, Attendance& r,
+       ApiOptions o, WallClock c)
+      : ingest(i),
+        store(s),
+        live(l),
+        auth(a),
+        roll_book(r),
+        options(std::move(o)),
+        clock(std::move(c)),
+        records(all, s, a, options.records, clock) {
+    for (const Site& site : all) {
+      sites.push_back(&site);
+      by_id[site.id] = &site;
+    }
+  }
+
+  // The transport (http_api.cpp).
+  void routes();
+  RouteTable table();
+  httplib::Server::HandlerResponse check_access(const httplib::Request& req,
+                                                httplib::Response& res);
+
+  // The handlers of the routes (the route table says who may call which).
+  // http_api.cpp: health and node uploads.
+  void get_healthz(const httplib::Request& req, httplib::Response& res);
+  void post_frame(const httplib::Request& req, httplib::Response& res);
+  void post_heartbeat(const httplib::Request& req, httplib::Response& res);
+  void upload(const httplib::Request& req, httplib::Response& res, bool frame);
+  // session_routes.cpp: logins, sessions, users.
+  std::string session_cookie(const std::string& token, bool end) const;
+  void post_login(const httplib::Request& req, httplib::Response& res);
+  void post_logout(const httplib::Request& req, httplib::Response& res);
+  void get_session(const httplib::Request& req, httplib::Response& res);
+  void get_users(const httplib::Request& req, httplib::Response& res);
+  // site_routes.cpp: the sites' read API and live requests.
+  void get_status(const httplib::Request& req, httplib::Response& res);
+  void get_sites(const httplib::Request& req, httplib::Response& res);
+  void get_latest(const httplib::Request& req, httplib::Response& res);
+  void get_latest_jpeg(const httplib::Request& req, httplib::Response& res);
+  void get_timeline(const httplib::Request& req, httplib::Response& res);
+  void post_live(const httplib::Request& req, httplib::Response& res);
+  std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
+  Result<std::shared_ptr<const LiveFrame>> stored_frame(const Observation& o);
+  // metrics_route.cpp.
+  void get_metrics(const httplib::Request& req, httplib::Response& res);
+  // stream_routes.cpp.
+  void get_events(const httplib::Request& req, httplib::Response& res);
+  void get_live_mjpeg(const httplib::Request& req, httplib::Response& res);
+
+  std::optional<RouteTable> routes_;  // made by routes()
+};
+
+}  // namespace att
