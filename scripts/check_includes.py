@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The include check of the test command: the project's own #include lines must form no
-cycle, neither between modules (a .h/.cpp pair, with its private X_impl.h if it has one) nor
-between folders; a folder includes only from the layers below its own (LAYERS); and
-cpp-httplib is included only by the implementation files that speak HTTP.
+cycle, neither between modules (a .h/.cpp pair) nor between folders; a folder includes only
+from the layers below its own (LAYERS); and cpp-httplib is included only by the
+implementation files that speak HTTP.
 
 Usage: scripts/check_includes.py [--graph]   (--graph prints the folder graph)
 Exit status 0 when every rule holds; 1 with one line per broken rule otherwise.
@@ -47,15 +47,6 @@ HTTPLIB_ALLOWED = [
     re.compile(r"^tests/"),
     re.compile(r"^fuzz/.+\.cpp$"),
 ]
-
-
-def module_of(path):
-    """A file's module: its path without the extension; a private implementation header
-    X_impl.h (a pimpl's Impl, shared by the .cpp files that implement X) belongs to X."""
-    module = os.path.splitext(path)[0]
-    if path.endswith("_impl.h"):
-        module = module[: -len("_impl")]
-    return module
 
 
 def sources():
@@ -113,7 +104,7 @@ def main():
     httplib_headers = []
     for path in files:
         text = open(os.path.join(ROOT, path), encoding="utf-8").read()
-        module = module_of(path)
+        module = os.path.splitext(path)[0]
         folder = os.path.dirname(path)
         if folder not in LAYERS:
             problems.append(f"{path}: its folder {folder} has no layer in LAYERS")
@@ -133,7 +124,7 @@ def main():
                     problems.append(f"{path}: includes \"{target}\", which does not exist")
                 continue
             includers[target].add(path)
-            other = module_of(target)
+            other = os.path.splitext(target)[0]
             if other != module:
                 modules[module].add(other)
             other_folder = os.path.dirname(target)

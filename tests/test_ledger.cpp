@@ -705,34 +705,6 @@ fs::path copy_for_audit(const fs::path& data_dir, const fs::path& to) {
   return to / "attendance.db";
 }
 
-// The bytes of every file beside a copy (the database, its WAL, the head), to compare after a
-// check.
-std::map<std::string, std::string> copy_bytes(const fs::path& db) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : fs::directory_iterator(db.parent_path())) {
-    out[f.path().filename().string()] = att::testing::read_file(f.path());
-  }
-  return out;
-}
-
-// The files of snapshot `a` whose bytes differ in `b` or that `b` lacks, and the files new in
-// `b` other than SQLite's own beside a database opened read-only: a -shm (a reader's shared
-// index) and an empty -wal.
-std::vector<std::string> changed_files(const std::map<std::string, std::string>& a,
-                                       const std::map<std::string, std::string>& b) {
-  std::vector<std::string> out;
-  for (const auto& [name, bytes] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || it->second != bytes) out.push_back(name);
-  }
-  for (const auto& [name, bytes] : b) {
-    if (a.contains(name) || name.ends_with("-shm")) continue;
-    if (name.ends_with("-wal") && bytes.empty()) continue;
-    out.push_back(name);
-  }
-  return out;
-}
-
 TEST(LedgerVerify, VerifyingACopyLeavesItByteForByte) {
   TempDir dir;
   const fs::path live = dir / "live";
@@ -743,7 +715,7 @@ TEST(LedgerVerify, VerifyingACopyLeavesItByteForByte) {
   ASSERT_TRUE(store->append(Chain::kAudit, view(0)));
   // Copied while the store is open: the last entries are still in the WAL, not the file.
   const fs::path copy = copy_for_audit(live, dir / "copy");
-  const auto before = copy_bytes(copy);
+  const auto before = att::testing::files_in(copy.parent_path());
   ASSERT_TRUE(before.contains("attendance.db-wal"));
 
   auto report = att::verify_database(copy);
@@ -751,7 +723,8 @@ TEST(LedgerVerify, VerifyingACopyLeavesItByteForByte) {
   EXPECT_TRUE(report->intact()) << ::testing::PrintToString(described(report->problems));
   EXPECT_EQ(report->ledger_entries, 4);
   EXPECT_EQ(report->audit_entries, 1);
-  EXPECT_EQ(changed_files(before, copy_bytes(copy)), std::vector<std::string>{});
+  EXPECT_EQ(att::testing::changed_files(before, att::testing::files_in(copy.parent_path())),
+            std::vector<std::string>{});
 
   // A tampered copy too: found, and left as it was found.
   {
@@ -759,12 +732,13 @@ TEST(LedgerVerify, VerifyingACopyLeavesItByteForByte) {
     drop_triggers(raw);
     raw.exec("UPDATE ledger SET actor = 'someone-else' WHERE seq = 2");
   }
-  const auto tampered = copy_bytes(copy);
+  const auto tampered = att::testing::files_in(copy.parent_path());
   report = att::verify_database(copy);
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_THAT(described(report->problems),
               ElementsAre("ledger entry 2: edited: its hash does not match its content"));
-  EXPECT_EQ(changed_files(tampered, copy_bytes(copy)), std::vector<std::string>{});
+  EXPECT_EQ(att::testing::changed_files(tampered, att::testing::files_in(copy.parent_path())),
+            std::vector<std::string>{});
 }
 
 TEST(LedgerVerify, ReadsThroughTheLedgerStoreInPagesAndFindsWhatOneReadFinds) {

@@ -361,33 +361,6 @@ att::SqliteStoreOptions read_only() {
   return options;
 }
 
-// Every file in `dir` with its bytes.
-std::map<std::string, std::string> files_in(const fs::path& dir) {
-  std::map<std::string, std::string> out;
-  for (const auto& f : fs::directory_iterator(dir)) {
-    out[f.path().filename().string()] = att::testing::read_file(f.path());
-  }
-  return out;
-}
-
-// The files of snapshot `a` whose bytes differ in `b` or that `b` lacks, and the files new in
-// `b` other than SQLite's own beside a database opened read-only: a -shm (a reader's shared
-// index) and an empty -wal.
-std::vector<std::string> changed_files(const std::map<std::string, std::string>& a,
-                                       const std::map<std::string, std::string>& b) {
-  std::vector<std::string> out;
-  for (const auto& [name, bytes] : a) {
-    auto it = b.find(name);
-    if (it == b.end() || it->second != bytes) out.push_back(name);
-  }
-  for (const auto& [name, bytes] : b) {
-    if (a.contains(name) || name.ends_with("-shm")) continue;
-    if (name.ends_with("-wal") && bytes.empty()) continue;
-    out.push_back(name);
-  }
-  return out;
-}
-
 TEST(SqliteStoreReadOnly, AMissingFileIsAnErrorAndNothingIsCreated) {
   TempDir dir;
   const fs::path path = dir / "attendance.db";
@@ -414,7 +387,7 @@ TEST(SqliteStoreReadOnly, ReadsEverythingRefusesEveryWriteAndLeavesTheFilesByteF
     ASSERT_TRUE(store->append(att::Chain::kLedger, entry));
     ASSERT_TRUE(store->add_user({"an", "auditor", "hash", 1, false}));
   }
-  const auto before = files_in(dir.path());
+  const auto before = att::testing::files_in(dir.path());
   ASSERT_TRUE(before.contains("attendance.db"));
   ASSERT_TRUE(before.contains("ledger.head"));
   {
@@ -445,7 +418,8 @@ TEST(SqliteStoreReadOnly, ReadsEverythingRefusesEveryWriteAndLeavesTheFilesByteF
     EXPECT_FALSE(store.expire_frames(1'000'000, 10));
     EXPECT_EQ(store.write_stats().writes, 0);
   }
-  EXPECT_EQ(changed_files(before, files_in(dir.path())), std::vector<std::string>{});
+  EXPECT_EQ(att::testing::changed_files(before, att::testing::files_in(dir.path())),
+            std::vector<std::string>{});
 }
 
 TEST(SqliteStoreReadOnly, AnOlderSchemaIsReadAsItIsAndANewerOneIsRefused) {

@@ -202,6 +202,8 @@ struct SqliteStore::Impl {
   LedgerHead head;                       // guarded by head_mu: the last committed entries
   bool head_pinned = false;              // guarded by head_mu: the file is left as it is
 
+  // Opens `count` (at least 1) read-only connections to `path` for the readers.
+  Status open_readers(int count);
   // Loads ledger.head at open and reconciles it with the database (see open()).
   Status open_head(sqlite3* db);
   // After an append committed: the head moves forward to it (never back: appends in one
@@ -284,11 +286,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::filesystem::pa
 
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  for (int i = 0; i < std::max(1, options.readers); ++i) {
-    auto reader = sql::open(path, sql::read_only());
-    if (!reader) return std::unexpected(reader.error());
-    impl->readers.push_back(std::move(*reader));
-  }
+  if (auto s = impl->open_readers(options.readers); !s) return std::unexpected(s.error());
   auto ledger = has_ledger_tables(db);
   if (!ledger) return fail(path.string() + ": " + ledger.error().message);
   if (*ledger) {
@@ -310,11 +308,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(
   }
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  for (int i = 0; i < std::max(1, options.readers); ++i) {
-    auto reader = sql::open(path, sql::read_only());
-    if (!reader) return std::unexpected(reader.error());
-    impl->readers.push_back(std::move(*reader));
-  }
+  if (auto s = impl->open_readers(options.readers); !s) return std::unexpected(s.error());
   sqlite3* db = impl->readers.front().get();
   // The first statement that reads the file tells a non-database apart.
   auto version = user_version(db);
@@ -336,6 +330,15 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(
   // ledger.head is neither checked nor written here: it is for the reader to compare.
   impl->has_ledger = *ledger;
   return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(impl)));
+}
+
+Status SqliteStore::Impl::open_readers(int count) {
+  for (int i = 0; i < std::max(1, count); ++i) {
+    auto reader = sql::open(path, sql::read_only());
+    if (!reader) return std::unexpected(reader.error());
+    readers.push_back(std::move(*reader));
+  }
+  return {};
 }
 
 Status SqliteStore::Impl::open_head(sqlite3* db) {

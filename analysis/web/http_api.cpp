@@ -2,7 +2,7 @@
 // exception handlers, starting and stopping; the route table and the access check built from
 // it, which runs before every route; and the health check and the nodes' signed uploads. The
 // other handlers are in session_routes.cpp, site_routes.cpp, metrics_route.cpp and
-// stream_routes.cpp (http_api_impl.h).
+// stream_routes.cpp (api_service.h).
 #include "analysis/web/http_api.h"
 
 #include <httplib.h>
@@ -10,7 +10,7 @@
 #include <chrono>
 #include <thread>
 
-#include "analysis/web/http_api_impl.h"
+#include "analysis/web/api_service.h"
 #include "analysis/web/http_util.h"
 #include "analysis/web/request_checks.h"
 #include "analysis/web/route_table.h"
@@ -19,7 +19,7 @@
 
 namespace att {
 
-void HttpApi::Impl::routes() {
+void ApiService::routes() {
   if (!options.tls_cert.empty()) {
     server =
         std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
@@ -80,8 +80,8 @@ void HttpApi::Impl::routes() {
 
 // Every route of the service: method, path, who may call it, the capability the dashboard
 // knows it by (GET /api/v1/session lists a caller's), and its handler.
-RouteTable HttpApi::Impl::table() {
-  const auto own = [this](void (Impl::*f)(const httplib::Request&, httplib::Response&)) {
+RouteTable ApiService::table() {
+  const auto own = [this](void (ApiService::*f)(const httplib::Request&, httplib::Response&)) {
     return [this, f](const httplib::Request& req, httplib::Response& res) { (this->*f)(req, res); };
   };
   const auto rec = [this](void (RecordsApi::*f)(const httplib::Request&, httplib::Response&)) {
@@ -91,25 +91,25 @@ RouteTable HttpApi::Impl::table() {
   // clang-format off
   return RouteTable({
     // method path                                  who may                         capability   handler
-    {"GET",  "/healthz",                            kAnyone,                        "",          own(&Impl::get_healthz)},
+    {"GET",  "/healthz",                            kAnyone,                        "",          own(&ApiService::get_healthz)},
     // Signed by the site's node (HMAC, ingest.h), not by a session.
-    {"POST", wire::kFramesPath,                     kAnyone,                        "",          own(&Impl::post_frame)},
-    {"POST", wire::kHealthPath,                     kAnyone,                        "",          own(&Impl::post_heartbeat)},
-    {"POST", "/api/v1/login",                       kAnyone,                        "",          own(&Impl::post_login)},
-    {"GET",  "/api/v1/session",                     kAnyone,                        "",          own(&Impl::get_session)},  // 401 itself without one
-    {"POST", "/api/v1/logout",                      kEveryRole,                     "",          own(&Impl::post_logout)},
-    {"GET",  "/metrics",                            kTechnicians | kAdmins | kLoopback, "metrics", own(&Impl::get_metrics)},
+    {"POST", wire::kFramesPath,                     kAnyone,                        "",          own(&ApiService::post_frame)},
+    {"POST", wire::kHealthPath,                     kAnyone,                        "",          own(&ApiService::post_heartbeat)},
+    {"POST", "/api/v1/login",                       kAnyone,                        "",          own(&ApiService::post_login)},
+    {"GET",  "/api/v1/session",                     kAnyone,                        "",          own(&ApiService::get_session)},  // 401 itself without one
+    {"POST", "/api/v1/logout",                      kEveryRole,                     "",          own(&ApiService::post_logout)},
+    {"GET",  "/metrics",                            kTechnicians | kAdmins | kLoopback, "metrics", own(&ApiService::get_metrics)},
     // What every role sees: the province's sites, their counts and pictures, alerts, events.
-    {"GET",  "/api/v1/status",                      kEveryRole,                     "sites",     own(&Impl::get_status)},
-    {"GET",  "/api/v1/sites",                       kEveryRole,                     "sites",     own(&Impl::get_sites)},
-    {"GET",  "/api/v1/sites/{site}/latest",         kEveryRole,                     "sites",     own(&Impl::get_latest)},
-    {"GET",  "/api/v1/sites/{site}/latest.jpg",     kEveryRole,                     "sites",     own(&Impl::get_latest_jpeg)},
-    {"GET",  "/api/v1/sites/{site}/timeline",       kEveryRole,                     "sites",     own(&Impl::get_timeline)},
-    {"GET",  "/api/v1/events",                      kEveryRole,                     "sites",     own(&Impl::get_events)},
+    {"GET",  "/api/v1/status",                      kEveryRole,                     "sites",     own(&ApiService::get_status)},
+    {"GET",  "/api/v1/sites",                       kEveryRole,                     "sites",     own(&ApiService::get_sites)},
+    {"GET",  "/api/v1/sites/{site}/latest",         kEveryRole,                     "sites",     own(&ApiService::get_latest)},
+    {"GET",  "/api/v1/sites/{site}/latest.jpg",     kEveryRole,                     "sites",     own(&ApiService::get_latest_jpeg)},
+    {"GET",  "/api/v1/sites/{site}/timeline",       kEveryRole,                     "sites",     own(&ApiService::get_timeline)},
+    {"GET",  "/api/v1/events",                      kEveryRole,                     "sites",     own(&ApiService::get_events)},
     {"GET",  "/api/v1/alerts",                      kEveryRole,                     "sites",     rec(&RecordsApi::get_alerts)},
     // Live view: the site's node is asked for a frame every half second.
-    {"GET",  "/api/v1/sites/{site}/live.mjpeg",     kTechnicians | kAdmins,         "live",      own(&Impl::get_live_mjpeg)},
-    {"POST", "/api/v1/sites/{site}/live",           kTechnicians | kAdmins,         "live",      own(&Impl::post_live)},
+    {"GET",  "/api/v1/sites/{site}/live.mjpeg",     kTechnicians | kAdmins,         "live",      own(&ApiService::get_live_mjpeg)},
+    {"POST", "/api/v1/sites/{site}/live",           kTechnicians | kAdmins,         "live",      own(&ApiService::post_live)},
     // The attendance record.
     {"GET",  "/api/v1/roll-calls",                  kRecordReaders,                 "records",   rec(&RecordsApi::get_roll_calls)},
     {"GET",  "/api/v1/summaries",                   kRecordReaders,                 "records",   rec(&RecordsApi::get_summaries)},
@@ -122,13 +122,13 @@ RouteTable HttpApi::Impl::table() {
     {"GET",  "/api/v1/exports/{table}.csv",         kAuditors | kAdmins,            "exports",   rec(&RecordsApi::get_export)},
     {"POST", "/api/v1/roll-calls/corrections",      kAuditors,                      "correct",   rec(&RecordsApi::post_correction)},
     // Administration.
-    {"GET",  "/api/v1/users",                       kAdmins,                        "users",     own(&Impl::get_users)},
+    {"GET",  "/api/v1/users",                       kAdmins,                        "users",     own(&ApiService::get_users)},
   });
   // clang-format on
 }
 
-httplib::Server::HandlerResponse HttpApi::Impl::check_access(const httplib::Request& req,
-                                                             httplib::Response& res) {
+httplib::Server::HandlerResponse ApiService::check_access(const httplib::Request& req,
+                                                          httplib::Response& res) {
   using Answer = httplib::Server::HandlerResponse;
   // The body of a refused request is never read, so the connection must not be read on past
   // it: the client is told to close it.
@@ -173,19 +173,19 @@ httplib::Server::HandlerResponse HttpApi::Impl::check_access(const httplib::Requ
   return Answer::Unhandled;
 }
 
-void HttpApi::Impl::get_healthz(const httplib::Request&, httplib::Response& res) {
+void ApiService::get_healthz(const httplib::Request&, httplib::Response& res) {
   send_json(res, 200, {{"status", "ok"}});
 }
 
-void HttpApi::Impl::post_frame(const httplib::Request& req, httplib::Response& res) {
+void ApiService::post_frame(const httplib::Request& req, httplib::Response& res) {
   upload(req, res, /*frame=*/true);
 }
 
-void HttpApi::Impl::post_heartbeat(const httplib::Request& req, httplib::Response& res) {
+void ApiService::post_heartbeat(const httplib::Request& req, httplib::Response& res) {
   upload(req, res, /*frame=*/false);
 }
 
-void HttpApi::Impl::upload(const httplib::Request& req, httplib::Response& res, bool frame) {
+void ApiService::upload(const httplib::Request& req, httplib::Response& res, bool frame) {
   Upload up;
   up.site_id = req.get_header_value(wire::kSiteHeader);
   up.sequence = req.get_header_value(wire::kSequenceHeader);
@@ -204,8 +204,8 @@ void HttpApi::Impl::upload(const httplib::Request& req, httplib::Response& res, 
 
 HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
                  Auth& auth, Attendance& roll_book, ApiOptions options, WallClock clock)
-    : impl_(std::make_unique<Impl>(sites, ingest, store, live, auth, roll_book, std::move(options),
-                                   std::move(clock))) {
+    : impl_(std::make_unique<ApiService>(sites, ingest, store, live, auth, roll_book,
+                                         std::move(options), std::move(clock))) {
   impl_->routes();
 }
 

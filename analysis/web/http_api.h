@@ -12,8 +12,6 @@
 // 403 csrf. A path under /api/ that no row names gets 404 without reaching a route.
 #pragma once
 
-#include <filesystem>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,29 +20,15 @@
 #include "analysis/domain/province.h"
 #include "analysis/domain/store.h"
 #include "analysis/ingest/ingest.h"
+#include "analysis/web/api_options.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/live.h"
-#include "analysis/web/records_api.h"
 #include "common/error.h"
 #include "common/time_util.h"
 
 namespace att {
 
-struct ApiOptions {
-  std::string province_name;
-  std::string timezone;  // for the dashboard's clocks
-  std::string detector_name;
-  bool detector_degraded = false;
-  std::string detector_message;
-  std::filesystem::path data_dir;       // frames are read from here
-  std::filesystem::path dashboard_dir;  // served at /
-  int threads = 8;
-  std::int64_t max_body_bytes = 4 << 20;
-  std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
-  RecordsApiOptions records;                // the attendance record's routes (records_api.h)
-  // More Prometheus text for /metrics (the service's retention), or none.
-  std::function<std::string()> extra_metrics;
-};
+class ApiService;
 
 class HttpApi {
  public:
@@ -65,8 +49,7 @@ class HttpApi {
   void stop();
 
  private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<ApiService> impl_;  // the server and the handlers (api_service.h)
 };
 
 }  // namespace att

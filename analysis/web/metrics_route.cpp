@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "analysis/web/http_api_impl.h"
+#include "analysis/web/api_service.h"
 #include "analysis/web/http_util.h"
 #include "protocol/node_report.h"
 
@@ -12,7 +12,7 @@ namespace att {
 
 // Prometheus text format: the ingest counters, the queue, and per site the age of its latest
 // frame and heartbeat and its node's spool drops (as the node last reported them).
-void HttpApi::Impl::get_metrics(const httplib::Request&, httplib::Response& res) {
+void ApiService::get_metrics(const httplib::Request&, httplib::Response& res) {
   std::string out = ingest.metrics().render();
   const IngestQueueStats q = ingest.queue_stats();
   const IngestQueueLimits& limits = ingest.queue_limits();

@@ -7,8 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "analysis/web/api_service.h"
 #include "analysis/web/auth.h"
-#include "analysis/web/http_api_impl.h"
 #include "analysis/web/http_util.h"
 
 namespace att {
@@ -16,7 +16,7 @@ namespace att {
 using nlohmann::json;
 
 // The session cookie: the token, or (end) an empty one that the browser drops at once.
-std::string HttpApi::Impl::session_cookie(const std::string& token, bool end) const {
+std::string ApiService::session_cookie(const std::string& token, bool end) const {
   std::string cookie =
       std::string(kSessionCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict";
   if (end) cookie += "; Max-Age=0";
@@ -26,7 +26,7 @@ std::string HttpApi::Impl::session_cookie(const std::string& token, bool end) co
 
 // {"user", "password"} -> the session's cookie and {"user", "role", "capabilities",
 // "csrf_token", "expires_ms"}; 401 bad_credentials whatever was wrong; 429 too_many_attempts.
-void HttpApi::Impl::post_login(const httplib::Request& req, httplib::Response& res) {
+void ApiService::post_login(const httplib::Request& req, httplib::Response& res) {
   std::string type = req.get_header_value("Content-Type");
   type = type.substr(0, type.find(';'));
   std::ranges::transform(type, type.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -68,7 +68,7 @@ void HttpApi::Impl::post_login(const httplib::Request& req, httplib::Response& r
              {"expires_ms", who.expires_ms}});
 }
 
-void HttpApi::Impl::post_logout(const httplib::Request& req, httplib::Response& res) {
+void ApiService::post_logout(const httplib::Request& req, httplib::Response& res) {
   if (auto ended = auth.logout(cookie_value(req, kSessionCookie)); !ended) {
     log->error("logout: {}", ended.error().message);
     return send_error(res, 503, "storage_failed", "cannot log out now; try again");
@@ -77,7 +77,7 @@ void HttpApi::Impl::post_logout(const httplib::Request& req, httplib::Response& 
   send_json(res, 200, {{"status", "logged_out"}});
 }
 
-void HttpApi::Impl::get_session(const httplib::Request& req, httplib::Response& res) {
+void ApiService::get_session(const httplib::Request& req, httplib::Response& res) {
   const auto who = session_of(auth, req, res);
   if (!who) return;
   send_json(res, 200,
@@ -88,7 +88,7 @@ void HttpApi::Impl::get_session(const httplib::Request& req, httplib::Response& 
              {"expires_ms", who->expires_ms}});
 }
 
-void HttpApi::Impl::get_users(const httplib::Request&, httplib::Response& res) {
+void ApiService::get_users(const httplib::Request&, httplib::Response& res) {
   auto users = store.users();
   if (!users) {
     log->error("users: {}", users.error().message);

@@ -12,7 +12,7 @@
 #include "analysis/domain/attendance.h"
 #include "analysis/domain/rollup.h"
 #include "analysis/domain/site_state.h"
-#include "analysis/web/http_api_impl.h"
+#include "analysis/web/api_service.h"
 #include "analysis/web/http_util.h"
 #include "common/files.h"
 #include "protocol/node_report.h"
@@ -66,7 +66,7 @@ constexpr std::int64_t kTimelineSpanMs = 24 * 3600 * 1000;
 
 }  // namespace
 
-void HttpApi::Impl::get_status(const httplib::Request&, httplib::Response& res) {
+void ApiService::get_status(const httplib::Request&, httplib::Response& res) {
   send_json(res, 200,
             {{"service", "attendance-server"},
              {"version", ATTENDANCE_VERSION},
@@ -87,7 +87,7 @@ void HttpApi::Impl::get_status(const httplib::Request&, httplib::Response& res) 
 
 // Live view: the site's node is asked for frames every live_interval_s for a while (the
 // dashboard repeats the request while the view is open). No connection goes to the site.
-void HttpApi::Impl::post_live(const httplib::Request& req, httplib::Response& res) {
+void ApiService::post_live(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
   const std::int64_t until = ingest.request_live(id);
@@ -98,7 +98,7 @@ void HttpApi::Impl::post_live(const httplib::Request& req, httplib::Response& re
 // The site's counts between ?from= and ?to= (ms since epoch, UTC; at most 24 h apart), a point
 // per stored frame, oldest first: the window's count, the frame's detections and the health
 // flags its node raised. At most kTimelinePoints ("truncated": the oldest of them).
-void HttpApi::Impl::get_timeline(const httplib::Request& req, httplib::Response& res) {
+void ApiService::get_timeline(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
   const auto from = required_number(req, res, "from", "a time in ms since the epoch (UTC)");
@@ -134,7 +134,7 @@ void HttpApi::Impl::get_timeline(const httplib::Request& req, httplib::Response&
              {"points", std::move(points)}});
 }
 
-void HttpApi::Impl::get_sites(const httplib::Request&, httplib::Response& res) {
+void ApiService::get_sites(const httplib::Request&, httplib::Response& res) {
   auto latest = store.latest_per_site();
   if (!latest) {
     log->error("sites: {}", latest.error().message);
@@ -196,8 +196,8 @@ void HttpApi::Impl::get_sites(const httplib::Request&, httplib::Response& res) {
 }
 
 // The site's latest observation, or nothing with the error already in `res`.
-std::optional<Observation> HttpApi::Impl::latest_or_error(const std::string& id,
-                                                          httplib::Response& res) {
+std::optional<Observation> ApiService::latest_or_error(const std::string& id,
+                                                       httplib::Response& res) {
   if (!by_id.contains(id)) {
     send_error(res, 404, "unknown_site", "no site '" + id + "'");
     return std::nullopt;
@@ -212,7 +212,7 @@ std::optional<Observation> HttpApi::Impl::latest_or_error(const std::string& id,
   return *latest;
 }
 
-void HttpApi::Impl::get_latest(const httplib::Request& req, httplib::Response& res) {
+void ApiService::get_latest(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   const auto latest = latest_or_error(id, res);
   if (!latest) return;
@@ -235,7 +235,7 @@ void HttpApi::Impl::get_latest(const httplib::Request& req, httplib::Response& r
 }
 
 // The observation's frame as it was received, from the data directory.
-Result<std::shared_ptr<const LiveFrame>> HttpApi::Impl::stored_frame(const Observation& o) {
+Result<std::shared_ptr<const LiveFrame>> ApiService::stored_frame(const Observation& o) {
   if (o.frame_path.empty())
     return fail("the picture was deleted by retention (storage.frame_days)");
   auto jpeg = read_file(options.data_dir / o.frame_path);
@@ -243,7 +243,7 @@ Result<std::shared_ptr<const LiveFrame>> HttpApi::Impl::stored_frame(const Obser
   return LiveFrame::make(o, std::make_shared<const std::string>(std::move(*jpeg)));
 }
 
-void HttpApi::Impl::get_latest_jpeg(const httplib::Request& req, httplib::Response& res) {
+void ApiService::get_latest_jpeg(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   const auto latest = latest_or_error(id, res);
   if (!latest) return;

@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "analysis/web/http_api_impl.h"
+#include "analysis/web/api_service.h"
 #include "analysis/web/http_util.h"
 
 namespace att {
@@ -30,7 +30,7 @@ constexpr char kMjpegBoundary[] = "attendance-live-frame";
 // Server-Sent Events: every event the hub publishes, from the moment of the request (or after
 // the Last-Event-ID a reconnecting browser sends). Ends when the client goes away (a write
 // fails; an idle stream writes a comment every live.keepalive_s) or the hub closes.
-void HttpApi::Impl::get_events(const httplib::Request& req, httplib::Response& res) {
+void ApiService::get_events(const httplib::Request& req, httplib::Response& res) {
   std::optional<std::string> last_event_id;
   if (req.has_header("Last-Event-ID")) last_event_id = req.get_header_value("Last-Event-ID");
   auto subscribed = live.subscribe_events(last_event_id);
@@ -64,7 +64,7 @@ void HttpApi::Impl::get_events(const httplib::Request& req, httplib::Response& r
 // While open, the site's node is kept at the live interval (request_live, renewed half-way
 // through each grant). An idle stream repeats its last frame every live.keepalive_s, which
 // also finds a client that went away; a stream ends after live.mjpeg_max_s.
-void HttpApi::Impl::get_live_mjpeg(const httplib::Request& req, httplib::Response& res) {
+void ApiService::get_live_mjpeg(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
   // Watching before the stored frame is read: a frame stored meanwhile is not missed, and

@@ -51,6 +51,29 @@ std::string read_file(const std::filesystem::path& path) {
   return out.str();
 }
 
+std::map<std::string, std::string> files_in(const std::filesystem::path& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    out[f.path().filename().string()] = read_file(f.path());
+  }
+  return out;
+}
+
+std::vector<std::string> changed_files(const std::map<std::string, std::string>& a,
+                                       const std::map<std::string, std::string>& b) {
+  std::vector<std::string> out;
+  for (const auto& [name, bytes] : a) {
+    auto it = b.find(name);
+    if (it == b.end() || it->second != bytes) out.push_back(name);
+  }
+  for (const auto& [name, bytes] : b) {
+    if (a.contains(name) || name.ends_with("-shm")) continue;
+    if (name.ends_with("-wal") && bytes.empty()) continue;
+    out.push_back(name);
+  }
+  return out;
+}
+
 std::filesystem::path shared_dir() {
   return (std::filesystem::path(ATTENDANCE_SOURCE_DIR) / ".." / "shared").lexically_normal();
 }

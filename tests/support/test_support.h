@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -38,6 +39,13 @@ class TempDir {
 
 void write_file(const std::filesystem::path& path, const std::string& content);
 std::string read_file(const std::filesystem::path& path);
+// Every file in `dir` with its bytes.
+std::map<std::string, std::string> files_in(const std::filesystem::path& dir);
+// The files of snapshot `a` whose bytes differ in `b` or that `b` lacks, and the files new in
+// `b` other than SQLite's own beside a database opened read-only: a -shm (a reader's shared
+// index) and an empty -wal.
+std::vector<std::string> changed_files(const std::map<std::string, std::string>& a,
+                                       const std::map<std::string, std::string>& b);
 
 // ../shared beside the source tree, and a file in it when present.
 std::filesystem::path shared_dir();

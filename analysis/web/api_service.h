@@ -1,5 +1,5 @@
-// HttpApi's private half, shared by the web layer's files that build and answer its routes:
-// the server, the objects the handlers call, and one member function per route handler.
+// HttpApi's private half (ApiService), shared by the web layer's files that build and answer its
+// routes: the server, the objects the handlers call, and one member function per route handler.
 // Included only by analysis/web/*.cpp (it brings in <httplib.h>). Which file holds what:
 //   http_api.cpp       the transport (server, TLS, error and exception handlers, start, stop),
 //                      the route table, the access check before every route, node uploads
@@ -19,13 +19,22 @@
 #include <thread>
 #include <vector>
 
-#include "analysis/web/http_api.h"
+#include "analysis/domain/attendance.h"
+#include "analysis/domain/province.h"
+#include "analysis/domain/store.h"
+#include "analysis/ingest/ingest.h"
+#include "analysis/web/api_options.h"
+#include "analysis/web/auth.h"
+#include "analysis/web/live.h"
+#include "analysis/web/records_api.h"
 #include "analysis/web/route_table.h"
 #include "common/log.h"
+#include "common/time_util.h"
 
 namespace att {
 
-struct HttpApi::Impl {
+class ApiService {
+ public:
   std::vector<const Site*> sites;  // config order
   std::map<std::string, const Site*> by_id;
   Ingest& ingest;
@@ -42,8 +51,8 @@ struct HttpApi::Impl {
   log::RateLimit stream_log{std::chrono::seconds(10)};
   RecordsApi records;
 
-  Impl(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, Attendance& r,
-       ApiOptions o, WallClock c)
+  ApiService(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, Attendance& r,
+             ApiOptions o, WallClock c)
       : ingest(i),
         store(s),
         live(l),
