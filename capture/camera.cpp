@@ -10,6 +10,7 @@
 
 #include "common/backoff.h"
 #include "common/log.h"
+#include "counting/sampler.h"
 
 #if defined(__SANITIZE_THREAD__)
 #include <sanitizer/tsan_interface.h>
@@ -176,8 +177,8 @@ struct Camera::Impl {
   // Shared with the streaming threads and callers.
   std::atomic<GstClockTime> interval;
   std::atomic<std::int64_t> last_buffer_steady_ms{0};  // any buffer at the sampler
-  std::atomic<bool> tearing_down{false};        // wakes a streaming thread waiting for queue room
-  GstClockTime next_pts = GST_CLOCK_TIME_NONE;  // streaming thread only, reset per pipeline
+  std::atomic<bool> tearing_down{false};  // wakes a streaming thread waiting for queue room
+  SampleClock sample_clock;               // streaming thread only, reset per pipeline
   mutable std::mutex status_mu;
   CameraStatus status;  // guarded by status_mu
 
@@ -195,11 +196,12 @@ struct Camera::Impl {
   void ended(const std::string& why, bool end_of_stream);
   void schedule_build(std::chrono::milliseconds delay);
   void check_stall();
+  static void source_setup(GstElement* bin, GstElement* source, gpointer data);
 
   // A probe or appsink callback: it runs between build() and teardown(), on a streaming
   // thread (see handed_over()).
   struct OnStreamingThread {
-    explicit OnStreamingThread(Impl* i) : impl(i) { taken_over(&impl->next_pts); }
+    explicit OnStreamingThread(Impl* i) : impl(i) { taken_over(&impl->sample_clock); }
     ~OnStreamingThread() { handed_over(&impl->pipeline); }
     Impl* impl;
   };
@@ -274,6 +276,7 @@ void Camera::Impl::build() {
     GstCaps* video = gst_caps_from_string("video/x-raw(ANY)");
     g_object_set(src.get(), "caps", video, "expose-all-streams", FALSE, nullptr);
     gst_caps_unref(video);
+    g_signal_connect(src.get(), "source-setup", G_CALLBACK(&Impl::source_setup), nullptr);
   }
   GstPad* pad = gst_element_get_static_pad(sampler.get(), "sink");
   gst_pad_add_probe(pad, GST_PAD_PROBE_TYPE_BUFFER, &Impl::keep_sample, this, nullptr);
@@ -288,7 +291,7 @@ void Camera::Impl::build() {
   g_source_attach(bus_watch, context);
 
   pipeline = std::move(built);
-  next_pts = GST_CLOCK_TIME_NONE;
+  sample_clock.reset();
   tearing_down = false;
   last_buffer_steady_ms = steady_ms();
   start_wall_ms = wall_ms();
@@ -296,7 +299,7 @@ void Camera::Impl::build() {
     std::lock_guard lock(status_mu);
     ++status.pipeline_starts;
   }
-  handed_over(&next_pts);  // to the streaming threads, with start_wall_ms
+  handed_over(&sample_clock);  // to the streaming threads, with start_wall_ms
   if (gst_element_set_state(pipeline.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     // The bus holds the reason; read it now rather than racing the watch.
     MessagePtr msg{gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR)};
@@ -394,25 +397,34 @@ gboolean Camera::Impl::on_bus(GstBus*, GstMessage* msg, gpointer data) {
   }
 }
 
-// Keeps the first frame at or after each multiple of the interval (stream time) and drops
-// the rest before they are converted or encoded. Unlike videorate this works with
-// variable-frame-rate sources (caps framerate=0/1) and never duplicates a frame when the
-// camera stalls. Runs on the streaming thread, which alone touches next_pts.
+// An RTSP camera is read over TCP (interleaved): a packet lost on UDP while the node is busy
+// counting would smear the frames that follow it until the next key frame, and a node at a
+// site has no use for the lower latency UDP gives. Its frames are timed by the camera's own
+// RTP clock alone (buffer-mode none), not re-timed by when they arrived: the sampler then
+// keeps the frames a file of the same stream would give, however the network bunched them.
+void Camera::Impl::source_setup(GstElement*, GstElement* source, gpointer) {
+  GObjectClass* type = G_OBJECT_GET_CLASS(source);
+  if (g_object_class_find_property(type, "protocols")) {
+    gst_util_set_object_arg(G_OBJECT(source), "protocols", "tcp");
+  }
+  if (g_object_class_find_property(type, "buffer-mode")) {
+    gst_util_set_object_arg(G_OBJECT(source), "buffer-mode", "none");
+  }
+}
+
+// Keeps one frame per interval of stream time (counting/sampler.h) and drops the rest before
+// they are converted or encoded. Runs on the streaming thread, which alone touches
+// sample_clock.
 GstPadProbeReturn Camera::Impl::keep_sample(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<Impl*>(data);
   const OnStreamingThread streaming(self);
   self->last_buffer_steady_ms = steady_ms();
   const GstClockTime pts = GST_BUFFER_PTS(GST_PAD_PROBE_INFO_BUFFER(info));
   if (!GST_CLOCK_TIME_IS_VALID(pts)) return GST_PAD_PROBE_OK;
-  GstClockTime& next = self->next_pts;
-  const GstClockTime step = self->interval.load();
-  if (GST_CLOCK_TIME_IS_VALID(next) && pts < next && next - pts <= step) {
-    return GST_PAD_PROBE_DROP;
-  }
-  // First frame, due, after a gap, or the interval just got shorter (next is too far).
-  next = (GST_CLOCK_TIME_IS_VALID(next) && pts < next + step && pts >= next) ? next + step
-                                                                             : pts + step;
-  return GST_PAD_PROBE_OK;
+  const auto step_us = static_cast<std::int64_t>(self->interval.load() / GST_USECOND);
+  return self->sample_clock.keep(static_cast<std::int64_t>(pts / GST_USECOND), step_us)
+             ? GST_PAD_PROBE_OK
+             : GST_PAD_PROBE_DROP;
 }
 
 GstFlowReturn Camera::Impl::new_sample(GstAppSink* sink, gpointer data) {

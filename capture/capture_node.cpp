@@ -25,12 +25,13 @@ std::string joined(const std::vector<std::string>& words) {
 }  // namespace
 
 CaptureNode::CaptureNode(CaptureConfig config, Uploader& uploader, SequenceFile& sequence,
-                         Spool& spool)
+                         Spool& spool, std::optional<CountingModel> counting)
     : config_(std::move(config)),
       uploader_(uploader),
       sequence_(sequence),
       spool_(spool),
-      health_(config_.health) {}
+      health_(config_.health),
+      model_(std::move(counting)) {}
 
 NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   auto log = log::get("node");
@@ -47,15 +48,30 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
         reference.string());
   }
 
+  // A node that counts looks every every_s; one that sends frames samples at the interval
+  // the service asks for.
+  const double interval_s = model_ ? config_.counting.every_s : config_.sample_interval_s;
+  if (model_) {
+    log->info(
+        "counting here with {} every {} s (at most {} core(s)); counts every {} s, "
+        "evidence pictures every {} s and at each roll call",
+        model_->name, config_.counting.every_s, config_.counting.max_cores,
+        config_.counting.report_interval_s, config_.counting.evidence_interval_s);
+    counter_ = std::make_unique<EdgeCounter>(config_.counting, std::move(*model_), config_.realtime,
+                                             [this](SpoolItem item) { put(std::move(item)); });
+    model_.reset();
+    counter_->start();
+  }
   FrameQueue queue(static_cast<size_t>(config_.queue_frames));
-  Camera camera(CameraOptions{{config_.source_uri, config_.realtime, config_.sample_interval_s,
-                               config_.width, config_.jpeg_quality},
+  Camera camera(CameraOptions{{config_.source_uri, config_.realtime, interval_s, config_.width,
+                               config_.jpeg_quality},
                               config_.stall_timeout_s,
                               config_.max_backoff_s,
                               config_.exit_on_eos},
                 queue);
   if (auto started = camera.start(); !started) {
     log->critical("camera: {}", started.error().message);
+    counter_.reset();
     return stats_;
   }
   camera_ = &camera;
@@ -81,6 +97,7 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   camera.stop();  // no frame comes after this
   queue.close();
   while (auto frame = queue.pop(std::chrono::milliseconds(0))) take(*frame);  // sampled: keep
+  if (counter_) counter_->stop();  // counts the frame it was given last
 
   if (!stop) {  // the file has ended: deliver everything, then finish
     heartbeat(NodeState::kFinished);
@@ -103,6 +120,10 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   queue_ = nullptr;
 
   std::lock_guard lock(stats_mu_);
+  if (counter_) {
+    stats_.counting = counter_->stats();
+    counter_.reset();
+  }
   stats_.pipeline_starts = camera.status().pipeline_starts;
   stats_.queue_dropped = queue.dropped();
   {
@@ -110,11 +131,18 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
     if (auto s = spool_.stats()) stats_.left_in_spool = s->items;
   }
   log->info(
-      "stopped: {} frames sampled, {} spooled, {} not spooled (disk), {} dropped before the "
-      "spool; {} stored, {} duplicates, {} refused by the service; {} items left in the spool "
-      "for the next start",
+      "stopped: {} frames sampled, {} items spooled, {} not spooled (disk), {} dropped before "
+      "the spool; {} stored, {} duplicates, {} refused by the service; {} items left in the "
+      "spool for the next start",
       stats_.frames, stats_.spooled, stats_.spool_failed, stats_.queue_dropped, stats_.stored,
       stats_.duplicates, stats_.rejected, stats_.left_in_spool);
+  if (stats_.counting.offered > 0) {
+    const EdgeCounterStats& c = stats_.counting;
+    log->info(
+        "counting: {} frames counted of {} sampled ({} skipped while busy, {} over the "
+        "CPU budget, {} failed); {} counts and {} evidence pictures spooled",
+        c.counted, c.offered, c.skipped_busy, c.skipped_budget, c.failed, c.counts, c.evidence);
+  }
   return stats_;
 }
 
@@ -124,29 +152,44 @@ void CaptureNode::take(const CapturedFrame& frame) {
     std::lock_guard lock(stats_mu_);
     ++stats_.frames;
   }
-  const cv::Mat grey = cv::imdecode(
-      cv::Mat(1, static_cast<int>(frame.jpeg.size()), CV_8U, const_cast<char*>(frame.jpeg.data())),
-      cv::IMREAD_GRAYSCALE);
+  // A node that counts looks every second; the picture's health is scored every
+  // sample_interval_s (and on every frame it sends otherwise).
+  const bool score = !counter_ || last_health_ms_ < 0 ||
+                     frame.capture_time_ms - last_health_ms_ >=
+                         static_cast<std::int64_t>(config_.sample_interval_s * 1000);
   std::string health;  // X-Health: "" when the frame could not be scored
-  if (grey.empty()) {
-    log->error("the pipeline gave a frame that does not decode ({} bytes)", frame.jpeg.size());
-  } else {
-    const HealthReport report = health_.assess(grey);
-    last_health_ = report.scores();
-    health = last_health_->to_json();
-    const std::string flags = joined(report.flags());
-    if (flags != last_flags_) {
-      if (flags.empty()) {
-        log->info("camera picture is fine again");
-      } else {
-        log->warn("camera picture: {} (brightness {:.0f}, sharpness {:.0f}, one colour {:.0f}%{})",
-                  flags, report.brightness, report.sharpness, report.uniform_share * 100,
-                  report.matched >= 0
-                      ? ", " + std::to_string(report.matched) + " features match the reference"
-                      : "");
+  if (score) {
+    const cv::Mat grey = cv::imdecode(cv::Mat(1, static_cast<int>(frame.jpeg.size()), CV_8U,
+                                              const_cast<char*>(frame.jpeg.data())),
+                                      cv::IMREAD_GRAYSCALE);
+    if (grey.empty()) {
+      log->error("the pipeline gave a frame that does not decode ({} bytes)", frame.jpeg.size());
+    } else {
+      const HealthReport report = health_.assess(grey);
+      last_health_ = report.scores();
+      last_health_ms_ = frame.capture_time_ms;
+      health = last_health_->to_json();
+      const std::string flags = joined(report.flags());
+      if (flags != last_flags_) {
+        if (flags.empty()) {
+          log->info("camera picture is fine again");
+        } else {
+          log->warn(
+              "camera picture: {} (brightness {:.0f}, sharpness {:.0f}, one colour {:.0f}%{})",
+              flags, report.brightness, report.sharpness, report.uniform_share * 100,
+              report.matched >= 0
+                  ? ", " + std::to_string(report.matched) + " features match the reference"
+                  : "");
+        }
+        last_flags_ = flags;
       }
-      last_flags_ = flags;
     }
+  }
+  if (counter_) {
+    CapturedFrame stamped = frame;
+    stamped.capture_time_ms = service_time(frame.capture_time_ms);
+    counter_->offer(std::move(stamped), last_health_);
+    return;
   }
   SpoolItem item;
   item.capture_time_ms = service_time(frame.capture_time_ms);
@@ -185,6 +228,18 @@ void CaptureNode::heartbeat(NodeState state) {
                                    .duplicates = stats_.duplicates,
                                    .rejected = stats_.rejected};
   }
+  if (counter_) {
+    const EdgeCounterStats c = counter_->stats();
+    report.counting = NodeCounting{.model = counter_->model_name(),
+                                   .every_s = config_.counting.every_s,
+                                   .max_cores = config_.counting.max_cores,
+                                   .rate_hz = c.rate_hz,
+                                   .detector_ms = c.detector_ms,
+                                   .cpu_share = c.cpu_share,
+                                   .looks = c.counted,
+                                   .skipped = c.skipped_busy + c.skipped_budget,
+                                   .setup_version = 0};
+  }
   report.clock_offset_s = clock_offset_ms_ / 1000.0;
   report.version = ATTENDANCE_VERSION;
   // A wall clock set back under the node must not make its report malformed.
@@ -203,24 +258,29 @@ void CaptureNode::heartbeat(NodeState state) {
 
 void CaptureNode::put(SpoolItem item) {
   auto log = log::get("node");
-  const bool frame = item.kind == "frame";
-  auto sequence = sequence_.reserve();
-  Status written = sequence ? Status{} : Status(std::unexpected(sequence.error()));
-  if (sequence) {
-    item.sequence = *sequence;
+  const bool heartbeat = item.kind == "health";
+  Status written;
+  {
+    // The spool thread and the counter's both put: one number, one item, in order.
     std::lock_guard lock(spool_mu_);
-    written = spool_.put(item);
+    auto sequence = sequence_.reserve();
+    if (sequence) {
+      item.sequence = *sequence;
+      written = spool_.put(item);
+    } else {
+      written = std::unexpected(sequence.error());
+    }
   }
   {
     std::lock_guard lock(stats_mu_);
     if (!written) {
-      if (frame) ++stats_.spool_failed;
+      if (!heartbeat) ++stats_.spool_failed;
       log->error("{} captured at {} could not be spooled and is lost: {}",
-                 frame ? "a frame" : "a heartbeat", iso8601_utc(item.capture_time_ms),
+                 heartbeat ? "a heartbeat" : "a " + item.kind, iso8601_utc(item.capture_time_ms),
                  written.error().message);
       return;
     }
-    ++(frame ? stats_.spooled : stats_.heartbeats);
+    ++(heartbeat ? stats_.heartbeats : stats_.spooled);
   }
   log->debug("spooled {} {}", item.kind, item.sequence);
   wake_.notify_all();
@@ -230,6 +290,28 @@ bool CaptureNode::spool_empty() {
   std::lock_guard lock(spool_mu_);
   auto s = spool_.stats();
   return s && s->items == 0;
+}
+
+void CaptureNode::apply_answer(const UploadOutcome& out) {
+  if (!counter_) {
+    apply_interval(out.interval_s);
+    return;
+  }
+  if (out.roll_calls_known) counter_->set_roll_calls(out.roll_calls_ms);
+  // While a technician watches: evidence pictures at the live interval, looks at least as
+  // often; otherwise every_s.
+  const bool live = out.live_until_ms > now_ms() && out.interval_s > 0;
+  counter_->set_live(live ? out.live_until_ms : 0, out.interval_s);
+  const double wanted =
+      live ? std::min(config_.counting.every_s, out.interval_s) : config_.counting.every_s;
+  if (config_.realtime && std::abs(wanted - camera_->status().interval_s) >= 1e-6) {
+    if (live) {
+      log::get("node")->info("a technician watches the site: a picture every {} s", wanted);
+    } else {
+      log::get("node")->info("back to a look every {} s", wanted);
+    }
+    camera_->set_interval(std::max(wanted, config_.min_interval_s));
+  }
 }
 
 void CaptureNode::apply_interval(double seconds) {
@@ -339,7 +421,7 @@ void CaptureNode::send_loop() {
     }
     if (out.kind != UploadOutcome::kRejected) {
       log->debug("{} {} acknowledged ({})", item->kind, item->sequence, out.http_status);
-      apply_interval(out.interval_s);
+      apply_answer(out);
     }
     // Still spooled (a full disk): it goes again, acknowledged as a duplicate; not in a spin.
     if (!removed && sending_) sleep(backoff.next());

@@ -1,13 +1,18 @@
-// One site's node, three threads around the spool:
+// One site's node, three threads around the spool (four when it counts):
 //
 //   camera thread (Camera: GStreamer, its own main loop)
 //        | FrameQueue (bounded; a live camera drops the oldest, counted)
-//   spool thread (run()'s caller): health scores of each frame, then the frame and its
-//        | scores written durably to the Spool; a heartbeat every heartbeat_s, written even
-//        | when the camera gives nothing
+//   spool thread (run()'s caller): health scores of each frame, then
+//        | - a node that sends frames (no CountingModel): the frame and its scores written
+//        |   durably to the Spool;
+//        | - a node that counts (given a CountingModel): the frame offered to the
+//        |   EdgeCounter (capture/edge_counter.h), whose thread spools counts and evidence
+//        |   pictures; health is scored every sample_interval_s;
+//        | a heartbeat every heartbeat_s, written even when the camera gives nothing
 //   sender thread: the oldest spooled item, signed and uploaded, removed from the spool
 //        only when the service acknowledges it; retried with jittered backoff forever; the
-//        service's answer sets the sampling interval.
+//        service's answer sets the sampling interval (a node that counts keeps every_s, and
+//        takes the roll-call times and live view from it).
 //
 // So a frame is either in the spool, acknowledged, or counted in NodeStats with a logged
 // reason (dropped in the queue, refused by the disk, refused by the service).
@@ -28,6 +33,7 @@
 #include <string>
 
 #include "capture/camera.h"
+#include "capture/edge_counter.h"
 #include "capture/health.h"
 #include "capture/node_config.h"
 #include "capture/sequence_file.h"
@@ -39,7 +45,8 @@ namespace att {
 
 struct NodeStats {
   std::int64_t frames = 0;         // sampled frames taken from the camera
-  std::int64_t spooled = 0;        // of those, written to the spool
+  std::int64_t spooled = 0;        // frames (counts and evidence, for a node that counts)
+                                   // written to the spool
   std::int64_t spool_failed = 0;   // could not be written (disk full, ...): lost, logged
   std::int64_t queue_dropped = 0;  // dropped before the spool because it was behind
   std::int64_t heartbeats = 0;     // heartbeats written to the spool
@@ -48,13 +55,16 @@ struct NodeStats {
   std::int64_t rejected = 0;       // refused for good (4xx): removed, logged with the reason
   std::int64_t pipeline_starts = 0;
   std::int64_t left_in_spool = 0;  // at stop; sent after the next start
+  EdgeCounterStats counting;       // a node that counts
 };
 
 class CaptureNode {
  public:
   // `secret`-signed uploads go through `uploader`; `spool` and `sequence` are the node's
-  // durable state (state_dir).
-  CaptureNode(CaptureConfig config, Uploader& uploader, SequenceFile& sequence, Spool& spool);
+  // durable state (state_dir). With `counting` the node counts (config.counting); without,
+  // it sends frames for the service to count.
+  CaptureNode(CaptureConfig config, Uploader& uploader, SequenceFile& sequence, Spool& spool,
+              std::optional<CountingModel> counting = std::nullopt);
 
   // Runs until `stop` is set (checked at least every 200 ms) or, with config.exit_on_eos,
   // until the file has ended and everything spooled has been acknowledged. On stop, frames
@@ -69,6 +79,7 @@ class CaptureNode {
   void put(SpoolItem item);
   void send_loop();
   void apply_interval(double seconds);
+  void apply_answer(const UploadOutcome& out);
   void learn_clock(const UploadOutcome& out);
   std::int64_t service_time(std::int64_t node_ms) const { return node_ms + clock_offset_ms_; }
   bool spool_empty();
@@ -81,6 +92,9 @@ class CaptureNode {
 
   HealthMonitor health_;
   std::optional<HealthScores> last_health_;  // the latest frame's; none before the first
+  std::int64_t last_health_ms_ = -1;         // capture time it was scored at
+  std::optional<CountingModel> model_;       // until run() hands it to the counter
+  std::unique_ptr<EdgeCounter> counter_;     // during run(), for a node that counts
   std::string last_flags_;                   // to log changes only
   Camera* camera_ = nullptr;                 // during run()
   FrameQueue* queue_ = nullptr;

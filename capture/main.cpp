@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   app.footer(
       "Exit status: 0 stopped normally; 1 cannot start; 2 invalid configuration; "
       "3 the service refused every frame it was sent.");
-  std::string config_path, site, source, server, state_dir, secret_file, log_format;
+  std::string config_path, site, source, server, state_dir, secret_file, log_format, counting;
   double interval = 0;
   bool once = false, fast = false, reference = false;
   app.add_option("-c,--config", config_path, "node settings (YAML)");
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   app.add_option("--server", server, "overrides server_url");
   app.add_option("--secret-file", secret_file, "overrides secret_file");
   app.add_option("--interval", interval, "overrides source.sample_interval_s");
+  app.add_option("--counting", counting, "overrides counting.mode: edge or central");
   app.add_option("--state-dir", state_dir, "overrides state_dir");
   app.add_option("--log-format", log_format,
                  "overrides log_format: text, or json (one object a line)");
@@ -82,6 +83,7 @@ int main(int argc, char** argv) {
   if (!server.empty()) config.server_url = server;
   if (!secret_file.empty()) config.secret_file = secret_file;
   if (interval > 0) config.sample_interval_s = interval;
+  if (!counting.empty()) config.counting.mode = counting;
   if (!state_dir.empty()) config.state_dir = state_dir;
   if (!log_format.empty()) config.log_format = log_format;
   if (once) config.exit_on_eos = true;
@@ -123,7 +125,17 @@ int main(int argc, char** argv) {
     log->info("site {} -> {}; pipeline: {}", config.site_id, config.server_url, *text);
   }
 
-  att::CaptureNode node(config, **uploader, *sequence, **spool);
+  // A node that cannot count (no model it may use) still sends frames: the service counts.
+  std::optional<att::CountingModel> model;
+  if (config.counting.mode == "edge") {
+    if (auto loaded = att::load_counting_model(config.counting.detector)) {
+      model = std::move(*loaded);
+    } else {
+      log->error("cannot count here ({}); sending frames for the service to count instead",
+                 loaded.error().message);
+    }
+  }
+  att::CaptureNode node(config, **uploader, *sequence, **spool, std::move(model));
   const att::NodeStats stats = node.run(g_stop);
   return stats.rejected > 0 && stats.stored == 0 ? 3 : 0;
 }

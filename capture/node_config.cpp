@@ -1,5 +1,7 @@
 #include "capture/node_config.h"
 
+#include <algorithm>
+
 #include "common/log.h"
 #include "common/yaml_fields.h"
 
@@ -59,6 +61,18 @@ Result<CaptureConfig> load_capture_config(const std::filesystem::path& path) {
       static_cast<int>(health.integer("moved_min_matches", h.moved_min_matches, 4, 10000));
   health.finish();
 
+  YamlMap counting = top.map("counting");
+  NodeCountingConfig& n = c.counting;
+  n.mode = counting.string("mode", n.mode);
+  n.every_s = counting.number("every_s", n.every_s, 0.2, 60);
+  n.max_cores = counting.number("max_cores", n.max_cores, 0.1, 64);
+  n.report_interval_s = counting.number("report_interval_s", n.report_interval_s, 1, 3600);
+  n.evidence_interval_s = counting.number("evidence_interval_s", n.evidence_interval_s, 5, 3600);
+  n.detector.name = counting.string("detector", n.detector.name);
+  n.detector.model_dir = resolve(counting.string("model_dir", ""));
+  n.occupancy.window_s = counting.number("window_s", n.occupancy.window_s, 10, 3600);
+  counting.finish();
+
   YamlMap upload = top.map("upload");
   c.upload_timeout_s = upload.number("timeout_s", c.upload_timeout_s, 1, 600);
   c.max_backoff_s = upload.number("max_backoff_s", c.max_backoff_s, 1, 3600);
@@ -89,6 +103,17 @@ void check_capture_config(const CaptureConfig& c, ConfigErrors& errors) {
   }
   if (c.sample_interval_s < 0.05 || c.sample_interval_s > 3600) {
     errors.add("source.sample_interval_s: must be between 0.05 and 3600");
+  }
+  if (c.counting.mode != "edge" && c.counting.mode != "central") {
+    errors.add("counting.mode: '" + c.counting.mode + "' is not one of edge, central");
+  }
+  if (c.counting.mode == "edge") {
+    const auto& names = detector_names();
+    if (std::find(names.begin(), names.end(), c.counting.detector.name) == names.end()) {
+      std::string all;
+      for (const auto& n : names) all += (all.empty() ? "" : ", ") + n;
+      errors.add("counting.detector: '" + c.counting.detector.name + "' is not one of " + all);
+    }
   }
   if (!log::valid_level(c.log_level)) {
     errors.add("log_level: '" + c.log_level + "' is not one of trace, debug, info, warn, error");

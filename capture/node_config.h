@@ -7,8 +7,33 @@
 
 #include "capture/health.h"
 #include "common/error.h"
+#include "counting/detector.h"
+#include "counting/occupancy.h"
 
 namespace att {
+
+// How the node counts (capture.yaml "counting:").
+struct NodeCountingConfig {
+  // "edge": the node counts (capture/edge_counter.h) and sends counts and evidence pictures;
+  // "central": it sends a frame every sample_interval_s and the service counts (a box too
+  // small to count, or one without the model).
+  std::string mode = "edge";
+  double every_s = 1;                         // edge: a look at the room this often (0.2..60)
+  double max_cores = 1;                       // edge: the counting's CPU budget, in cores (0.1..64)
+  double report_interval_s = 5;               // edge: a count this often (1..3600)
+  double evidence_interval_s = 60;            // edge: an evidence picture this often (5..3600), and
+                                              // one at each roll call the service announces
+  DetectorConfig detector = node_detector();  // edge: what counts, and where its model is
+  OccupancyConfig occupancy;                  // edge: the occupancy window
+
+  // The node's default detector, chosen by measurement (docs/counting.md, "At the site").
+  static DetectorConfig node_detector() {
+    DetectorConfig d;
+    d.name = "yunet";
+    d.workers = 1;
+    return d;
+  }
+};
 
 struct CaptureConfig {
   std::string site_id;     // required; as in the service's sites.csv
@@ -22,8 +47,9 @@ struct CaptureConfig {
   // true: play files at their own speed and drop frames rather than stall a live source;
   // false: process a file as fast as the consumer takes frames (tests, back-filling).
   bool realtime = true;
-  double sample_interval_s = 5.0;  // one frame every N seconds of video, until the service
-                                   // says otherwise (0.05..3600)
+  double sample_interval_s = 5.0;  // central: one frame every N seconds of video, until the
+                                   // service says otherwise (0.05..3600); edge: health is
+                                   // scored this often
   double min_interval_s = 0.2;     // the shortest interval the service may ask for
   int width = 0;                   // scale to this width, keeping the aspect; 0 = camera's own
   int jpeg_quality = 85;           // 30..100
@@ -38,6 +64,7 @@ struct CaptureConfig {
   double upload_timeout_s = 15;
   double max_backoff_s = 30;  // retries (camera and server) back off up to this
   HealthConfig health;
+  NodeCountingConfig counting;
   // The view a technician confirmed (attendance-capture --confirm-reference); default
   // state_dir/reference.jpg. Without it the "moved" check is off.
   std::filesystem::path reference;

@@ -29,10 +29,10 @@ namespace att {
 struct SpoolItem {
   std::int64_t sequence = 0;         // the upload sequence; unique, increasing
   std::int64_t capture_time_ms = 0;  // ms since epoch UTC
-  std::string kind = "frame";        // "frame" or "health"
+  std::string kind = "frame";        // "frame", "health", "count" or "evidence"
   bool roll_call = false;            // dropped last when the spool is full
-  std::string body;                  // JPEG bytes, or a health report's JSON
-  std::string meta;                  // JSON sent beside the body (health flags, size...)
+  std::string body;                  // JPEG bytes, or a report's or a count's JSON
+  std::string meta;                  // JSON sent beside the body (health scores, count)
 };
 
 struct SpoolStats {

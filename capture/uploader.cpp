@@ -10,13 +10,16 @@ Result<std::unique_ptr<Uploader>> Uploader::create(UploaderOptions options) {
 
 UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) {
   NodeUpload upload;
-  const bool frame = item.kind != "health";
-  upload.kind = frame ? NodeUpload::Kind::kFrame : NodeUpload::Kind::kHeartbeat;
+  const bool heartbeat = item.kind == "health";
+  upload.kind = heartbeat                 ? NodeUpload::Kind::kHeartbeat
+                : item.kind == "count"    ? NodeUpload::Kind::kCount
+                : item.kind == "evidence" ? NodeUpload::Kind::kEvidence
+                                          : NodeUpload::Kind::kFrame;
   upload.site_id = options_.site_id;
   upload.sequence = item.sequence;
   upload.capture_time_ms = item.capture_time_ms;
   upload.body = item.body;
-  upload.extra = frame ? item.meta : std::to_string(spool_dropped);
+  upload.extra = heartbeat ? std::to_string(spool_dropped) : item.meta;
   return client_->send(upload, options_.secret);
 }
 

@@ -29,7 +29,8 @@ class Uploader {
   static Result<std::unique_ptr<Uploader>> create(UploaderOptions options);
 
   // A frame goes to /api/v1/frames with its health (item.meta) in X-Health; a health item
-  // goes to /api/v1/health with `spool_dropped` in X-Spool-Dropped.
+  // to /api/v1/health with `spool_dropped` in X-Spool-Dropped; a count to /api/v1/counts; an
+  // evidence picture to /api/v1/evidence with its count (item.meta) in X-Count.
   UploadOutcome send(const SpoolItem& item, std::int64_t spool_dropped = 0);
 
   // Closes the connection under a request in flight (shutdown); send() then returns kRetry.

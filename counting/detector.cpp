@@ -336,7 +336,7 @@ Result<DetectorChoice> yunet_family(const DetectorConfig& config,
   }
   const auto model = *yunet.path;
   const auto heads = find_model(lffd_head_v1(), model_dirs);
-  DetectorChoice choice{config.name, model.string(), false, "", {}};
+  DetectorChoice choice{config.name, model.string(), false, "", {}, {yunet_2022mar().sha256}};
   YuNetOptions options{score_or(config, 0.5), static_cast<float>(config.nms_threshold), 0,
                        static_cast<float>(config.far_rows_scale)};
   if (config.name != "yunet")
@@ -347,6 +347,7 @@ Result<DetectorChoice> yunet_family(const DetectorConfig& config,
     const FusedOptions fused;
     options.score = fused.sparse_score;  // the faces it weighs go down to this score
     choice.model_path += ", " + head_model.string();
+    choice.model_sha256.push_back(lffd_head_v1().sha256);
     choice.make = [=]() -> Result<std::unique_ptr<Detector>> {
       auto faces = make_yunet_detector(model, options);
       if (!faces) return faces;
@@ -373,8 +374,12 @@ Result<DetectorChoice> lffd_choice(const DetectorConfig& config,
   if (!search.path) return fail("lffd-head: " + not_found(lffd_head_v1(), search));
   const auto model = *search.path;
   const float score = score_or(config, 0.5), nms = static_cast<float>(config.nms_threshold);
-  DetectorChoice choice{"lffd-head", model.string(), false, "",
-                        [=] { return make_lffd_head_detector(model, score, nms); }};
+  DetectorChoice choice{"lffd-head",
+                        model.string(),
+                        false,
+                        "",
+                        [=] { return make_lffd_head_detector(model, score, nms); },
+                        {lffd_head_v1().sha256}};
   if (auto probe = choice.make(); !probe) return std::unexpected(probe.error());
   return choice;
 }

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "common/box.h"
 #include "common/error.h"
-#include "counting/box.h"
 
 namespace att {
 
@@ -103,6 +103,9 @@ struct DetectorChoice {
   bool degraded = false;   // true when counting without YuNet
   std::string message;     // why degraded or reduced, for the log and the dashboard
   DetectorFactory make;    // builds one more detector (one per worker)
+  // The sha256 of each model file in use (verified when found); none for the baselines,
+  // whose files are not models a service accepts a node's counts from.
+  std::vector<std::string> model_sha256 = {};
 };
 
 // The configured detector with its model files found by sha256 in `model_dirs` (see

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/box.h"
 #include "common/error.h"
-#include "counting/box.h"
 
 namespace att {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "counting/box.h"
+#include "common/box.h"
 
 namespace att {
 

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "protocol/json_reader.h"
+
 namespace att {
 namespace {
 
@@ -17,144 +19,14 @@ constexpr std::array<std::pair<NodeState, std::string_view>, 4> kStates = {{
     {NodeState::kFinished, "finished"},
 }};
 
-// A JSON document nested at most kMaxNodeReportDepth deep, else a discarded value. The parse
-// itself is not recursive; deeper values are dropped while parsing.
-json parse_shallow(std::string_view text) {
-  bool too_deep = false;
-  json j = json::parse(
-      text,
-      [&too_deep](int depth, json::parse_event_t event, json&) {
-        // `depth`: the objects and arrays around this value; one opened here is one more.
-        if ((event == json::parse_event_t::object_start ||
-             event == json::parse_event_t::array_start) &&
-            depth >= kMaxNodeReportDepth) {
-          too_deep = true;
-        }
-        return !too_deep;
-      },
-      /*allow_exceptions=*/false);
-  return too_deep ? json(json::value_t::discarded) : j;
+// A reader of one member group of a node report, its problems named "node report: ...".
+JsonReader reader(const json& j, std::string prefix) {
+  return JsonReader(j, std::move(prefix), "node report");
 }
 
-// A value too long to quote whole in a message is cut.
-std::string shown(const json& v) {
-  std::string text = v.dump();
-  if (text.size() > 40) text = text.substr(0, 40) + "...";
-  return text;
-}
-
-// Reads the members of one JSON object, each named by its path in messages. The first
-// problem is kept; later reads are skipped.
-class Reader {
- public:
-  Reader(const json& object, std::string prefix) : object_(object), prefix_(std::move(prefix)) {}
-
-  const std::optional<Error>& error() const { return error_; }
-
-  // The member, or null with the error noted when it is missing and `required`.
-  const json* member(const char* key, bool required) {
-    if (error_) return nullptr;
-    const auto it = object_.find(key);
-    if (it == object_.end()) {
-      if (required) note(path(key) + " is missing");
-      return nullptr;
-    }
-    return &*it;
-  }
-
-  void whole(const char* key, std::int64_t& out, std::int64_t min = 0) {
-    const json* v = member(key, true);
-    if (!v) return;
-    constexpr auto kMax = static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max());
-    const bool fits =
-        v->is_number_integer() && !(v->is_number_unsigned() && v->get<std::uint64_t>() > kMax);
-    if (fits && v->get<std::int64_t>() >= min) {
-      out = v->get<std::int64_t>();
-      return;
-    }
-    note(path(key) + " must be a whole number >= " + std::to_string(min) + " (got " + shown(*v) +
-         ")");
-  }
-
-  void number(const char* key, double& out, double min = -std::numeric_limits<double>::max(),
-              double max = std::numeric_limits<double>::max()) {
-    const json* v = member(key, true);
-    if (!v) return;
-    if (v->is_number()) {
-      const double d = v->get<double>();
-      if (d >= min && d <= max) {
-        out = d;
-        return;
-      }
-    }
-    std::string range;
-    if (min > -std::numeric_limits<double>::max() && max < std::numeric_limits<double>::max()) {
-      range = " from " + json(min).dump() + " to " + json(max).dump();
-    } else if (min > -std::numeric_limits<double>::max()) {
-      range = " >= " + json(min).dump();
-    }
-    note(path(key) + " must be a number" + range + " (got " + shown(*v) + ")");
-  }
-
-  void text(const char* key, std::string& out) {
-    const json* v = member(key, true);
-    if (!v) return;
-    if (v->is_string()) {
-      out = v->get<std::string>();
-      return;
-    }
-    note(path(key) + " must be a string (got " + shown(*v) + ")");
-  }
-
-  void boolean(const char* key, bool& out) {
-    const json* v = member(key, true);
-    if (!v) return;
-    if (v->is_boolean()) {
-      out = v->get<bool>();
-      return;
-    }
-    note(path(key) + " must be true or false (got " + shown(*v) + ")");
-  }
-
-  void strings(const char* key, std::vector<std::string>& out) {
-    const json* v = member(key, true);
-    if (!v) return;
-    if (v->is_array()) {
-      for (const json& s : *v) {
-        if (!s.is_string()) break;
-        out.push_back(s.get<std::string>());
-      }
-      if (out.size() == v->size()) return;
-    }
-    note(path(key) + " must be an array of strings (got " + shown(*v) + ")");
-  }
-
-  // A group: an object member, or nothing when it is missing or null.
-  const json* group(const char* key) {
-    const json* v = member(key, false);
-    if (!v || v->is_null()) return nullptr;
-    if (v->is_object()) return v;
-    note(path(key) + " must be an object or null (got " + shown(*v) + ")");
-    return nullptr;
-  }
-
-  std::string path(const char* key) const { return prefix_.empty() ? key : prefix_ + "." + key; }
-  void note(std::string message) {
-    if (!error_) error_ = Error{"node report: " + std::move(message), ErrorCode::kInvalid};
-  }
-  void take(const std::optional<Error>& inner) {
-    if (inner && !error_) error_ = inner;
-  }
-
- private:
-  const json& object_;
-  const std::string prefix_;
-  std::optional<Error> error_;
-};
-
-NodeCamera read_camera(Reader& r, const json& j) {
+NodeCamera read_camera(JsonReader& r, const json& j) {
   NodeCamera c;
-  Reader in(j, "camera");
+  auto in = reader(j, "camera");
   in.boolean("playing", c.playing);
   in.whole("last_frame_ms", c.last_frame_ms);
   in.number("last_frame_age_s", c.last_frame_age_s);
@@ -165,9 +37,10 @@ NodeCamera read_camera(Reader& r, const json& j) {
   return c;
 }
 
-HealthScores read_health(Reader& r, const json& j) {
+HealthScores read_health(JsonReader& r, const json& j,
+                         const std::string& document = "node report") {
   HealthScores h;
-  Reader in(j, "health");
+  JsonReader in(j, "health", document);
   in.number("brightness", h.brightness, 0, 255);
   in.number("sharpness", h.sharpness, 0);
   in.number("change", h.change, -1);
@@ -189,9 +62,9 @@ HealthScores read_health(Reader& r, const json& j) {
   return h;
 }
 
-NodeSpool read_spool(Reader& r, const json& j) {
+NodeSpool read_spool(JsonReader& r, const json& j) {
   NodeSpool s;
-  Reader in(j, "spool");
+  auto in = reader(j, "spool");
   in.whole("items", s.items);
   in.whole("bytes", s.bytes);
   in.whole("max_bytes", s.max_bytes);
@@ -200,9 +73,9 @@ NodeSpool read_spool(Reader& r, const json& j) {
   return s;
 }
 
-NodeCounters read_counters(Reader& r, const json& j) {
+NodeCounters read_counters(JsonReader& r, const json& j) {
   NodeCounters c;
-  Reader in(j, "counters");
+  auto in = reader(j, "counters");
   in.whole("frames", c.frames);
   in.whole("spooled", c.spooled);
   in.whole("spool_failed", c.spool_failed);
@@ -210,6 +83,22 @@ NodeCounters read_counters(Reader& r, const json& j) {
   in.whole("stored", c.stored);
   in.whole("duplicates", c.duplicates);
   in.whole("rejected", c.rejected);
+  r.take(in.error());
+  return c;
+}
+
+NodeCounting read_counting(JsonReader& r, const json& j) {
+  NodeCounting c;
+  auto in = reader(j, "counting");
+  in.text("model", c.model, 64);
+  in.number("every_s", c.every_s, 0);
+  in.number("max_cores", c.max_cores, 0);
+  in.number("rate_hz", c.rate_hz, 0);
+  in.number("detector_ms", c.detector_ms, 0);
+  in.number("cpu_share", c.cpu_share, 0);
+  in.whole("looks", c.looks);
+  in.whole("skipped", c.skipped);
+  in.whole("setup_version", c.setup_version);
   r.take(in.error());
   return c;
 }
@@ -239,6 +128,17 @@ std::string_view to_string(NodeState state) {
 
 std::string HealthScores::to_json() const {
   return health_json(*this).dump();
+}
+
+Result<HealthScores> parse_health_scores(std::string_view text, const std::string& document) {
+  const json j = parse_shallow(text, kMaxNodeReportDepth);
+  if (!j.is_object()) {
+    return fail(document + ": health must be a JSON object (got " + shown(j) + ")");
+  }
+  JsonReader r(j, "", document);
+  HealthScores h = read_health(r, j, document);
+  if (r.error()) return std::unexpected(*r.error());
+  return h;
 }
 
 bool NodeReport::camera_gives_nothing() const {
@@ -281,6 +181,18 @@ std::string NodeReport::to_json() const {
                      {"duplicates", counters->duplicates},
                      {"rejected", counters->rejected}};
   }
+  j["counting"] = nullptr;
+  if (counting) {
+    j["counting"] = {{"model", counting->model},
+                     {"every_s", counting->every_s},
+                     {"max_cores", counting->max_cores},
+                     {"rate_hz", counting->rate_hz},
+                     {"detector_ms", counting->detector_ms},
+                     {"cpu_share", counting->cpu_share},
+                     {"looks", counting->looks},
+                     {"skipped", counting->skipped},
+                     {"setup_version", counting->setup_version}};
+  }
   j["clock_offset_s"] = clock_offset_s ? json(*clock_offset_s) : json(nullptr);
   j["version"] = version ? json(*version) : json(nullptr);
   j["uptime_s"] = uptime_s ? json(*uptime_s) : json(nullptr);
@@ -288,7 +200,7 @@ std::string NodeReport::to_json() const {
 }
 
 Result<NodeReport> parse_node_report(std::string_view text) {
-  const json j = parse_shallow(text);
+  const json j = parse_shallow(text, kMaxNodeReportDepth);
   if (j.is_discarded()) {
     return fail("node report: not JSON, or nested more than " +
                 std::to_string(kMaxNodeReportDepth) + " deep");
@@ -296,12 +208,9 @@ Result<NodeReport> parse_node_report(std::string_view text) {
   if (!j.is_object()) return fail("node report: must be a JSON object (got " + shown(j) + ")");
 
   NodeReport report;
-  Reader r(j, "");
+  auto r = reader(j, "");
   // A top-level member that is null is taken as left out.
-  const auto present = [&](const char* key) {
-    const json* v = r.member(key, false);
-    return v && !v->is_null();
-  };
+  const auto present = [&](const char* key) { return r.present(key); };
   if (present("state")) {
     const json& s = j.at("state");
     for (const auto& [state, name] : kStates) {
@@ -316,6 +225,7 @@ Result<NodeReport> parse_node_report(std::string_view text) {
   if (const json* h = r.group("health")) report.health = read_health(r, *h);
   if (const json* s = r.group("spool")) report.spool = read_spool(r, *s);
   if (const json* c = r.group("counters")) report.counters = read_counters(r, *c);
+  if (const json* c = r.group("counting")) report.counting = read_counting(r, *c);
   if (present("clock_offset_s")) r.number("clock_offset_s", report.clock_offset_s.emplace());
   if (present("version")) r.text("version", report.version.emplace());
   if (present("uptime_s")) r.whole("uptime_s", report.uptime_s.emplace());

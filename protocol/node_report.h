@@ -15,6 +15,9 @@
 //    "spool":{"items":3,"bytes":180224,"max_bytes":1073741824,"dropped":0},
 //    "counters":{"frames":812,"spooled":812,"spool_failed":0,"queue_dropped":0,"stored":809,
 //                "duplicates":0,"rejected":0},
+//    "counting":{"model":"yunet","every_s":1.0,"max_cores":1.0,"rate_hz":0.98,
+//                "detector_ms":74.2,"cpu_share":0.08,"looks":4012,"skipped":3,
+//                "setup_version":2},
 //    "clock_offset_s":0.0,"version":"1.4.0","uptime_s":4060}
 //
 // Each member is described at its field below. Rules:
@@ -109,12 +112,28 @@ struct NodeCounters {
   bool operator==(const NodeCounters&) const = default;
 };
 
+// `counting`: a node that counts the room itself (counting.mode: edge); null for one that
+// sends frames for the service to count.
+struct NodeCounting {
+  std::string model;               // "model": the detector it counts with
+  double every_s = 0;              // "every_s": a look this often, as configured, s, >= 0
+  double max_cores = 0;            // "max_cores": its CPU budget, cores, >= 0
+  double rate_hz = 0;              // "rate_hz": looks per second achieved lately, >= 0
+  double detector_ms = 0;          // "detector_ms": median ms per look lately, >= 0
+  double cpu_share = 0;            // "cpu_share": cores the counting used lately, >= 0
+  std::int64_t looks = 0;          // "looks": frames counted since the node started
+  std::int64_t skipped = 0;        // "skipped": frames sampled but not counted (busy, budget)
+  std::int64_t setup_version = 0;  // "setup_version": of the site's counting setup in use
+  bool operator==(const NodeCounting&) const = default;
+};
+
 struct NodeReport {
   std::optional<NodeState> state = std::nullopt;        // "state"
   std::optional<NodeCamera> camera = std::nullopt;      // "camera"
   std::optional<HealthScores> health = std::nullopt;    // "health"
   std::optional<NodeSpool> spool = std::nullopt;        // "spool"
   std::optional<NodeCounters> counters = std::nullopt;  // "counters"
+  std::optional<NodeCounting> counting = std::nullopt;  // "counting"
   // "clock_offset_s": the service's clock less the node's, s, as the node applies it (0 while
   // the two differ by less than 2 s).
   std::optional<double> clock_offset_s = std::nullopt;
@@ -132,6 +151,10 @@ struct NodeReport {
   // (disk); none when the report has neither spool nor counters.
   std::optional<std::int64_t> items_lost() const;
 };
+
+// Health scores alone (a count's `health`), checked as a report's `health` is; otherwise an
+// Error with ErrorCode::kInvalid, its message "<document>: health.<member> must be ...".
+Result<HealthScores> parse_health_scores(std::string_view text, const std::string& document);
 
 // The report in `text`, checked against the rules above. A malformed one is an Error with
 // ErrorCode::kInvalid whose message names the member (as a path: "spool.items") and what it

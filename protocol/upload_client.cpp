@@ -18,10 +18,8 @@ std::vector<std::pair<std::string, std::string>> signed_upload_headers(const Sig
   if (!fields.site_id.empty()) h.emplace_back(wire::kSiteHeader, fields.site_id);
   if (!fields.sequence.empty()) h.emplace_back(wire::kSequenceHeader, fields.sequence);
   if (!fields.capture_time.empty()) h.emplace_back(wire::kCaptureTimeHeader, fields.capture_time);
-  if (!fields.extra.empty()) {
-    h.emplace_back(
-        fields.path == wire::kFramesPath ? wire::kHealthHeader : wire::kSpoolDroppedHeader,
-        fields.extra);
+  if (const char* header = wire::extra_header(fields.path); header && !fields.extra.empty()) {
+    h.emplace_back(header, fields.extra);
   }
   h.emplace_back(wire::kSignatureHeader, sign_request(secret, fields));
   return h;
@@ -65,8 +63,12 @@ void UploadClient::abort() {
 }
 
 UploadOutcome UploadClient::send(const NodeUpload& upload, std::string_view secret) {
-  const bool frame = upload.kind == NodeUpload::Kind::kFrame;
-  const char* path = frame ? wire::kFramesPath : wire::kHealthPath;
+  const bool jpeg =
+      upload.kind == NodeUpload::Kind::kFrame || upload.kind == NodeUpload::Kind::kEvidence;
+  const char* path = upload.kind == NodeUpload::Kind::kFrame      ? wire::kFramesPath
+                     : upload.kind == NodeUpload::Kind::kEvidence ? wire::kEvidencePath
+                     : upload.kind == NodeUpload::Kind::kCount    ? wire::kCountsPath
+                                                                  : wire::kHealthPath;
   const std::string sequence = std::to_string(upload.sequence);
   const std::string capture_time = std::to_string(upload.capture_time_ms);
   const SignedFields fields{path,         upload.site_id, sequence,
@@ -75,7 +77,7 @@ UploadOutcome UploadClient::send(const NodeUpload& upload, std::string_view secr
   for (auto& [name, value] : signed_upload_headers(fields, secret)) headers.emplace(name, value);
   const std::int64_t sent_ms = now_ms();
   auto res = impl_->client->Post(impl_->prefix + path, headers, upload.body,
-                                 frame ? wire::kJpegContentType : wire::kJsonContentType);
+                                 jpeg ? wire::kJpegContentType : wire::kJsonContentType);
   const std::int64_t answered_ms = now_ms();
   UploadOutcome out;
   if (!res) {
@@ -108,6 +110,17 @@ UploadOutcome UploadClient::send(const NodeUpload& upload, std::string_view secr
     }
     if (body.contains("dropped_recorded") && body["dropped_recorded"].is_number_integer()) {
       out.dropped_recorded = body["dropped_recorded"];
+    }
+    if (body.contains("roll_calls_ms") && body["roll_calls_ms"].is_array()) {
+      for (const auto& t : body["roll_calls_ms"]) {
+        if (t.is_number_integer() && out.roll_calls_ms.size() < 64) {
+          out.roll_calls_ms.push_back(t.get<std::int64_t>());
+        }
+      }
+      out.roll_calls_known = true;
+    }
+    if (body.contains("live_until_ms") && body["live_until_ms"].is_number_integer()) {
+      out.live_until_ms = body["live_until_ms"];
     }
   }
   if (res->status == 201) {

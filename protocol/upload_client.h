@@ -20,20 +20,24 @@
 namespace att {
 
 // The headers of one signed upload, as every client sends them: X-Site-Id, X-Sequence and
-// X-Capture-Time (each left out when empty), X-Health for a frame or X-Spool-Dropped for a
-// heartbeat when `fields.extra` is not empty, and X-Signature over all of it.
+// X-Capture-Time (each left out when empty), the path's extra header (wire::extra_header:
+// X-Health, X-Count, X-Spool-Dropped) when `fields.extra` is not empty, and X-Signature over
+// all of it.
 std::vector<std::pair<std::string, std::string>> signed_upload_headers(const SignedFields& fields,
                                                                        std::string_view secret);
 
 struct NodeUpload {
-  enum class Kind { kFrame, kHeartbeat };
+  // A sampled frame (the service counts it), a heartbeat, a node's count, an evidence picture.
+  enum class Kind { kFrame, kHeartbeat, kCount, kEvidence };
   Kind kind = Kind::kFrame;
   std::string site_id;
   std::int64_t sequence = 0;
   std::int64_t capture_time_ms = 0;
-  std::string body;  // a frame: the JPEG; a heartbeat: the node's report (JSON)
-  // A frame: its health scores (JSON) for X-Health; a heartbeat: the spool drops not yet
-  // reported, for X-Spool-Dropped. "" sends no such header.
+  // A frame or evidence: the JPEG; a heartbeat: the node's report (JSON); a count: the
+  // node's count (JSON, protocol/node_count.h).
+  std::string body;
+  // A frame: its health scores (JSON) for X-Health; evidence: its count (JSON) for X-Count;
+  // a heartbeat: the spool drops not yet reported, for X-Spool-Dropped. "" sends none.
   std::string extra;
 };
 
@@ -50,8 +54,13 @@ struct UploadOutcome {
   double interval_s = 0;              // the sampling interval the service wants; 0: not said
   std::int64_t dropped_recorded = 0;  // spool drops the service counted with a heartbeat
   int retry_after_s = 0;              // a busy service's Retry-After (503); 0: none
-  std::string message;                // the service's error text, or the network error
-  std::string code;                   // the service's error code (capture_time_in_future...)
+  // The site's roll-call times in the coming hours, ms since epoch UTC (when said).
+  std::vector<std::int64_t> roll_calls_ms;
+  bool roll_calls_known = false;  // the answer said them (an empty list: none coming)
+  // While a technician watches the site live: until when, ms since epoch UTC; 0: not live.
+  std::int64_t live_until_ms = 0;
+  std::string message;  // the service's error text, or the network error
+  std::string code;     // the service's error code (capture_time_in_future...)
   // The service's clock less this node's, from X-Server-Time and the middle of the request
   // (when it answered within 5 s); none without it.
   std::optional<std::int64_t> clock_offset_ms;
@@ -70,7 +79,7 @@ class UploadClient {
   static Result<std::unique_ptr<UploadClient>> create(UploadClientOptions options);
   ~UploadClient();
 
-  // Signs `upload` with `secret` and posts it to /api/v1/frames or /api/v1/health.
+  // Signs `upload` with `secret` and posts it to its path (protocol/wire.h).
   UploadOutcome send(const NodeUpload& upload, std::string_view secret);
 
   // Closes the connection under a request in flight (shutdown); send() then returns kRetry.

@@ -83,7 +83,7 @@ kill "$base_pid"
 echo "bench: attendance-capture, one frame every 5 s" >&2
 build/bin/attendance-capture --site td-01 --server "http://127.0.0.1:$http_port" \
   --source "$url" --secret-file "$tmp/td-01.key" --state-dir "$tmp/node" \
-  --interval 5 >"$tmp/node.log" 2>&1 &
+  --interval 5 --counting central >"$tmp/node.log" 2>&1 &
 node_pid=$!
 pids+=("$node_pid")
 read -r node_cpu node_rss node_hwm < <(measure "$node_pid")

@@ -65,7 +65,7 @@ for i in "${!clips[@]}"; do
     >"$data/node-$site/site.key")
   build/bin/attendance-capture --site "$site" --server "http://127.0.0.1:$port" \
     --source "${clips[$i]}" --secret-file "$data/node-$site/site.key" \
-    --state-dir "$data/node-$site" >"$data/node-$site.log" 2>&1 &
+    --state-dir "$data/node-$site" --counting central >"$data/node-$site.log" 2>&1 &
   pids+=($!)
   echo "demo: site $site <- $(basename "${clips[$i]}") (the service asks for a frame every 5 s)"
 done

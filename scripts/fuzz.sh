@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (the `fuzz` preset: clang 16, ASan + UBSan, into build-fuzz/)
 # and runs each one over its kept corpus (fuzz/corpus/<target>/) for a fixed number of
-# executions, then prints a table. Exits non-zero when any target crashed, broke an invariant,
+# executions (the short form: or 30 s, whichever comes first), then prints a table. Exits non-zero when any target crashed, broke an invariant,
 # leaked or timed out, naming the file that reproduces it (build-fuzz/fuzz-artifacts/).
-#   scripts/fuzz.sh                     the short form for CI: 20000 executions a target
+#   scripts/fuzz.sh                     the short form for CI: 20000 executions a target, or
+#                                       30 s for a slow one (the whole kept corpus runs first)
 #   scripts/fuzz.sh --long              500000 executions a target
 #   scripts/fuzz.sh --runs N            N executions a target
 #   scripts/fuzz.sh --keep-new          merge the inputs that found new coverage into
@@ -15,14 +16,15 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 
 runs=20000
+seconds=30  # the short form's time cap a target; 0: none
 keep_new=0
 targets=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    --long) runs=500000 ;;
-    --runs) runs=$2; shift ;;
+    --long) runs=500000 seconds=0 ;;
+    --runs) runs=$2 seconds=0; shift ;;
     --keep-new) keep_new=1 ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     fuzz_*) targets+=("$1") ;;
     *) echo "fuzz: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -38,7 +40,9 @@ declare -A max_len=([fuzz_ingest]=4096 [fuzz_jpeg]=4096 [fuzz_csv]=4096 [fuzz_ya
 start=$SECONDS
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -- -j"$(nproc)"
-echo "== fuzz: build took $((SECONDS - start)) s; $runs executions a target"
+limit=()
+[[ $seconds -gt 0 ]] && limit=(-max_total_time="$seconds")
+echo "== fuzz: build took $((SECONDS - start)) s; $runs executions a target${limit:+ or $seconds s}"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/att-fuzz-run-XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -61,7 +65,8 @@ for t in "${targets[@]}"; do
   start_ns=$(date +%s%N)
   set +e
   "$bin" "$corpus" -runs="$runs" -max_len="${max_len[$t]}" -timeout=20 -rss_limit_mb=2048 \
-    -seed=1 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${dict[@]}" >"$log" 2>&1
+    -seed=1 -print_final_stats=1 -artifact_prefix="$artifacts/$t-" "${limit[@]}" "${dict[@]}" \
+    >"$log" 2>&1
   rc=$?
   set -e
   took=$(awk -v ns=$(($(date +%s%N) - start_ns)) 'BEGIN { printf "%.1f", ns / 1e9 }')

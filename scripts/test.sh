@@ -4,7 +4,7 @@
 # with ctest, first in the release build, then under AddressSanitizer + UBSan (the
 # reliability suite's short form among them: its tables are printed), then the threaded
 # suites under ThreadSanitizer; then the fuzz targets' short form (scripts/fuzz.sh: 20000
-# executions each over the kept corpus). A developer at work runs one layer instead:
+# executions, or 30 s, each over the kept corpus). A developer at work runs one layer instead:
 #   ctest --preset release -L unit     (labels: unit, integration, slow, threaded; docs/testing.md)
 #   scripts/test.sh                    everything (what CI runs)
 #   scripts/test.sh --no-sanitizers    the release build only, for a quick local run

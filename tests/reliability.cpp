@@ -261,7 +261,7 @@ class NodeProcess {
         fmt::format("site_id: {}\nserver_url: {}\nsecret_file: {}\nstate_dir: {}\n"
                     "source:\n  uri: {}\n  sample_interval_s: {}\n  min_interval_s: 0.1\n"
                     "  stall_timeout_s: 2\n  width: 640\n  jpeg_quality: 80\n"
-                    "spool: {}\nhealth: {{heartbeat_s: 2}}\n"
+                    "spool: {}\nhealth: {{heartbeat_s: 2}}\ncounting: {{mode: central}}\n"
                     "upload: {{timeout_s: 3, max_backoff_s: 2}}\n",
                     site_, server_url, (dir_ / "site.key").string(), state_dir_.string(), source,
                     interval_s, spool_yaml));

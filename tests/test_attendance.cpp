@@ -200,6 +200,83 @@ TEST_F(ClassMorning, RollCallsAreTakenAtTheirTimesWithEvidence) {
   EXPECT_EQ(mt[5].counted, 10);  // 10:15: the picture is healthy again from 10:15
 }
 
+// A site whose node counts: a count without a picture every 5 s, and an evidence picture
+// (the node's count of that very frame) a second before each roll call and every minute.
+TEST_F(ClassMorning, AnEdgeSitesRollCallHasTheNodesCountAndItsEvidencePicture) {
+  EXPECT_EQ(attendance_->roll_calls_between("td-01", at(7, 30), at(8, 30)),
+            (std::vector<std::int64_t>{at(7, 45), at(8, 15)}));
+  EXPECT_TRUE(attendance_->roll_calls_between("td-01", at(12, 0), at(23, 0)).empty());
+  EXPECT_TRUE(attendance_->roll_calls_between("nowhere", at(7, 30), at(8, 30)).empty());
+
+  std::int64_t evidence_sequence = -1;
+  for (std::int64_t t = at(7, 40); t <= at(7, 46); t += 5'000) {
+    Observation o;
+    o.site_id = "td-01";
+    o.sequence = ++sequence_["td-01"];
+    o.captured_at_ms = t;
+    o.received_at_ms = t + 300;
+    o.count = 57;
+    o.frame_count = 50;
+    o.detector = "yunet";
+    o.width = 320;
+    o.height = 180;
+    o.counted_by = CountedBy::kNode;
+    o.frame_sha256 = sha256_hex("count " + std::to_string(t));
+    if (t == at(7, 44) + 55'000) {  // the node's roll-call picture, 07:44:59
+      o.count = 56;
+      o.frame_path = "frames/td-01/evidence.jpg";
+      testing::write_file(dir_ / o.frame_path, jpeg_);
+      o.frame_sha256 = sha256_hex(jpeg_);
+      evidence_sequence = o.sequence;
+    }
+    ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+    ASSERT_TRUE(attendance_->observe(o));
+  }
+  ASSERT_TRUE(attendance_->tick(at(7, 48)));
+  const auto calls = ledger("roll_call", "td-01");
+  ASSERT_EQ(calls.size(), 1u);
+  const json body = json::parse(calls[0].body);
+  auto r = RollCall::from_json(body);
+  ASSERT_TRUE(r);
+  // The node's count at 07:45:00 exactly, counted by the node...
+  EXPECT_EQ(r->counted, 57);
+  EXPECT_EQ(r->captured_at_ms, at(7, 45));
+  EXPECT_EQ(r->counted_by, CountedBy::kNode);
+  EXPECT_EQ(body["counted_by"], "node");
+  // ...and its evidence picture of a second before, annotated, named in the record.
+  EXPECT_EQ(r->evidence_sequence, evidence_sequence);
+  EXPECT_EQ(r->evidence_captured_at_ms, at(7, 44) + 55'000);
+  ASSERT_FALSE(r->evidence_path.empty()) << r->evidence_error;
+  const std::string evidence = testing::read_file(dir_ / r->evidence_path);
+  EXPECT_EQ(sha256_hex(evidence), r->evidence_sha256);
+  EXPECT_NE(evidence, jpeg_);
+}
+
+TEST_F(ClassMorning, AnEdgeSiteWithoutAPictureHasItsCountAndSaysWhyThereIsNoEvidence) {
+  for (std::int64_t t = at(7, 40); t <= at(7, 45); t += 5'000) {
+    Observation o;
+    o.site_id = "td-02";
+    o.sequence = ++sequence_["td-02"];
+    o.captured_at_ms = t;
+    o.count = o.frame_count = 40;
+    o.detector = "yunet";
+    o.width = 320;
+    o.height = 180;
+    o.counted_by = CountedBy::kNode;
+    o.frame_sha256 = sha256_hex("count " + std::to_string(t));
+    ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+    ASSERT_TRUE(attendance_->observe(o));
+  }
+  ASSERT_TRUE(attendance_->tick(at(7, 48)));
+  const auto calls = ledger("roll_call", "td-02");
+  ASSERT_EQ(calls.size(), 1u);
+  auto r = RollCall::from_json(json::parse(calls[0].body));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->counted, 40);
+  EXPECT_TRUE(r->evidence_path.empty());
+  EXPECT_EQ(r->evidence_error, "no picture of the site in the 600 s before the roll call");
+}
+
 TEST_F(ClassMorning, AlertsOpenAndCloseAtTheRightMinutes) {
   play(the_morning(), kStart, kEnd + 5);
   std::vector<std::string> opened, closed;

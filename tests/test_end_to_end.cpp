@@ -154,6 +154,8 @@ TEST_F(EndToEnd, TheCaptureExecutableDeliversAClip) {
                               clip.string(),
                               "--interval",
                               "2",
+                              "--counting",
+                              "central",
                               "--once",
                               "--fast",
                               "--state-dir",

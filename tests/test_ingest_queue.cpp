@@ -192,47 +192,69 @@ TEST(IngestOverload, ItAnswers503WithRetryAfterThenEveryFrameLandsOnce) {
 // ----------------------------------------------------------------------------------------
 // attendance-sim against the real service: what it says it sent is what the service stored.
 
-TEST(AttendanceSim, SimulatedNodesAreCountedOnBothSides) {
+// The sample province with keys for its first three sites, served on a free port; frames
+// for the simulator in dir/frames.
+struct SimFixture {
   testing::TempDir dir;
-  const std::filesystem::path source = ATTENDANCE_SOURCE_DIR;
-  // The sample province, with keys for its first three sites only.
-  std::string keys = "site_id,secret\n";
-  for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
-    keys += std::string(id) + "," + testing::site_secret(id) + "\n";
-  }
-  testing::write_file(dir / "keys.csv", keys);
-  std::filesystem::permissions(
-      dir / "keys.csv", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-  testing::write_file(
-      dir / "server.yaml",
-      "province:\n  name: Lai Châu\n  sites: " + (source / "config" / "sites.csv").string() +
-          "\n  schedule: " + (source / "config" / "schedule.yaml").string() +
-          "\ndata_dir: data\ndetector: {name: yunet, workers: 1}\n"
-          "nodes: {site_keys: keys.csv, sample_interval_s: 0.5}\n");
-  auto config = load_server_config(dir / "server.yaml");
-  ASSERT_TRUE(config) << config.error().message;
-  config->listen_port = 0;
-  auto service = Service::create(*config);
-  ASSERT_TRUE(service) << service.error().message;
-  auto port = (*service)->start();
-  ASSERT_TRUE(port) << port.error().message;
-  for (int i = 0; i < 2; ++i) {
-    testing::write_file(dir / "frames" / ("f" + std::to_string(i) + ".jpg"),
-                        testing::synthetic_jpeg(640, 360, 70 + i));
+  std::unique_ptr<Service> service;
+  int port = 0;
+
+  SimFixture() {
+    const std::filesystem::path source = ATTENDANCE_SOURCE_DIR;
+    std::string keys = "site_id,secret\n";
+    for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
+      keys += std::string(id) + "," + testing::site_secret(id) + "\n";
+    }
+    testing::write_file(dir / "keys.csv", keys);
+    std::filesystem::permissions(
+        dir / "keys.csv", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    testing::write_file(
+        dir / "server.yaml",
+        "province:\n  name: Lai Châu\n  sites: " + (source / "config" / "sites.csv").string() +
+            "\n  schedule: " + (source / "config" / "schedule.yaml").string() +
+            "\ndata_dir: data\ndetector: {name: yunet, workers: 1}\n"
+            "nodes: {site_keys: keys.csv, sample_interval_s: 0.5}\n");
+    auto config = load_server_config(dir / "server.yaml");
+    EXPECT_TRUE(config) << config.error().message;
+    if (!config) return;
+    config->listen_port = 0;
+    auto created = Service::create(*config);
+    EXPECT_TRUE(created) << created.error().message;
+    if (!created) return;
+    service = std::move(*created);
+    auto started = service->start();
+    EXPECT_TRUE(started) << started.error().message;
+    port = started.value_or(0);
+    for (int i = 0; i < 2; ++i) {
+      testing::write_file(dir / "frames" / ("f" + std::to_string(i) + ".jpg"),
+                          testing::synthetic_jpeg(640, 360, 70 + i));
+    }
   }
 
-  const std::string command =
-      std::string(ATTENDANCE_SIM_BIN) + " --config " + (dir / "server.yaml").string() +
-      " --server http://127.0.0.1:" + std::to_string(*port) +
-      " --sites 3 --interval 0.5 --duration 3" + " --width 640 --height 360 --images " +
-      (dir / "frames").string() + " > " + (dir / "sim.json").string();
-  ASSERT_EQ(std::system(command.c_str()), 0) << testing::read_file(dir / "sim.json");
-  const std::string text = testing::read_file(dir / "sim.json");
-  const auto out = nlohmann::json::parse(text.substr(text.rfind('{')));
-  std::int64_t stored = 0;
-  for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
-    stored += (*service)->store().observation_count(id).value();
+  // Runs the simulator with `args` for 3 s at 0.5 s; its JSON summary.
+  nlohmann::json run(const std::string& args) {
+    const std::string command =
+        std::string(ATTENDANCE_SIM_BIN) + " --config " + (dir / "server.yaml").string() +
+        " --server http://127.0.0.1:" + std::to_string(port) +
+        " --sites 3 --interval 0.5 --duration 3 --width 640 --height 360 --images " +
+        (dir / "frames").string() + " " + args + " > " + (dir / "sim.json").string();
+    EXPECT_EQ(std::system(command.c_str()), 0) << testing::read_file(dir / "sim.json");
+    const std::string text = testing::read_file(dir / "sim.json");
+    return nlohmann::json::parse(text.substr(text.rfind('{')));
   }
+
+  std::vector<Observation> stored() {
+    std::vector<Observation> all;
+    for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
+      auto site = service->store().observations_since(id, 0, 1000);
+      EXPECT_TRUE(site) << site.error().message;
+      if (site) all.insert(all.end(), site->begin(), site->end());
+    }
+    return all;
+  }
+};
+
+void expect_accounted(const nlohmann::json& out, std::int64_t stored) {
   EXPECT_GE(out["sampled"].get<std::int64_t>(), 15);  // 3 sites x 3 s / 0.5 s, give or take
   EXPECT_EQ(out["stored"].get<std::int64_t>(), stored);
   EXPECT_EQ(out["sampled"].get<std::int64_t>(),
@@ -240,6 +262,35 @@ TEST(AttendanceSim, SimulatedNodesAreCountedOnBothSides) {
                 out["dropped_in_sim_spools"].get<std::int64_t>());
   EXPECT_EQ(out["refused"], 0);
   EXPECT_GT(out["latency_p50_ms"].get<double>(), 0);
+}
+
+TEST(AttendanceSim, SimulatedNodesAreCountedOnBothSides) {
+  SimFixture f;
+  ASSERT_TRUE(f.service);
+  const auto out = f.run("");
+  const auto stored = f.stored();
+  expect_accounted(out, static_cast<std::int64_t>(stored.size()));
+  for (const Observation& o : stored) EXPECT_EQ(o.counted_by, CountedBy::kService);
+}
+
+TEST(AttendanceSim, SimulatedNodesThatCountSendCountsAndEvidencePictures) {
+  SimFixture f;
+  ASSERT_TRUE(f.service);
+  const auto out = f.run("--mode edge --evidence-interval 1");
+  EXPECT_EQ(out["mode"], "edge");
+  const auto stored = f.stored();
+  expect_accounted(out, static_cast<std::int64_t>(stored.size()));
+  int pictures = 0;
+  for (const Observation& o : stored) {
+    EXPECT_EQ(o.counted_by, CountedBy::kNode);
+    EXPECT_EQ(o.detector, "yunet");
+    // 85-100 % of the site's expected attendees.
+    EXPECT_GT(o.count, 0);
+    if (!o.frame_path.empty()) ++pictures;
+  }
+  // An evidence picture every second among counts every half second: about a half each.
+  EXPECT_GE(pictures, static_cast<int>(stored.size()) / 3);
+  EXPECT_LE(pictures, static_cast<int>(stored.size()) * 2 / 3 + 1);
 }
 
 // ----------------------------------------------------------------------------------------

@@ -357,7 +357,8 @@ class NodeProcessTest : public NodeTest {
                                    "log_level: debug\n"
                                    "source: {uri: 'videotestsrc://?pattern=ball', "
                                    "sample_interval_s: 0.1}\n"
-                                   "health: {heartbeat_s: 1}\nupload: {max_backoff_s: 1}\n");
+                                   "health: {heartbeat_s: 1}\nupload: {max_backoff_s: 1}\n"
+                                   "counting: {mode: central}\n");
   }
   std::vector<std::string> node_args(std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {ATTENDANCE_CAPTURE_BIN, "--config", yaml_.string()};

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "protocol/node_count.h"
 #include "protocol/node_report.h"
 
 namespace att {
@@ -40,6 +41,15 @@ NodeReport full_report() {
                             .stored = 798,
                             .duplicates = 4,
                             .rejected = 0};
+  r.counting = NodeCounting{.model = "yunet",
+                            .every_s = 1,
+                            .max_cores = 1,
+                            .rate_hz = 0.98,
+                            .detector_ms = 74.25,
+                            .cpu_share = 0.09,
+                            .looks = 4012,
+                            .skipped = 3,
+                            .setup_version = 2};
   r.clock_offset_s = -3.25;
   r.version = "1.4.0";
   r.uptime_s = 4060;
@@ -111,7 +121,7 @@ TEST(NodeReport, EveryStateRoundTrips) {
 
 TEST(NodeReport, EveryTopLevelMemberIsOptionalAndNullMeansNotSet) {
   const std::string all_null =
-      R"({"state":null,"camera":null,"health":null,"spool":null,"counters":null,)"
+      R"({"state":null,"camera":null,"health":null,"spool":null,"counters":null,"counting":null,)"
       R"("clock_offset_s":null,"version":null,"uptime_s":null})";
   const auto empty = parse_node_report("{}");
   ASSERT_TRUE(empty) << empty.error().message;
@@ -150,6 +160,7 @@ TEST(NodeReport, UnknownMembersAreIgnoredAtEveryLevel) {
   j["health"]["glare"] = 0.3;
   j["spool"]["oldest_ms"] = 1783830000000;
   j["counters"]["retries"] = 9;
+  j["counting"]["gpu"] = false;
   const auto r = parse_node_report(j.dump());
   ASSERT_TRUE(r) << r.error().message;
   EXPECT_EQ(*r, full_report());
@@ -188,6 +199,7 @@ TEST(NodeReport, TopLevelMembersOfTheWrongTypeAreRefused) {
   expect_invalid(with({"health"}, json::array()), "health must be an object");
   expect_invalid(with({"spool"}, 3), "spool must be an object");
   expect_invalid(with({"counters"}, true), "counters must be an object");
+  expect_invalid(with({"counting"}, "edge"), "counting must be an object");
   expect_invalid(with({"clock_offset_s"}, "2"), "clock_offset_s must be a number");
   expect_invalid(with({"version"}, 140), "version must be a string");
   expect_invalid(with({"uptime_s"}, 1.5), "uptime_s must be a whole number");
@@ -245,11 +257,131 @@ TEST(NodeReport, CounterMembersAreChecked) {
   }
 }
 
+TEST(NodeReport, CountingMembersAreChecked) {
+  expect_invalid(with({"counting", "model"}, 7), "counting.model must be a string");
+  expect_invalid(with({"counting", "rate_hz"}, -1), "counting.rate_hz must be a number >= 0");
+  expect_invalid(with({"counting", "looks"}, 1.5), "counting.looks must be a whole number");
+  json j = json::parse(full_report().to_json());
+  j["counting"].erase("setup_version");
+  expect_invalid(j.dump(), "counting.setup_version is missing");
+}
+
 TEST(NodeReport, TheMessageSaysWhatWasSent) {
   const auto r = parse_node_report(with({"spool", "items"}, "many"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().message,
             "node report: spool.items must be a whole number >= 0 (got \"many\")");
+}
+
+}  // namespace
+}  // namespace att
+
+// ----------------------------------------------------------------------------------------
+// The node's count (protocol/node_count.h): a count report's body and an evidence picture's
+// X-Count.
+
+namespace att {
+namespace {
+
+NodeCount full_count() {
+  NodeCount c;
+  c.count = 21;
+  c.frame_count = 2;
+  c.boxes = {Box{412.5f, 96.5f, 22, 24, 0.914f}, Box{0, 0, 10.5f, 12, 0.5f}};
+  c.width = 1280;
+  c.height = 720;
+  c.model = "yunet";
+  c.model_sha256 = {std::string(64, 'a')};
+  c.detector_ms = 74.2;
+  c.frames_counted = 5;
+  c.frames_skipped = 1;
+  c.rate_hz = 1;
+  c.setup_version = 3;
+  c.health = HealthScores{.brightness = 112.4, .sharpness = 310.2, .change = 4.1, .flags = {}};
+  return c;
+}
+
+std::string count_with(const std::string& key, const json& value) {
+  json j = json::parse(full_count().to_json());
+  if (value.is_discarded()) {
+    j.erase(key);
+  } else {
+    j[key] = value;
+  }
+  return j.dump();
+}
+
+void expect_bad_count(const std::string& text, const std::string& says) {
+  const auto c = parse_node_count(text);
+  ASSERT_FALSE(c) << text;
+  EXPECT_EQ(c.error().code, ErrorCode::kInvalid);
+  EXPECT_THAT(c.error().message, HasSubstr("node count: "));
+  EXPECT_THAT(c.error().message, HasSubstr(says)) << text;
+}
+
+TEST(NodeCount, WhatTheNodeSendsParsesBackTheSame) {
+  const auto back = parse_node_count(full_count().to_json());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, full_count());
+  NodeCount no_health = full_count();
+  no_health.health.reset();
+  EXPECT_TRUE(json::parse(no_health.to_json())["health"].is_null());
+  EXPECT_EQ(parse_node_count(no_health.to_json()).value(), no_health);
+}
+
+TEST(NodeCount, BoxesGoAsATenthOfAPixelAndAThousandthOfAScore) {
+  NodeCount c = full_count();
+  c.boxes = {Box{412.4567f, 96.5333f, 22.04f, 24.96f, 0.91234f}};
+  const json j = json::parse(c.to_json());
+  EXPECT_EQ(j["boxes"][0].dump(), "[412.5,96.5,22.0,25.0,0.912]");
+  // Two hundred boxes (the most a node sends) fit an 8 KiB header line.
+  c.boxes.assign(200, Box{1234.5678f, 678.9012f, 33.3333f, 36.6666f, 0.98765f});
+  EXPECT_LT(c.to_json().size(), 8000u);
+}
+
+TEST(NodeCount, MalformedCountsAreRefusedNamingTheMember) {
+  expect_bad_count("", "not JSON");
+  expect_bad_count("[]", "must be a JSON object");
+  expect_bad_count(count_with("count", -1), "count must be a whole number from 0 to 100000");
+  expect_bad_count(count_with("count", 2.5), "count must be a whole number");
+  expect_bad_count(count_with("count", json(json::value_t::discarded)), "count is missing");
+  expect_bad_count(count_with("width", 0), "width must be a whole number from 1 to 16384");
+  expect_bad_count(count_with("model", ""), "model must not be empty");
+  expect_bad_count(count_with("model", std::string(65, 'x')),
+                   "model must be a string of at most 64");
+  expect_bad_count(count_with("model_sha256", json::array()), "model_sha256 must name");
+  expect_bad_count(count_with("model_sha256", json::array({"abc"})), "64 lowercase hex digits");
+  expect_bad_count(count_with("model_sha256", json::array({std::string(64, 'A')})),
+                   "64 lowercase hex digits");
+  expect_bad_count(count_with("detector_ms", -3), "detector_ms must be a number from 0");
+  expect_bad_count(count_with("rate_hz", "fast"), "rate_hz must be a number");
+  expect_bad_count(count_with("frames_skipped", -1), "frames_skipped must be a whole number >= 0");
+  expect_bad_count(count_with("health", 3), "health must be an object or null");
+  expect_bad_count(count_with("health", json{{"brightness", 300}}), "health.brightness");
+}
+
+TEST(NodeCount, EveryBoxMustBeInsideTheFrame) {
+  expect_bad_count(count_with("boxes", json::array({json::array({1, 2, 3})})), "boxes[0] must be");
+  expect_bad_count(count_with("boxes", json::array({json::array({1, 2, 3, 4, 1.5})})),
+                   "score from 0 to 1");
+  expect_bad_count(count_with("boxes", json::array({json::array({1, 2, 3, 4, 0.5}),
+                                                    json::array({1270, 2, 30, 4, 0.5})})),
+                   "boxes[1] must be [x, y, w, h, score]: a box of positive size inside the "
+                   "1280x720 frame");
+  expect_bad_count(count_with("boxes", json::array({json::array({10, 20, 0, 4, 0.5})})),
+                   "boxes[0]");
+  expect_bad_count(count_with("boxes", json::array({"box"})), "boxes[0]");
+  json many = json::array();
+  for (int i = 0; i <= kMaxCountBoxes; ++i) many.push_back(json::array({1, 1, 1, 1, 0.5}));
+  expect_bad_count(count_with("boxes", many), "boxes must be an array of at most 2000");
+}
+
+TEST(NodeCount, UnknownMembersAreIgnored) {
+  json j = json::parse(full_count().to_json());
+  j["gpu"] = "none";
+  const auto c = parse_node_count(j.dump());
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(*c, full_count());
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 
 #include "counting/counting.h"
 #include "counting/occupancy.h"
+#include "counting/sampler.h"
 
 namespace {
 
@@ -1011,3 +1012,102 @@ TEST(Counting, ZonesAndEmptyRoomReferenceArePerSite) {
 }
 
 }  // namespace
+
+// ----------------------------------------------------------------------------------------
+// Sampling: which frames of a stream are looked at (the node's camera and attendance-eval).
+
+namespace {
+
+// The frames of a stream at `fps` for `seconds`, in microseconds, as a decoder reports them
+// (rounded to the microsecond, so a frame due at 1 s may come at 0.9999 s).
+std::vector<std::int64_t> stream_times(double fps, double seconds) {
+  std::vector<std::int64_t> t;
+  for (int i = 0; i / fps < seconds; ++i) t.push_back(std::llround(i / fps * 1e6));
+  return t;
+}
+
+std::vector<std::int64_t> sampled(const std::vector<std::int64_t>& times, std::int64_t step) {
+  att::SampleClock clock;
+  std::vector<std::int64_t> kept;
+  for (std::int64_t t : times) {
+    if (clock.keep(t, step)) kept.push_back(t);
+  }
+  return kept;
+}
+
+}  // namespace
+
+TEST(SampleClock, KeepsOneFramePerSecondOfAnOddFrameRate) {
+  // 29.37 fps for 12.7 s: frames at 0.9999 s and 1.0331 s straddle the first whole second.
+  const auto kept = sampled(stream_times(29.37, 12.7), 1'000'000);
+  ASSERT_EQ(kept.size(), 13u);  // 0 s, then the first frame at or after 1, 2, ... 12 s
+  for (size_t i = 0; i < kept.size(); ++i) {
+    const std::int64_t due = static_cast<std::int64_t>(i) * 1'000'000;
+    EXPECT_GE(kept[i], due - att::SampleClock::kSlackUs) << i;
+    EXPECT_LT(kept[i], due + 34'100) << i;  // within a frame of it
+  }
+}
+
+TEST(SampleClock, KeepsToTheMultiplesAtEveryRate) {
+  for (double fps : {5.0, 12.5, 25.0, 29.97, 30.0, 59.94}) {
+    for (std::int64_t step : {200'000LL, 1'000'000LL, 5'000'000LL}) {
+      const auto kept = sampled(stream_times(fps, 60), step);
+      EXPECT_EQ(static_cast<std::int64_t>(kept.size()), (60'000'000 + step - 1) / step)
+          << fps << " fps, every " << step << " us";
+      for (size_t i = 1; i < kept.size(); ++i) {
+        EXPECT_GE(kept[i] - kept[i - 1],
+                  step - static_cast<std::int64_t>(1e6 / fps) - att::SampleClock::kSlackUs - 1);
+      }
+    }
+  }
+}
+
+TEST(SampleClock, TakesAFrameAFewMillisecondsEarlyAsOnTime) {
+  // A network camera's frames, re-timed by the receiver, come a little early or late: the
+  // same frames are kept as from the file they were sent from.
+  std::vector<std::int64_t> file = stream_times(20, 12), jittered = file;
+  for (size_t i = 0; i < jittered.size(); ++i) jittered[i] += 777 + (i % 3 == 0 ? -2500 : 2500);
+  const auto a = sampled(file, 1'000'000), b = sampled(jittered, 1'000'000);
+  ASSERT_EQ(a.size(), 12u);
+  ASSERT_EQ(b.size(), a.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(std::find(file.begin(), file.end(), a[i]) - file.begin(),
+              std::find(jittered.begin(), jittered.end(), b[i]) - jittered.begin())
+        << "sample " << i;
+  }
+}
+
+TEST(SampleClock, StartsAgainAfterAGapAndNeverRepeatsAFrame) {
+  att::SampleClock clock;
+  const std::int64_t s = 1'000'000;
+  EXPECT_TRUE(clock.keep(0, s));
+  EXPECT_FALSE(clock.keep(s / 2, s));
+  EXPECT_TRUE(clock.keep(s, s));
+  // The stream stalls for 10 s: the next frame is kept once, not once per missed second.
+  EXPECT_TRUE(clock.keep(12 * s + 300, s));
+  EXPECT_FALSE(clock.keep(12 * s + s / 2, s));
+  EXPECT_TRUE(clock.keep(13 * s + 300, s));
+  // The same frame twice (a repeated timestamp) is not kept twice.
+  EXPECT_FALSE(clock.keep(13 * s + 300, s));
+}
+
+TEST(SampleClock, AShorterIntervalTakesEffectAtOnceALongerOneFromTheNextFrame) {
+  att::SampleClock clock;
+  const std::int64_t s = 1'000'000;
+  EXPECT_TRUE(clock.keep(0, 5 * s));      // next due at 5 s
+  EXPECT_TRUE(clock.keep(s / 2, s / 4));  // live view: due in under a step, so kept now
+  EXPECT_FALSE(clock.keep(s / 2 + s / 8, s / 4));
+  EXPECT_TRUE(clock.keep(s, s / 4));
+  EXPECT_FALSE(clock.keep(s + s / 8, 10 * s));  // longer: the frame due at 1.25 s is not due
+  EXPECT_TRUE(clock.keep(s + s / 4, 10 * s));   // kept at 1.25 s, then due at 11.25 s
+  EXPECT_FALSE(clock.keep(5 * s, 10 * s));
+  EXPECT_TRUE(clock.keep(12 * s, 10 * s));
+}
+
+TEST(SampleClock, ResetKeepsTheNextFrame) {
+  att::SampleClock clock;
+  EXPECT_TRUE(clock.keep(0, 1'000'000));
+  EXPECT_FALSE(clock.keep(40'000, 1'000'000));
+  clock.reset();
+  EXPECT_TRUE(clock.keep(40'000, 1'000'000));
+}

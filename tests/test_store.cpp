@@ -26,6 +26,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using att::CountedBy;
 using att::Heartbeat;
 using att::InsertOutcome;
 using att::Migration;
@@ -65,14 +66,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 6);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 7);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 6);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
@@ -111,7 +112,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 6);
+  EXPECT_EQ(store->schema_version(), 7);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -170,11 +171,28 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 6);
+  EXPECT_EQ(store->schema_version(), 7);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
   EXPECT_EQ((*o)->frame_count, 17);
+  EXPECT_EQ((*o)->counted_by, CountedBy::kService);  // every row from before: the service's
+}
+
+TEST(SqliteStoreSchema, WhoCountedIsKept) {
+  TempDir dir;
+  auto store = open_ok(dir / "att.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+  Observation node = make_obs("td-01", 1, 1000);
+  node.counted_by = CountedBy::kNode;
+  node.frame_path = "";  // a node's count comes without a picture
+  ASSERT_EQ(store->insert_observation(node), InsertOutcome::kInserted);
+  ASSERT_EQ(store->insert_observation(make_obs("td-01", 2, 2000)), InsertOutcome::kInserted);
+  EXPECT_EQ(store->find_observation("td-01", 1).value()->counted_by, CountedBy::kNode);
+  EXPECT_EQ(store->find_observation("td-01", 2).value()->counted_by, CountedBy::kService);
+  RawDb raw(dir / "att.db");
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM observations WHERE counted_by = 'node'"), 1);
 }
 
 TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {

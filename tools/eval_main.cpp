@@ -11,12 +11,13 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
-#include <opencv2/videoio.hpp>
 
+#include "capture/camera.h"
 #include "common/files.h"
 #include "common/log.h"
 #include "counting/detector.h"
 #include "counting/eval.h"
+#include "counting/jpeg.h"
 #include "counting/models.h"
 #include "counting/occupancy.h"
 
@@ -102,8 +103,6 @@ int eval_images(att::Detector& detector, const std::string& dir, const std::stri
   return 0;
 }
 
-// Samples one frame per `every_s` of stream time, as the capture node does, and runs the
-// counting path the server runs on each.
 // The frame with this frame's counted detections (green) and the window's places: occupied
 // (yellow), seen but not (yet) occupied (grey), still like furniture (red).
 void save_annotated_frame(const std::filesystem::path& out_dir, int index, const cv::Mat& frame,
@@ -126,34 +125,67 @@ void save_annotated_frame(const std::filesystem::path& out_dir, int index, const
   cv::imwrite((out_dir / name).string(), canvas);
 }
 
+// Reads the clip through the capture node's own camera pipeline (capture/camera.h: the same
+// decoder, the same sampling, counting/sampler.h, the same JPEG), as fast as it is counted,
+// and runs the node's counting path on each sampled frame: a node counting the same clip
+// counts the same frames and ends on the same count.
+constexpr double kSettleMs = 5000;  // window_min and window_max are taken after this
+
 int eval_video(att::Detector& detector, const std::string& file, double every_s,
                const att::OccupancyConfig& occupancy, const std::string& annotated_dir,
                bool as_json) {
   if (!annotated_dir.empty()) std::filesystem::create_directories(annotated_dir);
-  cv::VideoCapture video(file, cv::CAP_FFMPEG);
-  if (!video.isOpened()) return usage_error("cannot open the video " + file);
+  if (!std::filesystem::is_regular_file(file)) return usage_error("cannot open the video " + file);
+  att::FrameQueue queue(2);
+  att::Camera camera({{std::filesystem::absolute(file).string(), /*realtime=*/false, every_s,
+                       /*width=*/0, /*jpeg_quality=*/85},
+                      /*stall_timeout_s=*/20,
+                      /*max_backoff_s=*/1,
+                      /*exit_on_eos=*/true},
+                     queue);
+  if (auto started = camera.start(); !started) return usage_error(started.error().message);
   att::OccupancyWindow window(occupancy);
   nlohmann::json timeline = nlohmann::json::array();
   std::vector<double> ms;
-  double next_ms = 0;
   int min_count = -1, max_count = -1, last_count = 0;
-  cv::Mat frame, gray;
-  while (video.read(frame)) {
-    const double t = video.get(cv::CAP_PROP_POS_MSEC);
-    if (t + 0.5 < next_ms) continue;
-    next_ms = (std::floor(t / (every_s * 1000)) + 1) * every_s * 1000;
+  std::int64_t first_ms = -1;
+  cv::Mat gray;
+  for (;;) {
+    auto sampled = queue.pop(std::chrono::milliseconds(200));
+    if (!sampled) {
+      const att::CameraStatus status = camera.status();
+      if (status.finished && queue.empty()) break;
+      // A pipeline that failed is rebuilt for a camera; for a clip it is the end.
+      if (!status.last_error.empty()) {
+        if (timeline.empty()) {
+          return usage_error("cannot read the video " + file + ": " + status.last_error);
+        }
+        std::fprintf(stderr, "attendance-eval: %s ended early: %s\n", file.c_str(),
+                     status.last_error.c_str());
+        break;
+      }
+      continue;
+    }
+    auto decoded =
+        att::decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(sampled->jpeg.data()),
+                                   sampled->jpeg.size()),
+                         7680LL * 4320);
+    if (!decoded) return usage_error(decoded.error().message);
+    const cv::Mat& frame = *decoded;
+    if (first_ms < 0) first_ms = sampled->capture_time_ms;
+    const double t = static_cast<double>(sampled->capture_time_ms - first_ms);
     const auto t0 = Clock::now();
     auto boxes = detector.detect(frame);
     if (!boxes) return usage_error(boxes.error().message);
     cv::cvtColor(frame, gray, cv::COLOR_BGR2GRAY);
-    const auto r = window.add(static_cast<std::int64_t>(t), frame.size(), *boxes, gray);
+    const auto r = window.add(sampled->capture_time_ms, frame.size(), *boxes, gray);
     ms.push_back(ms_since(t0));
     if (!annotated_dir.empty()) {
       save_annotated_frame(annotated_dir, static_cast<int>(timeline.size()), frame, r, window);
     }
     last_count = r.window_count;
-    // The first window_s seconds are the window filling; the extremes are taken after it.
-    if (timeline.size() >= 2) {
+    // The window is still filling at first: the extremes are taken after the first 5 s.
+    if (t >= kSettleMs) {
       min_count = min_count < 0 ? r.window_count : std::min(min_count, r.window_count);
       max_count = std::max(max_count, r.window_count);
     }
@@ -179,7 +211,7 @@ int eval_video(att::Detector& detector, const std::string& file, double every_s,
     std::cout << j.dump() << std::endl;
   } else {
     std::printf(
-        "\n%s, detector %s: %zu frames, windowed count %d..%d from the third frame, "
+        "\n%s, detector %s: %zu frames, windowed count %d..%d after the first 5 s, "
         "final %d, median %.1f ms/frame\n",
         file.c_str(), detector.name().c_str(), timeline.size(), min_count, max_count, last_count,
         att::median(ms));

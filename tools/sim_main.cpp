@@ -1,8 +1,13 @@
 // attendance-sim: N capture nodes in one process, for the demo, load tests and benchmarks.
-// Each simulated site sends real JPEG frames (from a folder of pictures or a clip), signed
-// with its own key, at the interval, in its own phase; when the service answers 503 it keeps
-// the frame (a small in-memory spool per site, bounded, drops counted) and retries after
-// Retry-After, as a real node does; a failed connection is retried after 1 s. With --drain
+// Each simulated site sends, signed with its own key, in its own phase:
+//   --mode central  real JPEG frames (from a folder of pictures or a clip) at the interval,
+//                   for the service to count;
+//   --mode edge     as a node that counts: a count (protocol/node_count.h) at the interval,
+//                   and an evidence picture with its count every --evidence-interval; the
+//                   counts follow the site's expected attendees (85-100 %).
+// When the service answers 503 a site keeps the item (a small in-memory spool per site,
+// bounded, drops counted) and retries after Retry-After, as a real node does; a failed
+// connection is retried after 1 s. With --drain
 // it goes on delivering what the sites hold after sampling stops. At the end it prints what
 // was sent, stored, pushed back and dropped, and the time from capture to acknowledgement
 // (the service answers after the observation is committed, so that is when the count is
@@ -11,6 +16,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <csignal>
 #include <deque>
@@ -31,6 +37,8 @@
 #include "analysis/app/server_config.h"
 #include "analysis/domain/site_keys.h"
 #include "common/time_util.h"
+#include "counting/models.h"
+#include "protocol/node_count.h"
 #include "protocol/upload_client.h"
 
 namespace {
@@ -78,11 +86,15 @@ std::vector<std::string> load_frames(const std::string& images, const std::strin
 struct Pending {
   std::int64_t sequence;
   std::int64_t capture_ms;
-  const std::string* jpeg;
+  att::NodeUpload::Kind kind;
+  const std::string* jpeg;  // a frame or evidence picture
+  std::string count;        // a count's body, or an evidence picture's X-Count
 };
 
 struct SimSite {
   std::string id, secret;
+  int expected = 0;  // attendees, for the counts an edge site sends
+  Clock::time_point next_evidence;
   std::deque<Pending> spool;  // frames not yet acknowledged, oldest first
   std::int64_t next_sequence = 0;
   Clock::time_point next_capture, next_send;
@@ -107,14 +119,23 @@ int main(int argc, char** argv) {
   CLI::App app{"attendance-sim: simulated capture nodes pushing real, signed frames"};
   std::string config_path = "config/server.yaml", server = "http://127.0.0.1:8080", images, clip;
   int sites = 164, threads = 0, width = 1280, height = 720, spool_frames = 20, frame_limit = 60;
-  double interval = 5, duration = 60, drain = 0;
-  std::string acked_path;
+  double interval = 5, duration = 60, drain = 0, evidence_interval = 60;
+  std::string acked_path, mode = "central";
   app.add_option("-c,--config", config_path, "the service's settings: sites and their keys")
       ->capture_default_str();
   app.add_option("--server", server, "the service")->capture_default_str();
   app.add_option("--sites", sites, "simulated sites: the first N of the province's sites.csv")
       ->capture_default_str();
-  app.add_option("--interval", interval, "seconds between a site's frames")->capture_default_str();
+  app.add_option("--mode", mode,
+                 "central: frames for the service to count; edge: counts and evidence pictures, "
+                 "as nodes that count")
+      ->check(CLI::IsMember({"central", "edge"}))
+      ->capture_default_str();
+  app.add_option("--interval", interval, "seconds between a site's frames (edge: counts)")
+      ->capture_default_str();
+  app.add_option("--evidence-interval", evidence_interval,
+                 "edge: seconds between a site's evidence pictures")
+      ->capture_default_str();
   app.add_option("--duration", duration, "seconds to sample and send")->capture_default_str();
   app.add_option("--drain", drain,
                  "then at most this many seconds more to deliver what the sites still hold")
@@ -158,12 +179,33 @@ int main(int argc, char** argv) {
       return 2;
     }
     s.secret = key->second;
+    s.expected = config->sites[static_cast<size_t>(i)].expected_attendees;
     s.next_sequence = att::now_ms() * 1000;  // above any earlier run's numbers
     // Sites start spread over one interval, as real cameras are not in step.
     s.next_capture = start + std::chrono::duration_cast<Clock::duration>(
                                  interval_d * std::uniform_real_distribution<>(0, 1)(rng));
     s.next_send = s.next_capture;
+    s.next_evidence = s.next_capture;
   }
+  const bool edge = mode == "edge";
+  const auto evidence_d =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(evidence_interval));
+  // An edge site's count at a moment: 85-100 % of its expected attendees, drifting slowly.
+  const auto count_of = [&](const SimSite& s, std::int64_t captured, int width_px, int height_px) {
+    att::NodeCount c;
+    const double share = 0.925 + 0.075 * std::sin(static_cast<double>(captured) / 600'000.0 +
+                                                  static_cast<double>(s.expected));
+    c.count = static_cast<int>(std::lround(s.expected * share));
+    c.frame_count = c.count;
+    c.width = width_px;
+    c.height = height_px;
+    c.model = "yunet";
+    c.model_sha256 = {att::yunet_2022mar().sha256};
+    c.detector_ms = 74;
+    c.frames_counted = static_cast<std::int64_t>(interval);
+    c.rate_hz = 1;
+    return c.to_json();
+  };
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -212,14 +254,24 @@ int main(int argc, char** argv) {
       due.pop();
       SimSite& s = all[index];
       const auto now = Clock::now();
-      while (s.next_capture <= now && s.next_capture < end) {  // a new frame joins the spool
+      while (s.next_capture <= now && s.next_capture < end) {  // a new item joins the spool
         // Each site its own picture sequence, so that the mix of full and empty rooms at
         // any moment is the set's, not one picture at every site at once.
         const auto k = (static_cast<size_t>(s.next_sequence) + index * 7) % frames.size();
         const std::int64_t captured =
             start_wall_ms +
             std::chrono::duration_cast<std::chrono::milliseconds>(s.next_capture - start).count();
-        s.spool.push_back({s.next_sequence++, captured, &frames[k]});
+        if (!edge) {
+          s.spool.push_back(
+              {s.next_sequence++, captured, att::NodeUpload::Kind::kFrame, &frames[k], ""});
+        } else if (s.next_capture >= s.next_evidence) {
+          s.spool.push_back({s.next_sequence++, captured, att::NodeUpload::Kind::kEvidence,
+                             &frames[k], count_of(s, captured, width, height)});
+          s.next_evidence += evidence_d;
+        } else {
+          s.spool.push_back({s.next_sequence++, captured, att::NodeUpload::Kind::kCount, nullptr,
+                             count_of(s, captured, width, height)});
+        }
         s.next_capture += interval_d;
         std::lock_guard t(totals.mu);
         ++totals.sampled;
@@ -235,10 +287,12 @@ int main(int argc, char** argv) {
       const Pending item = s.spool.front();
       lock.unlock();  // the upload runs without the lock; this site is out of `due` meanwhile
       att::NodeUpload upload;
+      upload.kind = item.kind;
       upload.site_id = s.id;
       upload.sequence = item.sequence;
       upload.capture_time_ms = item.capture_ms;
-      upload.body = *item.jpeg;
+      upload.body = item.kind == att::NodeUpload::Kind::kCount ? item.count : *item.jpeg;
+      if (item.kind == att::NodeUpload::Kind::kEvidence) upload.extra = item.count;
       const att::UploadOutcome res = client.send(upload, s.secret);
       const std::int64_t acked_ms = att::now_ms();
       lock.lock();
@@ -289,6 +343,7 @@ int main(int argc, char** argv) {
   std::int64_t backlog = 0;
   for (const auto& s : all) backlog += static_cast<std::int64_t>(s.spool.size());
   const nlohmann::json out = {{"sites", sites},
+                              {"mode", mode},
                               {"interval_s", interval},
                               {"seconds", seconds},
                               {"frame_bytes", frames.front().size()},

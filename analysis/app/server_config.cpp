@@ -124,6 +124,19 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   n.sample_interval_s = nodes.number("sample_interval_s", n.sample_interval_s, 0.2, 3600);
   n.live_interval_s = nodes.number("live_interval_s", n.live_interval_s, 0.1, 60);
   n.live_duration_s = nodes.number("live_duration_s", n.live_duration_s, 5, 3600);
+  if (nodes.has("allowed_models")) n.allowed_models.clear();
+  for (const YAML::Node& item : nodes.sequence("allowed_models")) {
+    const std::string sha = item.IsScalar() ? item.as<std::string>() : "";
+    const bool hex =
+        sha.size() == 64 && sha.find_first_not_of("0123456789abcdef") == std::string::npos;
+    if (!hex) {
+      errors.add(nodes.where("allowed_models") +
+                 ": each item must be a model file's sha256 "
+                 "(64 lowercase hex digits)");
+      continue;
+    }
+    n.allowed_models.push_back(sha);
+  }
   nodes.finish();
 
   YamlMap attendance = top.map("attendance");

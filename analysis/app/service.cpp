@@ -52,8 +52,10 @@ Status warm_up(Counting& counting, Store& store, const ServerConfig& c) {
     if (!*latest) continue;
     auto recent = store.observations_since(site.id, (*latest)->captured_at_ms - window_ms, 10000);
     if (!recent) return std::unexpected(recent.error());
-    for (const Observation& o : *recent) {
-      counting.add(site.id, o.captured_at_ms, cv::Size(o.width, o.height), o.boxes, {});
+    for (const Observation& o : *recent) {  // a node's counts are its own window's
+      if (o.counted_by == CountedBy::kService) {
+        counting.add(site.id, o.captured_at_ms, cv::Size(o.width, o.height), o.boxes, {});
+      }
     }
     ++sites;
   }
@@ -126,7 +128,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
       c.nodes,
       {workers, c.queue_capacity > 0 ? c.queue_capacity : 4 * workers, c.queue_per_site},
       c.max_future_s,
-      c.max_age_s};
+      c.max_age_s,
+      {c.nodes.allowed_models.begin(), c.nodes.allowed_models.end()}};
   // Event ids start at the start time in microseconds: above those of any earlier run.
   impl->live = std::make_unique<LiveHub>(c.live, static_cast<std::uint64_t>(now_ms()) * 1000);
   auto slots = expand_schedule(c.schedule);
@@ -142,6 +145,10 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
                                                   impl->live.get(), std::move(site_slots));
   if (auto restored = impl->attendance->restore(); !restored)
     return fail("attendance ledger: " + restored.error().message);
+  ingest.roll_calls = [roll_book = impl->attendance.get()](const std::string& site_id,
+                                                           std::int64_t from, std::int64_t to) {
+    return roll_book->roll_calls_between(site_id, from, to);
+  };
   impl->ingest = std::make_unique<Ingest>(
       c.sites, *impl->store, *impl->pool, *impl->counting,
       std::vector<IngestListener*>{impl->live.get(), impl->attendance.get()}, std::move(ingest),

@@ -109,6 +109,21 @@ Attendance::Standing Attendance::standing(const std::string& site_id, std::int64
           .offline_alert_open = it->second.open.contains(AlertKind::kOffline)};
 }
 
+std::vector<std::int64_t> Attendance::roll_calls_between(const std::string& site_id,
+                                                         std::int64_t from_ms, std::int64_t to_ms) {
+  std::lock_guard lock(mu_);
+  std::vector<std::int64_t> times;
+  auto it = sites_.find(site_id);
+  if (it == sites_.end()) return times;
+  for (const PeriodSlot& slot : *it->second.slots) {
+    if (slot.end_ms < from_ms || slot.start_ms >= to_ms) continue;
+    for (std::int64_t t : slot.roll_calls_ms) {
+      if (t >= from_ms && t < to_ms) times.push_back(t);
+    }
+  }
+  return times;
+}
+
 Status Attendance::append(const std::string& kind, const std::string& site_id,
                           const std::string& subject, std::int64_t at_ms, const json& body) {
   LedgerEntry e;
@@ -366,7 +381,7 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
   const auto max_age = static_cast<std::int64_t>(config_.evidence_max_age_s * 1000);
   auto frames = observations_.observations_since(s.site->id, at - max_age, 100000);
   if (!frames) return std::unexpected(frames.error());
-  // The latest frame at or before the roll call; else the first one just after it.
+  // The latest observation at or before the roll call; else the first one just after it.
   const Observation* chosen = nullptr;
   for (const Observation& o : *frames) {
     if (o.captured_at_ms <= at) chosen = &o;
@@ -379,6 +394,18 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
       }
     }
   }
+  // Its picture; a node's count without one is shown by the node's evidence picture nearest
+  // it (the node sends one at every roll call).
+  const Observation* pictured = chosen && !chosen->frame_path.empty() ? chosen : nullptr;
+  if (chosen && !pictured) {
+    for (const Observation& o : *frames) {
+      if (o.frame_path.empty() || o.captured_at_ms > at + grace) continue;
+      if (!pictured || std::abs(o.captured_at_ms - chosen->captured_at_ms) <
+                           std::abs(pictured->captured_at_ms - chosen->captured_at_ms)) {
+        pictured = &o;
+      }
+    }
+  }
   RollCall r;
   r.site_id = s.site->id;
   r.date = slot.date;
@@ -388,9 +415,18 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
   r.expected = s.site->expected_attendees;
   if (chosen) {
     r.counted = chosen->count;
+    r.counted_by = chosen->counted_by;
     r.sequence = chosen->sequence;
     r.captured_at_ms = chosen->captured_at_ms;
-    auto saved = save_evidence(*chosen, slot.date + "/" + slot.period + "-" + compact(r.label));
+    auto saved =
+        pictured ? save_evidence(*pictured, slot.date + "/" + slot.period + "-" + compact(r.label))
+                 : Result<std::pair<std::string, std::string>>(
+                       fail("no picture of the site in the " + std::to_string(max_age / 1000) +
+                            " s before the roll call"));
+    if (pictured && pictured != chosen) {
+      r.evidence_sequence = pictured->sequence;
+      r.evidence_captured_at_ms = pictured->captured_at_ms;
+    }
     if (saved) {
       r.evidence_path = saved->first;
       r.evidence_sha256 = saved->second;

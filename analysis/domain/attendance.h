@@ -1,7 +1,9 @@
 // The roll book: what replaces the class monitor. From the stored observations of each site
 // (its windowed count, frame by frame) and the class schedule it
-// - takes a roll call at each set time: the windowed count of the frame nearest before it,
-//   the annotated picture saved as evidence (its SHA-256 in the record), expected vs counted;
+// - takes a roll call at each set time: the windowed count of the observation nearest before
+//   it, and as evidence the annotated picture nearest that observation (the same frame when
+//   the service counted; the node's evidence picture when the node did), its SHA-256 in the
+//   record, expected vs counted;
 // - opens and closes alerts: under-attendance (below a share of the expected attendees for a
 //   while), site offline (no frame for a while during a period), camera fault (the node's
 //   health flags, or its camera giving nothing, for a while);
@@ -78,6 +80,11 @@ class Attendance final : public IngestListener {
     bool offline_alert_open = false;
   };
   Standing standing(const std::string& site_id, std::int64_t t);
+
+  // A site's roll-call times in [from_ms, to_ms), in time order (the times its node that counts
+  // sends an evidence picture at). An unknown site has none.
+  std::vector<std::int64_t> roll_calls_between(const std::string& site_id, std::int64_t from_ms,
+                                               std::int64_t to_ms);
 
   // With it, the final report also writes its files (CSV exports and a printable report per
   // district, times in the province's zone) under reports/final/, their SHA-256 in the

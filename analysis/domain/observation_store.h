@@ -9,12 +9,19 @@
 #include <vector>
 
 #include "analysis/domain/insert_outcome.h"
+#include "common/box.h"
 #include "common/error.h"
-#include "counting/box.h"
 
 namespace att {
 
-// One analysed frame of one site.
+// Who counted an observation.
+enum class CountedBy {
+  kService,  // the service detected on the picture the node sent
+  kNode,     // the site's node counted (counting.mode: edge); a picture is its evidence
+};
+
+// One counted moment of one site: an analysed frame, or a node's count (with or without its
+// evidence picture).
 struct Observation {
   std::string site_id;
   std::int64_t sequence = 0;        // the node's counter; (site_id, sequence) is unique
@@ -25,9 +32,12 @@ struct Observation {
   std::vector<Box> boxes;
   std::string detector;
   int width = 0, height = 0;
-  std::string frame_path;    // the received JPEG, relative to the data directory
-  std::string frame_sha256;  // of the received bytes: tells a retry from a reused sequence
+  // The received JPEG, relative to the data directory; "" for a node's count without a
+  // picture, and once retention has deleted the picture.
+  std::string frame_path;
+  std::string frame_sha256;  // of the received body: tells a retry from a reused sequence
   std::string health;        // the node's health scores of this frame (JSON); "" if none
+  CountedBy counted_by = CountedBy::kService;
 };
 
 class ObservationStore {

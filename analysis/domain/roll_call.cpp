@@ -79,18 +79,27 @@ Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule,
 }
 
 json RollCall::to_json() const {
-  return {{"site_id", site_id},
-          {"date", date},
-          {"period", period},
-          {"label", label},
-          {"scheduled_ms", scheduled_ms},
-          {"counted", counted ? json(*counted) : json(nullptr)},
-          {"expected", expected},
-          {"sequence", sequence},
-          {"captured_at_ms", captured_at_ms},
-          {"evidence_path", evidence_path},
-          {"evidence_sha256", evidence_sha256},
-          {"evidence_error", evidence_error}};
+  json j = {{"site_id", site_id},
+            {"date", date},
+            {"period", period},
+            {"label", label},
+            {"scheduled_ms", scheduled_ms},
+            {"counted", counted ? json(*counted) : json(nullptr)},
+            {"expected", expected},
+            {"sequence", sequence},
+            {"captured_at_ms", captured_at_ms},
+            {"evidence_path", evidence_path},
+            {"evidence_sha256", evidence_sha256},
+            {"evidence_error", evidence_error}};
+  // A node's count: who counted, and its evidence picture when it is another observation.
+  if (counted_by == CountedBy::kNode) {
+    j["counted_by"] = "node";
+    if (evidence_sequence >= 0) {
+      j["evidence_sequence"] = evidence_sequence;
+      j["evidence_captured_at_ms"] = evidence_captured_at_ms;
+    }
+  }
+  return j;
 }
 
 std::optional<RollCall> RollCall::from_json(const json& j) {
@@ -109,6 +118,9 @@ std::optional<RollCall> RollCall::from_json(const json& j) {
     r.evidence_path = j.at("evidence_path").get<std::string>();
     r.evidence_sha256 = j.at("evidence_sha256").get<std::string>();
     r.evidence_error = j.value("evidence_error", "");
+    r.counted_by = j.value("counted_by", "") == "node" ? CountedBy::kNode : CountedBy::kService;
+    r.evidence_sequence = j.value("evidence_sequence", std::int64_t{-1});
+    r.evidence_captured_at_ms = j.value("evidence_captured_at_ms", std::int64_t{0});
     return r;
   } catch (const json::exception&) {
     return std::nullopt;

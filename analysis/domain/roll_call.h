@@ -60,6 +60,11 @@ struct RollCall {
   int expected = 0;
   std::int64_t sequence = -1;  // the observation counted
   std::int64_t captured_at_ms = 0;
+  CountedBy counted_by = CountedBy::kService;  // who counted it
+  // The node's evidence picture, when the count came without one: its sequence and capture
+  // time (-1 and 0: the picture is the counted observation's own).
+  std::int64_t evidence_sequence = -1;
+  std::int64_t evidence_captured_at_ms = 0;
   std::string evidence_path;  // relative to the data directory
   std::string evidence_sha256;
   std::string evidence_error;  // why there is no evidence picture despite a count

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/sha256.h"
 #include "counting/jpeg.h"
+#include "protocol/json_reader.h"
 #include "protocol/node_report.h"
 #include "protocol/signing.h"
 #include "protocol/wire.h"
@@ -24,28 +25,25 @@ std::optional<std::int64_t> parse_int64(const std::string& text) {
 
 constexpr size_t kMaxHealthBytes = 4096;
 constexpr std::int64_t kMaxReportBytes = 64 * 1024;
-constexpr int kMaxJsonDepth = 32;
+// What is stored is later copied and written out recursively: nesting is bounded.
+constexpr int kMaxJsonDepth = kMaxNodeReportDepth;
 
-// A JSON document of objects and arrays nested at most kMaxJsonDepth deep, else a discarded
-// value. What is stored is later copied and written out recursively (the API's answers): 64 KiB
-// of '[' nests 32,000 deep, which takes a thread past its stack under AddressSanitizer and
-// leaves little margin without it. The parse itself is not recursive; deeper values are
-// dropped while parsing.
-nlohmann::json parse_shallow(const std::string& text) {
-  bool too_deep = false;
-  nlohmann::json j = nlohmann::json::parse(
-      text,
-      [&too_deep](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-        // `depth`: the objects and arrays around this value; one opened here is one more.
-        using Event = nlohmann::json::parse_event_t;
-        if ((event == Event::object_start || event == Event::array_start) &&
-            depth >= kMaxJsonDepth) {
-          too_deep = true;
-        }
-        return !too_deep;
-      },
-      /*allow_exceptions=*/false);
-  return too_deep ? nlohmann::json(nlohmann::json::value_t::discarded) : j;
+// The observation a node's count makes (its picture, when it has one, is added by the caller).
+Observation counted_by_node(const NodeCount& count, const std::string& site_id,
+                            std::int64_t sequence, std::int64_t captured_at) {
+  Observation obs;
+  obs.site_id = site_id;
+  obs.sequence = sequence;
+  obs.captured_at_ms = captured_at;
+  obs.count = count.count;
+  obs.frame_count = count.frame_count;
+  obs.boxes = count.boxes;
+  obs.detector = count.model;
+  obs.width = count.width;
+  obs.height = count.height;
+  obs.health = count.health ? count.health->to_json() : "";
+  obs.counted_by = CountedBy::kNode;
+  return obs;
 }
 
 }  // namespace
@@ -74,7 +72,85 @@ IngestReply Ingest::reject(int status, const std::string& code, const std::strin
 
 IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::json body) {
   body["interval_s"] = interval_for(site_id);
+  {
+    const std::int64_t now = clock_();
+    std::lock_guard lock(live_mu_);
+    if (auto it = live_until_.find(site_id); it != live_until_.end() && it->second > now) {
+      body["live_until_ms"] = it->second;
+    }
+  }
+  if (options_.roll_calls) {
+    const std::int64_t now = clock_();
+    body["roll_calls_ms"] = options_.roll_calls(
+        site_id, now, now + static_cast<std::int64_t>(options_.roll_calls_ahead_s * 1000));
+  }
   return IngestReply{status, std::move(body)};
+}
+
+std::optional<IngestReply> Ingest::answer_retry(const std::string& site_id, std::int64_t sequence,
+                                                const std::string& digest) {
+  auto existing = store_.find_observation(site_id, sequence);
+  if (!existing) return reject(503, "storage_failed", existing.error().message);
+  if (!*existing) return std::nullopt;
+  if ((*existing)->frame_sha256 != digest) {
+    return reject(409, "sequence_conflict",
+                  "sequence " + std::to_string(sequence) +
+                      " was already stored for this site with a different body");
+  }
+  return success(200, site_id,
+                 {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}});
+}
+
+IngestReply Ingest::store(Observation& obs, const std::string& picture) {
+  if (!picture.empty()) {
+    // The digest in the name keeps a conflicting upload racing for the same sequence from
+    // overwriting the stored frame.
+    obs.frame_path = "frames/" + obs.site_id + "/" + std::to_string(obs.sequence) + "-" +
+                     obs.frame_sha256.substr(0, 12) + ".jpg";
+    // On disk before the row commits and the node is told to delete its copy: an
+    // acknowledged frame survives a power cut (the fsyncs of concurrent uploads run in
+    // parallel).
+    if (auto written =
+            write_file_atomically(options_.data_dir / obs.frame_path, picture, /*sync=*/true);
+        !written) {
+      return reject(507, "storage_failed", written.error().message);
+    }
+  }
+  auto inserted = store_.insert_observation(obs);
+  if (!inserted) return reject(503, "storage_failed", inserted.error().message);
+  switch (*inserted) {
+    case InsertOutcome::kInserted:
+      for (IngestListener* l : listeners_) l->frame_stored(obs, picture);
+      return success(201, obs.site_id,
+                     {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
+    case InsertOutcome::kDuplicate:  // a concurrent retry won the race
+      return success(200, obs.site_id,
+                     {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}});
+    case InsertOutcome::kConflict:
+      break;
+  }
+  return reject(409, "sequence_conflict",
+                "sequence " + std::to_string(obs.sequence) +
+                    " was already stored for this site with a different body");
+}
+
+std::expected<NodeCount, IngestReply> Ingest::node_count(const std::string& text) {
+  auto count = parse_node_count(text);
+  if (!count) {
+    return std::unexpected(
+        reject(400, "bad_count",
+               "the count must be as protocol/node_count.h describes: " + count.error().message));
+  }
+  for (const std::string& sha : count->model_sha256) {
+    if (!options_.allowed_models.contains(sha)) {
+      return std::unexpected(
+          reject(422, "unknown_model",
+                 "the node counts with '" + count->model + "' whose model file has sha256 " + sha +
+                     ", which this service does not accept (server.yaml nodes.allowed_models); "
+                     "install a model the service knows on the node, or add this one"));
+    }
+  }
+  return *count;
 }
 
 std::int64_t Ingest::request_live(const std::string& site_id) {
@@ -163,7 +239,7 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   if (!checked) return checked.error();
   const std::int64_t sequence = checked->sequence, captured_at = checked->captured_at;
   if (!up.extra.empty()) {  // the node's health scores: a small JSON object, kept as sent
-    const auto health = parse_shallow(up.extra);
+    const auto health = parse_shallow(up.extra, kMaxJsonDepth);
     if (!health.is_object() || up.extra.size() > kMaxHealthBytes) {
       return reject(400, "bad_health",
                     "X-Health must be a JSON object of at most 4096 bytes, nested at most " +
@@ -173,18 +249,7 @@ IngestReply Ingest::handle_frame(const Upload& up) {
 
   const std::string digest = sha256_hex(up.body);
   // A retry after a lost acknowledgement: answer again without detecting again.
-  auto existing = store_.find_observation(up.site_id, sequence);
-  if (!existing) return reject(503, "storage_failed", existing.error().message);
-  if (*existing) {
-    if ((*existing)->frame_sha256 != digest) {
-      return reject(409, "sequence_conflict",
-                    "sequence " + std::to_string(sequence) +
-                        " was already stored for this site with a different frame");
-    }
-    return success(
-        200, up.site_id,
-        {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}});
-  }
+  if (auto retry = answer_retry(up.site_id, sequence, digest)) return *retry;
 
   // A place in the detectors' queue, or 503 at once: the node keeps the frame and retries.
   auto ticket = queue_.enter(up.site_id);
@@ -224,36 +289,9 @@ IngestReply Ingest::handle_frame(const Upload& up) {
   obs.detector = options_.detector_name;
   obs.width = frame->cols;
   obs.height = frame->rows;
-  // The digest in the name keeps a conflicting upload racing for the same sequence from
-  // overwriting the stored frame.
-  obs.frame_path =
-      "frames/" + up.site_id + "/" + std::to_string(sequence) + "-" + digest.substr(0, 12) + ".jpg";
   obs.frame_sha256 = digest;
   obs.health = up.extra;
-
-  // On disk before the row commits and the node is told to delete its copy: an acknowledged
-  // frame survives a power cut (the fsyncs of concurrent uploads run in parallel).
-  if (auto written =
-          write_file_atomically(options_.data_dir / obs.frame_path, up.body, /*sync=*/true);
-      !written) {
-    return reject(507, "storage_failed", written.error().message);
-  }
-  auto inserted = store_.insert_observation(obs);
-  if (!inserted) return reject(503, "storage_failed", inserted.error().message);
-  switch (*inserted) {
-    case InsertOutcome::kInserted:
-      for (IngestListener* l : listeners_) l->frame_stored(obs, up.body);
-      return success(201, up.site_id,
-                     {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
-    case InsertOutcome::kDuplicate:  // a concurrent retry won the race
-      return success(200, up.site_id,
-                     {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}});
-    case InsertOutcome::kConflict:
-      break;
-  }
-  return reject(409, "sequence_conflict",
-                "sequence " + std::to_string(obs.sequence) +
-                    " was already stored for this site with a different frame");
+  return store(obs, up.body);
 }
 
 IngestReply Ingest::handle_heartbeat(const Upload& up) {
@@ -293,6 +331,52 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
                  {{"status", fresh ? "stored" : "duplicate"},
                   {"sequence", h.sequence},
                   {"dropped_recorded", inserted->spool_dropped}});
+}
+
+IngestReply Ingest::handle_count(const Upload& up) {
+  const std::int64_t received_at = clock_();
+  auto checked = check(up, wire::kCountsPath, wire::kJsonContentType, kMaxReportBytes);
+  if (!checked) return checked.error();
+  auto count = node_count(up.body);
+  if (!count) return count.error();
+  const std::string digest = sha256_hex(up.body);
+  if (auto retry = answer_retry(up.site_id, checked->sequence, digest)) return *retry;
+  Observation obs = counted_by_node(*count, up.site_id, checked->sequence, checked->captured_at);
+  obs.received_at_ms = received_at;
+  obs.frame_sha256 = digest;
+  return store(obs, "");
+}
+
+IngestReply Ingest::handle_evidence(const Upload& up) {
+  const std::int64_t received_at = clock_();
+  auto checked = check(up, wire::kEvidencePath, wire::kJpegContentType, options_.max_body_bytes);
+  if (!checked) return checked.error();
+  auto count = node_count(up.extra);
+  if (!count) return count.error();
+  const std::string digest = sha256_hex(up.body);
+  if (auto retry = answer_retry(up.site_id, checked->sequence, digest)) return *retry;
+  // The picture must be a whole JPEG of the size the count was made on; it is not decoded
+  // here (nothing is detected on it).
+  const auto size =
+      probe_jpeg(std::span(reinterpret_cast<const unsigned char*>(up.body.data()), up.body.size()));
+  if (!size) return reject(422, "bad_jpeg", size.error().message);
+  if (static_cast<std::int64_t>(size->width) * size->height > options_.max_image_pixels) {
+    return reject(413, "image_too_large",
+                  "the picture is " + std::to_string(size->width) + "x" +
+                      std::to_string(size->height) + ", over the limit of " +
+                      std::to_string(options_.max_image_pixels) + " pixels");
+  }
+  if (size->width != count->width || size->height != count->height) {
+    return reject(400, "count_mismatch",
+                  "the picture is " + std::to_string(size->width) + "x" +
+                      std::to_string(size->height) + " but its count was made on a " +
+                      std::to_string(count->width) + "x" + std::to_string(count->height) +
+                      " frame");
+  }
+  Observation obs = counted_by_node(*count, up.site_id, checked->sequence, checked->captured_at);
+  obs.received_at_ms = received_at;
+  obs.frame_sha256 = digest;
+  return store(obs, up.body);
 }
 
 }  // namespace att

@@ -1,7 +1,11 @@
 // Accepting what capture nodes send: authenticate the request (the site's signature), then
-// for a frame detect, count, keep the JPEG and record the observation; for a heartbeat record
-// the node's report; what was stored goes on to the live hub (analysis/web/live.h). Every answer
-// tells the node the interval it should sample at next.
+// - for a frame: detect, count, keep the JPEG and record the observation;
+// - for a node's count (a node that counts itself): record it as an observation, without a
+//   picture; for its evidence picture: keep the JPEG and record it with the node's count of
+//   it. Both only from a model the service knows (IngestOptions::allowed_models);
+// - for a heartbeat: record the node's report.
+// What was stored goes on to the listeners (the live hub, the roll book). Every answer tells
+// the node the interval it should sample at next and the site's coming roll-call times.
 // Pure request -> reply logic, so it is tested without HTTP. Thread-safe: called from the
 // HTTP worker threads at once.
 #pragma once
@@ -9,9 +13,12 @@
 #include <cstdint>
 #include <expected>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +32,8 @@
 #include "common/time_util.h"
 #include "counting/counting.h"
 #include "counting/detector_pool.h"
+#include "counting/models.h"
+#include "protocol/node_count.h"
 
 namespace att {
 
@@ -34,6 +43,9 @@ struct NodesConfig {
   double sample_interval_s = 5;         // the interval every node is asked to sample at
   double live_interval_s = 0.5;         // while a technician watches the site live
   double live_duration_s = 60;          // how long one live-view request lasts
+  // The sha256 of every model file a node that counts may use: by default the models the
+  // service knows and has measured (counting/models.h).
+  std::vector<std::string> allowed_models = {yunet_2022mar().sha256, lffd_head_v1().sha256};
 };
 
 // One signed request from a capture node, as received (protocol/wire.h).
@@ -42,7 +54,7 @@ struct Upload {
   std::string sequence;      // X-Sequence, as sent
   std::string capture_time;  // X-Capture-Time, as sent
   std::string signature;     // X-Signature
-  std::string extra;         // X-Health (frames) or X-Spool-Dropped (heartbeats), as sent
+  std::string extra;         // the path's signed extra header (wire::extra_header), as sent
   std::string content_type;
   std::string body;
 };
@@ -51,8 +63,8 @@ struct Upload {
 // (stable, for programs): missing_site, unknown_site, no_site_key, bad_sequence,
 // bad_capture_time, capture_time_in_future, capture_time_too_old, missing_signature, bad_signature,
 // unsupported_media_type, empty_body, body_too_large, bad_health, bad_report, bad_dropped,
-// bad_jpeg, image_too_large, sequence_conflict, queue_full, site_busy (503 with Retry-After),
-// detector_failed, storage_failed.
+// bad_count, count_mismatch, unknown_model, bad_jpeg, image_too_large, sequence_conflict,
+// queue_full, site_busy (503 with Retry-After), detector_failed, storage_failed.
 struct IngestReply {
   int status = 500;
   nlohmann::json body;
@@ -72,6 +84,14 @@ struct IngestOptions {
   // 0 = no limit. Frames from a spool after a long outage are legitimately hours old.
   std::int64_t max_future_s = 300;
   std::int64_t max_age_s = 30 * 24 * 3600;
+  // The sha256 of every model file a node may count with (NodesConfig::allowed_models). A
+  // count or evidence from a node using any other file is refused (unknown_model).
+  std::set<std::string> allowed_models;
+  // A site's roll-call times in [from, to) (the roll book's), told to its node; none if unset.
+  std::function<std::vector<std::int64_t>(const std::string& site_id, std::int64_t from_ms,
+                                          std::int64_t to_ms)>
+      roll_calls = {};
+  double roll_calls_ahead_s = 3 * 3600;  // how far ahead an answer tells them
 };
 
 class Ingest {
@@ -85,6 +105,12 @@ class Ingest {
   IngestReply handle_frame(const Upload& upload);
   // POST /api/v1/health: a node's heartbeat, stored once per (site, sequence).
   IngestReply handle_heartbeat(const Upload& upload);
+  // POST /api/v1/counts: a node's count (protocol/node_count.h), stored as an observation
+  // without a picture.
+  IngestReply handle_count(const Upload& upload);
+  // POST /api/v1/evidence: a node's evidence picture with its count in X-Count, stored as an
+  // observation with its picture; nothing is detected on it here.
+  IngestReply handle_evidence(const Upload& upload);
 
   // A technician opened the site's live view: its node is asked for live_interval_s until
   // live_duration_s from now. Returns that end (ms since epoch).
@@ -108,6 +134,15 @@ class Ingest {
                                             const char* content_type, std::int64_t max_body);
   IngestReply reject(int status, const std::string& code, const std::string& message);
   IngestReply success(int status, const std::string& site_id, nlohmann::json body);
+  // The answer to a retry of (site, sequence) already stored: a duplicate when `digest` is the
+  // stored body's, a conflict otherwise; none when it is new.
+  std::optional<IngestReply> answer_retry(const std::string& site_id, std::int64_t sequence,
+                                          const std::string& digest);
+  // Writes the picture (when `picture` is not empty) and the row, then tells the listeners.
+  IngestReply store(Observation& obs, const std::string& picture);
+  // A node's count, from `text` (a count's body or an evidence's X-Count), with its models
+  // checked against the allow-list.
+  std::expected<NodeCount, IngestReply> node_count(const std::string& text);
 
   std::map<std::string, const Site*> sites_;  // fixed after construction
   Store& store_;

@@ -14,8 +14,8 @@ namespace att {
 
 class Metrics {
  public:
-  // An upload answered: endpoint "frames" or "health", the HTTP status, and the error code
-  // for a refusal ("" for a success).
+  // An upload answered: endpoint "frames", "health", "counts" or "evidence", the HTTP status,
+  // and the error code for a refusal ("" for a success).
   void answered(const std::string& endpoint, int status, const std::string& code);
   // One detection's duration.
   void detected(double seconds);

@@ -130,6 +130,12 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_user ON sessions(user);
 )sql"},
+    {7, "counts from the sites' nodes", R"sql(
+-- Who counted: 'service' (it detected on the picture it was sent) or 'node' (the site's node
+-- counted; frame_path, when there is one, is the node's evidence picture of that count).
+ALTER TABLE observations ADD COLUMN counted_by TEXT NOT NULL DEFAULT 'service'
+  CHECK (counted_by IN ('service', 'node'));
+)sql"},
 };
 
 }  // namespace

@@ -49,7 +49,7 @@ std::vector<Box> boxes_from_json(const std::string& text) {
 
 constexpr char kObservationColumns[] =
     "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
-    "frame_path, frame_sha256, frame_count, health";
+    "frame_path, frame_sha256, frame_count, health, counted_by";
 
 Observation read_observation(sqlite3_stmt* s) {
   Observation o;
@@ -66,6 +66,7 @@ Observation read_observation(sqlite3_stmt* s) {
   o.frame_sha256 = column_text(s, 10);
   o.frame_count = sqlite3_column_int(s, 11);
   o.health = column_text(s, 12);
+  o.counted_by = column_text(s, 13) == "node" ? CountedBy::kNode : CountedBy::kService;
   return o;
 }
 
@@ -431,7 +432,8 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
         prepare(db,
                 "INSERT INTO observations(site_id, sequence, captured_at_ms, received_at_ms, "
                 "count, boxes, detector, width, height, frame_path, frame_sha256, frame_count, "
-                "health) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+                "health, counted_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+                "?13, ?14) "
                 "ON CONFLICT(site_id, sequence) DO NOTHING");
     if (!stmt) return std::unexpected(stmt.error());
     sqlite3_stmt* s = stmt->get();
@@ -448,6 +450,7 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
     sql::bind(s, 11, o.frame_sha256);
     sql::bind(s, 12, o.frame_count);
     sql::bind(s, 13, o.health);
+    sql::bind(s, 14, std::string(o.counted_by == CountedBy::kNode ? "node" : "service"));
     if (sqlite3_step(s) != SQLITE_DONE) return fail(sql::error(db, "store observation"));
     if (sqlite3_changes(db) == 1) return {};
 

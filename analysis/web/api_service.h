@@ -78,7 +78,11 @@ class ApiService {
   void get_healthz(const httplib::Request& req, httplib::Response& res);
   void post_frame(const httplib::Request& req, httplib::Response& res);
   void post_heartbeat(const httplib::Request& req, httplib::Response& res);
-  void upload(const httplib::Request& req, httplib::Response& res, bool frame);
+  void post_count(const httplib::Request& req, httplib::Response& res);
+  void post_evidence(const httplib::Request& req, httplib::Response& res);
+  // A signed upload to `path`, handed to `handle`, its answer counted under `endpoint`.
+  void upload(const httplib::Request& req, httplib::Response& res, const char* path,
+              IngestReply (Ingest::*handle)(const Upload&), const char* endpoint);
   // session_routes.cpp: logins, sessions, users.
   std::string session_cookie(const std::string& token, bool end) const;
   void post_login(const httplib::Request& req, httplib::Response& res);
@@ -93,6 +97,7 @@ class ApiService {
   void get_timeline(const httplib::Request& req, httplib::Response& res);
   void post_live(const httplib::Request& req, httplib::Response& res);
   std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
+  std::optional<Observation> picture_of(const Observation& latest);
   Result<std::shared_ptr<const LiveFrame>> stored_frame(const Observation& o);
   // metrics_route.cpp.
   void get_metrics(const httplib::Request& req, httplib::Response& res);

@@ -95,6 +95,8 @@ RouteTable ApiService::table() {
     // Signed by the site's node (HMAC, ingest.h), not by a session.
     {"POST", wire::kFramesPath,                     kAnyone,                        "",          own(&ApiService::post_frame)},
     {"POST", wire::kHealthPath,                     kAnyone,                        "",          own(&ApiService::post_heartbeat)},
+    {"POST", wire::kCountsPath,                     kAnyone,                        "",          own(&ApiService::post_count)},
+    {"POST", wire::kEvidencePath,                   kAnyone,                        "",          own(&ApiService::post_evidence)},
     {"POST", "/api/v1/login",                       kAnyone,                        "",          own(&ApiService::post_login)},
     {"GET",  "/api/v1/session",                     kAnyone,                        "",          own(&ApiService::get_session)},  // 401 itself without one
     {"POST", "/api/v1/logout",                      kEveryRole,                     "",          own(&ApiService::post_logout)},
@@ -178,25 +180,33 @@ void ApiService::get_healthz(const httplib::Request&, httplib::Response& res) {
 }
 
 void ApiService::post_frame(const httplib::Request& req, httplib::Response& res) {
-  upload(req, res, /*frame=*/true);
+  upload(req, res, wire::kFramesPath, &Ingest::handle_frame, "frames");
 }
 
 void ApiService::post_heartbeat(const httplib::Request& req, httplib::Response& res) {
-  upload(req, res, /*frame=*/false);
+  upload(req, res, wire::kHealthPath, &Ingest::handle_heartbeat, "health");
 }
 
-void ApiService::upload(const httplib::Request& req, httplib::Response& res, bool frame) {
+void ApiService::post_count(const httplib::Request& req, httplib::Response& res) {
+  upload(req, res, wire::kCountsPath, &Ingest::handle_count, "counts");
+}
+
+void ApiService::post_evidence(const httplib::Request& req, httplib::Response& res) {
+  upload(req, res, wire::kEvidencePath, &Ingest::handle_evidence, "evidence");
+}
+
+void ApiService::upload(const httplib::Request& req, httplib::Response& res, const char* path,
+                        IngestReply (Ingest::*handle)(const Upload&), const char* endpoint) {
   Upload up;
   up.site_id = req.get_header_value(wire::kSiteHeader);
   up.sequence = req.get_header_value(wire::kSequenceHeader);
   up.capture_time = req.get_header_value(wire::kCaptureTimeHeader);
   up.signature = req.get_header_value(wire::kSignatureHeader);
-  up.extra = req.get_header_value(frame ? wire::kHealthHeader : wire::kSpoolDroppedHeader);
+  if (const char* extra = wire::extra_header(path)) up.extra = req.get_header_value(extra);
   up.content_type = req.get_header_value("Content-Type");
   up.body = req.body;
-  const IngestReply reply = frame ? ingest.handle_frame(up) : ingest.handle_heartbeat(up);
-  ingest.metrics().answered(frame ? "frames" : "health", reply.status,
-                            reply.body.value("code", ""));
+  const IngestReply reply = (ingest.*handle)(up);
+  ingest.metrics().answered(endpoint, reply.status, reply.body.value("code", ""));
   if (reply.retry_after_s > 0) res.set_header("Retry-After", std::to_string(reply.retry_after_s));
   res.set_header(wire::kServerTimeHeader, std::to_string(ingest.now()));
   send_json(res, reply.status, reply.body);

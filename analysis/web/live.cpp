@@ -117,9 +117,11 @@ void LiveHub::frame_stored(const Observation& obs, const std::string& jpeg) {
     std::lock_guard lock(mu_);
     watched = mjpeg_clients_.contains(obs.site_id);
   }
-  // Copied outside the lock, and only for a site someone watches.
+  // Copied outside the lock, and only for a site someone watches (a node's count without a
+  // picture has nothing to show).
   std::shared_ptr<const LiveFrame> frame;
-  if (watched) frame = LiveFrame::make(obs, std::make_shared<const std::string>(jpeg));
+  if (watched && !jpeg.empty())
+    frame = LiveFrame::make(obs, std::make_shared<const std::string>(jpeg));
 
   std::lock_guard lock(mu_);
   if (frame) {

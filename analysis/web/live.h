@@ -38,9 +38,9 @@
 #include "analysis/domain/event_sink.h"
 #include "analysis/domain/ingest_listener.h"
 #include "analysis/domain/store.h"
+#include "common/box.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "counting/box.h"
 
 namespace att {
 

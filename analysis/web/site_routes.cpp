@@ -30,6 +30,7 @@ json latest_json(const Observation& o) {
       {"captured_at_ms", o.captured_at_ms},
       {"captured_at", iso8601_utc(o.captured_at_ms)},
       {"received_at_ms", o.received_at_ms},
+      {"counted_by", o.counted_by == CountedBy::kNode ? "node" : "service"},
       {"health", o.health.empty() ? json(nullptr)
                                   : json::parse(o.health, nullptr, /*allow_exceptions=*/false)}};
 }
@@ -212,11 +213,27 @@ std::optional<Observation> ApiService::latest_or_error(const std::string& id,
   return *latest;
 }
 
+// The picture that shows a site's latest observation: its own, or for a node's count
+// without one, the node's newest evidence picture of the hour before.
+std::optional<Observation> ApiService::picture_of(const Observation& latest) {
+  if (!latest.frame_path.empty() || latest.counted_by != CountedBy::kNode) return latest;
+  auto recent = store.observations_since(latest.site_id, latest.captured_at_ms - 3'600'000, 100000);
+  if (!recent) {
+    log->error("site {}: {}", latest.site_id, recent.error().message);
+    return std::nullopt;
+  }
+  for (auto it = recent->rbegin(); it != recent->rend(); ++it) {
+    if (!it->frame_path.empty()) return *it;
+  }
+  return std::nullopt;
+}
+
 void ApiService::get_latest(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   const auto latest = latest_or_error(id, res);
   if (!latest) return;
   const Observation& o = *latest;
+  const auto pictured = picture_of(o);
   json body = latest_json(o);
   json boxes = json::array();
   for (const Box& b : o.boxes) {
@@ -229,8 +246,10 @@ void ApiService::get_latest(const httplib::Request& req, httplib::Response& res)
   body["detector"] = o.detector;
   body["width"] = o.width;
   body["height"] = o.height;
-  body["frame_url"] = o.frame_path.empty() ? json(nullptr)  // deleted by retention
-                                           : json("/api/v1/sites/" + id + "/latest.jpg");
+  // None: deleted by retention, or a node that sent no picture in the hour.
+  const bool has_picture = pictured && !pictured->frame_path.empty();
+  body["frame_url"] = has_picture ? json("/api/v1/sites/" + id + "/latest.jpg") : json(nullptr);
+  body["picture_captured_at_ms"] = has_picture ? json(pictured->captured_at_ms) : json(nullptr);
   send_json(res, 200, body);
 }
 
@@ -245,11 +264,15 @@ Result<std::shared_ptr<const LiveFrame>> ApiService::stored_frame(const Observat
 
 void ApiService::get_latest_jpeg(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
-  const auto latest = latest_or_error(id, res);
-  if (!latest) return;
-  if (latest->frame_path.empty()) {
+  const auto found = latest_or_error(id, res);
+  if (!found) return;
+  const auto latest = picture_of(*found);
+  if (!latest || latest->frame_path.empty()) {
     return send_error(res, 410, "frame_expired",
-                      "the latest frame's picture was deleted by retention (storage.frame_days)");
+                      found->counted_by == CountedBy::kNode
+                          ? "the site's node sent no picture in the last hour"
+                          : "the latest frame's picture was deleted by retention "
+                            "(storage.frame_days)");
   }
   auto frame = stored_frame(*latest);
   const Result<std::string> annotated =

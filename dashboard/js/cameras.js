@@ -1,6 +1,8 @@
 // Technician's camera health: one row per site, sortable by any column and by default by
 // problem (offline, no picture, dark, covered, blurred, frozen, moved, never connected, ok),
-// with when the site was last seen, the node's spool backlog and its drops. A row opens the
+// with when the site was last seen, where its counting happens (the node's model, looks per
+// second, ms per look, CPU share of its budget, setup version), the node's spool backlog and
+// its drops. A row opens the
 // site's page, where the live view is.
 import { h, clear, fold, sortableTable } from './dom.js';
 import { t, fmtNum, ageText, problemLabel } from './i18n.js';
@@ -33,6 +35,17 @@ export function mount(root) {
       cell: (r) => ago(r.site.node?.received_at_ms, now) },
     { key: 'camera', label: T.colCamera, sort: (r) => r.site.node?.report?.camera?.last_error || null, class: 'wide-only',
       cell: (r) => { const c = r.site.node?.report?.camera; return c ? `${c.playing ? T.playing : T.stopped}${c.last_error ? ` — ${c.last_error}` : ''}` : '—'; } },
+    { key: 'counting', label: T.colCounting, class: 'wide-only',
+      sort: (r) => (r.site.node?.report ? (r.site.node.report.counting ? r.site.node.report.counting.rate_hz : -1) : null),
+      cell: (r) => {
+        const rep = r.site.node?.report;
+        if (!rep) return '—';
+        const c = rep.counting;
+        if (!c) return h('span', { text: T.countedCentrally, dataset: { mode: 'central' } });
+        return h('span', { dataset: { mode: 'edge' }, title: T.countingHint,
+          text: `${T.countedAtSite} · ${c.model} · ${c.rate_hz.toFixed(2)}/s · ${Math.round(c.detector_ms)} ms · ` +
+            `${c.cpu_share.toFixed(2)}/${c.max_cores} ${T.cores} · v${c.setup_version}` });
+      } },
     { key: 'spool', label: T.colSpool, class: 'num', sort: (r) => (r.site.node?.report?.spool ? -r.site.node.report.spool.items : null),
       cell: (r) => { const s = r.site.node?.report?.spool; return s ? `${fmtNum(s.items)} (${(s.bytes / 1048576).toFixed(1)} MB)` : '—'; } },
     { key: 'drops', label: T.colDrops, class: 'num', sort: (r) => { const d = r.site.node?.items_lost; return d == null ? null : -d; },

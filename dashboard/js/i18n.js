@@ -79,6 +79,8 @@ const DICT = {
     // Cameras (technician)
     camerasTitle: 'Tình trạng camera', problem: 'Vấn đề', allProblems: 'Mọi tình trạng', onlyProblems: 'Chỉ điểm có vấn đề',
     colLastFrame: 'Ảnh gần nhất', colHeartbeat: 'Báo cáo gần nhất', colSpool: 'Hàng đợi tại điểm', colDrops: 'Bị bỏ',
+    colCounting: 'Đếm người', countedAtSite: 'tại điểm', countedCentrally: 'tại trung tâm', cores: 'lõi',
+    countingHint: 'Mô hình · lượt nhìn mỗi giây · ms mỗi lượt · lõi CPU dùng/ngân sách · phiên bản cấu hình',
     colCamera: 'Camera', colInterval: 'Chu kỳ', playing: 'đang chạy', stopped: 'không chạy', items: 'mục',
     dropsHint: 'Số mục máy tại điểm cầu đã bỏ: hàng đợi đầy, camera nhanh hơn máy, lỗi ổ đĩa.',
     // Users (admin)
@@ -155,6 +157,8 @@ const DICT = {
     correctionSaved: 'The correction is in the ledger.', showMore: (n) => `Show more (${n} left)`, rows: (n) => `${n} rows`,
     camerasTitle: 'Camera health', problem: 'Problem', allProblems: 'Any state', onlyProblems: 'Problems only',
     colLastFrame: 'Last frame', colHeartbeat: 'Last report', colSpool: 'Spool backlog', colDrops: 'Dropped',
+    colCounting: 'Counting', countedAtSite: 'at the site', countedCentrally: 'at the centre', cores: 'cores',
+    countingHint: 'Model · looks per second · ms per look · CPU cores used/budget · setup version',
     colCamera: 'Camera', colInterval: 'Interval', playing: 'playing', stopped: 'not playing', items: 'items',
     dropsHint: 'Items the site node dropped: spool full, camera faster than the node, disk errors.',
     usersTitle: 'Users', colUser: 'User name', colRole: 'Role', colState: 'State', colCreated: 'Created',

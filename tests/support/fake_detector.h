@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/box.h"
 #include "common/error.h"
-#include "counting/box.h"
 #include "counting/detector.h"
 
 namespace att::testing {

@@ -6,6 +6,7 @@ namespace att {
 struct Box {
   float x = 0, y = 0, w = 0, h = 0;
   float score = 0;
+  bool operator==(const Box&) const = default;
 };
 
 }  // namespace att
