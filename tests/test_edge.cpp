@@ -1,6 +1,7 @@
 // Counting at the site: a node's counts and evidence pictures through the real service over
 // real HTTP (stored as the node's observations, nothing detected again, unknown models and
-// malformed counts refused), and a real node counting a real clip with YuNet, from a file and
+// malformed counts refused), and a real node counting a real clip with its default detector
+// (YuNet with far-row tiles), from a file and
 // from the RTSP test camera, ending on the count attendance-eval gives for the same clip.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -248,9 +249,10 @@ class EdgeNode : public ::testing::Test {
 
   // attendance-eval --video on the same clip, with the node's detector and every_s.
   json eval(const std::filesystem::path& clip) {
-    const auto r = testing::run_command({ATTENDANCE_EVAL_BIN, "--video", clip.string(), "--every",
-                                         "1", "--detector", "yunet", "--json"},
-                                        dir_.path());
+    const auto r =
+        testing::run_command({ATTENDANCE_EVAL_BIN, "--video", clip.string(), "--every", "1",
+                              "--detector", NodeCountingConfig::node_detector().name, "--json"},
+                             dir_.path());
     EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
     return json::parse(r.out.substr(r.out.rfind('{') == std::string::npos ? 0 : r.out.find('{')),
                        nullptr, false);
@@ -285,7 +287,7 @@ TEST_F(EdgeNode, ANodeCountingAClipEndsOnTheCountTheEvaluationGives) {
   int pictures = 0;
   for (const Observation& o : obs) {
     EXPECT_EQ(o.counted_by, CountedBy::kNode);
-    EXPECT_EQ(o.detector, "yunet");
+    EXPECT_EQ(o.detector, NodeCountingConfig::node_detector().name);
     EXPECT_EQ(o.width, 640);
     if (!o.frame_path.empty()) ++pictures;
   }
