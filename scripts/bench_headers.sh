@@ -60,6 +60,8 @@ import json, shlex, sys
 for e in json.load(open(sys.argv[1])):
     if e["file"] == sys.argv[2]:
         args = shlex.split(e["command"])
+        # The compiler itself, without the ccache launcher in front of it.
+        args = args[next(i for i, a in enumerate(args) if a.endswith(("c++", "g++"))):]
         out = args.index("-o")
         del args[out:out + 2]
         print(shlex.join(a for a in args if a not in ("-MD",) and not a.startswith("-MF")
