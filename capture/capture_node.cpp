@@ -82,7 +82,7 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   // The first heartbeat soon after start (the technician sees the node is up), then steady.
   auto next_heartbeat = Clock::now() + std::min(seconds_ms(config_.heartbeat_s), seconds_ms(5));
   while (!stop && !(camera.status().finished && queue.empty())) {
-    if (auto frame = queue.pop(std::chrono::milliseconds(200))) take(*frame);
+    if (auto frame = queue.pop(std::chrono::milliseconds(200))) take(std::move(*frame));
     if (Clock::now() >= next_heartbeat) {
       const CameraStatus cam = camera.status();
       const double quiet_s =
@@ -96,7 +96,8 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   }
   camera.stop();  // no frame comes after this
   queue.close();
-  while (auto frame = queue.pop(std::chrono::milliseconds(0))) take(*frame);  // sampled: keep
+  while (auto frame = queue.pop(std::chrono::milliseconds(0)))
+    take(std::move(*frame));       // sampled: keep
   if (counter_) counter_->stop();  // counts the frame it was given last
 
   if (!stop) {  // the file has ended: deliver everything, then finish
@@ -146,7 +147,7 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   return stats_;
 }
 
-void CaptureNode::take(const CapturedFrame& frame) {
+void CaptureNode::take(CapturedFrame frame) {
   auto log = log::get("node");
   {
     std::lock_guard lock(stats_mu_);
@@ -186,15 +187,14 @@ void CaptureNode::take(const CapturedFrame& frame) {
     }
   }
   if (counter_) {
-    CapturedFrame stamped = frame;
-    stamped.capture_time_ms = service_time(frame.capture_time_ms);
-    counter_->offer(std::move(stamped), last_health_);
+    frame.capture_time_ms = service_time(frame.capture_time_ms);
+    counter_->offer(std::move(frame), last_health_);
     return;
   }
   SpoolItem item;
   item.capture_time_ms = service_time(frame.capture_time_ms);
   item.kind = "frame";
-  item.body = frame.jpeg;
+  item.body = std::move(frame.jpeg);
   item.meta = health;
   put(std::move(item));
 }

@@ -73,7 +73,7 @@ class CaptureNode {
   NodeStats run(const std::atomic<bool>& stop);
 
  private:
-  void take(const CapturedFrame& frame);
+  void take(CapturedFrame frame);
   // Spools a node report (protocol/node_report.h) in `state`.
   void heartbeat(NodeState state);
   void put(SpoolItem item);
