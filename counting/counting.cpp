@@ -38,4 +38,11 @@ OccupancyResult Counting::add(const std::string& site_id, std::int64_t t_ms, cv:
   return site.window.add(t_ms, size, detections, gray);
 }
 
+std::vector<Box> Counting::countable(const std::string& site_id, cv::Size size,
+                                     const std::vector<Box>& detections) {
+  SiteWindow& site = window_of(site_id);
+  std::lock_guard lock(site.mu);
+  return site.window.countable(size, detections);
+}
+
 }  // namespace att

@@ -28,6 +28,11 @@ class Counting {
   OccupancyResult add(const std::string& site_id, std::int64_t t_ms, cv::Size size,
                       const std::vector<Box>& detections, const cv::Mat& gray);
 
+  // The detections of one frame of `site_id` that count (OccupancyWindow::countable), without
+  // adding anything to its window: how the audit counts a node's picture with the site's zones.
+  std::vector<Box> countable(const std::string& site_id, cv::Size size,
+                             const std::vector<Box>& detections);
+
  private:
   struct SiteWindow {
     std::mutex mu;

@@ -232,7 +232,15 @@ TEST_F(ClassMorning, AnEdgeSitesRollCallHasTheNodesCountAndItsEvidencePicture) {
     ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
     ASSERT_TRUE(attendance_->observe(o));
   }
+  // The picture is audited before the roll call is recorded (the auditor's way, in the
+  // service: it counts the picture and records the count).
+  std::vector<std::int64_t> audited;
+  attendance_->set_audit({}, [&](const Observation& o) -> Result<int> {
+    audited.push_back(o.sequence);
+    return 48;
+  });
   ASSERT_TRUE(attendance_->tick(at(7, 48)));
+  EXPECT_EQ(audited, std::vector<std::int64_t>{evidence_sequence});
   const auto calls = ledger("roll_call", "td-01");
   ASSERT_EQ(calls.size(), 1u);
   const json body = json::parse(calls[0].body);
@@ -250,6 +258,77 @@ TEST_F(ClassMorning, AnEdgeSitesRollCallHasTheNodesCountAndItsEvidencePicture) {
   const std::string evidence = testing::read_file(dir_ / r->evidence_path);
   EXPECT_EQ(sha256_hex(evidence), r->evidence_sha256);
   EXPECT_NE(evidence, jpeg_);
+  // Both counts of that picture: the node's of it alone, and the audit's.
+  EXPECT_EQ(r->evidence_count, 50);
+  EXPECT_EQ(r->audit_count, 48);
+  EXPECT_EQ(body["audit_count"], 48);
+}
+
+TEST(AuditRule, TwoCountsOfAPictureAgreeWithinPeopleOrAShareOfTheNodesCount) {
+  const AuditConfig c;  // 3 people or 20 %
+  EXPECT_FALSE(counts_disagree(13, 13, c));
+  EXPECT_FALSE(counts_disagree(13, 10, c));
+  EXPECT_TRUE(counts_disagree(13, 9, c));
+  EXPECT_FALSE(counts_disagree(60, 48, c));  // 12 = 20 % of 60
+  EXPECT_TRUE(counts_disagree(60, 47, c));
+  EXPECT_TRUE(counts_disagree(60, 13, c));
+  EXPECT_TRUE(counts_disagree(0, 4, c));
+  EXPECT_FALSE(counts_disagree(5, 5, {.tolerance = 0, .tolerance_share = 0}));
+  EXPECT_TRUE(counts_disagree(5, 6, {.tolerance = 0, .tolerance_share = 0}));
+}
+
+// A node whose counts its pictures do not support: 60 on pictures the audit counts 13 on.
+TEST_F(ClassMorning, DisagreeingAuditsOpenACountDisputeWithBothNumbersAndAnAgreeingOneClosesIt) {
+  const auto picture = [&](std::int64_t t, int node_count) {
+    Observation o;
+    o.site_id = "td-01";
+    o.sequence = ++sequence_["td-01"];
+    o.captured_at_ms = t;
+    o.count = o.frame_count = node_count;
+    o.detector = "yunet";
+    o.width = 320;
+    o.height = 180;
+    o.counted_by = CountedBy::kNode;
+    o.frame_path = "frames/td-01/" + std::to_string(o.sequence) + ".jpg";
+    testing::write_file(dir_ / o.frame_path, jpeg_);
+    o.frame_sha256 = sha256_hex(jpeg_ + std::to_string(o.sequence));
+    EXPECT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+    EXPECT_TRUE(attendance_->observe(o));
+    return o;
+  };
+  const auto disputes = [&] { return ledger("alert_opened", "td-01").size(); };
+  // Before the period nothing is disputed.
+  ASSERT_TRUE(attendance_->audited(picture(at(7, 0), 60), 13));
+  ASSERT_TRUE(attendance_->audited(picture(at(7, 1), 60), 13));
+  EXPECT_EQ(disputes(), 0u);
+  // Within the tolerance (12 of 60) the counts agree.
+  ASSERT_TRUE(attendance_->audited(picture(at(8, 0), 60), 50));
+  ASSERT_TRUE(attendance_->audited(picture(at(8, 1), 60), 48));
+  EXPECT_EQ(disputes(), 0u);
+  // One disagreeing picture is not a dispute yet; two in a row are.
+  const Observation first = picture(at(8, 2), 60);
+  ASSERT_TRUE(attendance_->audited(first, 13));
+  EXPECT_EQ(disputes(), 0u);
+  ASSERT_TRUE(attendance_->audited(picture(at(8, 3), 60), 14));
+  const auto opened = ledger("alert_opened", "td-01");
+  ASSERT_EQ(opened.size(), 1u);
+  const json body = json::parse(opened[0].body);
+  EXPECT_EQ(body["kind"], "count_disputed");
+  EXPECT_EQ(body["started_ms"], at(8, 2));
+  EXPECT_EQ(body["details"]["node_count"], 60);
+  EXPECT_EQ(body["details"]["audit_count"], 14);
+  EXPECT_EQ(body["details"]["pictures"], 2);
+  ASSERT_TRUE(body.contains("evidence_path"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / body["evidence_path"].get<std::string>()));
+  // A picture older than the latest audited one changes nothing, even agreeing.
+  ASSERT_TRUE(attendance_->audited(first, 60));
+  EXPECT_TRUE(ledger("alert_closed", "td-01").empty());
+  // An agreeing picture ends the dispute.
+  ASSERT_TRUE(attendance_->audited(picture(at(8, 4), 13), 12));
+  const auto closed = ledger("alert_closed", "td-01");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed[0].subject, opened[0].subject);
+  EXPECT_EQ(json::parse(closed[0].body)["why"], "the counts agree again");
 }
 
 TEST_F(ClassMorning, AnEdgeSiteWithoutAPictureHasItsCountAndSaysWhyThereIsNoEvidence) {

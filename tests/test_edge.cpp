@@ -53,7 +53,7 @@ class EdgeService : public ::testing::Test {
       config.schedule.days.push_back({iso8601_utc(day).substr(0, 10), {Period{"day", 0, 1439}}});
     }
     ServiceHooks hooks;
-    hooks.detector = testing::FakeDetector::fixed_people(3).choice();
+    hooks.detector = testing::FakeDetector::painted_heads().choice();  // the audit's detector
     auto service = Service::create(config, hooks);
     ASSERT_TRUE(service) << service.error().message;
     service_ = std::move(*service);
@@ -132,11 +132,79 @@ TEST_F(EdgeService, AnEvidencePictureIsKeptWithTheNodesCountOfIt) {
   auto obs = service_->store().find_observation("td-01", 9);
   ASSERT_TRUE(obs && *obs);
   EXPECT_EQ((*obs)->counted_by, CountedBy::kNode);
-  EXPECT_EQ((*obs)->count, 17);  // the node's, not the 3 the service's detector would say
+  EXPECT_EQ((*obs)->count, 17);  // the node's, not the 5 the service's detector would say
   ASSERT_FALSE((*obs)->frame_path.empty());
   EXPECT_EQ(testing::read_file(dir_ / "data" / (*obs)->frame_path), jpeg);
   EXPECT_EQ((*obs)->frame_sha256, sha256_hex(jpeg));
   EXPECT_THAT(metrics(), HasSubstr("attendance_detect_seconds_count 0\n"));
+}
+
+// A node, signed and otherwise well-behaved, that reports 60 on pictures of 13 people.
+TEST_F(EdgeService, ADishonestNodeRaisesACountDisputeWithBothNumbersInTheLedger) {
+  const auto audits_done = [&](int n) {
+    return testing::eventually(
+        [&] {
+          return metrics().find("attendance_audits_total{result=\"done\"} " + std::to_string(n) +
+                                "\n") != std::string::npos;
+        },
+        std::chrono::seconds(20));
+  };
+  NodeCount lie = a_count(60);
+  lie.frame_count = 60;
+  ASSERT_EQ(send(NodeUpload::Kind::kEvidence, 1, testing::painted_frame(13), lie.to_json()).kind,
+            UploadOutcome::kStored);
+  ASSERT_TRUE(audits_done(1));
+  EXPECT_EQ(service_->store().find_observation("td-01", 1).value()->audit_count, 13);
+  ASSERT_EQ(send(NodeUpload::Kind::kEvidence, 2, testing::painted_frame(13), lie.to_json()).kind,
+            UploadOutcome::kStored);
+  ASSERT_TRUE(audits_done(2));
+
+  // The ledger's entries of disputes (the roll book may have opened an offline alert too:
+  // the class runs all day and nothing came before this test).
+  const auto disputes = [&](const std::string& kind) {
+    LedgerQuery q;
+    q.kind = kind;
+    q.site_id = "td-01";
+    std::vector<json> bodies;
+    const std::vector<LedgerEntry> entries = service_->store().entries(Chain::kLedger, q).value();
+    for (const LedgerEntry& e : entries) {
+      if (e.subject.starts_with("alert/td-01/count_disputed/"))
+        bodies.push_back(json::parse(e.body));
+    }
+    return bodies;
+  };
+  const auto opened = disputes("alert_opened");
+  ASSERT_EQ(opened.size(), 1u);
+  const json body = opened.front();
+  EXPECT_EQ(body["kind"], "count_disputed");
+  EXPECT_EQ(body["details"]["node_count"], 60);
+  EXPECT_EQ(body["details"]["audit_count"], 13);
+  EXPECT_THAT(metrics(), HasSubstr("attendance_audits_disagreed_total 2\n"));
+
+  // Auditors see it among the alerts, with both numbers.
+  httplib::Client http("127.0.0.1", port_);
+  testing::log_in_as(http, service_->store(), Role::kAuditor);
+  auto alerts = http.Get("/api/v1/alerts?site=td-01&open=1");
+  ASSERT_TRUE(alerts && alerts->status == 200);
+  int shown = 0;
+  const json listed = json::parse(alerts->body);
+  for (const json& a : listed["alerts"]) {
+    if (a["kind"] != "count_disputed") continue;
+    ++shown;
+    EXPECT_EQ(a["count"], 60);
+    EXPECT_EQ(a["audit_count"], 13);
+  }
+  EXPECT_EQ(shown, 1) << alerts->body;
+
+  // Honest again: 13 on a picture of 13 ends the dispute.
+  NodeCount honest = a_count(13);
+  honest.frame_count = 13;
+  ASSERT_EQ(send(NodeUpload::Kind::kEvidence, 3, testing::painted_frame(13), honest.to_json()).kind,
+            UploadOutcome::kStored);
+  ASSERT_TRUE(audits_done(3));
+  const auto closed = disputes("alert_closed");
+  ASSERT_EQ(closed.size(), 1u);
+  EXPECT_EQ(closed.front()["why"], "the counts agree again");
 }
 
 TEST_F(EdgeService, ACountFromAModelTheServiceDoesNotKnowIsRefusedWithTheReason) {

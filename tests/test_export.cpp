@@ -195,7 +195,7 @@ class Exports : public ::testing::Test {
             {"ended_ms", at(8, 20)},
             {"minutes", 50.0},
             {"why", "frames arrive again"}});
-    call("mt-01", "08:15", at(8, 15), 30, 38, 12, at(8, 14), mt_0815_);                 // 6
+    call("mt-01", "08:15", at(8, 15), 30, 38, 12, at(8, 14), mt_0815_, {{31, 29}});     // 6
     append("correction", "td-01", "roll_call/td-01/2027-07-12/morning/0815", at(9, 0),  // 7
            {{"roll_call_seq", 4},
             {"counted", 59},
@@ -246,7 +246,8 @@ class Exports : public ::testing::Test {
 
   void call(const std::string& site, const std::string& label, std::int64_t scheduled,
             std::optional<int> counted, int expected, std::int64_t sequence, std::int64_t captured,
-            const std::pair<std::string, std::string>& ev) {
+            const std::pair<std::string, std::string>& ev,
+            std::optional<std::pair<int, int>> node_and_audit = std::nullopt) {
     RollCall r;
     r.site_id = site;
     r.date = kDate;
@@ -259,6 +260,11 @@ class Exports : public ::testing::Test {
     r.captured_at_ms = captured;
     r.evidence_path = ev.first;
     r.evidence_sha256 = ev.second;
+    if (node_and_audit) {  // counted at the site, its picture audited at the centre
+      r.counted_by = CountedBy::kNode;
+      r.evidence_count = node_and_audit->first;
+      r.audit_count = node_and_audit->second;
+    }
     std::string hhmm = label;
     hhmm.erase(2, 1);
     append("roll_call", site, "roll_call/" + site + "/" + kDate + "/morning/" + hhmm, scheduled,
@@ -394,19 +400,105 @@ TEST_F(Exports, RollCallsCsvHasOneRowPerRollCall) {
   const std::string csv = roll_calls_csv(sites_, records_, clock_);
   EXPECT_TRUE(csv.starts_with("\xEF\xBB\xBFMã điểm,Tên điểm,Huyện/Thành phố,Cấp học,Ngày,Buổi,"));
   const Rows expected = {
-      {"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Cấp học", "Ngày", "Buổi", "Giờ điểm danh",
-       "Giờ chụp ảnh", "Số dự kiến", "Số đếm được", "Tỉ lệ (%)", "Tệp ảnh minh chứng",
-       "SHA-256 ảnh", "Ghi chú", "Mục sổ", "Số đếm khi điểm danh", "Người hiệu chỉnh",
-       "Lý do hiệu chỉnh", "Mục sổ hiệu chỉnh"},
-      {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Trung học cơ sở", kDate, "Sáng", "07:45",
-       "07:44:30", "60", "52", "86.7", td_0745_.first, td_0745_.second, "", "1", "", "", "", ""},
-      {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Trung học cơ sở", kDate, "Sáng", "08:15",
-       "08:14:50", "60", "59", "98.3", td_0815_.first, td_0815_.second, "", "4", "58",
-       "kiemtra.lan", "Đếm lại từ ảnh: 1 người bị che", "7"},
-      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mầm non", kDate, "Sáng", "07:45", "", "38",
-       "", "", "", "", "Không có hình để đếm", "2", "", "", "", ""},
-      {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mầm non", kDate, "Sáng", "08:15", "08:14:00",
-       "38", "30", "78.9", mt_0815_.first, mt_0815_.second, "", "6", "", "", "", ""},
+      {"Mã điểm",
+       "Tên điểm",
+       "Huyện/Thành phố",
+       "Cấp học",
+       "Ngày",
+       "Buổi",
+       "Giờ điểm danh",
+       "Giờ chụp ảnh",
+       "Số dự kiến",
+       "Số đếm được",
+       "Tỉ lệ (%)",
+       "Tệp ảnh minh chứng",
+       "SHA-256 ảnh",
+       "Ghi chú",
+       "Mục sổ",
+       "Số đếm khi điểm danh",
+       "Người hiệu chỉnh",
+       "Lý do hiệu chỉnh",
+       "Mục sổ hiệu chỉnh",
+       "Nơi đếm",
+       "Số đếm trên ảnh tại điểm",
+       "Số đếm kiểm tra tại trung tâm"},
+      {"td-01",
+       "Trường THCS Bản Giang",
+       "Tam Đường",
+       "Trung học cơ sở",
+       kDate,
+       "Sáng",
+       "07:45",
+       "07:44:30",
+       "60",
+       "52",
+       "86.7",
+       td_0745_.first,
+       td_0745_.second,
+       "",
+       "1",
+       "",
+       "",
+       "",
+       "",
+       "Tại trung tâm",
+       "",
+       ""},
+      {"td-01",
+       "Trường THCS Bản Giang",
+       "Tam Đường",
+       "Trung học cơ sở",
+       kDate,
+       "Sáng",
+       "08:15",
+       "08:14:50",
+       "60",
+       "59",
+       "98.3",
+       td_0815_.first,
+       td_0815_.second,
+       "",
+       "4",
+       "58",
+       "kiemtra.lan",
+       "Đếm lại từ ảnh: 1 người bị che",
+       "7",
+       "Tại trung tâm",
+       "",
+       ""},
+      {"mt-01",    "Trường Mầm non Bum Nưa",
+       "Mường Tè", "Mầm non",
+       kDate,      "Sáng",
+       "07:45",    "",
+       "38",       "",
+       "",         "",
+       "",         "Không có hình để đếm",
+       "2",        "",
+       "",         "",
+       "",         "",
+       "",         ""},
+      {"mt-01",
+       "Trường Mầm non Bum Nưa",
+       "Mường Tè",
+       "Mầm non",
+       kDate,
+       "Sáng",
+       "08:15",
+       "08:14:00",
+       "38",
+       "30",
+       "78.9",
+       mt_0815_.first,
+       mt_0815_.second,
+       "",
+       "6",
+       "",
+       "",
+       "",
+       "",
+       "Tại điểm",
+       "31",
+       "29"},
   };
   EXPECT_EQ(parsed(csv), expected);
   // Only the sites asked for: a district's export.
@@ -418,11 +510,13 @@ TEST_F(Exports, AlertsCsvHasOneRowPerAlertInLocalTime) {
   const Rows expected = {
       {"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Loại cảnh báo", "Mã loại", "Bắt đầu", "Kết thúc",
        "Số phút", "Trạng thái", "Lý do kết thúc", "Tệp ảnh minh chứng", "SHA-256 ảnh", "Mục sổ mở",
-       "Mục sổ đóng"},
+       "Mục sổ đóng", "Số đếm", "Số đếm kiểm tra tại trung tâm"},
       {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Thiếu học viên", "under_attendance",
-       "2027-07-12 10:30", "", "", "Đang mở", "", alert_ev_.first, alert_ev_.second, "8", ""},
+       "2027-07-12 10:30", "", "", "Đang mở", "", alert_ev_.first, alert_ev_.second, "8", "", "40",
+       ""},
       {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mất kết nối", "offline", "2027-07-12 07:30",
-       "2027-07-12 08:20", "50.0", "Đã kết thúc", "Hình ảnh gửi về trở lại", "", "", "3", "5"},
+       "2027-07-12 08:20", "50.0", "Đã kết thúc", "Hình ảnh gửi về trở lại", "", "", "3", "5", "",
+       ""},
   };
   EXPECT_EQ(parsed(alerts_csv(sites_, records_, clock_)), expected);
 }
@@ -584,7 +678,8 @@ TEST_F(Exports, DistrictReportRollsUpItsSitesWithTheirLastPictures) {
   EXPECT_THAT(*html, HasSubstr("<td>Ngày 12/07/2027 — buổi sáng</td><td class=\"n\">60</td>"
                                "<td class=\"n\">56</td><td class=\"n\">93,3%</td>"
                                "<td class=\"n\">1</td><td class=\"n\">0</td>"
-                               "<td class=\"n\">0</td><td class=\"n\">9</td>"));
+                               "<td class=\"n\">0</td><td class=\"n\">0</td>"
+                               "<td class=\"n\">9</td>"));
   EXPECT_THAT(*html, HasSubstr("<td>Ngày 12/07/2027 — buổi sáng</td><td class=\"n\">45</td>"
                                "<td class=\"n\">—</td><td class=\"n\">—</td>"));
   // The last roll call of the period at td-01, with its picture; td-02 has none.

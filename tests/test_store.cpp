@@ -66,14 +66,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 7);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 8);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 7);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 8);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
@@ -112,7 +112,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 7);
+  EXPECT_EQ(store->schema_version(), 8);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -171,7 +171,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 7);
+  EXPECT_EQ(store->schema_version(), 8);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
@@ -193,6 +193,23 @@ TEST(SqliteStoreSchema, WhoCountedIsKept) {
   EXPECT_EQ(store->find_observation("td-01", 2).value()->counted_by, CountedBy::kService);
   RawDb raw(dir / "att.db");
   EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM observations WHERE counted_by = 'node'"), 1);
+}
+
+TEST(SqliteStoreSchema, AnAuditsCountIsKeptOnItsObservation) {
+  TempDir dir;
+  auto store = open_ok(dir / "att.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+  Observation evidence = make_obs("td-01", 1, 1000);
+  evidence.counted_by = CountedBy::kNode;
+  ASSERT_EQ(store->insert_observation(evidence), InsertOutcome::kInserted);
+  EXPECT_FALSE(store->find_observation("td-01", 1).value()->audit_count);  // not audited yet
+  ASSERT_TRUE(store->record_audit("td-01", 1, 13));
+  EXPECT_EQ(store->find_observation("td-01", 1).value()->audit_count, 13);
+  EXPECT_EQ(store->latest_per_site().value().at(0).audit_count, 13);
+  const att::Status unknown = store->record_audit("td-01", 99, 13);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "record audit: site td-01 has no observation 99");
 }
 
 TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {

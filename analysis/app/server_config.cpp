@@ -155,6 +155,14 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   a.final_after_s = attendance.number("final_after_s", a.final_after_s, 0, 3600);
   attendance.finish();
 
+  YamlMap audit = top.map("audit");
+  AuditConfig& ad = c.audit;
+  ad.max_cpu_share = audit.number("max_cpu_share", ad.max_cpu_share, 0.05, 1.0);
+  ad.tolerance = static_cast<int>(audit.integer("tolerance", ad.tolerance, 0, 1000));
+  ad.tolerance_share = audit.number("tolerance_share", ad.tolerance_share, 0, 1.0);
+  ad.consecutive = static_cast<int>(audit.integer("consecutive", ad.consecutive, 1, 100));
+  audit.finish();
+
   YamlMap live = top.map("live");
   LiveOptions& l = c.live;
   l.max_event_clients =

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "analysis/domain/attendance.h"
+#include "analysis/domain/audit.h"
 #include "analysis/domain/province.h"
 #include "analysis/domain/site_keys.h"
 #include "analysis/ingest/ingest.h"
@@ -54,6 +55,7 @@ struct ServerConfig {
   std::int64_t max_age_s = 30 * 86400;            // capture times behind the clock refused beyond
   StorageConfig storage;
   AttendanceConfig attendance;  // roll calls and alerts (server.yaml "attendance:")
+  AuditConfig audit;            // the audit of nodes' counts (server.yaml "audit:")
   NodesConfig nodes;
   LiveOptions live;  // live outputs: SSE and MJPEG clients, event history and queues
   AuthConfig auth;   // dashboard sessions and login throttling (server.yaml "auth:")

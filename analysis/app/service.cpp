@@ -4,6 +4,7 @@
 
 #include "analysis/app/retention.h"
 #include "analysis/domain/attendance.h"
+#include "analysis/ingest/auditor.h"
 #include "analysis/ingest/ingest.h"
 #include "analysis/reports/final_report.h"
 #include "analysis/store/sqlite_store.h"
@@ -28,6 +29,7 @@ struct Service::Impl {
   std::unique_ptr<Counting> counting;
   std::unique_ptr<LiveHub> live;           // outlives ingest and http, which use it
   std::unique_ptr<Attendance> attendance;  // likewise
+  std::unique_ptr<Auditor> auditor;        // uses the pool, counting, store and attendance
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> http;
   std::unique_ptr<Retention> retention;  // declared last: stopped before what it uses
@@ -145,14 +147,19 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
                                                   impl->live.get(), std::move(site_slots));
   if (auto restored = impl->attendance->restore(); !restored)
     return fail("attendance ledger: " + restored.error().message);
+  impl->auditor = std::make_unique<Auditor>(*impl->pool, *impl->counting, *impl->store,
+                                            *impl->attendance, c.data_dir, c.audit);
+  impl->attendance->set_audit(c.audit, [auditor = impl->auditor.get()](const Observation& o) {
+    return auditor->audit_now(o);
+  });
   ingest.roll_calls = [roll_book = impl->attendance.get()](const std::string& site_id,
                                                            std::int64_t from, std::int64_t to) {
     return roll_book->roll_calls_between(site_id, from, to);
   };
   impl->ingest = std::make_unique<Ingest>(
       c.sites, *impl->store, *impl->pool, *impl->counting,
-      std::vector<IngestListener*>{impl->live.get(), impl->attendance.get()}, std::move(ingest),
-      impl->clock);
+      std::vector<IngestListener*>{impl->live.get(), impl->attendance.get(), impl->auditor.get()},
+      std::move(ingest), impl->clock);
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
     log::get("server")->warn(
         "{} of {} sites have no key{}: their nodes' uploads are refused until "
@@ -198,7 +205,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   api.records.local = std::move(*local);
   Impl* service = impl.get();
   api.extra_metrics = [service] {
-    return service->retention ? service->retention->render_metrics() : std::string();
+    return service->auditor->render_metrics() +
+           (service->retention ? service->retention->render_metrics() : std::string());
   };
   impl->http =
       std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live, *impl->auth,

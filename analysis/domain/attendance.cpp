@@ -73,8 +73,7 @@ Status Attendance::restore() {
     auto it = sites_.find(e->site_id);
     if (it == sites_.end() || !body.is_object()) continue;
     const std::string kind = body.value("kind", "");
-    for (AlertKind k :
-         {AlertKind::kUnderAttendance, AlertKind::kOffline, AlertKind::kCameraFault}) {
+    for (AlertKind k : kAlertKinds) {
       if (kind == to_string(k)) it->second.open[k] = {subject, e->at_ms};
     }
   }
@@ -262,6 +261,33 @@ Status Attendance::heartbeat(const Heartbeat& hb, const NodeReport& report) {
   return {};
 }
 
+Status Attendance::audited(const Observation& evidence, int audit_count) {
+  std::lock_guard lock(mu_);
+  auto it = sites_.find(evidence.site_id);
+  if (it == sites_.end()) return {};
+  SiteState& s = it->second;
+  const std::int64_t t = evidence.captured_at_ms;
+  if (t < s.last_audit_ms) return {};
+  s.last_audit_ms = t;
+  const PeriodSlot* slot = period_at(s, t);
+  if (!slot || !counts_disagree(evidence.frame_count, audit_count, audit_)) {
+    s.disputed_run = 0;
+    s.disputed_since.reset();
+    if (!slot) return {};
+    return close_alert(s, AlertKind::kCountDisputed, t, "the counts agree again");
+  }
+  if (!s.disputed_since || *s.disputed_since < slot->start_ms) {
+    s.disputed_since = t;
+    s.disputed_run = 0;
+  }
+  if (++s.disputed_run < audit_.consecutive) return {};
+  const json details = {
+      {"node_count", evidence.frame_count},  {"audit_count", audit_count},
+      {"node_window_count", evidence.count}, {"pictures", s.disputed_run},
+      {"tolerance", audit_.tolerance},       {"tolerance_share", audit_.tolerance_share}};
+  return open_alert(s, AlertKind::kCountDisputed, *s.disputed_since, t, details, &evidence);
+}
+
 void Attendance::frame_stored(const Observation& obs, const std::string&) {
   if (auto s = observe(obs); !s) {
     log::get("attendance")
@@ -301,8 +327,7 @@ Status Attendance::tick(std::int64_t now) {
           }
         } else {
           // The period is over: what was open in it ends with it.
-          for (AlertKind k :
-               {AlertKind::kUnderAttendance, AlertKind::kOffline, AlertKind::kCameraFault}) {
+          for (AlertKind k : kAlertKinds) {
             auto open = s.open.find(k);
             if (open != s.open.end() && open->second.started_ms < slot.end_ms &&
                 open->second.started_ms >= slot.start_ms) {
@@ -427,6 +452,22 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
       r.evidence_sequence = pictured->sequence;
       r.evidence_captured_at_ms = pictured->captured_at_ms;
     }
+    if (pictured && pictured->counted_by == CountedBy::kNode) {
+      std::optional<int> audit = pictured->audit_count;
+      if (!audit && audit_now_) {
+        if (auto now = audit_now_(*pictured)) {
+          audit = *now;
+        } else {
+          log::get("attendance")
+              ->error("site {}: roll call {}: the audit of its picture failed: {}", r.site_id,
+                      r.label, now.error().message);
+        }
+      }
+      if (audit) {
+        r.evidence_count = pictured->frame_count;
+        r.audit_count = audit;
+      }
+    }
     if (saved) {
       r.evidence_path = saved->first;
       r.evidence_sha256 = saved->second;
@@ -456,6 +497,11 @@ Status Attendance::summarize(SiteState& s, const PeriodSlot& slot) {
   const PeriodSummary summary = summarize_period(*s.site, slot, *frames, calls, config_);
   return append("period_summary", s.site->id, summary_subject(s.site->id, slot), slot.end_ms,
                 summary.to_json());
+}
+
+void Attendance::set_audit(AuditConfig config, PictureAudit audit_now) {
+  audit_ = config;
+  audit_now_ = std::move(audit_now);
 }
 
 void Attendance::set_final_report_writer(FinalReportWriter writer) {

@@ -6,7 +6,8 @@
 //   record, expected vs counted;
 // - opens and closes alerts: under-attendance (below a share of the expected attendees for a
 //   while), site offline (no frame for a while during a period), camera fault (the node's
-//   health flags, or its camera giving nothing, for a while);
+//   health flags, or its camera giving nothing, for a while), count disputed (the service's
+//   audit of a node's evidence pictures disagrees with the node's count, audit.h);
 // - at the end of each period sums up the count timeline: peak, median, minimum, attendance
 //   rate, late start, early leave, present person-minutes.
 // Each of these is appended to the ledger (LedgerStore::append, Chain::kLedger), never updated.
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/domain/audit.h"
 #include "analysis/domain/event_sink.h"
 #include "analysis/domain/ingest_listener.h"
 #include "analysis/domain/ledger_store.h"
@@ -67,6 +69,12 @@ class Attendance final : public IngestListener {
   // Takes every roll call, offline alert, alert end and period summary due at `now_ms`.
   Status tick(std::int64_t now_ms);
 
+  // After the service counted a node's evidence picture itself (`audit_count`, to set against
+  // evidence.frame_count): during a period, `consecutive` disagreeing pictures in a row open a
+  // count_disputed alert with both numbers, and an agreeing one closes it. A picture older
+  // than one already audited changes nothing.
+  Status audited(const Observation& evidence, int audit_count);
+
   // As an IngestListener: observe() and heartbeat(), their errors logged.
   void frame_stored(const Observation& obs, const std::string& jpeg) override;
   void heartbeat_stored(const Heartbeat& heartbeat, const NodeReport& report) override;
@@ -91,6 +99,13 @@ class Attendance final : public IngestListener {
   // ledger; without, only the final roll-ups go in the ledger. Call before tick() runs.
   void set_final_report_writer(FinalReportWriter writer);
 
+  // The audit's rule, and how to audit a node's evidence picture at once (the auditor's: it
+  // records the count and calls audited()): a roll call whose picture was not audited yet has
+  // it audited before it is recorded. Without, the default rule and no audit at roll calls.
+  // Call before tick() runs.
+  using PictureAudit = std::function<Result<int>(const Observation& evidence)>;
+  void set_audit(AuditConfig config, PictureAudit audit_now);
+
  private:
   struct OpenAlert {
     std::string id;  // the ledger subject: alert/<site>/<kind>/<start ms>
@@ -103,6 +118,9 @@ class Attendance final : public IngestListener {
     std::optional<std::int64_t> below_since;         // under the threshold since (capture time)
     std::optional<std::int64_t> fault_since;         // a health flag since
     std::string fault_reason;
+    std::int64_t last_audit_ms = 0;              // capture time of the latest audited picture
+    std::optional<std::int64_t> disputed_since;  // audits disagree since (capture time)
+    int disputed_run = 0;                        // audited pictures in a row that disagree
     std::map<AlertKind, OpenAlert> open;
   };
 
@@ -126,6 +144,8 @@ class Attendance final : public IngestListener {
   const std::map<std::string, std::vector<PeriodSlot>> site_slots_;
   const std::vector<Site> site_list_;
   FinalReportWriter final_report_writer_;
+  AuditConfig audit_;
+  PictureAudit audit_now_;
   const AttendanceConfig config_;
   ObservationStore& observations_;
   LedgerStore& ledger_;

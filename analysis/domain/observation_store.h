@@ -38,6 +38,9 @@ struct Observation {
   std::string frame_sha256;  // of the received body: tells a retry from a reused sequence
   std::string health;        // the node's health scores of this frame (JSON); "" if none
   CountedBy counted_by = CountedBy::kService;
+  // The service's own count of a node's evidence picture (analysis/domain/audit.h), with the
+  // site's zones, to set against frame_count; none until it is audited.
+  std::optional<int> audit_count;
 };
 
 class ObservationStore {
@@ -61,6 +64,10 @@ class ObservationStore {
   // The latest observation of every site that has one.
   virtual Result<std::vector<Observation>> latest_per_site() = 0;
   virtual Result<std::int64_t> observation_count(const std::string& site_id) = 0;
+  // Records the audit's count of an observation's picture (Observation::audit_count). An
+  // unknown observation is an error.
+  virtual Status record_audit(const std::string& site_id, std::int64_t sequence,
+                              int audit_count) = 0;
 
   // Retention. Observations captured before `before_ms` lose their picture: the row keeps
   // the counts and boxes, its frame_path becomes "". Returns the cleared paths (at most

@@ -56,9 +56,15 @@ Result<LedgerExtract> extract_ledger(const std::vector<LedgerEntry>& entries) {
         a.detected_ms = body.value("detected_ms", a.started_ms);
         a.evidence_path = body.value("evidence_path", "");
         a.evidence_sha256 = body.value("evidence_sha256", "");
-        if (body.contains("details") && body["details"].is_object() &&
-            body["details"].contains("count") && body["details"]["count"].is_number_integer()) {
-          a.count = body["details"]["count"].get<int>();
+        if (body.contains("details") && body["details"].is_object()) {
+          const json& d = body["details"];
+          const auto number = [&](const char* key) -> std::optional<int> {
+            if (d.contains(key) && d[key].is_number_integer()) return d[key].get<int>();
+            return std::nullopt;
+          };
+          a.count = number("count");
+          if (!a.count) a.count = number("node_count");
+          a.audit_count = number("audit_count");
         }
         a.expected = body.value("expected", 0);
         a.opened_seq = e.seq;
@@ -165,7 +171,8 @@ json to_json(const LedgerExtract::Alert& a) {
           {"evidence_url", evidence_url(a.evidence_path)},
           {"evidence_sha256", a.evidence_sha256},
           {"opened_seq", a.opened_seq},
-          {"closed_seq", a.closed_seq}};
+          {"closed_seq", a.closed_seq},
+          {"audit_count", a.audit_count ? json(*a.audit_count) : json(nullptr)}};
 }
 
 Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& subject, int counted,

@@ -26,13 +26,15 @@ struct LedgerExtract {
     std::int64_t correction_seq = 0;
   };
   struct Alert {
-    std::string subject, site_id, kind;  // kind: under_attendance, offline, camera_fault
+    std::string subject, site_id, kind;  // kind: to_string(AlertKind)
     std::int64_t started_ms = 0, detected_ms = 0;
     std::optional<std::int64_t> ended_ms;  // none: still open
     double minutes = 0;                    // when ended
     std::string why_ended;                 // as recorded (English); see alert_end_vi()
-    std::optional<int> count;  // the count that opened it (under-attendance), if recorded
-    int expected = 0;          // the site's expected attendees then; 0 when not recorded
+    std::optional<int> count;        // the count that opened it (under-attendance; the node's count
+                                     // of its picture for a count dispute), if recorded
+    std::optional<int> audit_count;  // a count dispute: the service's count of that picture
+    int expected = 0;                // the site's expected attendees then; 0 when not recorded
     std::string evidence_path, evidence_sha256;
     std::int64_t opened_seq = 0, closed_seq = 0;  // 0: not among the entries read
   };

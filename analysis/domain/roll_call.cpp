@@ -37,6 +37,8 @@ std::string_view to_string(AlertKind kind) {
       return "offline";
     case AlertKind::kCameraFault:
       return "camera_fault";
+    case AlertKind::kCountDisputed:
+      return "count_disputed";
   }
   return "unknown";
 }
@@ -98,6 +100,10 @@ json RollCall::to_json() const {
       j["evidence_sequence"] = evidence_sequence;
       j["evidence_captured_at_ms"] = evidence_captured_at_ms;
     }
+    if (audit_count) {
+      j["evidence_count"] = evidence_count ? json(*evidence_count) : json(nullptr);
+      j["audit_count"] = *audit_count;
+    }
   }
   return j;
 }
@@ -121,6 +127,10 @@ std::optional<RollCall> RollCall::from_json(const json& j) {
     r.counted_by = j.value("counted_by", "") == "node" ? CountedBy::kNode : CountedBy::kService;
     r.evidence_sequence = j.value("evidence_sequence", std::int64_t{-1});
     r.evidence_captured_at_ms = j.value("evidence_captured_at_ms", std::int64_t{0});
+    if (j.contains("audit_count")) {
+      r.audit_count = j.at("audit_count").get<int>();
+      if (!j.at("evidence_count").is_null()) r.evidence_count = j.at("evidence_count").get<int>();
+    }
     return r;
   } catch (const json::exception&) {
     return std::nullopt;

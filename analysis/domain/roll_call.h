@@ -68,6 +68,10 @@ struct RollCall {
   std::string evidence_path;  // relative to the data directory
   std::string evidence_sha256;
   std::string evidence_error;  // why there is no evidence picture despite a count
+  // The audit of a node's evidence picture (analysis/domain/audit.h): the node's count of that
+  // picture alone and the service's own count of it; none when it was not audited.
+  std::optional<int> evidence_count;
+  std::optional<int> audit_count;
 
   nlohmann::json to_json() const;
   static std::optional<RollCall> from_json(const nlohmann::json& j);
@@ -98,7 +102,10 @@ PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
 // (its X-Health JSON); none when it has none or is not of that form.
 std::vector<std::string> health_flags(const std::string& health);
 
-enum class AlertKind { kUnderAttendance, kOffline, kCameraFault };
+enum class AlertKind { kUnderAttendance, kOffline, kCameraFault, kCountDisputed };
+inline constexpr AlertKind kAlertKinds[] = {AlertKind::kUnderAttendance, AlertKind::kOffline,
+                                            AlertKind::kCameraFault, AlertKind::kCountDisputed};
+// "under_attendance", "offline", "camera_fault", "count_disputed".
 std::string_view to_string(AlertKind kind);
 
 }  // namespace att

@@ -41,10 +41,28 @@ std::string roll_calls_csv(const std::vector<Site>& sites, const LedgerExtract& 
            std::tuple(index.order(b->roll_call.site_id), b->roll_call.scheduled_ms);
   });
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Cấp học", "Ngày", "Buổi",
-                  "Giờ điểm danh", "Giờ chụp ảnh", "Số dự kiến", "Số đếm được", "Tỉ lệ (%)",
-                  "Tệp ảnh minh chứng", "SHA-256 ảnh", "Ghi chú", "Mục sổ", "Số đếm khi điểm danh",
-                  "Người hiệu chỉnh", "Lý do hiệu chỉnh", "Mục sổ hiệu chỉnh"});
+  rows.push_back({"Mã điểm",
+                  "Tên điểm",
+                  "Huyện/Thành phố",
+                  "Cấp học",
+                  "Ngày",
+                  "Buổi",
+                  "Giờ điểm danh",
+                  "Giờ chụp ảnh",
+                  "Số dự kiến",
+                  "Số đếm được",
+                  "Tỉ lệ (%)",
+                  "Tệp ảnh minh chứng",
+                  "SHA-256 ảnh",
+                  "Ghi chú",
+                  "Mục sổ",
+                  "Số đếm khi điểm danh",
+                  "Người hiệu chỉnh",
+                  "Lý do hiệu chỉnh",
+                  "Mục sổ hiệu chỉnh",
+                  "Nơi đếm",
+                  "Số đếm trên ảnh tại điểm",
+                  "Số đếm kiểm tra tại trung tâm"});
   for (const auto* c : calls) {
     const RollCall& r = c->roll_call;
     const Site& site = *index.find(r.site_id);
@@ -55,15 +73,28 @@ std::string roll_calls_csv(const std::vector<Site>& sites, const LedgerExtract& 
     } else if (r.evidence_path.empty()) {
       note = "Không lưu được ảnh minh chứng";
     }
-    rows.push_back({r.site_id, site.name, site.district, std::string(school_level_vi(site.level)),
-                    r.date, period_vi(r.period), r.label,
+    rows.push_back({r.site_id,
+                    site.name,
+                    site.district,
+                    std::string(school_level_vi(site.level)),
+                    r.date,
+                    period_vi(r.period),
+                    r.label,
                     framed ? clock.time(r.captured_at_ms, /*seconds=*/true) : "",
-                    std::to_string(r.expected), r.counted ? std::to_string(*r.counted) : "",
-                    percent_csv(r.counted, r.expected), r.evidence_path, r.evidence_sha256, note,
+                    std::to_string(r.expected),
+                    r.counted ? std::to_string(*r.counted) : "",
+                    percent_csv(r.counted, r.expected),
+                    r.evidence_path,
+                    r.evidence_sha256,
+                    note,
                     seq_text(c->seq),
                     c->corrected && c->counted_as_taken ? std::to_string(*c->counted_as_taken) : "",
-                    c->corrected ? c->corrected_by : "", c->corrected ? c->correction_reason : "",
-                    seq_text(c->correction_seq)});
+                    c->corrected ? c->corrected_by : "",
+                    c->corrected ? c->correction_reason : "",
+                    seq_text(c->correction_seq),
+                    framed ? std::string(counted_by_vi(r.counted_by)) : "",
+                    r.evidence_count ? std::to_string(*r.evidence_count) : "",
+                    r.audit_count ? std::to_string(*r.audit_count) : ""});
   }
   return csv_document(rows);
 }
@@ -82,7 +113,8 @@ std::string alerts_csv(const std::vector<Site>& sites, const LedgerExtract& reco
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Loại cảnh báo", "Mã loại", "Bắt đầu",
                   "Kết thúc", "Số phút", "Trạng thái", "Lý do kết thúc", "Tệp ảnh minh chứng",
-                  "SHA-256 ảnh", "Mục sổ mở", "Mục sổ đóng"});
+                  "SHA-256 ảnh", "Mục sổ mở", "Mục sổ đóng", "Số đếm",
+                  "Số đếm kiểm tra tại trung tâm"});
   for (const auto* a : alerts) {
     const Site& site = *index.find(a->site_id);
     rows.push_back(
@@ -90,7 +122,8 @@ std::string alerts_csv(const std::vector<Site>& sites, const LedgerExtract& reco
          clock.date_time(a->started_ms), a->ended_ms ? clock.date_time(*a->ended_ms) : "",
          a->ended_ms ? fixed(a->minutes, 1) : "", a->ended_ms ? "Đã kết thúc" : "Đang mở",
          alert_end_vi(a->why_ended), a->evidence_path, a->evidence_sha256, seq_text(a->opened_seq),
-         seq_text(a->closed_seq)});
+         seq_text(a->closed_seq), a->count ? std::to_string(*a->count) : "",
+         a->audit_count ? std::to_string(*a->audit_count) : ""});
   }
   return csv_document(rows);
 }

@@ -340,15 +340,14 @@ Result<std::string> district_report_html(const std::vector<Site>& sites,
       ++other_alerts[a.site_id][a.kind];
     }
   }
-  static constexpr const char* kKinds[] = {"under_attendance", "offline", "camera_fault"};
   List kind_labels;
-  for (const char* k : kKinds) kind_labels.push_back(std::string(alert_kind_vi(k)));
+  for (AlertKind k : kAlertKinds) kind_labels.push_back(std::string(alert_kind_vi(to_string(k))));
   const auto counts_of = [](const std::map<std::string, int>* by_kind) {
     List counts;
-    for (const char* k : kKinds) {
+    for (AlertKind k : kAlertKinds) {
       int n = 0;
       if (by_kind) {
-        if (auto c = by_kind->find(k); c != by_kind->end()) n = c->second;
+        if (auto c = by_kind->find(std::string(to_string(k))); c != by_kind->end()) n = c->second;
       }
       counts.push_back(std::to_string(n));
     }
@@ -434,6 +433,8 @@ Result<std::string> district_report_html(const std::vector<Site>& sites,
   page.set("under_percent", vi_percent(options.under_fraction));
   page.set("rollups", rollups);
   page.set("alert_kinds", kind_labels);
+  // A site without data spans the period, the figures, a column per alert kind and the entry.
+  page.set("no_data_span", std::to_string(5 + std::size(kAlertKinds)));
   page.set("site_list", site_list);
   set_footer(page, records, clock, options);
   return render_page("district_report", page);

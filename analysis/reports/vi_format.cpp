@@ -64,7 +64,12 @@ std::string_view alert_kind_vi(std::string_view kind) {
   if (kind == "under_attendance") return "Thiếu học viên";
   if (kind == "offline") return "Mất kết nối";
   if (kind == "camera_fault") return "Lỗi camera";
+  if (kind == "count_disputed") return "Số đếm không khớp";
   return "Cảnh báo khác";
+}
+
+std::string_view counted_by_vi(CountedBy who) {
+  return who == CountedBy::kNode ? "Tại điểm" : "Tại trung tâm";
 }
 
 std::string alert_end_vi(std::string_view why) {
@@ -72,6 +77,7 @@ std::string alert_end_vi(std::string_view why) {
   if (why == "count back to the threshold") return "Số học viên trở lại mức yêu cầu";
   if (why == "picture healthy again") return "Hình ảnh bình thường trở lại";
   if (why == "the period ended") return "Hết buổi học";
+  if (why == "the counts agree again") return "Số đếm khớp trở lại";
   return std::string(why);
 }
 

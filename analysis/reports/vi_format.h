@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "analysis/domain/observation_store.h"
 #include "analysis/domain/province.h"
 
 namespace att {
@@ -23,6 +24,7 @@ std::string_view yes_no_vi(bool b);                 // "Có" / "Không"
 std::string_view school_level_vi(SchoolLevel level);    // "Trung học cơ sở"
 std::string period_vi(std::string_view period);         // "morning" -> "Sáng"; unknown as given
 std::string_view alert_kind_vi(std::string_view kind);  // "offline" -> "Mất kết nối"
+std::string_view counted_by_vi(CountedBy who);          // kNode -> "Tại điểm"
 std::string alert_end_vi(std::string_view why);         // the roll book's reasons; unknown as given
 
 // A period as a heading: ("2027-07-12", "morning") -> "Ngày 12/07/2027 — buổi sáng".

@@ -136,6 +136,11 @@ CREATE INDEX sessions_by_user ON sessions(user);
 ALTER TABLE observations ADD COLUMN counted_by TEXT NOT NULL DEFAULT 'service'
   CHECK (counted_by IN ('service', 'node'));
 )sql"},
+    {8, "the audit of nodes' evidence pictures", R"sql(
+-- The service's own count of a node's evidence picture, with the site's zones, to set against
+-- the node's count of it (frame_count); NULL until it is audited.
+ALTER TABLE observations ADD COLUMN audit_count INTEGER;
+)sql"},
 };
 
 }  // namespace

@@ -49,7 +49,7 @@ std::vector<Box> boxes_from_json(const std::string& text) {
 
 constexpr char kObservationColumns[] =
     "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
-    "frame_path, frame_sha256, frame_count, health, counted_by";
+    "frame_path, frame_sha256, frame_count, health, counted_by, audit_count";
 
 Observation read_observation(sqlite3_stmt* s) {
   Observation o;
@@ -67,6 +67,7 @@ Observation read_observation(sqlite3_stmt* s) {
   o.frame_count = sqlite3_column_int(s, 11);
   o.health = column_text(s, 12);
   o.counted_by = column_text(s, 13) == "node" ? CountedBy::kNode : CountedBy::kService;
+  if (sqlite3_column_type(s, 14) != SQLITE_NULL) o.audit_count = sqlite3_column_int(s, 14);
   return o;
 }
 
@@ -635,6 +636,25 @@ Result<std::int64_t> SqliteStore::observation_count(const std::string& site_id) 
   return impl_->read([&](sqlite3* db) {
     return site_number(db, "SELECT COUNT(*) FROM observations WHERE site_id = ?1", site_id,
                        "count observations");
+  });
+}
+
+Status SqliteStore::record_audit(const std::string& site_id, std::int64_t sequence,
+                                 int audit_count) {
+  return impl_->write([&](sqlite3* db) -> Status {
+    auto stmt = prepare(db,
+                        "UPDATE observations SET audit_count = ?3 WHERE site_id = ?1 AND "
+                        "sequence = ?2");
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, sequence);
+    sql::bind(stmt->get(), 3, audit_count);
+    if (sqlite3_step(stmt->get()) != SQLITE_DONE) return fail(sql::error(db, "record audit"));
+    if (sqlite3_changes(db) != 1) {
+      return fail("record audit: site " + site_id + " has no observation " +
+                  std::to_string(sequence));
+    }
+    return {};
   });
 }
 

@@ -84,6 +84,10 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
     const counted = h('td', 'num');
     if (rc.counted == null) counted.append(h('span', { class: 'badge offline', text: T.offlineRollCall }));
     else counted.append(h('strong', { text: fmtNum(rc.counted) }));
+    if (rc.audit_count != null) {  // a node's count: its count of the picture and the service's
+      counted.append(h('span', { class: 'audited', text: T.audited(rc.evidence_count ?? '—', rc.audit_count),
+        attrs: { 'data-testid': 'audit-count' } }));
+    }
     if (rc.correction) {
       counted.append(h('span', { class: 'corrected', text: T.correctedFrom(rc.correction.counted_originally ?? '—',
         rc.correction.by, rc.correction.reason) }));

@@ -234,7 +234,8 @@ export function mount(root, [id]) {
     clear(alertBox, h('div', 'table-wrap', h('table', 'data',
       h('thead', null, h('tr', null, [T.colKind, T.colStart, T.colEnd].map((c) => h('th', { text: c, attrs: { scope: 'col' } })))),
       h('tbody', null, [...alerts].reverse().map((a) => h('tr', { dataset: { kind: a.kind } },
-        h('td', null, h('span', { class: `badge al-${a.kind}`, text: alertLabel(a.kind) })),
+        h('td', null, h('span', { class: `badge al-${a.kind}`, text: alertLabel(a.kind) }),
+          a.audit_count != null && h('span', { class: 'audited', text: T.audited(a.count ?? '—', a.audit_count) })),
         h('td', { text: fmtHM(a.started_ms) }),
         h('td', { text: a.ended_ms ? fmtHM(a.ended_ms) : T.stillOpen })))))));
   }
