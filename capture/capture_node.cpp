@@ -1,9 +1,11 @@
 #include "capture/capture_node.h"
 
+#include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
 #include "common/backoff.h"
+#include "common/files.h"
 #include "common/log.h"
 #include "common/time_util.h"
 
@@ -60,6 +62,7 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
     counter_ = std::make_unique<EdgeCounter>(config_.counting, std::move(*model_), config_.realtime,
                                              [this](SpoolItem item) { put(std::move(item)); });
     model_.reset();
+    load_setup();
     counter_->start();
   }
   FrameQueue queue(static_cast<size_t>(config_.queue_frames));
@@ -238,7 +241,7 @@ void CaptureNode::heartbeat(NodeState state) {
                                    .cpu_share = c.cpu_share,
                                    .looks = c.counted,
                                    .skipped = c.skipped_busy + c.skipped_budget,
-                                   .setup_version = 0};
+                                   .setup_version = c.setup_version};
   }
   report.clock_offset_s = clock_offset_ms_ / 1000.0;
   report.version = ATTENDANCE_VERSION;
@@ -298,6 +301,7 @@ void CaptureNode::apply_answer(const UploadOutcome& out) {
     return;
   }
   if (out.roll_calls_known) counter_->set_roll_calls(out.roll_calls_ms);
+  if (out.setup) use_setup(*out.setup, /*keep=*/true);
   // While a technician watches: evidence pictures at the live interval, looks at least as
   // often; otherwise every_s.
   const bool live = out.live_until_ms > now_ms() && out.interval_s > 0;
@@ -311,6 +315,52 @@ void CaptureNode::apply_answer(const UploadOutcome& out) {
       log::get("node")->info("back to a look every {} s", wanted);
     }
     camera_->set_interval(std::max(wanted, config_.min_interval_s));
+  }
+}
+
+bool CaptureNode::use_setup(const SignedSetup& signed_setup, bool keep) {
+  auto setup = parse_site_setup(signed_setup.body);
+  if (!setup) {
+    log::get("node")->error("the site's counting setup version {} cannot be used: {}",
+                            signed_setup.version, setup.error().message);
+    return false;
+  }
+  counter_->set_setup(signed_setup.version, *setup);
+  if (keep) {  // counted with again after a restart, before the service is reached
+    const nlohmann::json kept = {{"version", signed_setup.version},
+                                 {"body", signed_setup.body},
+                                 {"signature", signed_setup.signature}};
+    if (auto w = write_file_atomically(config_.state_dir / kSetupFile, kept.dump(), true); !w) {
+      log::get("node")->warn("the site's counting setup is not kept on disk: {}",
+                             w.error().message);
+    }
+  }
+  return true;
+}
+
+void CaptureNode::load_setup() {
+  const auto path = config_.state_dir / kSetupFile;
+  if (!std::filesystem::exists(path)) return;
+  auto text = read_file(path);
+  const auto kept = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
+  const bool well_formed = kept.is_object() && kept.contains("version") &&
+                           kept["version"].is_number_integer() && kept.contains("body") &&
+                           kept["body"].is_string() && kept.contains("signature") &&
+                           kept["signature"].is_string();
+  const SignedSetup setup = well_formed ? SignedSetup{kept["version"].get<std::int64_t>(),
+                                                      kept["body"].get<std::string>(),
+                                                      kept["signature"].get<std::string>()}
+                                        : SignedSetup{};
+  if (!well_formed || !uploader_.trusts(setup)) {
+    log::get("node")->error(
+        "{}: not a counting setup signed with this site's key; ignored until "
+        "the service sends one",
+        path.string());
+    return;
+  }
+  if (use_setup(setup, /*keep=*/false)) {
+    log::get("node")->info("counting with the site's setup version {} kept in {}", setup.version,
+                           path.string());
   }
 }
 

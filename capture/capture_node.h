@@ -80,6 +80,12 @@ class CaptureNode {
   void send_loop();
   void apply_interval(double seconds);
   void apply_answer(const UploadOutcome& out);
+  // The site's counting setup to the counter (and, with `keep`, to state_dir/setup.json);
+  // false when its body does not parse (logged).
+  bool use_setup(const SignedSetup& setup, bool keep);
+  // The setup kept in state_dir, when it is there and signed with the site's key.
+  void load_setup();
+  static constexpr char kSetupFile[] = "setup.json";
   void learn_clock(const UploadOutcome& out);
   std::int64_t service_time(std::int64_t node_ms) const { return node_ms + clock_offset_ms_; }
   bool spool_empty();

@@ -13,13 +13,12 @@
 #include "counting/jpeg.h"
 #include "counting/models.h"
 #include "protocol/node_count.h"
+#include "protocol/wire.h"
 
 namespace att {
 namespace {
 
 constexpr std::int64_t kMaxPixels = 7680LL * 4320;
-// A roll call's evidence is the first look at or after this long before it.
-constexpr std::int64_t kRollCallLeadMs = 1000;
 // At most this many boxes go with a count: an evidence picture's X-Count must fit in one
 // header line (8 KiB at the service and at nginx); the highest scores are kept.
 constexpr size_t kMaxBoxesSent = 200;
@@ -55,6 +54,22 @@ Result<CountingModel> load_counting_model(const DetectorConfig& config) {
   auto detector = choice->make();
   if (!detector) return std::unexpected(detector.error());
   return CountingModel{std::move(*detector), choice->name, choice->model_sha256};
+}
+
+OccupancyWindow counting_window(const OccupancyConfig& config, const SiteSetup& setup) {
+  const auto zones_of = [](const std::vector<SetupZone>& from) {
+    std::vector<Zone> out;
+    for (const SetupZone& z : from) {
+      Zone zone{z.name, {}};
+      for (const auto& p : z.points) zone.points.emplace_back(p[0], p[1]);
+      out.push_back(std::move(zone));
+    }
+    return out;
+  };
+  OccupancyWindow window(
+      config, SiteZones{zones_of(setup.count), zones_of(setup.exclude), setup.min_score});
+  window.set_empty_reference(setup.empty_reference, cv::Size2f(1, 1));  // shares of the picture
+  return window;
 }
 
 EdgeCounter::EdgeCounter(NodeCountingConfig config, CountingModel model, bool realtime, Emit emit)
@@ -99,7 +114,7 @@ void EdgeCounter::set_roll_calls(const std::vector<std::int64_t>& times_ms) {
   // Times already served stay served: the service repeats them in every answer.
   const std::int64_t served_up_to = last_evidence_ms_;
   for (std::int64_t t : times_ms) {
-    if (t - kRollCallLeadMs > served_up_to) roll_calls_ms_.insert(t);
+    if (t - wire::kRollCallLeadMs > served_up_to) roll_calls_ms_.insert(t);
   }
 }
 
@@ -107,6 +122,12 @@ void EdgeCounter::set_live(std::int64_t until_ms, double interval_s) {
   std::lock_guard lock(mu_);
   live_until_ms_ = until_ms;
   live_interval_s_ = interval_s;
+}
+
+void EdgeCounter::set_setup(std::int64_t version, const SiteSetup& setup) {
+  std::lock_guard lock(mu_);
+  if (next_setup_ ? next_setup_->first == version : stats_.setup_version == version) return;
+  next_setup_.emplace(version, setup);
 }
 
 EdgeCounterStats EdgeCounter::stats() const {
@@ -153,6 +174,20 @@ void EdgeCounter::look(const Waiting& w) {
     log->error("a frame could not be counted: {}", boxes.error().message);
     return;
   }
+  std::optional<std::pair<std::int64_t, SiteSetup>> setup;
+  {
+    std::lock_guard lock(mu_);
+    setup.swap(next_setup_);
+  }
+  if (setup) {
+    window_ = counting_window(config_.occupancy, setup->second);
+    window_setup_ = setup->first;
+    log->info(
+        "counting with the site's setup version {}: {} audience area(s), {} excluded, "
+        "{} empty-room spot(s), scores from {}",
+        setup->first, setup->second.count.size(), setup->second.exclude.size(),
+        setup->second.empty_reference.size(), setup->second.min_score);
+  }
   cv::Mat gray;
   cv::cvtColor(*frame, gray, cv::COLOR_BGR2GRAY);
   const OccupancyResult r = window_.add(f.capture_time_ms, frame->size(), *boxes, gray);
@@ -170,8 +205,9 @@ void EdgeCounter::look(const Waiting& w) {
     std::lock_guard lock(mu_);
     ++stats_.counted;
     stats_.window_count = r.window_count;
+    stats_.setup_version = window_setup_;
     // Served: every announced roll call due by now (a late look still serves it, nearest).
-    while (!roll_calls_ms_.empty() && *roll_calls_ms_.begin() - kRollCallLeadMs <= t) {
+    while (!roll_calls_ms_.empty() && *roll_calls_ms_.begin() - wire::kRollCallLeadMs <= t) {
       roll_calls_ms_.erase(roll_calls_ms_.begin());
       roll_call = true;
     }
@@ -251,6 +287,7 @@ NodeCount EdgeCounter::count_of(const OccupancyResult& r, int width, int height,
   c.height = height;
   c.model = model_.name;
   c.model_sha256 = model_.model_sha256;
+  c.setup_version = window_setup_;
   c.health = health;
   return c;
 }

@@ -38,6 +38,7 @@
 #include "counting/occupancy.h"
 #include "protocol/node_count.h"
 #include "protocol/node_report.h"
+#include "protocol/site_setup.h"
 
 namespace att {
 
@@ -54,6 +55,9 @@ struct CountingModel {
 // (the node then sends frames and the service counts).
 Result<CountingModel> load_counting_model(const DetectorConfig& config);
 
+// An occupancy window counting with a site's setup (protocol/site_setup.h).
+OccupancyWindow counting_window(const OccupancyConfig& config, const SiteSetup& setup);
+
 struct EdgeCounterStats {
   std::int64_t offered = 0;         // frames offered by the camera
   std::int64_t counted = 0;         // of those, looked at
@@ -66,6 +70,7 @@ struct EdgeCounterStats {
   double detector_ms = 0;           // median per look, over the last count
   double cpu_share = 0;             // busy time / elapsed time, over the last count (cores)
   int window_count = 0;             // the latest windowed count
+  std::int64_t setup_version = 0;   // of the site's counting setup counted with (0: none yet)
 };
 
 class EdgeCounter {
@@ -89,6 +94,10 @@ class EdgeCounter {
   void set_roll_calls(const std::vector<std::int64_t>& times_ms);
   // A technician watches the site until `until_ms` (wall clock): evidence every `interval_s`.
   void set_live(std::int64_t until_ms, double interval_s);
+  // The site's counting setup (protocol/site_setup.h, its signature already checked): counted
+  // with from the next look, in a window started again, and named in every count from then.
+  // The version in force or already waiting changes nothing.
+  void set_setup(std::int64_t version, const SiteSetup& setup);
 
   EdgeCounterStats stats() const;
   const std::string& model_name() const { return model_.name; }
@@ -107,7 +116,8 @@ class EdgeCounter {
   CountingModel model_;
   const bool realtime_;
   const Emit emit_;
-  OccupancyWindow window_;  // counter thread only
+  OccupancyWindow window_;         // counter thread only
+  std::int64_t window_setup_ = 0;  // the setup version window_ counts with; counter thread only
 
   mutable std::mutex mu_;
   std::condition_variable changed_;
@@ -116,7 +126,9 @@ class EdgeCounter {
   std::set<std::int64_t> roll_calls_ms_;  // guarded by mu_; not yet served
   std::int64_t live_until_ms_ = 0;        // guarded by mu_
   double live_interval_s_ = 0;            // guarded by mu_
-  EdgeCounterStats stats_;                // guarded by mu_
+  // A setup waiting for the next look; guarded by mu_.
+  std::optional<std::pair<std::int64_t, SiteSetup>> next_setup_;
+  EdgeCounterStats stats_;  // guarded by mu_
   std::thread thread_;
 
   // Counter thread only.

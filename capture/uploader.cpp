@@ -1,5 +1,7 @@
 #include "capture/uploader.h"
 
+#include "common/log.h"
+
 namespace att {
 
 Result<std::unique_ptr<Uploader>> Uploader::create(UploaderOptions options) {
@@ -20,7 +22,20 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
   upload.capture_time_ms = item.capture_time_ms;
   upload.body = item.body;
   upload.extra = heartbeat ? std::to_string(spool_dropped) : item.meta;
-  return client_->send(upload, options_.secret);
+  UploadOutcome out = client_->send(upload, options_.secret);
+  if (out.setup && !trusts(*out.setup)) {
+    log::get("uploader")
+        ->error(
+            "the service's answer carried a counting setup (version {}) not signed with this "
+            "site's key: ignored",
+            out.setup->version);
+    out.setup.reset();
+  }
+  return out;
+}
+
+bool Uploader::trusts(const SignedSetup& setup) const {
+  return setup_signature_matches(options_.secret, options_.site_id, setup);
 }
 
 }  // namespace att

@@ -31,7 +31,11 @@ class Uploader {
   // A frame goes to /api/v1/frames with its health (item.meta) in X-Health; a health item
   // to /api/v1/health with `spool_dropped` in X-Spool-Dropped; a count to /api/v1/counts; an
   // evidence picture to /api/v1/evidence with its count (item.meta) in X-Count.
+  // A counting setup in the answer that is not signed with the site's key is dropped (logged).
   UploadOutcome send(const SpoolItem& item, std::int64_t spool_dropped = 0);
+
+  // Whether the setup was signed with this site's key (protocol/site_setup.h).
+  bool trusts(const SignedSetup& setup) const;
 
   // Closes the connection under a request in flight (shutdown); send() then returns kRetry.
   void abort() { client_->abort(); }

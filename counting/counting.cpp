@@ -16,10 +16,23 @@ Counting::SiteWindow& Counting::window_of(const std::string& site_id) {
   return *slot;
 }
 
-void Counting::set_empty_reference(const std::string& site_id, const std::vector<Box>& detections) {
+void Counting::set_empty_reference(const std::string& site_id, const std::vector<Box>& detections,
+                                   cv::Size2f picture) {
   SiteWindow& site = window_of(site_id);
   std::lock_guard lock(site.mu);
-  site.window.set_empty_reference(detections);
+  site.window.set_empty_reference(detections, picture);
+}
+
+void Counting::set_site(const std::string& site_id, SiteZones zones,
+                        const std::vector<Box>& reference, cv::Size2f picture) {
+  {
+    std::lock_guard lock(mu_);
+    zones_[site_id] = zones;
+  }
+  SiteWindow& site = window_of(site_id);
+  std::lock_guard lock(site.mu);
+  site.window = OccupancyWindow(config_, std::move(zones));
+  site.window.set_empty_reference(reference, picture);
 }
 
 OccupancyResult Counting::add(const std::string& site_id, std::int64_t t_ms, cv::Size size,

@@ -19,7 +19,11 @@ class Counting {
   explicit Counting(OccupancyConfig config, std::map<std::string, SiteZones> zones = {});
 
   // An empty-room reference for a site (see OccupancyWindow::set_empty_reference).
-  void set_empty_reference(const std::string& site_id, const std::vector<Box>& detections);
+  void set_empty_reference(const std::string& site_id, const std::vector<Box>& detections,
+                           cv::Size2f picture = {});
+  // Replaces a site's zones and empty-room reference: its window starts again empty.
+  void set_site(const std::string& site_id, SiteZones zones, const std::vector<Box>& reference,
+                cv::Size2f picture);
 
   // Adds a frame of `site_id` captured at `t_ms`. A frame not newer than the newest one
   // already counted for the site (a late frame from a spool, or the same frame again after a

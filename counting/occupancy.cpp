@@ -85,13 +85,18 @@ bool PerspectiveModel::plausible(const Box& box, double tolerance) const {
 OccupancyWindow::OccupancyWindow(OccupancyConfig config, SiteZones zones)
     : config_(config), zones_(std::move(zones)), perspective_(config.perspective_min_samples) {}
 
-void OccupancyWindow::set_empty_reference(const std::vector<Box>& detections) {
+void OccupancyWindow::set_empty_reference(const std::vector<Box>& detections, cv::Size2f picture) {
   reference_ = detections;
+  reference_size_ = picture;
 }
 
-bool OccupancyWindow::on_reference(const Box& b) const {
+bool OccupancyWindow::on_reference(const Box& b, cv::Size frame) const {
   const cv::Point2f c = centre_of(b);
-  return std::ranges::any_of(reference_, [&](const Box& r) {
+  const bool scaled = reference_size_.width > 0 && reference_size_.height > 0;
+  const float sx = scaled ? frame.width / reference_size_.width : 1.0f;
+  const float sy = scaled ? frame.height / reference_size_.height : 1.0f;
+  return std::ranges::any_of(reference_, [&](Box r) {
+    r = Box{r.x * sx, r.y * sy, r.w * sx, r.h * sy, r.score};
     const float rs = size_of(r), bs = size_of(b);
     const float ratio = rs > 0 && bs > 0 ? std::max(rs, bs) / std::min(rs, bs) : 99.0f;
     return cv::norm(centre_of(r) - c) <= config_.match_radius * std::max(rs, bs) && ratio <= 1.5f;
@@ -143,8 +148,8 @@ std::vector<Box> OccupancyWindow::countable(cv::Size size,
   std::vector<Box> out;
   for (const auto& b : detections) {
     const cv::Point2f c = centre_of(b);
-    if (zones_.counts(c.x, c.y, size.width, size.height) &&
-        perspective_.plausible(b, config_.perspective_tolerance) && !on_reference(b)) {
+    if (b.score >= zones_.min_score && zones_.counts(c.x, c.y, size.width, size.height) &&
+        perspective_.plausible(b, config_.perspective_tolerance) && !on_reference(b, size)) {
       out.push_back(b);
     }
   }

@@ -29,6 +29,7 @@ struct Zone {
 struct SiteZones {
   std::vector<Zone> count;    // the audience area; empty = the whole frame
   std::vector<Zone> exclude;  // stage, door, TV screen...
+  float min_score = 0;        // detections scored below this are not counted; 0 = all
   // Whether a detection centred at (x, y) in a width x height frame is counted.
   bool counts(float x, float y, int width, int height) const;
 };
@@ -107,7 +108,9 @@ class OccupancyWindow {
   // An empty-room reference: detections on a frame taken with nobody there. Detections on
   // the same spots (same place, similar size) are not counted afterwards. Replaces any
   // earlier reference.
-  void set_empty_reference(const std::vector<Box>& detections);
+  // `picture`: the size of the picture the detections were made on, when it is not the frames'
+  // (a reference in shares of the picture, as a site's setup sends it, is of size 1x1).
+  void set_empty_reference(const std::vector<Box>& detections, cv::Size2f picture = {});
   size_t reference_spots() const { return reference_.size(); }
 
   int count() const { return count_; }
@@ -128,7 +131,7 @@ class OccupancyWindow {
     bool still = false;
   };
 
-  bool on_reference(const Box& b) const;
+  bool on_reference(const Box& b, cv::Size frame) const;
   void update_stillness(Track& track) const;
   void merge_close_tracks();
 
@@ -136,6 +139,7 @@ class OccupancyWindow {
   SiteZones zones_;
   PerspectiveModel perspective_;
   std::vector<Box> reference_;
+  cv::Size2f reference_size_;        // empty: the frames' own
   std::deque<std::int64_t> frames_;  // capture times of the frames in the window
   std::vector<Track> tracks_;
   std::vector<Place> places_view_;

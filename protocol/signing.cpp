@@ -49,10 +49,13 @@ std::string sign_request(std::string_view secret, const SignedFields& fields) {
 
 bool signature_matches(std::string_view secret, const SignedFields& fields,
                        std::string_view signature) {
-  const std::string expected = sign_request(secret, fields);
-  const std::string given = lower(signature);
-  return given.size() == expected.size() &&
-         CRYPTO_memcmp(given.data(), expected.data(), expected.size()) == 0;
+  return same_signature(sign_request(secret, fields), signature);
+}
+
+bool same_signature(std::string_view expected, std::string_view given) {
+  const std::string lowered = lower(given);
+  return lowered.size() == expected.size() &&
+         CRYPTO_memcmp(lowered.data(), expected.data(), expected.size()) == 0;
 }
 
 Result<std::string> new_site_secret() {

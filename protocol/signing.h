@@ -40,6 +40,9 @@ std::string sign_request(std::string_view secret, const SignedFields& fields);
 bool signature_matches(std::string_view secret, const SignedFields& fields,
                        std::string_view signature);
 
+// True when `given` (hex, any case) is `expected` (lowercase hex). Constant time in content.
+bool same_signature(std::string_view expected, std::string_view given);
+
 // A fresh secret from the system's random source: 64 hex digits.
 Result<std::string> new_site_secret();
 

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "protocol/signing.h"
+#include "protocol/site_setup.h"
 
 namespace att {
 
@@ -59,6 +60,10 @@ struct UploadOutcome {
   bool roll_calls_known = false;  // the answer said them (an empty list: none coming)
   // While a technician watches the site live: until when, ms since epoch UTC; 0: not live.
   std::int64_t live_until_ms = 0;
+  // The version of the site's counting setup in force at the service (-1: not said), and the
+  // setup itself when the upload named another (protocol/site_setup.h; not yet verified).
+  std::int64_t setup_version = -1;
+  std::optional<SignedSetup> setup;
   std::string message;  // the service's error text, or the network error
   std::string code;     // the service's error code (capture_time_in_future...)
   // The service's clock less this node's, from X-Server-Time and the middle of the request

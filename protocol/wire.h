@@ -37,6 +37,7 @@
 // pictures every interval_s).
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace att::wire {
@@ -55,6 +56,9 @@ inline constexpr char kCountHeader[] = "X-Count";
 // On every answer to an upload: the service's clock, ms since epoch UTC. A node whose own
 // clock is off stamps its frames with the service's time instead (capture/capture_node.h).
 inline constexpr char kServerTimeHeader[] = "X-Server-Time";
+// A node that counts sends a roll call's evidence picture from its first look at or after this
+// long before the roll call's time (the service announces the times in its answers).
+inline constexpr std::int64_t kRollCallLeadMs = 1000;
 inline constexpr char kJpegContentType[] = "image/jpeg";
 inline constexpr char kJsonContentType[] = "application/json";
 

@@ -15,6 +15,7 @@
 #include "common/time_util.h"
 #include "counting/models.h"
 #include "protocol/node_count.h"
+#include "protocol/site_setup.h"
 #include "protocol/upload_client.h"
 #include "tests/support/fake_detector.h"
 #include "tests/support/test_support.h"
@@ -269,6 +270,47 @@ TEST_F(EdgeService, EveryAnswerTellsTheNodeItsComingRollCalls) {
   EXPECT_EQ(out.live_until_ms, 0);
 }
 
+TEST_F(EdgeService, ANodeCountingWithAnotherSetupIsSentTheSitesSetupSigned) {
+  // No zones at td-01 yet: version 0, what a node counts with before it is sent any.
+  NodeCount count = a_count(4);
+  UploadOutcome out = send(NodeUpload::Kind::kCount, 1, count.to_json());
+  ASSERT_EQ(out.kind, UploadOutcome::kStored) << out.message;
+  EXPECT_EQ(out.setup_version, 0);
+  EXPECT_FALSE(out.setup);
+
+  // A change at the service: an excluded area and an empty-room spot.
+  SiteZones zones;
+  zones.exclude = {Zone{"stage", {{0, 0}, {1, 0}, {1, 0.3f}, {0, 0.3f}}}};
+  const std::vector<Box> spots = {Box{100, 45, 16, 18, 0.7f}};
+  ASSERT_TRUE(service_->set_site_setup("td-01", zones, spots, cv::Size2f(320, 180)));
+  out = send(NodeUpload::Kind::kCount, 2, count.to_json());
+  ASSERT_EQ(out.kind, UploadOutcome::kStored) << out.message;
+  EXPECT_EQ(out.setup_version, 1);
+  ASSERT_TRUE(out.setup);
+  EXPECT_EQ(out.setup->version, 1);
+  EXPECT_TRUE(setup_signature_matches(testing::site_secret("td-01"), "td-01", *out.setup));
+  EXPECT_FALSE(setup_signature_matches(testing::site_secret("td-02"), "td-01", *out.setup));
+  auto setup = parse_site_setup(out.setup->body);
+  ASSERT_TRUE(setup) << setup.error().message;
+  ASSERT_EQ(setup->exclude.size(), 1u);
+  EXPECT_EQ(setup->exclude[0].name, "stage");
+  ASSERT_EQ(setup->empty_reference.size(), 1u);  // in shares of its picture
+  EXPECT_FLOAT_EQ(setup->empty_reference[0].x, 0.3125f);
+  EXPECT_FLOAT_EQ(setup->empty_reference[0].h, 0.1f);
+
+  // A node counting with it is told its version only; a retry's answer the same.
+  count.setup_version = 1;
+  out = send(NodeUpload::Kind::kCount, 3, count.to_json());
+  EXPECT_EQ(out.setup_version, 1);
+  EXPECT_FALSE(out.setup);
+  // The same setup again is not a new version; an unknown site has none.
+  ASSERT_TRUE(service_->set_site_setup("td-01", zones, spots, cv::Size2f(320, 180)));
+  EXPECT_EQ(service_->store().latest_setup("td-01").value()->version, 1);
+  const Status unknown = service_->set_site_setup("nowhere", zones, {}, {});
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "site 'nowhere' is not in this province's site list");
+}
+
 // ----------------------------------------------------------------------------------------
 // A real node counting a real clip.
 
@@ -364,6 +406,36 @@ TEST_F(EdgeNode, ANodeCountingAClipEndsOnTheCountTheEvaluationGives) {
   EXPECT_GE(stats.counting.counts, 3);  // 0 s, 5 s, 10 s
   EXPECT_GE(pictures, 3);
   EXPECT_EQ(obs.back().count, expected["timeline"].back()["window_count"].get<int>());
+}
+
+TEST_F(EdgeNode, ASetupChangeAtTheServiceReachesTheNodeAndChangesTheNextCount) {
+  ATT_REQUIRE_SHARED(clip, kClip);
+  const NodeStats before = run_node(clip.string(), /*realtime=*/false);
+  ASSERT_GT(before.counting.window_count, 0);
+  EXPECT_EQ(before.counting.setup_version, 0);
+  const auto counted_before = observations();
+  ASSERT_FALSE(counted_before.empty());
+  EXPECT_GT(counted_before.back().frame_count, 0);
+
+  // An excluded area over the whole picture: nothing in it counts.
+  SiteZones zones;
+  zones.exclude = {Zone{"everything", {{0, 0}, {1, 0}, {1, 1}, {0, 1}}}};
+  ASSERT_TRUE(service_->set_site_setup("td-01", zones, {}, {}));
+  // At the clip's own pace, so that the answer to the first count (which names version 0)
+  // brings the setup while the node still looks.
+  const NodeStats after = run_node(clip.string(), /*realtime=*/true, /*seconds=*/30);
+  EXPECT_EQ(after.counting.setup_version, 1);
+  EXPECT_EQ(after.counting.window_count, 0);
+  const auto counted_after = observations();
+  ASSERT_GT(counted_after.size(), counted_before.size());
+  EXPECT_EQ(counted_after.back().count, 0);
+  EXPECT_EQ(counted_after.back().frame_count, 0);
+  // The node keeps it, signed, for its next start.
+  const json kept = json::parse(testing::read_file(dir_ / "node" / "setup.json"));
+  EXPECT_EQ(kept["version"], 1);
+  EXPECT_TRUE(setup_signature_matches(
+      testing::site_secret("td-01"), "td-01",
+      {1, kept["body"].get<std::string>(), kept["signature"].get<std::string>()}));
 }
 
 TEST_F(EdgeNode, ANodeCountingTheRtspCameraEndsOnTheSameCount) {

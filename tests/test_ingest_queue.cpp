@@ -5,7 +5,9 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -15,6 +17,7 @@
 #include "analysis/app/service.h"
 #include "analysis/ingest/ingest_queue.h"
 #include "analysis/store/sqlite_store.h"
+#include "common/time_util.h"
 #include "protocol/wire.h"
 #include "tests/support/test_support.h"
 
@@ -199,8 +202,10 @@ struct SimFixture {
   std::unique_ptr<Service> service;
   int port = 0;
 
-  SimFixture() {
+  // `schedule`: the class schedule's YAML; the sample province's when empty.
+  explicit SimFixture(const std::string& schedule = "") {
     const std::filesystem::path source = ATTENDANCE_SOURCE_DIR;
+    if (!schedule.empty()) testing::write_file(dir / "schedule.yaml", schedule);
     std::string keys = "site_id,secret\n";
     for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
       keys += std::string(id) + "," + testing::site_secret(id) + "\n";
@@ -211,7 +216,9 @@ struct SimFixture {
     testing::write_file(
         dir / "server.yaml",
         "province:\n  name: Lai Châu\n  sites: " + (source / "config" / "sites.csv").string() +
-            "\n  schedule: " + (source / "config" / "schedule.yaml").string() +
+            "\n  schedule: " +
+            (schedule.empty() ? source / "config" / "schedule.yaml" : dir / "schedule.yaml")
+                .string() +
             "\ndata_dir: data\ndetector: {name: yunet, workers: 1}\n"
             "nodes: {site_keys: keys.csv, sample_interval_s: 0.5}\n");
     auto config = load_server_config(dir / "server.yaml");
@@ -231,13 +238,14 @@ struct SimFixture {
     }
   }
 
-  // Runs the simulator with `args` for 3 s at 0.5 s; its JSON summary.
-  nlohmann::json run(const std::string& args) {
-    const std::string command =
-        std::string(ATTENDANCE_SIM_BIN) + " --config " + (dir / "server.yaml").string() +
-        " --server http://127.0.0.1:" + std::to_string(port) +
-        " --sites 3 --interval 0.5 --duration 3 --width 640 --height 360 --images " +
-        (dir / "frames").string() + " " + args + " > " + (dir / "sim.json").string();
+  // Runs the simulator with `args` for `seconds` at 0.5 s; its JSON summary.
+  nlohmann::json run(const std::string& args, double seconds = 3) {
+    const std::string command = std::string(ATTENDANCE_SIM_BIN) + " --config " +
+                                (dir / "server.yaml").string() +
+                                " --server http://127.0.0.1:" + std::to_string(port) +
+                                " --sites 3 --interval 0.5 --duration " + std::to_string(seconds) +
+                                " --width 640 --height 360 --images " + (dir / "frames").string() +
+                                " " + args + " > " + (dir / "sim.json").string();
     EXPECT_EQ(std::system(command.c_str()), 0) << testing::read_file(dir / "sim.json");
     const std::string text = testing::read_file(dir / "sim.json");
     return nlohmann::json::parse(text.substr(text.rfind('{')));
@@ -291,6 +299,41 @@ TEST(AttendanceSim, SimulatedNodesThatCountSendCountsAndEvidencePictures) {
   // An evidence picture every second among counts every half second: about a half each.
   EXPECT_GE(pictures, static_cast<int>(stored.size()) / 3);
   EXPECT_LE(pictures, static_cast<int>(stored.size()) * 2 / 3 + 1);
+}
+
+// A class running now with a roll call every minute: every simulated node that counts sends
+// an evidence picture within 5 s of the roll call, as the service announced it in its answers.
+TEST(AttendanceSim, EveryEdgeSiteSendsAPictureWithinFiveSecondsOfTheRollCall) {
+  const std::int64_t now = now_ms();
+  const int minute = static_cast<int>(now % 86'400'000 / 60'000);  // of the day, UTC
+  std::int64_t roll_call = (now / 60'000 + 1) * 60'000;            // the next whole minute
+  if (roll_call - now < 10'000) roll_call += 60'000;  // not so near that the sim starts on it
+  if (minute < 1 || minute > 1430) GTEST_SKIP() << "too near midnight UTC for a one-day class";
+  const auto hhmm = [](int m) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%02d:%02d", m / 60, m % 60);
+    return std::string(text);
+  };
+  SimFixture f("timezone: UTC\ndays:\n  - date: " + iso8601_utc(now).substr(0, 10) +
+               "\n    periods:\n      - {name: morning, start: \"" + hhmm(minute - 1) +
+               "\", end: \"" + hhmm(minute + 8) +
+               "\"}\nroll_calls: {first_after_start_min: 1, every_min: 1}\n");
+  ASSERT_TRUE(f.service);
+  const double seconds = static_cast<double>(roll_call - now_ms()) / 1000 + 6;
+  const auto out = f.run("--mode edge --evidence-interval 3600", seconds);
+  EXPECT_EQ(out["refused"], 0);
+  EXPECT_GE(out["roll_call_pictures"].get<int>(), 3);
+  for (const char* site : {"tp-01", "tp-02", "tp-03"}) {
+    const auto seen = f.service->store().observations_since(site, 0, 10000).value();
+    std::vector<std::int64_t> pictures;  // capture times of its evidence pictures
+    for (const Observation& o : seen) {
+      if (!o.frame_path.empty()) pictures.push_back(o.captured_at_ms);
+    }
+    const bool near = std::ranges::any_of(
+        pictures, [&](std::int64_t t) { return std::abs(t - roll_call) <= 5000; });
+    EXPECT_TRUE(near) << site << ": no picture within 5 s of the roll call at "
+                      << iso8601_utc(roll_call) << " among " << pictures.size();
+  }
 }
 
 // ----------------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 // The node report (protocol/node_report.h): what the node sends parses back to the same
 // struct; every malformed member is refused with kInvalid and a message naming it; unknown
-// members are ignored; a group is whole or absent.
+// members are ignored; a group is whole or absent. The same for the node's count and for the
+// site's counting setup the service sends back, whose signature binds it to its site and
+// version.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -9,6 +11,7 @@
 
 #include "protocol/node_count.h"
 #include "protocol/node_report.h"
+#include "protocol/site_setup.h"
 
 namespace att {
 namespace {
@@ -382,6 +385,78 @@ TEST(NodeCount, UnknownMembersAreIgnored) {
   const auto c = parse_node_count(j.dump());
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(*c, full_count());
+}
+
+// ----------------------------------------------------------------------------------------
+// The site's counting setup.
+
+SiteSetup a_setup() {
+  SiteSetup s;
+  s.count = {{"hall", {{0.0f, 0.2f}, {1.0f, 0.2f}, {1.0f, 1.0f}, {0.0f, 1.0f}}}};
+  s.exclude = {{"stage", {{0.3f, 0.0f}, {0.7f, 0.0f}, {0.7f, 0.25f}, {0.3f, 0.25f}}},
+               {"door", {{0.9f, 0.5f}, {1.0f, 0.5f}, {1.0f, 0.9f}}}};
+  s.empty_reference = {Box{0.41f, 0.32f, 0.02f, 0.03f, 0.71f}};
+  s.min_score = 0.6f;
+  return s;
+}
+
+TEST(SiteSetup, WhatTheServiceSendsParsesBackTheSameAndTheSameSetupGivesTheSameBytes) {
+  const SiteSetup s = a_setup();
+  auto back = parse_site_setup(s.to_json());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, s);
+  EXPECT_EQ(back->to_json(), s.to_json());
+  EXPECT_EQ(SiteSetup{}.to_json(),
+            R"({"count":[],"empty_reference":[],"exclude":[],"min_score":0.0})");
+  auto unknown = parse_site_setup(R"({"count":[],"exclude":[],"empty_reference":[],
+                                      "min_score":0,"lens":"wide"})");  // unknown: ignored
+  ASSERT_TRUE(unknown) << unknown.error().message;
+  EXPECT_EQ(*unknown, SiteSetup{});
+}
+
+TEST(SiteSetup, MalformedSetupsAreRefusedNamingTheMember) {
+  // A whole setup with one member replaced.
+  const auto refused = [](const std::string& text) {
+    json j = json::parse(SiteSetup{}.to_json());
+    if (const json changed = json::parse(text, nullptr, false); changed.is_object()) {
+      j.merge_patch(changed);
+    } else {
+      j = text;
+    }
+    const std::string sent = j.is_string() ? j.get<std::string>() : j.dump();
+    auto r = parse_site_setup(sent);
+    EXPECT_FALSE(r) << sent;
+    return r ? std::string() : r.error().message;
+  };
+  EXPECT_EQ(parse_site_setup("{}").error().message, "site setup: count is missing");
+  EXPECT_THAT(refused("not json"), HasSubstr("not JSON"));
+  EXPECT_THAT(refused("[1]"), HasSubstr("must be a JSON object"));
+  EXPECT_THAT(refused(R"({"exclude":[{"name":"door","points":[[0,0],[1,0]]}]})"),
+              HasSubstr("exclude[0].points must have at least 3 points (got 2)"));
+  EXPECT_THAT(refused(R"({"count":[{"name":"hall","points":[[0,0],[1.5,0],[1,1]]}]})"),
+              HasSubstr("count[0].points must be [x, y] pairs"));
+  EXPECT_THAT(refused(R"({"count":[{"name":"","points":[[0,0],[1,0],[1,1]]}]})"),
+              HasSubstr("count[0].name must not be empty"));
+  EXPECT_THAT(refused(R"({"count":["hall"]})"), HasSubstr("count[0] must be an object"));
+  EXPECT_THAT(refused(R"({"empty_reference":[[0.1,0.1,0.1]]})"),
+              HasSubstr("empty_reference[0] must be [x, y, w, h, score]"));
+  EXPECT_THAT(refused(R"({"min_score":2})"), HasSubstr("min_score"));
+}
+
+TEST(SiteSetup, TheSignatureBindsTheSetupToItsSiteAndVersion) {
+  const std::string secret(64, 'a');
+  const SignedSetup signed_setup = sign_setup(secret, "td-01", 3, a_setup().to_json());
+  EXPECT_EQ(signed_setup.version, 3);
+  EXPECT_EQ(signed_setup.signature.size(), 64u);
+  EXPECT_TRUE(setup_signature_matches(secret, "td-01", signed_setup));
+  EXPECT_FALSE(setup_signature_matches(secret, "td-02", signed_setup));  // another site
+  EXPECT_FALSE(setup_signature_matches(std::string(64, 'b'), "td-01", signed_setup));  // key
+  SignedSetup changed = signed_setup;
+  changed.version = 2;  // an older version under this signature
+  EXPECT_FALSE(setup_signature_matches(secret, "td-01", changed));
+  changed = signed_setup;
+  changed.body = SiteSetup{}.to_json();  // the zones taken away
+  EXPECT_FALSE(setup_signature_matches(secret, "td-01", changed));
 }
 
 }  // namespace

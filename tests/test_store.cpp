@@ -66,14 +66,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 8);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 9);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 8);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 9);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
@@ -112,7 +112,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), 9);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -171,7 +171,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 8);
+  EXPECT_EQ(store->schema_version(), 9);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
@@ -193,6 +193,27 @@ TEST(SqliteStoreSchema, WhoCountedIsKept) {
   EXPECT_EQ(store->find_observation("td-01", 2).value()->counted_by, CountedBy::kService);
   RawDb raw(dir / "att.db");
   EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM observations WHERE counted_by = 'node'"), 1);
+}
+
+TEST(SqliteStoreSchema, EachChangeOfASitesSetupIsANewVersionAndTheSameSetupIsNot) {
+  TempDir dir;
+  auto store = open_ok(dir / "att.db");
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+  EXPECT_FALSE(store->latest_setup("td-01").value());  // none before the first
+  auto first = store->put_setup("td-01", R"({"a":1})", 1000);
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->version, 1);
+  EXPECT_EQ(store->put_setup("td-01", R"({"a":1})", 2000).value().version, 1);  // unchanged
+  EXPECT_EQ(store->put_setup("td-01", R"({"a":2})", 3000).value().version, 2);
+  EXPECT_EQ(store->put_setup("td-02", R"({"a":2})", 3000).value().version, 1);  // its own
+  const auto latest = store->latest_setup("td-01").value();
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->version, 2);
+  EXPECT_EQ(latest->body, R"({"a":2})");
+  EXPECT_EQ(latest->created_ms, 3000);
+  RawDb raw(dir / "att.db");
+  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM site_setups"), 3);
 }
 
 TEST(SqliteStoreSchema, AnAuditsCountIsKeptOnItsObservation) {

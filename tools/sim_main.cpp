@@ -3,8 +3,10 @@
 //   --mode central  real JPEG frames (from a folder of pictures or a clip) at the interval,
 //                   for the service to count;
 //   --mode edge     as a node that counts: a count (protocol/node_count.h) at the interval,
-//                   and an evidence picture with its count every --evidence-interval; the
-//                   counts follow the site's expected attendees (85-100 %).
+//                   and an evidence picture with its count every --evidence-interval and
+//                   at its first capture from a second before each roll call the service
+//                   announces in its answers, as a node does; the counts follow the site's
+//                   expected attendees (85-100 %).
 // When the service answers 503 a site keeps the item (a small in-memory spool per site,
 // bounded, drops counted) and retries after Retry-After, as a real node does; a failed
 // connection is retried after 1 s. With --drain
@@ -32,6 +34,7 @@
 #include <opencv2/videoio.hpp>
 #include <queue>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "analysis/app/server_config.h"
@@ -40,6 +43,7 @@
 #include "counting/models.h"
 #include "protocol/node_count.h"
 #include "protocol/upload_client.h"
+#include "protocol/wire.h"
 
 namespace {
 
@@ -98,12 +102,14 @@ struct SimSite {
   std::deque<Pending> spool;  // frames not yet acknowledged, oldest first
   std::int64_t next_sequence = 0;
   Clock::time_point next_capture, next_send;
+  std::set<std::int64_t> roll_calls;  // announced by the service, not yet served (ms UTC)
+  std::int64_t served_up_to = 0;      // capture time of the last roll call's picture
 };
 
 struct Totals {
   std::mutex mu;
   std::int64_t sampled = 0, stored = 0, duplicates = 0, busy = 0, refused = 0, failed = 0,
-               dropped = 0;
+               dropped = 0, roll_call_pictures = 0;
   std::vector<double> latency_ms;  // capture to acknowledgement, stored frames
 };
 
@@ -264,10 +270,22 @@ int main(int argc, char** argv) {
         if (!edge) {
           s.spool.push_back(
               {s.next_sequence++, captured, att::NodeUpload::Kind::kFrame, &frames[k], ""});
-        } else if (s.next_capture >= s.next_evidence) {
+        } else if (const bool roll_call =
+                       !s.roll_calls.empty() &&
+                       *s.roll_calls.begin() - att::wire::kRollCallLeadMs <= captured;
+                   roll_call || s.next_capture >= s.next_evidence) {
+          while (!s.roll_calls.empty() &&
+                 *s.roll_calls.begin() - att::wire::kRollCallLeadMs <= captured) {
+            s.roll_calls.erase(s.roll_calls.begin());
+          }
+          if (roll_call) {
+            s.served_up_to = captured;
+            std::lock_guard t(totals.mu);
+            ++totals.roll_call_pictures;
+          }
           s.spool.push_back({s.next_sequence++, captured, att::NodeUpload::Kind::kEvidence,
                              &frames[k], count_of(s, captured, width, height)});
-          s.next_evidence += evidence_d;
+          if (s.next_capture >= s.next_evidence) s.next_evidence += evidence_d;
         } else {
           s.spool.push_back({s.next_sequence++, captured, att::NodeUpload::Kind::kCount, nullptr,
                              count_of(s, captured, width, height)});
@@ -296,6 +314,11 @@ int main(int argc, char** argv) {
       const att::UploadOutcome res = client.send(upload, s.secret);
       const std::int64_t acked_ms = att::now_ms();
       lock.lock();
+      if (edge && res.roll_calls_known) {  // served ones stay served: every answer repeats them
+        for (std::int64_t t : res.roll_calls_ms) {
+          if (t - att::wire::kRollCallLeadMs > s.served_up_to) s.roll_calls.insert(t);
+        }
+      }
       int retry_after = 0;
       {
         std::lock_guard t(totals.mu);
@@ -357,6 +380,7 @@ int main(int argc, char** argv) {
                               {"failed", totals.failed},
                               {"dropped_in_sim_spools", totals.dropped},
                               {"left_in_sim_spools", backlog},
+                              {"roll_call_pictures", totals.roll_call_pictures},
                               {"latency_p50_ms", percentile(totals.latency_ms, 0.5)},
                               {"latency_p99_ms", percentile(totals.latency_ms, 0.99)}};
   std::cout << out.dump() << "\n";

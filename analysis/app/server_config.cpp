@@ -283,6 +283,7 @@ Status parse_zones(const std::filesystem::path& path, const std::vector<Site>& s
     SiteZones z;
     z.count = parse_zone_map(site, "count", errors);
     z.exclude = parse_zone_map(site, "exclude", errors);
+    z.min_score = static_cast<float>(site.number("min_score", 0, 0, 1));
     const std::string reference = site.string("empty_reference", "");
     if (!reference.empty()) references[id] = resolve(base, reference);
     site.finish();

@@ -1,5 +1,6 @@
 #include "analysis/app/service.h"
 
+#include <algorithm>
 #include <opencv2/imgcodecs.hpp>
 
 #include "analysis/app/retention.h"
@@ -16,6 +17,7 @@
 #include "common/time_util.h"
 #include "counting/detector_pool.h"
 #include "counting/models.h"
+#include "protocol/site_setup.h"
 
 namespace att {
 
@@ -66,6 +68,58 @@ Status warm_up(Counting& counting, Store& store, const ServerConfig& c) {
   return {};
 }
 
+// An empty-room reference: the detections on its picture, and the picture's size.
+struct Reference {
+  std::vector<Box> boxes;
+  cv::Size2f picture;
+};
+
+// The setup a site's node is sent: the zones as they are (shares of the picture already), the
+// reference in shares of its picture.
+SiteSetup setup_of(const SiteZones& zones, const Reference& reference) {
+  const auto zones_of = [](const std::vector<Zone>& from) {
+    std::vector<SetupZone> out;
+    for (const Zone& z : from) {
+      SetupZone zone{z.name, {}};
+      for (const cv::Point2f& p : z.points) zone.points.push_back({p.x, p.y});
+      out.push_back(std::move(zone));
+    }
+    return out;
+  };
+  SiteSetup setup;
+  setup.count = zones_of(zones.count);
+  setup.exclude = zones_of(zones.exclude);
+  setup.min_score = zones.min_score;
+  if (reference.picture.width > 0 && reference.picture.height > 0) {
+    const float w = reference.picture.width, h = reference.picture.height;
+    for (const Box& b : reference.boxes) {
+      // Inside the picture: a detection may reach a pixel past its edge.
+      const float x = std::clamp(b.x / w, 0.0f, 1.0f), y = std::clamp(b.y / h, 0.0f, 1.0f);
+      setup.empty_reference.push_back(Box{x, y, std::clamp(b.w / w, 0.0f, 1.0f - x),
+                                          std::clamp(b.h / h, 0.0f, 1.0f - y),
+                                          std::clamp(b.score, 0.0f, 1.0f)});
+    }
+  }
+  return setup;
+}
+
+// Numbers the site's setup in the store (a site that never had one keeps version 0, the
+// node's own until it is sent one) and hands it to ingest for the site's node.
+Status put_setup(SiteStore& store, Ingest& ingest, const std::string& site_id,
+                 const SiteSetup& setup, std::int64_t now) {
+  const std::string body = setup.to_json();
+  auto latest = store.latest_setup(site_id);
+  if (!latest) return std::unexpected(latest.error());
+  if (!*latest && setup == SiteSetup{}) {
+    ingest.set_setup(site_id, 0, body);
+    return {};
+  }
+  auto put = store.put_setup(site_id, body, now);
+  if (!put) return std::unexpected(put.error());
+  ingest.set_setup(site_id, put->version, put->body);
+  return {};
+}
+
 }  // namespace
 
 std::filesystem::path database_path(const ServerConfig& config) {
@@ -106,6 +160,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   impl->pool = std::move(*pool);
 
   impl->counting = std::make_unique<Counting>(c.counting, c.zones);
+  std::map<std::string, Reference> references;  // for the sites' setups
   for (const auto& [site_id, picture] : c.empty_references) {
     // Detect on the empty-room picture once, with the same detector as the frames.
     const cv::Mat frame = cv::imread(picture.string(), cv::IMREAD_COLOR);
@@ -114,6 +169,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
     auto boxes = impl->pool->detect(frame);
     if (!boxes) return fail("empty-room reference of " + site_id + ": " + boxes.error().message);
     impl->counting->set_empty_reference(site_id, *boxes);
+    references[site_id] = {*boxes, cv::Size2f(frame.size())};
     log::get("server")->info("site {}: {} spot(s) that fire in the empty room are not counted",
                              site_id, boxes->size());
   }
@@ -160,6 +216,15 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
       c.sites, *impl->store, *impl->pool, *impl->counting,
       std::vector<IngestListener*>{impl->live.get(), impl->attendance.get(), impl->auditor.get()},
       std::move(ingest), impl->clock);
+  for (const Site& site : c.sites) {
+    const auto zones = c.zones.find(site.id);
+    const auto reference = references.find(site.id);
+    const SiteSetup setup =
+        setup_of(zones == c.zones.end() ? SiteZones{} : zones->second,
+                 reference == references.end() ? Reference{} : reference->second);
+    if (auto put = put_setup(*impl->store, *impl->ingest, site.id, setup, impl->clock()); !put)
+      return std::unexpected(put.error());
+  }
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
     log::get("server")->warn(
         "{} of {} sites have no key{}: their nodes' uploads are refused until "
@@ -237,6 +302,19 @@ void Service::stop() {
   if (impl_->http) impl_->http->stop();  // first: /metrics reads the retention's totals
   impl_->retention.reset();
   impl_->roll_book.reset();
+}
+
+Status Service::set_site_setup(const std::string& site_id, const SiteZones& zones,
+                               const std::vector<Box>& reference, cv::Size2f picture) {
+  if (std::ranges::none_of(impl_->config.sites, [&](const Site& s) { return s.id == site_id; }))
+    return fail("site '" + site_id + "' is not in this province's site list");
+  if (auto put = put_setup(*impl_->store, *impl_->ingest, site_id,
+                           setup_of(zones, {reference, picture}), impl_->clock());
+      !put) {
+    return put;
+  }
+  impl_->counting->set_site(site_id, zones, reference, picture);
+  return {};
 }
 
 Status Service::tick_roll_book() {

@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/time_util.h"
 #include "counting/detector.h"
+#include "counting/occupancy.h"
 
 namespace att {
 
@@ -37,6 +38,12 @@ class Service {
   // What the roll book's timer does every 10 s: takes the roll calls, alerts, summaries and
   // final report due at the service's time. For a test that moves its own clock.
   Status tick_roll_book();
+
+  // Makes these the site's zones and empty-room reference (detections on a picture of the
+  // empty room of size `picture`): counted with at the centre from the next frame, numbered
+  // as the site's next setup and sent to its node with the next answer.
+  Status set_site_setup(const std::string& site_id, const SiteZones& zones,
+                        const std::vector<Box>& reference, cv::Size2f picture);
 
   const ServerConfig& config() const;
   const DetectorChoice& detector() const;

@@ -3,6 +3,9 @@
 // thread-safe, a write returns once it is durable.
 #pragma once
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "analysis/domain/province.h"
@@ -16,6 +19,19 @@ class SiteStore {
 
   // Makes the stored site list match the configured one (insert or update by id).
   virtual Status sync_sites(const std::vector<Site>& sites) = 0;
+
+  // A site's counting setup as the service numbered it (protocol/site_setup.h): 1, 2, ...
+  struct Setup {
+    std::int64_t version = 0;
+    std::string body;  // SiteSetup::to_json()
+    std::int64_t created_ms = 0;
+  };
+  // The site's latest setup; none before the first.
+  virtual Result<std::optional<Setup>> latest_setup(const std::string& site_id) = 0;
+  // Keeps `body` as the site's setup: a new version when it differs from the latest, else the
+  // latest as it is. Returns the version now in force.
+  virtual Result<Setup> put_setup(const std::string& site_id, const std::string& body,
+                                  std::int64_t at_ms) = 0;
 };
 
 }  // namespace att

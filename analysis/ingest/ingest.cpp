@@ -70,13 +70,22 @@ IngestReply Ingest::reject(int status, const std::string& code, const std::strin
   return IngestReply{status, {{"error", message}, {"code", code}}};
 }
 
-IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::json body) {
+IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::json body,
+                            std::optional<std::int64_t> node_setup) {
   body["interval_s"] = interval_for(site_id);
   {
     const std::int64_t now = clock_();
     std::lock_guard lock(live_mu_);
     if (auto it = live_until_.find(site_id); it != live_until_.end() && it->second > now) {
       body["live_until_ms"] = it->second;
+    }
+    if (auto it = setups_.find(site_id); it != setups_.end()) {
+      const SignedSetup& setup = it->second;
+      body["setup_version"] = setup.version;
+      if (node_setup && *node_setup != setup.version) {
+        body["setup"] = {
+            {"version", setup.version}, {"body", setup.body}, {"signature", setup.signature}};
+      }
     }
   }
   if (options_.roll_calls) {
@@ -88,7 +97,8 @@ IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::js
 }
 
 std::optional<IngestReply> Ingest::answer_retry(const std::string& site_id, std::int64_t sequence,
-                                                const std::string& digest) {
+                                                const std::string& digest,
+                                                std::optional<std::int64_t> node_setup) {
   auto existing = store_.find_observation(site_id, sequence);
   if (!existing) return reject(503, "storage_failed", existing.error().message);
   if (!*existing) return std::nullopt;
@@ -98,10 +108,12 @@ std::optional<IngestReply> Ingest::answer_retry(const std::string& site_id, std:
                       " was already stored for this site with a different body");
   }
   return success(200, site_id,
-                 {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}});
+                 {{"status", "duplicate"}, {"sequence", sequence}, {"count", (*existing)->count}},
+                 node_setup);
 }
 
-IngestReply Ingest::store(Observation& obs, const std::string& picture) {
+IngestReply Ingest::store(Observation& obs, const std::string& picture,
+                          std::optional<std::int64_t> node_setup) {
   if (!picture.empty()) {
     // The digest in the name keeps a conflicting upload racing for the same sequence from
     // overwriting the stored frame.
@@ -122,10 +134,12 @@ IngestReply Ingest::store(Observation& obs, const std::string& picture) {
     case InsertOutcome::kInserted:
       for (IngestListener* l : listeners_) l->frame_stored(obs, picture);
       return success(201, obs.site_id,
-                     {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}});
+                     {{"status", "stored"}, {"sequence", obs.sequence}, {"count", obs.count}},
+                     node_setup);
     case InsertOutcome::kDuplicate:  // a concurrent retry won the race
       return success(200, obs.site_id,
-                     {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}});
+                     {{"status", "duplicate"}, {"sequence", obs.sequence}, {"count", obs.count}},
+                     node_setup);
     case InsertOutcome::kConflict:
       break;
   }
@@ -151,6 +165,14 @@ std::expected<NodeCount, IngestReply> Ingest::node_count(const std::string& text
     }
   }
   return *count;
+}
+
+void Ingest::set_setup(const std::string& site_id, std::int64_t version, std::string body) {
+  const auto key = options_.keys.find(site_id);
+  if (key == options_.keys.end()) return;
+  SignedSetup setup = sign_setup(key->second, site_id, version, std::move(body));
+  std::lock_guard lock(live_mu_);
+  setups_[site_id] = std::move(setup);
 }
 
 std::int64_t Ingest::request_live(const std::string& site_id) {
@@ -330,7 +352,8 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
   return success(fresh ? 201 : 200, up.site_id,
                  {{"status", fresh ? "stored" : "duplicate"},
                   {"sequence", h.sequence},
-                  {"dropped_recorded", inserted->spool_dropped}});
+                  {"dropped_recorded", inserted->spool_dropped}},
+                 report->counting ? std::optional(report->counting->setup_version) : std::nullopt);
 }
 
 IngestReply Ingest::handle_count(const Upload& up) {
@@ -340,11 +363,12 @@ IngestReply Ingest::handle_count(const Upload& up) {
   auto count = node_count(up.body);
   if (!count) return count.error();
   const std::string digest = sha256_hex(up.body);
-  if (auto retry = answer_retry(up.site_id, checked->sequence, digest)) return *retry;
+  if (auto retry = answer_retry(up.site_id, checked->sequence, digest, count->setup_version))
+    return *retry;
   Observation obs = counted_by_node(*count, up.site_id, checked->sequence, checked->captured_at);
   obs.received_at_ms = received_at;
   obs.frame_sha256 = digest;
-  return store(obs, "");
+  return store(obs, "", count->setup_version);
 }
 
 IngestReply Ingest::handle_evidence(const Upload& up) {
@@ -354,7 +378,8 @@ IngestReply Ingest::handle_evidence(const Upload& up) {
   auto count = node_count(up.extra);
   if (!count) return count.error();
   const std::string digest = sha256_hex(up.body);
-  if (auto retry = answer_retry(up.site_id, checked->sequence, digest)) return *retry;
+  if (auto retry = answer_retry(up.site_id, checked->sequence, digest, count->setup_version))
+    return *retry;
   // The picture must be a whole JPEG of the size the count was made on; it is not decoded
   // here (nothing is detected on it).
   const auto size =
@@ -376,7 +401,7 @@ IngestReply Ingest::handle_evidence(const Upload& up) {
   Observation obs = counted_by_node(*count, up.site_id, checked->sequence, checked->captured_at);
   obs.received_at_ms = received_at;
   obs.frame_sha256 = digest;
-  return store(obs, up.body);
+  return store(obs, up.body, count->setup_version);
 }
 
 }  // namespace att

@@ -5,7 +5,9 @@
 //   it. Both only from a model the service knows (IngestOptions::allowed_models);
 // - for a heartbeat: record the node's report.
 // What was stored goes on to the listeners (the live hub, the roll book). Every answer tells
-// the node the interval it should sample at next and the site's coming roll-call times.
+// the node the interval it should sample at next, the site's coming roll-call times and its
+// counting setup's version, and carries the setup itself, signed, to a node that counts with
+// another (protocol/site_setup.h).
 // Pure request -> reply logic, so it is tested without HTTP. Thread-safe: called from the
 // HTTP worker threads at once.
 #pragma once
@@ -34,6 +36,7 @@
 #include "counting/detector_pool.h"
 #include "counting/models.h"
 #include "protocol/node_count.h"
+#include "protocol/site_setup.h"
 
 namespace att {
 
@@ -116,6 +119,11 @@ class Ingest {
   // live_duration_s from now. Returns that end (ms since epoch).
   std::int64_t request_live(const std::string& site_id);
 
+  // The site's counting setup from now on, as numbered by the store (SiteStore::put_setup):
+  // signed with the site's key and sent with the next answer to its node (a site without a
+  // key has nothing signed, and no upload accepted either).
+  void set_setup(const std::string& site_id, std::int64_t version, std::string body);
+
   // The service's clock (ms since epoch), which nodes set theirs by.
   std::int64_t now() const { return clock_(); }
   // The sampling interval the site's node is told now.
@@ -133,13 +141,17 @@ class Ingest {
   std::expected<Checked, IngestReply> check(const Upload& up, const char* path,
                                             const char* content_type, std::int64_t max_body);
   IngestReply reject(int status, const std::string& code, const std::string& message);
-  IngestReply success(int status, const std::string& site_id, nlohmann::json body);
+  // `node_setup`: the setup version the upload says its node counts with, when it says one.
+  IngestReply success(int status, const std::string& site_id, nlohmann::json body,
+                      std::optional<std::int64_t> node_setup = std::nullopt);
   // The answer to a retry of (site, sequence) already stored: a duplicate when `digest` is the
   // stored body's, a conflict otherwise; none when it is new.
   std::optional<IngestReply> answer_retry(const std::string& site_id, std::int64_t sequence,
-                                          const std::string& digest);
+                                          const std::string& digest,
+                                          std::optional<std::int64_t> node_setup = std::nullopt);
   // Writes the picture (when `picture` is not empty) and the row, then tells the listeners.
-  IngestReply store(Observation& obs, const std::string& picture);
+  IngestReply store(Observation& obs, const std::string& picture,
+                    std::optional<std::int64_t> node_setup = std::nullopt);
   // A node's count, from `text` (a count's body or an evidence's X-Count), with its models
   // checked against the allow-list.
   std::expected<NodeCount, IngestReply> node_count(const std::string& text);
@@ -156,6 +168,7 @@ class Ingest {
   log::RateLimit reject_log_{std::chrono::seconds(5)};
   std::mutex live_mu_;
   std::map<std::string, std::int64_t> live_until_;  // guarded by live_mu_
+  std::map<std::string, SignedSetup> setups_;       // guarded by live_mu_
 };
 
 }  // namespace att

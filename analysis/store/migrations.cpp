@@ -141,6 +141,17 @@ ALTER TABLE observations ADD COLUMN counted_by TEXT NOT NULL DEFAULT 'service'
 -- the node's count of it (frame_count); NULL until it is audited.
 ALTER TABLE observations ADD COLUMN audit_count INTEGER;
 )sql"},
+    {9, "sites' counting setups", R"sql(
+-- Each site's counting setup (zones, empty-room reference, detector options) as sent to its
+-- node, numbered 1, 2, ... per site; a new row for each change, none ever rewritten.
+CREATE TABLE site_setups (
+  site_id     TEXT NOT NULL REFERENCES sites(id),
+  version     INTEGER NOT NULL,
+  body        TEXT NOT NULL,      -- protocol/site_setup.h, canonical JSON
+  created_ms  INTEGER NOT NULL,
+  PRIMARY KEY (site_id, version)
+);
+)sql"},
 };
 
 }  // namespace

@@ -471,6 +471,53 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
   return outcome;
 }
 
+namespace {
+
+Result<std::optional<SiteStore::Setup>> read_latest_setup(sqlite3* db, const std::string& site_id) {
+  auto stmt = prepare(db,
+                      "SELECT version, body, created_ms FROM site_setups WHERE site_id = ?1 "
+                      "ORDER BY version DESC LIMIT 1");
+  if (!stmt) return std::unexpected(stmt.error());
+  sql::bind(stmt->get(), 1, site_id);
+  const int rc = sqlite3_step(stmt->get());
+  if (rc == SQLITE_DONE) return std::optional<SiteStore::Setup>();
+  if (rc != SQLITE_ROW) return fail(sql::error(db, "read site setup"));
+  return SiteStore::Setup{sqlite3_column_int64(stmt->get(), 0), column_text(stmt->get(), 1),
+                          sqlite3_column_int64(stmt->get(), 2)};
+}
+
+}  // namespace
+
+Result<std::optional<SiteStore::Setup>> SqliteStore::latest_setup(const std::string& site_id) {
+  return impl_->read([&](sqlite3* db) { return read_latest_setup(db, site_id); });
+}
+
+Result<SiteStore::Setup> SqliteStore::put_setup(const std::string& site_id, const std::string& body,
+                                                std::int64_t at_ms) {
+  Setup now;
+  auto written = impl_->write([&](sqlite3* db) -> Status {
+    auto latest = read_latest_setup(db, site_id);
+    if (!latest) return std::unexpected(latest.error());
+    if (*latest && (*latest)->body == body) {
+      now = **latest;
+      return {};
+    }
+    now = Setup{*latest ? (*latest)->version + 1 : 1, body, at_ms};
+    auto stmt = prepare(db,
+                        "INSERT INTO site_setups(site_id, version, body, created_ms) "
+                        "VALUES (?1, ?2, ?3, ?4)");
+    if (!stmt) return std::unexpected(stmt.error());
+    sql::bind(stmt->get(), 1, site_id);
+    sql::bind(stmt->get(), 2, now.version);
+    sql::bind(stmt->get(), 3, body);
+    sql::bind(stmt->get(), 4, at_ms);
+    if (sqlite3_step(stmt->get()) != SQLITE_DONE) return fail(sql::error(db, "store site setup"));
+    return {};
+  });
+  if (!written) return std::unexpected(written.error());
+  return now;
+}
+
 Result<std::optional<Observation>> SqliteStore::find_observation(const std::string& site_id,
                                                                  std::int64_t sequence) {
   return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
