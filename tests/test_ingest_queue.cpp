@@ -310,7 +310,7 @@ TEST(AttendanceSim, EveryEdgeSiteSendsAPictureWithinFiveSecondsOfTheRollCall) {
   if (roll_call - now < 10'000) roll_call += 60'000;  // not so near that the sim starts on it
   if (minute < 1 || minute > 1430) GTEST_SKIP() << "too near midnight UTC for a one-day class";
   const auto hhmm = [](int m) {
-    char text[8];
+    char text[32];
     std::snprintf(text, sizeof text, "%02d:%02d", m / 60, m % 60);
     return std::string(text);
   };
