@@ -327,10 +327,8 @@ bool CaptureNode::use_setup(const SignedSetup& signed_setup, bool keep) {
   }
   counter_->set_setup(signed_setup.version, *setup);
   if (keep) {  // counted with again after a restart, before the service is reached
-    const nlohmann::json kept = {{"version", signed_setup.version},
-                                 {"body", signed_setup.body},
-                                 {"signature", signed_setup.signature}};
-    if (auto w = write_file_atomically(config_.state_dir / kSetupFile, kept.dump(), true); !w) {
+    const std::string kept = to_json(signed_setup).dump();
+    if (auto w = write_file_atomically(config_.state_dir / kSetupFile, kept, true); !w) {
       log::get("node")->warn("the site's counting setup is not kept on disk: {}",
                              w.error().message);
     }
@@ -342,24 +340,17 @@ void CaptureNode::load_setup() {
   const auto path = config_.state_dir / kSetupFile;
   if (!std::filesystem::exists(path)) return;
   auto text = read_file(path);
-  const auto kept = text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json();
-  const bool well_formed = kept.is_object() && kept.contains("version") &&
-                           kept["version"].is_number_integer() && kept.contains("body") &&
-                           kept["body"].is_string() && kept.contains("signature") &&
-                           kept["signature"].is_string();
-  const SignedSetup setup = well_formed ? SignedSetup{kept["version"].get<std::int64_t>(),
-                                                      kept["body"].get<std::string>(),
-                                                      kept["signature"].get<std::string>()}
-                                        : SignedSetup{};
-  if (!well_formed || !uploader_.trusts(setup)) {
+  const auto setup =
+      signed_setup_from(text ? nlohmann::json::parse(*text, nullptr, false) : nlohmann::json());
+  if (!setup || !uploader_.trusts(*setup)) {
     log::get("node")->error(
         "{}: not a counting setup signed with this site's key; ignored until "
         "the service sends one",
         path.string());
     return;
   }
-  if (use_setup(setup, /*keep=*/false)) {
-    log::get("node")->info("counting with the site's setup version {} kept in {}", setup.version,
+  if (use_setup(*setup, /*keep=*/false)) {
+    log::get("node")->info("counting with the site's setup version {} kept in {}", setup->version,
                            path.string());
   }
 }

@@ -116,6 +116,20 @@ Result<SiteSetup> parse_site_setup(std::string_view text) {
   return s;
 }
 
+json to_json(const SignedSetup& setup) {
+  return {{"version", setup.version}, {"body", setup.body}, {"signature", setup.signature}};
+}
+
+std::optional<SignedSetup> signed_setup_from(const json& j) {
+  if (!j.is_object() || !j.contains("version") || !j["version"].is_number_integer() ||
+      !j.contains("body") || !j["body"].is_string() || !j.contains("signature") ||
+      !j["signature"].is_string()) {
+    return std::nullopt;
+  }
+  return SignedSetup{j["version"].get<std::int64_t>(), j["body"].get<std::string>(),
+                     j["signature"].get<std::string>()};
+}
+
 SignedSetup sign_setup(std::string_view secret, std::string_view site_id, std::int64_t version,
                        std::string body) {
   SignedSetup s{version, std::move(body), ""};

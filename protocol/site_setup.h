@@ -23,6 +23,8 @@
 
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +66,11 @@ struct SignedSetup {
   std::string signature;
   bool operator==(const SignedSetup&) const = default;
 };
+
+// The signed setup as it travels in an answer and as a node keeps it:
+// {"version": N, "body": "...", "signature": "..."}; none from anything else.
+nlohmann::json to_json(const SignedSetup& setup);
+std::optional<SignedSetup> signed_setup_from(const nlohmann::json& j);
 
 SignedSetup sign_setup(std::string_view secret, std::string_view site_id, std::int64_t version,
                        std::string body);

@@ -126,14 +126,7 @@ UploadOutcome UploadClient::send(const NodeUpload& upload, std::string_view secr
       out.setup_version = body["setup_version"];
     }
     // The site's setup, as sent: the node checks its signature before it uses it.
-    if (body.contains("setup") && body["setup"].is_object()) {
-      const auto& s = body["setup"];
-      if (s.contains("version") && s["version"].is_number_integer() && s.contains("body") &&
-          s["body"].is_string() && s.contains("signature") && s["signature"].is_string()) {
-        out.setup = SignedSetup{s["version"].get<std::int64_t>(), s["body"].get<std::string>(),
-                                s["signature"].get<std::string>()};
-      }
-    }
+    if (body.contains("setup")) out.setup = signed_setup_from(body["setup"]);
   }
   if (res->status == 201) {
     out.kind = UploadOutcome::kStored;

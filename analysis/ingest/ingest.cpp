@@ -83,8 +83,7 @@ IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::js
       const SignedSetup& setup = it->second;
       body["setup_version"] = setup.version;
       if (node_setup && *node_setup != setup.version) {
-        body["setup"] = {
-            {"version", setup.version}, {"body", setup.body}, {"signature", setup.signature}};
+        body["setup"] = to_json(setup);
       }
     }
   }
