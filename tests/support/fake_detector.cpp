@@ -3,6 +3,7 @@
 #include <memory>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <vector>
 
 namespace att::testing {
 
@@ -29,15 +30,17 @@ Result<std::vector<Box>> FakeDetector::detect(const cv::Mat& bgr) {
     }
     return boxes;
   }
-  cv::Mat grey, bright, labels, stats, centroids;
+  // Outer contours, not connectedComponentsWithStats: its parallel form allocates on OpenCV's
+  // TBB workers and frees on this thread, an ordering ThreadSanitizer cannot see.
+  cv::Mat grey, bright;
   cv::cvtColor(bgr, grey, cv::COLOR_BGR2GRAY);
   cv::threshold(grey, bright, 160, 255, cv::THRESH_BINARY);
-  const int n = cv::connectedComponentsWithStats(bright, labels, stats, centroids);
-  for (int i = 1; i < n; ++i) {  // 0 is the background
-    boxes.push_back({static_cast<float>(stats.at<int>(i, cv::CC_STAT_LEFT)),
-                     static_cast<float>(stats.at<int>(i, cv::CC_STAT_TOP)),
-                     static_cast<float>(stats.at<int>(i, cv::CC_STAT_WIDTH)),
-                     static_cast<float>(stats.at<int>(i, cv::CC_STAT_HEIGHT)), 0.9f});
+  std::vector<std::vector<cv::Point>> blobs;
+  cv::findContours(bright, blobs, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  for (const auto& blob : blobs) {
+    const cv::Rect r = cv::boundingRect(blob);
+    boxes.push_back({static_cast<float>(r.x), static_cast<float>(r.y), static_cast<float>(r.width),
+                     static_cast<float>(r.height), 0.9f});
   }
   return boxes;
 }
