@@ -7,10 +7,11 @@
 //   load: simulated sites at rising rates until the service pushes back (503); the rate it
 //         held, and that pushing back lost nothing;
 //   faults, each with one real node (and simulated load where it says): kill -9 of the
-//         server and of the node; the link cut (a proxy on loopback that stops forwarding, as
-//         a rural link does, not one that refuses); the camera (an RTSP server) gone and back;
-//         the node's disk full and the server's disk full (small tmpfs mounts: needs root);
-//         the node's clock ahead and behind (libfaketime).
+//         server and of the node, and the link cut, with nodes sending frames and with nodes
+//         that count (counts and evidence pictures); the link cut (a proxy on loopback that stops
+//         forwarding, as a rural link does, not one that refuses); the camera (an RTSP server) gone
+//         and back; the node's disk full and the server's disk full (small tmpfs mounts: needs
+//         root); the node's clock ahead and behind (libfaketime).
 //
 // The accounting uses the node's durable state and the service's database, not the
 // programs' own word: every sequence number the node issued is in the service's database,
@@ -137,6 +138,16 @@ const auto* const g_print = ::testing::AddGlobalTestEnvironment(new PrintTables)
 
 const fs::path kSource = ATTENDANCE_SOURCE_DIR;
 
+// A node that counts, in the fault scenarios: yunet, a look every 0.25 s (the rate of a
+// frame-sending node's frames here), a count every second and an evidence picture every 5 s
+// (the shortest intervals a node's configuration allows), so that a fault of a few seconds
+// holds some of each. The simulated sites under edge load send the same.
+constexpr double kEdgeEvidenceInterval = 5;
+const std::string kEdgeCounting = fmt::format(
+    "{{mode: edge, detector: yunet, every_s: 0.25, report_interval_s: 1, "
+    "evidence_interval_s: {}, max_cores: 1}}",
+    kEdgeEvidenceInterval);
+
 std::vector<std::string> province_site_ids(int n) {
   auto sites = load_sites_csv(kSource / "config" / "sites.csv");
   std::vector<std::string> ids;
@@ -234,7 +245,7 @@ struct NodeCounters {
 
 NodeCounters parse_stopped_line(const std::string& log) {
   static const std::regex line(
-      R"(stopped: (\d+) frames sampled, (\d+) spooled, (\d+) not spooled \(disk\), (\d+) dropped )"
+      R"(stopped: (\d+) frames sampled, (\d+) items spooled, (\d+) not spooled \(disk\), (\d+) dropped )"
       R"(before the spool; (\d+) stored, (\d+) duplicates, (\d+) refused by the service; (\d+) items)");
   NodeCounters c;
   for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator();
@@ -251,7 +262,8 @@ class NodeProcess {
  public:
   NodeProcess(fs::path dir, fs::path state_dir, std::string site, std::string server_url,
               std::string source, double interval_s,
-              const std::string& spool_yaml = "{max_mb: 4096}")
+              const std::string& spool_yaml = "{max_mb: 4096}",
+              const std::string& counting_yaml = "{mode: central}")
       : dir_(std::move(dir)), state_dir_(std::move(state_dir)), site_(std::move(site)) {
     fs::create_directories(dir_);
     testing::write_file(dir_ / "site.key", testing::site_secret(site_) + "\n");
@@ -261,10 +273,10 @@ class NodeProcess {
         fmt::format("site_id: {}\nserver_url: {}\nsecret_file: {}\nstate_dir: {}\n"
                     "source:\n  uri: {}\n  sample_interval_s: {}\n  min_interval_s: 0.1\n"
                     "  stall_timeout_s: 2\n  width: 640\n  jpeg_quality: 80\n"
-                    "spool: {}\nhealth: {{heartbeat_s: 2}}\ncounting: {{mode: central}}\n"
+                    "spool: {}\nhealth: {{heartbeat_s: 2}}\ncounting: {}\n"
                     "upload: {{timeout_s: 3, max_backoff_s: 2}}\n",
                     site_, server_url, (dir_ / "site.key").string(), state_dir_.string(), source,
-                    interval_s, spool_yaml));
+                    interval_s, spool_yaml, counting_yaml));
   }
   ~NodeProcess() { kill9(); }
 
@@ -323,12 +335,17 @@ class NodeProcess {
                   "service.heartbeats WHERE site_id = " +
                   site + ")"));
   }
-  // Items in the spool; with `before_ms`, only those captured before then.
+  // Items in the spool; with `before_ms`, only those captured before then. The kind
+  // "observation" is every item the service stores as one: frames, counts, evidence.
   std::int64_t spooled(const std::string& kind = "", std::int64_t before_ms = 0) const {
     if (!fs::exists(state_dir_ / "spool.db")) return 0;
     testing::RawDb db(state_dir_ / "spool.db");
     std::string sql = "SELECT count(*) FROM items WHERE 1";
-    if (!kind.empty()) sql += " AND kind = '" + kind + "'";
+    if (kind == "observation") {
+      sql += " AND kind <> 'health'";
+    } else if (!kind.empty()) {
+      sql += " AND kind = '" + kind + "'";
+    }
     if (before_ms > 0) sql += " AND capture_time_ms < " + std::to_string(before_ms);
     return std::stoll(db.scalar(sql));
   }
@@ -339,14 +356,15 @@ class NodeProcess {
   pid_t pid_ = -1;
 };
 
-// The account of one node's frames after it stopped: every sequence number it issued is a
-// row at the service, an item still in its spool, or counted by the node with a reason.
-// A number can also be reserved and not yet spooled when the node is killed: that frame
-// was in the node's memory (`unaccounted`, at most one a kill).
+// The account of one node's frames (or counts and evidence pictures, for a node that counts)
+// after it stopped: every sequence number it issued is a row at the service, an item still in its
+// spool, or counted by the node with a reason. A number can also be reserved and not yet spooled
+// when the node is killed: that frame was in the node's memory (`unaccounted`, at most one a kill).
 FaultRow account(const std::string& scenario, NodeProcess& node, ServerProcess& server,
                  const NodeCounters& last_run) {
   FaultRow row;
   row.scenario = scenario;
+  EXPECT_TRUE(last_run.found) << scenario << ": the node's log has no line of counters";
   const std::int64_t issued = node.issued();
   const std::int64_t frames = server.frames(node.site());
   const std::int64_t beats = server.heartbeats(node.site());
@@ -358,7 +376,7 @@ FaultRow account(const std::string& scenario, NodeProcess& node, ServerProcess& 
   row.stored = frames;
   row.lost = last_run.spool_failed + last_run.rejected + dropped;
   row.unaccounted = issued - frames - beats - left - row.lost;
-  row.sampled = frames + node.spooled("frame") - stored_and_spooled + row.lost +
+  row.sampled = frames + node.spooled("observation") - stored_and_spooled + row.lost +
                 std::max<std::int64_t>(0, row.unaccounted);
   std::vector<std::string> reasons;
   if (last_run.spool_failed)
@@ -414,14 +432,19 @@ fs::path sim_images(const fs::path& dir) {
 }
 
 // attendance-sim in the background: `sites` sites at `interval_s`, for `duration_s`, then
-// up to `drain_s` to deliver what they hold. Its JSON summary when it ends.
+// up to `drain_s` to deliver what they hold; `mode` "edge": a count at each interval and an
+// evidence picture every kEdgeEvidenceInterval. Its JSON summary when it ends.
 class SimProcess {
  public:
   SimProcess(const fs::path& dir, ServerProcess& server, int sites, double interval_s,
-             double duration_s, double drain_s)
+             double duration_s, double drain_s, const std::string& mode = "central")
       : out_(dir / fmt::format("sim-{}.json", ++runs_)),
         acked_(dir / fmt::format("acked-{}", runs_)) {
     pid_ = testing::spawn({ATTENDANCE_SIM_BIN,
+                           "--mode",
+                           mode,
+                           "--evidence-interval",
+                           fmt::format("{}", kEdgeEvidenceInterval),
                            "--config",
                            server.config().string(),
                            "--server",
@@ -726,6 +749,7 @@ struct RigOptions {
   bool through_proxy = false;
   std::string source = kTestPicture;
   std::string spool_yaml = "{max_mb: 4096}";
+  bool edge = false;            // the node counts (kEdgeCounting) instead of sending frames
   std::string small_disk = "";  // "node" or "service": that side's data on a tmpfs of disk_size
   std::string disk_size = "";
 };
@@ -740,7 +764,8 @@ class Rig {
         server(dir.path(), dir / "data", o.sites, kNodeInterval),
         link_(o.through_proxy ? std::make_unique<LinkProxy>(server.port()) : nullptr),
         node(dir / "node", dir / "node-state", server.node_site(),
-             link_ ? link_->url() : server.url(), o.source, kNodeInterval, o.spool_yaml) {}
+             link_ ? link_->url() : server.url(), o.source, kNodeInterval, o.spool_yaml,
+             o.edge ? kEdgeCounting : "{mode: central}") {}
   // Why the small disk asked for could not be mounted; "" when it was (or none was asked).
   std::string unmounted() const {
     return !disk_ || disk_->mounted()
@@ -766,13 +791,28 @@ class Rig {
   NodeProcess node;
 };
 
-TEST(Faults, ServerKilledUnderLoad) {
-  Rig rig({.sites = 8});
+// What a scenario's row says of the load: frames, or counts and pictures from nodes that
+// count.
+std::string load_name(bool edge) {
+  return edge ? "edge load (8 sites counting: a count a second, a picture every 5 s)"
+              : "load (8 sites, 18 frames/s)";
+}
+
+// Under edge load, what the service stored was counted at the sites (a node that could not
+// load its model would have sent frames instead), pictures among it.
+void expect_counted_at_the_sites(ServerProcess& server) {
+  EXPECT_EQ(server.count("SELECT count(*) FROM observations WHERE counted_by <> 'node'"), 0);
+  EXPECT_GT(server.count("SELECT count(*) FROM observations WHERE frame_path <> ''"), 0);
+}
+
+void server_killed(bool edge) {
+  Rig rig({.sites = 8, .edge = edge});
   auto [dir, f, server, node] = std::tie(rig.dir, rig.f, rig.server, rig.node);
   server.start();
   node.start();
-  // Load beside it: 7 more sites at 2 frames a second each.
-  SimProcess sim(dir.path(), server, 7, 0.5, 3 * f.phase_s + 10, 120);
+  // Load beside it: 7 more sites at 2 frames a second each, or a count every 1 s.
+  SimProcess sim(dir.path(), server, 7, edge ? 1 : 0.5, 3 * f.phase_s + 10, 120,
+                 edge ? "edge" : "central");
   sleep_s(f.phase_s);
   server.kill9();
   sleep_s(f.phase_s);
@@ -783,21 +823,31 @@ TEST(Faults, ServerKilledUnderLoad) {
   const double backlog = backlog_delivered(node, back_ms, back, 120s);
   ASSERT_TRUE(eventually([&] { return node.spooled() <= 1; }, 60s));
   FaultRow row =
-      account("kill -9 of the server under load (8 sites, 18 frames/s)", node, server, node.stop());
+      account("kill -9 of the server under " + load_name(edge), node, server, node.stop());
   add_simulated(row, sim, server, node.site());
   row.first_after_s = first;
   row.backlog_s = backlog;
-  row.note = "every acknowledged frame is in the database after the restart";
+  row.note = "every acknowledged item is in the database after the restart";
   record(row);
+  if (edge) expect_counted_at_the_sites(server);
   server.stop();
 }
 
-TEST(Faults, NodeKilledUnderLoad) {
-  Rig rig({.sites = 8});
+TEST(Faults, ServerKilledUnderLoad) {
+  server_killed(false);
+}
+
+TEST(Faults, ServerKilledUnderEdgeLoad) {
+  server_killed(true);
+}
+
+void node_killed(bool edge) {
+  Rig rig({.sites = 8, .edge = edge});
   auto [dir, f, server, node] = std::tie(rig.dir, rig.f, rig.server, rig.node);
   server.start();
   node.start();
-  SimProcess sim(dir.path(), server, 7, 0.5, 3 * f.phase_s + 10, 120);
+  SimProcess sim(dir.path(), server, 7, edge ? 1 : 0.5, 3 * f.phase_s + 10, 120,
+                 edge ? "edge" : "central");
   sleep_s(f.phase_s);
   node.kill9();
   const std::int64_t spooled_at_kill = node.spooled();
@@ -809,42 +859,70 @@ TEST(Faults, NodeKilledUnderLoad) {
   const double backlog = backlog_delivered(node, back_ms, back, 120s);
   sleep_s(f.phase_s);
   ASSERT_TRUE(eventually([&] { return node.spooled() <= 1; }, 60s));
-  FaultRow row =
-      account("kill -9 of a node under load (8 sites, 18 frames/s)", node, server, node.stop());
+  FaultRow row = account("kill -9 of a node under " + load_name(edge), node, server, node.stop());
   add_simulated(row, sim, server, node.site());
   row.first_after_s = first;
   row.backlog_s = backlog;
   row.note = fmt::format("{} item(s) were in its spool when killed; all sent after the restart",
                          spooled_at_kill);
   record(row, /*kills=*/1);
+  if (edge) expect_counted_at_the_sites(server);
   server.stop();
 }
 
-TEST(Faults, LinkCut) {
-  Rig rig({.through_proxy = true});
+TEST(Faults, NodeKilledUnderLoad) {
+  node_killed(false);
+}
+
+TEST(Faults, NodeKilledUnderEdgeLoad) {
+  node_killed(true);
+}
+
+void link_cut(bool edge) {
+  Rig rig({.through_proxy = true, .edge = edge});
   auto [f, server, link, node] = std::tie(rig.f, rig.server, rig.link(), rig.node);
   server.start();
   node.start();
   sleep_s(f.phase_s);
   link.cut();
   sleep_s(f.cut_s);
-  const std::int64_t held = node.spooled("frame");
+  const std::int64_t held = node.spooled("observation");
+  const std::int64_t held_pictures = node.spooled("evidence");
   const auto back = Clock::now();
   const std::int64_t back_ms = now_ms();
   link.restore();
   const double first = first_frame_after(server, node.site(), back_ms, back, 1800s);
   const double backlog = backlog_delivered(node, back_ms, back, 1800s);
   sleep_s(f.phase_s);
-  FaultRow row = account(fmt::format("link cut for {} (proxy stops forwarding)",
-                                     f.cut_s >= 60 ? fmt::format("{:.0f} min", f.cut_s / 60)
-                                                   : fmt::format("{:.0f} s", f.cut_s)),
+  const std::string cut =
+      f.cut_s >= 60 ? fmt::format("{:.0f} min", f.cut_s / 60) : fmt::format("{:.0f} s", f.cut_s);
+  FaultRow row = account(fmt::format("link cut for {} (proxy stops forwarding){}", cut,
+                                     edge ? ", a node that counts" : ""),
                          node, server, node.stop());
   row.first_after_s = first;
   row.backlog_s = backlog;
-  row.note = fmt::format("{} frames held in the spool during the cut", held);
-  EXPECT_GT(held, f.cut_s / kNodeInterval / 2) << "the cut did not hold frames back";
+  if (edge) {
+    expect_counted_at_the_sites(server);
+    row.note = fmt::format("{} counts and {} evidence pictures held in the spool during the cut",
+                           held - held_pictures, held_pictures);
+    // A count a second and a picture every 5 s, at least half of them.
+    EXPECT_GT(held - held_pictures, f.cut_s / 2) << "the cut did not hold counts back";
+    EXPECT_GT(held_pictures, f.cut_s / kEdgeEvidenceInterval / 2)
+        << "the cut did not hold pictures back";
+  } else {
+    row.note = fmt::format("{} frames held in the spool during the cut", held);
+    EXPECT_GT(held, f.cut_s / kNodeInterval / 2) << "the cut did not hold frames back";
+  }
   record(row);
   server.stop();
+}
+
+TEST(Faults, LinkCut) {
+  link_cut(false);
+}
+
+TEST(Faults, LinkCutWhileTheNodeCounts) {
+  link_cut(true);
 }
 
 TEST(Faults, CameraGoneAndBack) {

@@ -228,6 +228,42 @@ TEST_F(EdgeService, ACountFromAModelTheServiceDoesNotKnowIsRefusedWithTheReason)
   }
   EXPECT_EQ(service_->store().observation_count("td-01").value(), 0);
   EXPECT_THAT(metrics(), HasSubstr(R"(attendance_refusals_total{reason="unknown_model"} 2)"));
+
+  // The technician sees the site refused, with the answer its node was given; a request
+  // another key signed is not the site's, and is not shown as its refusal.
+  NodeUpload forged;
+  forged.kind = NodeUpload::Kind::kCount;
+  forged.site_id = "td-01";
+  forged.sequence = 13;
+  forged.capture_time_ms = now_ms();
+  forged.body = count.to_json();
+  EXPECT_EQ(client_->send(forged, testing::site_secret("td-02")).code, "bad_signature");
+  httplib::Client http("127.0.0.1", port_);
+  testing::log_in_as(http, service_->store(), Role::kTechnician);
+  const auto site = [&](const std::string& id) {
+    auto res = http.Get("/api/v1/sites");
+    EXPECT_TRUE(res && res->status == 200);
+    const json all = json::parse(res ? res->body : "{\"sites\":[]}");
+    for (const json& s : all["sites"]) {
+      if (s["id"] == id) return s;
+    }
+    return json();
+  };
+  json td01 = site("td-01");
+  EXPECT_EQ(td01["problems"], json::array({"refused", "no_frames"}));
+  EXPECT_EQ(td01["refused"]["code"], "unknown_model");
+  EXPECT_EQ(td01["refused"]["status"], 422);
+  EXPECT_EQ(td01["refused"]["count"], 2);
+  EXPECT_THAT(td01["refused"]["message"].get<std::string>(),
+              HasSubstr("which this service does not accept"));
+  EXPECT_TRUE(site("td-02")["refused"].is_null());
+  EXPECT_EQ(site("td-02")["problems"], json::array({"never"}));
+
+  // A count it accepts afterwards ends the problem; the refusal stays on record.
+  ASSERT_EQ(send(NodeUpload::Kind::kCount, 14, a_count(12).to_json()).kind, UploadOutcome::kStored);
+  td01 = site("td-01");
+  EXPECT_EQ(td01["problems"], json::array({"ok"}));
+  EXPECT_EQ(td01["refused"]["count"], 2);
 }
 
 TEST_F(EdgeService, MalformedCountsAndMismatchedPicturesChangeNothing) {

@@ -108,6 +108,22 @@ TEST(SiteState, NothingReceivedIsNoDataUntilTheRollBookOpensAnOfflineAlert) {
   EXPECT_EQ(assess_site(f, kNow, 0.8).state, SiteState::kOffline);
 }
 
+TEST(SiteState, ANodeRefusedSinceItsNewestObservationIsRefusedUntilOneIsAccepted) {
+  SiteFacts f = in_class();
+  f.refused_at_ms = kNow - 3000;  // heard of only through a refusal: not "never"
+  EXPECT_EQ(assess_site(f, kNow, 0.8).problems, (Problems{"refused", "no_frames"}));
+  f.node = node(2000);
+  f.frame = frame(10'000, 9);
+  f.frame->received_at_ms = kNow - 4000;  // accepted before the refusal
+  EXPECT_EQ(assess_site(f, kNow, 0.8).problems, (Problems{"refused"}));
+  f.frame->received_at_ms = kNow - 2000;  // and after it
+  EXPECT_EQ(assess_site(f, kNow, 0.8).problems, (Problems{"ok"}));
+  // A node silent since its last refusal is offline, as any silent node.
+  f = in_class();
+  f.refused_at_ms = kNow - 90'000;
+  EXPECT_EQ(assess_site(f, kNow, 0.8).problems, (Problems{"offline"}));
+}
+
 TEST(SiteState, ProblemsComeWorstFirstEachOnceAndUnknownFlagsAreLeftOut) {
   SiteFacts f = in_class();
   f.frame = frame(1000, 9, {"moved", "sparkly", "dark", "moved"});

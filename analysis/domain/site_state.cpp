@@ -5,15 +5,17 @@
 namespace att {
 namespace {
 
-// The camera's problems: none ever heard of; nothing heard for a while; else no current
-// frame (or the node says its camera gives nothing) and the health flags of the freshest
-// word from it.
+// The camera's problems: none ever heard of; nothing heard for a while; else refused (a
+// refusal newer than its newest observation), no current frame (or the node says its camera
+// gives nothing) and the health flags of the freshest word from it.
 std::vector<std::string> camera_problems(const SiteFacts& f, std::int64_t now, bool frame_current) {
-  if (!f.frame && !f.node) return {"never"};
-  const std::int64_t last_seen =
-      std::max(f.frame ? f.frame->received_at_ms : 0, f.node ? f.node->received_at_ms : 0);
+  if (!f.frame && !f.node && !f.refused_at_ms) return {"never"};
+  const std::int64_t refused_at = f.refused_at_ms.value_or(0);
+  const std::int64_t last_seen = std::max(
+      {f.frame ? f.frame->received_at_ms : 0, f.node ? f.node->received_at_ms : 0, refused_at});
   if (now - last_seen > kFrameCurrentMs) return {"offline"};
   std::vector<std::string> out;
+  if (refused_at > (f.frame ? f.frame->received_at_ms : 0)) out.push_back("refused");
   if (!frame_current || (f.node && f.node->camera_gives_nothing)) out.push_back("no_frames");
   static const std::vector<std::string> none;
   const std::vector<std::string>& flags =

@@ -47,14 +47,19 @@ struct SiteFacts {
     std::vector<std::string> flags;     // the health flags of its report
   };
   std::optional<Node> node;  // the latest report
-  bool in_class = false;     // a period of the site's schedule runs now
+  // When the service last refused a request its node signed (a model it does not accept, a
+  // clock far off, a malformed count...); none since the service started if unset.
+  std::optional<std::int64_t> refused_at_ms;
+  bool in_class = false;  // a period of the site's schedule runs now
   bool offline_alert_open = false;
 };
 
 // The problems a technician is shown of a site's camera, worst first, in this order:
-// offline, no_frames, dark, covered, blurred, frozen, moved, never, ok.
-inline constexpr std::string_view kCameraProblems[] = {
-    "offline", "no_frames", "dark", "covered", "blurred", "frozen", "moved", "never", "ok"};
+// offline, refused (the service refused its node's newest upload: nothing it sent since was
+// accepted), no_frames, dark, covered, blurred, frozen, moved, never, ok.
+inline constexpr std::string_view kCameraProblems[] = {"offline", "refused", "no_frames", "dark",
+                                                       "covered", "blurred", "frozen",    "moved",
+                                                       "never",   "ok"};
 
 struct SiteAssessment {
   SiteState state = SiteState::kNoData;

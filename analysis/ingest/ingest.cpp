@@ -46,6 +46,13 @@ Observation counted_by_node(const NodeCount& count, const std::string& site_id,
   return obs;
 }
 
+// Whether `up`, sent to `path`, carries the signature `key` gives it.
+bool signed_with(const std::string& key, const Upload& up, const char* path) {
+  return signature_matches(
+      key, SignedFields{path, up.site_id, up.sequence, up.capture_time, up.extra, up.body},
+      up.signature);
+}
+
 }  // namespace
 
 Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detectors,
@@ -68,6 +75,28 @@ IngestReply Ingest::reject(int status, const std::string& code, const std::strin
                              suppressed ? " (+" + std::to_string(suppressed) + " more)" : "");
   }
   return IngestReply{status, {{"error", message}, {"code", code}}};
+}
+
+IngestReply Ingest::noted(const Upload& up, const char* path, IngestReply reply) {
+  if (reply.status < 400 || reply.status >= 500 || reply.status == 401 || reply.status == 403) {
+    return reply;
+  }
+  // Only a request the site's key signed is the site's: anyone can name a site.
+  const auto key = options_.keys.find(up.site_id);
+  if (key == options_.keys.end() || !signed_with(key->second, up, path)) return reply;
+  std::lock_guard lock(refusals_mu_);
+  NodeRefusal& r = refusals_[up.site_id];
+  r.at_ms = clock_();
+  r.status = reply.status;
+  r.code = reply.body.value("code", "");
+  r.message = reply.body.value("error", "");
+  ++r.count;
+  return reply;
+}
+
+std::map<std::string, NodeRefusal> Ingest::refusals() const {
+  std::lock_guard lock(refusals_mu_);
+  return refusals_;
 }
 
 IngestReply Ingest::success(int status, const std::string& site_id, nlohmann::json body,
@@ -232,8 +261,7 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
                   " days): a replay, or a node whose clock was reset");
   }
   if (up.signature.empty()) return no(401, "missing_signature", "missing X-Signature header");
-  const SignedFields fields{path, up.site_id, up.sequence, up.capture_time, up.extra, up.body};
-  if (!signature_matches(key->second, fields, up.signature)) {
+  if (!signed_with(key->second, up, path)) {
     return no(401, "bad_signature",
               "X-Signature does not match this request under the site's key (wrong key, or "
               "the request was changed on the way)");
@@ -255,6 +283,10 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
 }
 
 IngestReply Ingest::handle_frame(const Upload& up) {
+  return noted(up, wire::kFramesPath, frame_reply(up));
+}
+
+IngestReply Ingest::frame_reply(const Upload& up) {
   const std::int64_t received_at = clock_();
   auto checked = check(up, wire::kFramesPath, wire::kJpegContentType, options_.max_body_bytes);
   if (!checked) return checked.error();
@@ -316,6 +348,10 @@ IngestReply Ingest::handle_frame(const Upload& up) {
 }
 
 IngestReply Ingest::handle_heartbeat(const Upload& up) {
+  return noted(up, wire::kHealthPath, heartbeat_reply(up));
+}
+
+IngestReply Ingest::heartbeat_reply(const Upload& up) {
   const std::int64_t received_at = clock_();
   auto checked = check(up, wire::kHealthPath, wire::kJsonContentType, kMaxReportBytes);
   if (!checked) return checked.error();
@@ -356,6 +392,10 @@ IngestReply Ingest::handle_heartbeat(const Upload& up) {
 }
 
 IngestReply Ingest::handle_count(const Upload& up) {
+  return noted(up, wire::kCountsPath, count_reply(up));
+}
+
+IngestReply Ingest::count_reply(const Upload& up) {
   const std::int64_t received_at = clock_();
   auto checked = check(up, wire::kCountsPath, wire::kJsonContentType, kMaxReportBytes);
   if (!checked) return checked.error();
@@ -371,6 +411,10 @@ IngestReply Ingest::handle_count(const Upload& up) {
 }
 
 IngestReply Ingest::handle_evidence(const Upload& up) {
+  return noted(up, wire::kEvidencePath, evidence_reply(up));
+}
+
+IngestReply Ingest::evidence_reply(const Upload& up) {
   const std::int64_t received_at = clock_();
   auto checked = check(up, wire::kEvidencePath, wire::kJpegContentType, options_.max_body_bytes);
   if (!checked) return checked.error();

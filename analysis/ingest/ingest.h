@@ -97,6 +97,17 @@ struct IngestOptions {
   double roll_calls_ahead_s = 3 * 3600;  // how far ahead an answer tells them
 };
 
+// The newest refusal of a request its site's key signed (a node's own mistake, not the
+// service's: statuses 400-499 but 401 and 403), and how many since the service started:
+// what a technician is shown of a node the service turns away.
+struct NodeRefusal {
+  std::int64_t at_ms = 0;
+  int status = 0;
+  std::string code;
+  std::string message;
+  std::int64_t count = 0;
+};
+
 class Ingest {
  public:
   // `live` (may be null: nothing is published) is told of every frame and heartbeat stored,
@@ -114,6 +125,9 @@ class Ingest {
   // POST /api/v1/evidence: a node's evidence picture with its count in X-Count, stored as an
   // observation with its picture; nothing is detected on it here.
   IngestReply handle_evidence(const Upload& upload);
+
+  // Each site's newest refusal (NodeRefusal), for the sites that had one.
+  std::map<std::string, NodeRefusal> refusals() const;
 
   // A technician opened the site's live view: its node is asked for live_interval_s until
   // live_duration_s from now. Returns that end (ms since epoch).
@@ -140,6 +154,12 @@ class Ingest {
   };
   std::expected<Checked, IngestReply> check(const Upload& up, const char* path,
                                             const char* content_type, std::int64_t max_body);
+  IngestReply frame_reply(const Upload& up);
+  IngestReply heartbeat_reply(const Upload& up);
+  IngestReply count_reply(const Upload& up);
+  IngestReply evidence_reply(const Upload& up);
+  // `reply` to an upload to `path`, noted as its site's refusal when it is one (NodeRefusal).
+  IngestReply noted(const Upload& up, const char* path, IngestReply reply);
   IngestReply reject(int status, const std::string& code, const std::string& message);
   // `node_setup`: the setup version the upload says its node counts with, when it says one.
   IngestReply success(int status, const std::string& site_id, nlohmann::json body,
@@ -169,6 +189,8 @@ class Ingest {
   std::mutex live_mu_;
   std::map<std::string, std::int64_t> live_until_;  // guarded by live_mu_
   std::map<std::string, SignedSetup> setups_;       // guarded by live_mu_
+  mutable std::mutex refusals_mu_;
+  std::map<std::string, NodeRefusal> refusals_;  // guarded by refusals_mu_
 };
 
 }  // namespace att

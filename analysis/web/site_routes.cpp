@@ -150,6 +150,7 @@ void ApiService::get_sites(const httplib::Request&, httplib::Response& res) {
   for (const auto& o : *latest) latest_by_site[o.site_id] = &o;
   std::map<std::string, const Heartbeat*> heartbeat_by_site;
   for (const auto& h : *heartbeats) heartbeat_by_site[h.site_id] = &h;
+  const std::map<std::string, NodeRefusal> refusals = ingest.refusals();
   const std::int64_t now = clock();
   const double under_fraction = options.records.under_fraction;
   json list = json::array();
@@ -170,6 +171,9 @@ void ApiService::get_sites(const httplib::Request&, httplib::Response& res) {
       facts.node = {h->received_at_ms, report && report->camera_gives_nothing(),
                     report && report->health ? report->health->flags : std::vector<std::string>{}};
     }
+    const auto refused = refusals.find(s->id);
+    const NodeRefusal* r = refused == refusals.end() ? nullptr : &refused->second;
+    if (r) facts.refused_at_ms = r->at_ms;
     const Attendance::Standing standing = roll_book.standing(s->id, now);
     facts.in_class = standing.in_class;
     facts.offline_alert_open = standing.offline_alert_open;
@@ -187,7 +191,13 @@ void ApiService::get_sites(const httplib::Request&, httplib::Response& res) {
                     {"state", to_string(now_at.state)},
                     {"problems", now_at.problems},
                     {"latest", std::move(latest)},
-                    {"node", h ? node_json(*h, report, now) : json(nullptr)}});
+                    {"node", h ? node_json(*h, report, now) : json(nullptr)},
+                    {"refused", r ? json{{"at_ms", r->at_ms},
+                                         {"status", r->status},
+                                         {"code", r->code},
+                                         {"message", r->message},
+                                         {"count", r->count}}
+                                  : json(nullptr)}});
     figures.push_back({s, now_at.frame_current ? std::optional(o->count) : std::nullopt});
   }
   send_json(res, 200,

@@ -2,8 +2,8 @@
 // problem (offline, no picture, dark, covered, blurred, frozen, moved, never connected, ok),
 // with when the site was last seen, where its counting happens (the node's model, looks per
 // second, ms per look, CPU share of its budget, setup version), the node's spool backlog and
-// its drops. A row opens the
-// site's page, where the live view is.
+// its drops; a node the service refuses says why (the answer its node was given). A row
+// opens the site's page, where the live view is.
 import { h, clear, fold, sortableTable } from './dom.js';
 import { t, fmtNum, ageText, problemLabel } from './i18n.js';
 import { sites as siteStore, watchSites, serverNow, PROBLEMS, lastSeenMs } from './data.js';
@@ -39,12 +39,16 @@ export function mount(root) {
       sort: (r) => (r.site.node?.report ? (r.site.node.report.counting ? r.site.node.report.counting.rate_hz : -1) : null),
       cell: (r) => {
         const rep = r.site.node?.report;
-        if (!rep) return '—';
-        const c = rep.counting;
-        if (!c) return h('span', { text: T.countedCentrally, dataset: { mode: 'central' } });
-        return h('span', { dataset: { mode: 'edge' }, title: T.countingHint,
-          text: `${T.countedAtSite} · ${c.model} · ${c.rate_hz.toFixed(2)}/s · ${Math.round(c.detector_ms)} ms · ` +
-            `${c.cpu_share.toFixed(2)}/${c.max_cores} ${T.cores} · v${c.setup_version}` });
+        const c = rep?.counting;
+        const how = !rep ? '—' : !c ? h('span', { text: T.countedCentrally, dataset: { mode: 'central' } })
+          : h('span', { dataset: { mode: 'edge' }, title: T.countingHint,
+            text: `${T.countedAtSite} · ${c.model} · ${c.rate_hz.toFixed(2)}/s · ${Math.round(c.detector_ms)} ms · ` +
+              `${c.cpu_share.toFixed(2)}/${c.max_cores} ${T.cores} · v${c.setup_version}` });
+        const no = r.site.refused;
+        if (!no || !r.problems.includes('refused')) return how;
+        const why = h('small', { class: 'refusal block', attrs: { 'data-testid': 'refusal' },
+          text: `${T.refusedLine(fmtNum(no.count), ageText(now - no.at_ms))}: ${no.message}` });
+        return rep ? [how, why] : why;
       } },
     { key: 'spool', label: T.colSpool, class: 'num', sort: (r) => (r.site.node?.report?.spool ? -r.site.node.report.spool.items : null),
       cell: (r) => { const s = r.site.node?.report?.spool; return s ? `${fmtNum(s.items)} (${(s.bytes / 1048576).toFixed(1)} MB)` : '—'; } },

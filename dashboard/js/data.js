@@ -126,7 +126,7 @@ function applyCount(d) {
 export const flagsOf = (health) => (Array.isArray(health?.flags) ? health.flags : []);
 
 // The problems a camera can have, worst first (the order the service sorts them in).
-export const PROBLEMS = ['offline', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
+export const PROBLEMS = ['offline', 'refused', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
 
 export const lastSeenMs = (s) => {
   const t = Math.max(s.latest?.received_at_ms ?? 0, s.node?.received_at_ms ?? 0);

@@ -19,7 +19,8 @@ export class FakeNode {
     this.sequence = Date.now() * 1000; // above anything attendance-sim numbered
   }
 
-  async send(path, site, capturedMs, extra, body, contentType, extraHeader) {
+  // Sends a signed upload; an answer other than `expect` (200 or 201 by default) throws.
+  async send(path, site, capturedMs, extra, body, contentType, extraHeader, expect = 200) {
     const secret = this.keys.get(site);
     if (!secret) throw new Error(`no key for site ${site}`);
     const seq = String(this.sequence++), time = String(Math.round(capturedMs));
@@ -31,8 +32,16 @@ export class FakeNode {
     if (extra !== '') headers[extraHeader] = extra;
     const r = await fetch(this.base + path, { method: 'POST', headers, body });
     const text = await r.text();
-    if (r.status !== 200 && r.status !== 201) throw new Error(`${path} ${site}: HTTP ${r.status} ${text}`);
+    if (r.status !== expect && (expect !== 200 || r.status !== 201)) throw new Error(`${path} ${site}: HTTP ${r.status} ${text}`);
     return JSON.parse(text);
+  }
+
+  // A count (protocol/node_count.h) from a model the service does not accept: refused, 422.
+  countFromUnknownModel(site) {
+    const count = { count: 20, frame_count: 20, boxes: [], width: 1280, height: 720, model: 'yolo-people',
+      model_sha256: ['b'.repeat(64)], detector_ms: 40, frames_counted: 5, frames_skipped: 0, rate_hz: 1,
+      setup_version: 0, health: null };
+    return this.send('/api/v1/counts', site, Date.now(), '', JSON.stringify(count), 'application/json', '', 422);
   }
 
   // A heartbeat as capture/capture_node.cpp writes it; `over` replaces parts of the report.

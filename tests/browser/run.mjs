@@ -32,7 +32,7 @@ const DESKTOP = { ...BROWSER, viewport: { width: 1366, height: 768 } };
 const PHONE = { ...BROWSER, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true };
 
 // Sites the fake nodes play (attendance-sim feeds SIM_SITES, all in the first district).
-const DARK = 'sh-02', NO_PICTURE = 'mt-01', GONE = 'mt-02', BACKLOG = 'pt-01', STALE = 'td-03';
+const DARK = 'sh-02', NO_PICTURE = 'mt-01', GONE = 'mt-02', BACKLOG = 'pt-01', STALE = 'td-03', REFUSED = 'td-04';
 
 // ---- A small harness: named tests in order, each failure with a screenshot ----
 const results = [];
@@ -133,7 +133,8 @@ async function until(what, fn, timeoutMs = 60_000, everyMs = 1000) {
   }
 }
 
-// ---- The fake nodes: a dark camera, a camera giving nothing, a node gone, a backlog ----
+// ---- The fake nodes: a dark camera, a camera giving nothing, a node gone, a backlog, a node
+// whose counts the service refuses ----
 let evidenceUrl = null;
 let fakeTimer = 0, darkSince = 0;
 async function keepFakeNodesAlive() {
@@ -142,6 +143,7 @@ async function keepFakeNodesAlive() {
   await node.heartbeat(NO_PICTURE, { state: 'no_frames',
     camera: { playing: false, last_error: 'Could not open resource for reading', last_frame_ms: 0, last_frame_age_s: -1 } });
   await node.heartbeat(BACKLOG, { spool: { items: 37, bytes: 5_452_595, dropped: 5 }, counters: { queue_dropped: 0 } });
+  await node.countFromUnknownModel(REFUSED);
 }
 async function startFakeNodes() {
   // Gone: one report at the start, none after. Stale: its only frame is three minutes old.
@@ -395,7 +397,10 @@ async function run() {
     await page.locator(`tr[data-site="${DARK}"][data-problem="dark"]`).waitFor();
     const backlog = page.locator(`tr[data-site="${BACKLOG}"] td.num`);
     eq(await backlog.allTextContents(), ['37 (5.2 MB)', '5'], 'the backlog and drops of a node');
-    const rank = ['offline', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
+    await page.locator(`tr[data-site="${REFUSED}"][data-problem="refused"]`).waitFor();
+    const refusal = await page.locator(`tr[data-site="${REFUSED}"] [data-testid=refusal]`).textContent();
+    check(/^Trung tâm từ chối \d+ lần, lần cuối .*: the node counts with 'yolo-people'/.test(refusal), `the refusal shown: ${refusal}`);
+    const rank = ['offline', 'refused', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
     const order = async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.problem))).map((p) => rank.indexOf(p));
     const asc = await order();
     check(asc.every((r, i) => i === 0 || asc[i - 1] <= r), `sorted by problem: ${asc.join(',')}`);
