@@ -392,12 +392,14 @@ void CaptureNode::send_loop() {
   while (sending_) {
     std::optional<SpoolItem> item;
     std::int64_t unreported = 0;
+    bool more = false;  // another item waits behind this one
     {
       std::lock_guard lock(spool_mu_);
-      auto oldest = spool_.oldest(1);
+      auto oldest = spool_.oldest(2);
       if (!oldest) {
         log->error("cannot read the spool: {}", oldest.error().message);
       } else if (!oldest->empty()) {
+        more = oldest->size() > 1;
         item = std::move(oldest->front());
         spool_.set_sending(item->sequence);
         if (item->kind == "health") {
@@ -410,13 +412,13 @@ void CaptureNode::send_loop() {
       wake_.wait_for(lock, std::chrono::milliseconds(500));
       continue;
     }
-    UploadOutcome out = uploader_.send(*item, unreported);
+    UploadOutcome out = uploader_.send(*item, unreported, more);
     learn_clock(out);
     if (out.kind == UploadOutcome::kRejected && out.code == "capture_time_in_future" &&
         clock_offset_ms_ != 0) {
       // Sampled before the node knew its clock was ahead: once more, at the service's time.
       item->capture_time_ms += clock_offset_ms_;
-      out = uploader_.send(*item, unreported);
+      out = uploader_.send(*item, unreported, more);
     }
     if (out.kind == UploadOutcome::kRetry) {
       long long suppressed = 0;

@@ -10,7 +10,7 @@ Result<std::unique_ptr<Uploader>> Uploader::create(UploaderOptions options) {
   return std::unique_ptr<Uploader>(new Uploader(std::move(*client), std::move(options)));
 }
 
-UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) {
+UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped, bool more) {
   NodeUpload upload;
   const bool heartbeat = item.kind == "health";
   upload.kind = heartbeat                 ? NodeUpload::Kind::kHeartbeat
@@ -22,6 +22,7 @@ UploadOutcome Uploader::send(const SpoolItem& item, std::int64_t spool_dropped) 
   upload.capture_time_ms = item.capture_time_ms;
   upload.body = item.body;
   upload.extra = heartbeat ? std::to_string(spool_dropped) : item.meta;
+  upload.more = more;
   UploadOutcome out = client_->send(upload, options_.secret);
   if (out.setup && !trusts(*out.setup)) {
     log::get("uploader")

@@ -32,7 +32,7 @@ class Uploader {
   // to /api/v1/health with `spool_dropped` in X-Spool-Dropped; a count to /api/v1/counts; an
   // evidence picture to /api/v1/evidence with its count (item.meta) in X-Count.
   // A counting setup in the answer that is not signed with the site's key is dropped (logged).
-  UploadOutcome send(const SpoolItem& item, std::int64_t spool_dropped = 0);
+  UploadOutcome send(const SpoolItem& item, std::int64_t spool_dropped = 0, bool more = false);
 
   // Whether the setup was signed with this site's key (protocol/site_setup.h).
   bool trusts(const SignedSetup& setup) const;

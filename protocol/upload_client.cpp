@@ -75,6 +75,7 @@ UploadOutcome UploadClient::send(const NodeUpload& upload, std::string_view secr
                             capture_time, upload.extra,   upload.body};
   httplib::Headers headers;
   for (auto& [name, value] : signed_upload_headers(fields, secret)) headers.emplace(name, value);
+  if (!upload.more) headers.emplace("Connection", "close");
   const std::int64_t sent_ms = now_ms();
   auto res = impl_->client->Post(impl_->prefix + path, headers, upload.body,
                                  jpeg ? wire::kJpegContentType : wire::kJsonContentType);

@@ -40,6 +40,10 @@ struct NodeUpload {
   // A frame: its health scores (JSON) for X-Health; evidence: its count (JSON) for X-Count;
   // a heartbeat: the spool drops not yet reported, for X-Spool-Dropped. "" sends none.
   std::string extra;
+  // More uploads follow at once (a backlog): the connection is kept open for them. Otherwise
+  // the request asks the service to close it after the answer, so that an idle node does not
+  // hold one of the service's HTTP threads until its next upload.
+  bool more = false;
 };
 
 struct UploadOutcome {

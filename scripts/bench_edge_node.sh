@@ -151,7 +151,8 @@ key-int-max=50 bframes=0 ! rtph264pay name=pay0 pt=96 config-interval=1 )"
   echo "| $label | baseline: rtspsrc ! avdec_h264 ! fakesink | $cpu | $rss MiB | | | | |"
 
   for mode in central "${detectors[@]}"; do
-    rm -rf "$tmp/node"
+    # The node keeps its state folder from run to run, as one node restarted with another
+    # configuration: its sequence numbers go on, so the service stores its heartbeats.
     if [[ "$mode" == central ]]; then
       counting="{mode: central}"
     else
@@ -169,6 +170,7 @@ YAML
     # The proxy's totals run on across runs: this run's are the difference.
     sleep 1.2
     cp "$tmp/uploads.json" "$tmp/before.json" 2>/dev/null || echo '{}' >"$tmp/before.json"
+    started_ms=$(date +%s%3N)
     build/bin/attendance-capture --config "$tmp/node.yaml" >"$tmp/node-$mode-$h.log" 2>&1 &
     node_pid=$!
     pids+=("$node_pid")
@@ -178,9 +180,11 @@ YAML
       "$tmp/before.json" "$tmp/uploads.json" >"$tmp/run.json"
     kill -TERM "$node_pid"
     wait "$node_pid" 2>/dev/null || true
-    # The node's own report of its counting: the newest heartbeat the service stored.
+    # The node's own report of its counting: the newest heartbeat of this run that has one
+    # (the last is sent as the node stops).
     report=$(sqlite3 "$tmp/data/attendance.db" \
-      "SELECT report FROM heartbeats WHERE site_id = 'td-01' ORDER BY received_at_ms DESC LIMIT 1")
+      "SELECT report FROM heartbeats WHERE site_id = 'td-01' AND received_at_ms >= $started_ms
+       AND json_extract(report, '$.counting.model') = '$mode' ORDER BY received_at_ms DESC LIMIT 1")
     frame=$(mean_bytes frames) count=$(mean_bytes counts) evidence=$(mean_bytes evidence)
     beat=$(mean_bytes health)
     if [[ "$mode" == central ]]; then

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # The demo: installs what is missing, builds, gets the model, then starts the service on
 # http://127.0.0.1:8080 with a fresh database holding the sample province (164 sites), and a
-# few real capture nodes, each fed by a real classroom clip played in a loop like a camera.
-# The other sites stay empty. Ctrl-C stops everything.
-#   PORT=8081 scripts/demo.sh     another port
+# few real capture nodes, each fed by a real classroom clip played in a loop like a camera,
+# each counting its room itself (counting.mode: edge, the default) and sending counts and
+# evidence pictures, which the service audits. The other sites stay empty. Ctrl-C stops
+# everything.
+#   PORT=8081 scripts/demo.sh             another port
+#   COUNTING=central scripts/demo.sh      the nodes send frames and the service counts them
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 port=${PORT:-8080}
+counting=${COUNTING:-edge}
 
 scripts/deps.sh --demo
 scripts/models.sh
@@ -65,9 +69,13 @@ for i in "${!clips[@]}"; do
     >"$data/node-$site/site.key")
   build/bin/attendance-capture --site "$site" --server "http://127.0.0.1:$port" \
     --source "${clips[$i]}" --secret-file "$data/node-$site/site.key" \
-    --state-dir "$data/node-$site" --counting central >"$data/node-$site.log" 2>&1 &
+    --state-dir "$data/node-$site" --counting "$counting" >"$data/node-$site.log" 2>&1 &
   pids+=($!)
-  echo "demo: site $site <- $(basename "${clips[$i]}") (the service asks for a frame every 5 s)"
+  if [[ "$counting" == edge ]]; then
+    echo "demo: site $site <- $(basename "${clips[$i]}") (counted at the site: a look a second, a count every 5 s, a picture a minute)"
+  else
+    echo "demo: site $site <- $(basename "${clips[$i]}") (the service asks for a frame every 5 s)"
+  fi
 done
 
 grep -E "DEGRADED" "$data/server.log" >&2 || true

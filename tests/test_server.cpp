@@ -13,6 +13,7 @@
 #include "analysis/store/sqlite_store.h"
 #include "counting/jpeg.h"
 #include "protocol/wire.h"
+#include "tests/support/raw_http.h"
 #include "tests/support/test_support.h"
 
 namespace att {
@@ -178,6 +179,38 @@ TEST_F(ServerTest, SitesListsEveryConfiguredSiteWithItsLatestCount) {
 
 // Each site's state and the live totals are the service's (analysis/domain/site_state.h),
 // judged at the service's time against the schedule and attendance.under_fraction.
+// An idle kept-alive connection holds an HTTP thread: it waits listen.keep_alive_s for its
+// next request, unless the request asked for the connection to be closed (as a node does when
+// nothing else waits in its spool).
+TEST(ServerKeepAlive, AConnectionWaitsForItsNextRequestUnlessItsRequestAskedToClose) {
+  using namespace std::chrono_literals;
+  testing::TempDir dir;
+  ServerConfig config = testing::test_server_config(dir.path());
+  config.keep_alive_s = 5;
+  auto service = Service::create(std::move(config));
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port) << port.error().message;
+  const auto request = [](const char* connection) {
+    return std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: ") + connection +
+           "\r\n\r\n";
+  };
+  testing::RawConnection kept(*port);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_TRUE(kept.send_all(request("keep-alive")));
+  EXPECT_EQ(kept.receive().status, 200);
+  EXPECT_FALSE(kept.readable_within(1500ms)) << "the connection was closed";
+  ASSERT_TRUE(kept.send_all(request("keep-alive")));
+  EXPECT_EQ(kept.receive().status, 200) << "the next request on the same connection";
+
+  testing::RawConnection closed(*port);
+  ASSERT_TRUE(closed.ok());
+  ASSERT_TRUE(closed.send_all(request("close")));
+  EXPECT_EQ(closed.receive().status, 200);
+  ASSERT_TRUE(closed.readable_within(2s)) << "the connection was left open";
+  EXPECT_EQ(closed.receive().status, 0) << "closed, without another answer";
+}
+
 TEST(ServerSiteState, StatesAndLiveTotalsFollowTheScheduleAndTheCurrentFrames) {
   testing::TempDir dir;
   ServerConfig config = testing::test_server_config(dir.path());

@@ -191,11 +191,17 @@ int main(int argc, char** argv) {
     s.next_capture = start + std::chrono::duration_cast<Clock::duration>(
                                  interval_d * std::uniform_real_distribution<>(0, 1)(rng));
     s.next_send = s.next_capture;
-    s.next_evidence = s.next_capture;
   }
   const bool edge = mode == "edge";
   const auto evidence_d =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(evidence_interval));
+  // Evidence pictures spread over one evidence interval too, as nodes started at different
+  // times send theirs at different moments.
+  for (SimSite& s : all) {
+    s.next_evidence =
+        s.next_capture + std::chrono::duration_cast<Clock::duration>(
+                             evidence_d * std::uniform_real_distribution<>(0, 1)(rng));
+  }
   // An edge site's count at a moment: 85-100 % of its expected attendees, drifting slowly.
   const auto count_of = [&](const SimSite& s, std::int64_t captured, int width_px, int height_px) {
     att::NodeCount c;
@@ -303,6 +309,7 @@ int main(int argc, char** argv) {
         continue;
       }
       const Pending item = s.spool.front();
+      const bool more = s.spool.size() > 1;  // as a node: the connection kept for a backlog only
       lock.unlock();  // the upload runs without the lock; this site is out of `due` meanwhile
       att::NodeUpload upload;
       upload.kind = item.kind;
@@ -311,6 +318,7 @@ int main(int argc, char** argv) {
       upload.capture_time_ms = item.capture_ms;
       upload.body = item.kind == att::NodeUpload::Kind::kCount ? item.count : *item.jpeg;
       if (item.kind == att::NodeUpload::Kind::kEvidence) upload.extra = item.count;
+      upload.more = more;
       const att::UploadOutcome res = client.send(upload, s.secret);
       const std::int64_t acked_ms = att::now_ms();
       lock.lock();

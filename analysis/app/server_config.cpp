@@ -30,6 +30,7 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   c.listen_host = listen.string("host", c.listen_host);
   c.listen_port = static_cast<int>(listen.integer("port", c.listen_port, 0, 65535));
   c.http_threads = static_cast<int>(listen.integer("threads", c.http_threads, 2, 256));
+  c.keep_alive_s = static_cast<int>(listen.integer("keep_alive_s", c.keep_alive_s, 1, 60));
   c.tls_cert = resolve(base, listen.string("tls_cert", ""));
   c.tls_key = resolve(base, listen.string("tls_key", ""));
   if (c.tls_cert.empty() != c.tls_key.empty()) {

@@ -37,6 +37,11 @@ struct ServerConfig {
   std::string listen_host = "127.0.0.1";
   int listen_port = 8080;  // 0 = any free port (tests)
   int http_threads = 8;
+  // How long a kept-alive connection may wait idle for its next request (and a new one for
+  // its first). Each waiting connection holds an HTTP thread, so nodes ask for their
+  // connection to be closed after an answer unless a backlog follows (NodeUpload::more);
+  // a browser's stays open this long.
+  int keep_alive_s = 1;
   // HTTPS when both are set (PEM files); otherwise plain HTTP, e.g. behind a TLS proxy.
   std::filesystem::path tls_cert, tls_key;
   std::filesystem::path data_dir = "data";  // database and frames

@@ -19,6 +19,7 @@ struct ApiOptions {
   std::filesystem::path data_dir;       // frames are read from here
   std::filesystem::path dashboard_dir;  // served at /
   int threads = 8;
+  int keep_alive_s = 1;  // ServerConfig::keep_alive_s
   std::int64_t max_body_bytes = 4 << 20;
   std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
   RecordsApiOptions records;                // the attendance record's routes (records_api.h)

@@ -33,6 +33,7 @@ void ApiService::routes() {
   // ACK of the headers, which a client delays (40 ms) on a kept-alive connection.
   server.set_tcp_nodelay(true);
   server.set_read_timeout(std::chrono::seconds(30));
+  server.set_keep_alive_timeout(options.keep_alive_s);
   server.set_write_timeout(std::chrono::seconds(30));
   // Before any route, the static files included: who may make this request (the table).
   server.set_pre_routing_handler(
