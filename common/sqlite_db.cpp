@@ -1,6 +1,9 @@
 #include "common/sqlite_db.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace att::sql {
 
@@ -38,6 +41,16 @@ ErrorCode code_of(int rc) {
 }
 
 Result<Db> open(const std::filesystem::path& path, int flags) {
+  // A database may hold secrets (password and session hashes): only its owner reads it.
+  // SQLite gives its -wal and -shm files the database file's mode.
+  if (flags & SQLITE_OPEN_CREATE) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      ::close(fd);
+    } else if (struct stat st{}; ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+      ::chmod(path.c_str(), st.st_mode & 0700);  // one made before this rule, or by hand
+    }
+  }
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   Db db(raw);

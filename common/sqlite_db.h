@@ -27,7 +27,8 @@ struct StmtFinalizer {
 using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
 // Opens with `flags` (SQLITE_OPEN_*), no mutex (each connection has one owner), a 5 s busy
-// timeout and extended result codes.
+// timeout and extended result codes. With SQLITE_OPEN_CREATE the file is made mode 0600, and
+// an existing one readable by others is made so.
 Result<Db> open(const std::filesystem::path& path, int flags);
 int read_write_create();  // SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 int read_only();          // SQLITE_OPEN_READONLY

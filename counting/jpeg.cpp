@@ -2,6 +2,7 @@
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
+#include <optional>
 
 namespace att {
 
@@ -17,6 +18,8 @@ Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
   if (end < 4 || bytes[end - 2] != 0xFF || bytes[end - 1] != 0xD9) {
     return fail(ErrorCode::kCorrupt, "truncated JPEG (no EOI marker at the end)");
   }
+  std::optional<JpegSize> size;
+  int scans = 0;
   size_t i = 2;
   while (i + 4 <= n) {
     const unsigned char marker = bytes[i + 1];
@@ -30,6 +33,7 @@ Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
       ++i;
       continue;
     }
+    if (marker == 0xD9) break;                                   // end of image
     if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {  // no length field
       i += 2;
       continue;
@@ -39,19 +43,35 @@ Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes) {
       return fail(ErrorCode::kCorrupt, "corrupt JPEG (segment runs past the end)");
     const bool sof =
         marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
-    if (sof) {
+    if (sof && !size) {
       if (len < 8) return fail(ErrorCode::kCorrupt, "corrupt JPEG (short frame header)");
-      JpegSize size;
-      size.height = (bytes[i + 5] << 8) | bytes[i + 6];
-      size.width = (bytes[i + 7] << 8) | bytes[i + 8];
-      if (size.width == 0 || size.height == 0)
+      JpegSize s;
+      s.height = (bytes[i + 5] << 8) | bytes[i + 6];
+      s.width = (bytes[i + 7] << 8) | bytes[i + 8];
+      if (s.width == 0 || s.height == 0)
         return fail(ErrorCode::kCorrupt, "corrupt JPEG (zero frame size)");
-      return size;
+      size = s;
     }
-    if (marker == 0xDA) break;  // start of scan before any frame header
     i += 2 + len;
+    if (marker != 0xDA) continue;
+    // A scan: before any frame header it is corrupt; each one is a pass over the whole
+    // picture for the decoder, so their number bounds the cost of a decode.
+    if (!size) break;
+    if (++scans > kMaxJpegScans) {
+      return fail(ErrorCode::kTooLarge,
+                  "JPEG with more than " + std::to_string(kMaxJpegScans) +
+                      " scans (each is a pass over the whole picture; nodes send baseline "
+                      "JPEGs, of one scan)");
+    }
+    // The entropy-coded data runs to the next marker that is not a stuffed zero or a restart.
+    while (i + 1 < n && !(bytes[i] == 0xFF && bytes[i + 1] != 0x00 &&
+                          !(bytes[i + 1] >= 0xD0 && bytes[i + 1] <= 0xD7))) {
+      ++i;
+    }
   }
-  return fail(ErrorCode::kCorrupt, "corrupt JPEG (no frame header)");
+  if (!size) return fail(ErrorCode::kCorrupt, "corrupt JPEG (no frame header)");
+  if (scans == 0) return fail(ErrorCode::kCorrupt, "corrupt JPEG (no scan)");
+  return *size;
 }
 
 Result<cv::Mat> decode_jpeg(std::span<const unsigned char> bytes, std::int64_t max_pixels) {

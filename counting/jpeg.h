@@ -18,9 +18,16 @@ struct JpegSize {
   int height = 0;
 };
 
-// Reads the frame size from the JPEG headers without decoding. Fails, with the reason, on
-// bytes that are not a complete JPEG: no SOI marker, no frame header before the scan, a
-// segment running past the end, or no EOI marker at the end (a truncated upload).
+// Scans a JPEG may have: a baseline picture has one, a progressive one from a camera or a
+// photo tool about 10. Each scan is a pass over the whole picture for the decoder, so this
+// and the pixel limit bound what one upload can cost to decode.
+inline constexpr int kMaxJpegScans = 16;
+
+// Reads the frame size from the JPEG headers without decoding, walking every segment and
+// scan to the end. Fails, with the reason, on bytes that are not a complete JPEG: no SOI
+// marker, no frame header before the first scan, no scan, a segment running past the end, or
+// no EOI marker at the end (a truncated upload); and (kTooLarge) on more than kMaxJpegScans
+// scans.
 Result<JpegSize> probe_jpeg(std::span<const unsigned char> bytes);
 
 // Probes, refuses frames over `max_pixels` (a decompression bomb costs memory before any

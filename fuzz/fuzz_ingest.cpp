@@ -63,17 +63,25 @@ struct World {  // made once; never destroyed (the process exits with it)
 World* world = nullptr;
 
 const std::set<int> kStatuses = {200, 201, 400, 401, 403, 409, 413, 415, 422, 500, 503, 507};
-const std::set<std::string> kCodes = {"missing_site",         "unknown_site",
-                                      "no_site_key",          "bad_sequence",
-                                      "bad_capture_time",     "capture_time_in_future",
-                                      "capture_time_too_old", "missing_signature",
-                                      "bad_signature",        "unsupported_media_type",
-                                      "empty_body",           "body_too_large",
-                                      "bad_health",           "bad_report",
-                                      "bad_dropped",          "bad_jpeg",
-                                      "image_too_large",      "sequence_conflict",
-                                      "queue_full",           "site_busy",
-                                      "detector_failed",      "storage_failed"};
+const std::set<std::string> kCodes = {"missing_site",
+                                      "bad_signature",
+                                      "bad_sequence",
+                                      "bad_capture_time",
+                                      "capture_time_in_future",
+                                      "capture_time_too_old",
+                                      "unsupported_media_type",
+                                      "empty_body",
+                                      "body_too_large",
+                                      "bad_health",
+                                      "bad_report",
+                                      "bad_dropped",
+                                      "bad_jpeg",
+                                      "image_too_large",
+                                      "sequence_conflict",
+                                      "queue_full",
+                                      "site_busy",
+                                      "detector_failed",
+                                      "storage_failed"};
 
 std::vector<std::string_view> split(std::string_view text, size_t fields) {
   std::vector<std::string_view> out;
@@ -186,7 +194,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, size_t size) {
   const char* path = heartbeat ? att::wire::kHealthPath : att::wire::kFramesPath;
   if (sign) {
     up.signature = att::sign_request(
-        kKey, {path, up.site_id, up.sequence, up.capture_time, up.extra, up.body});
+        kKey, {path, up.site_id, up.sequence, up.capture_time, up.extra, up.body, up.content_type});
   }
   const bool known =
       std::ranges::any_of(world->sites, [&](const att::Site& s) { return s.id == up.site_id; });

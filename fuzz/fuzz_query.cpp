@@ -236,7 +236,7 @@ void make_world() {
                           {att::wire::kSequenceHeader, sequence},
                           {att::wire::kCaptureTimeHeader, time}};
     h.emplace(att::wire::kSignatureHeader,
-              att::sign_request(keys.at(site), {path, site, sequence, time, "", body}));
+              att::sign_request(keys.at(site), {path, site, sequence, time, "", body, type}));
     auto res = node.Post(path, h, body, type);
     check(res && res->status == 201, "the morning's uploads are stored");
   };

@@ -26,8 +26,9 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 std::string canonical_request(const SignedFields& f) {
-  std::string text = "attendance-v1\n";
-  for (std::string_view part : {f.path, f.site_id, f.sequence, f.capture_time, f.extra}) {
+  std::string text = "attendance-v2\n";
+  for (std::string_view part :
+       {f.path, f.content_type, f.site_id, f.sequence, f.capture_time, f.extra}) {
     text.append(part);
     text.push_back('\n');
   }

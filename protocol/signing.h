@@ -1,10 +1,11 @@
 // Request signing between a capture node and the service. Each site has its own secret
 // (32 random bytes, written as 64 hex digits). A request is signed with HMAC-SHA256 over a
-// canonical text that names the endpoint, the site, the sequence, the capture time, the
-// other signed headers and the SHA-256 of the body, so that no part of it can be changed or
-// moved to another endpoint or site without the signature failing:
+// canonical text that names the endpoint, the body's media type, the site, the sequence, the
+// capture time, the other signed headers and the SHA-256 of the body, so that no part of it
+// can be changed or moved to another endpoint or site without the signature failing:
 //
-//   attendance-v1\n<path>\n<site>\n<sequence>\n<capture time>\n<extra>\n<sha256(body) hex>
+//   attendance-v2\n<path>\n<Content-Type>\n<site>\n<sequence>\n<capture time>\n<extra>\n
+//   <sha256(body) hex>
 //
 // <extra> is the request's signed metadata (the health header, the spool drop count), in a
 // fixed order the caller chooses; empty when there is none.
@@ -25,6 +26,7 @@ struct SignedFields {
   std::string_view capture_time;
   std::string_view extra;
   std::string_view body;
+  std::string_view content_type;  // the Content-Type header, as sent
 };
 
 std::string canonical_request(const SignedFields& fields);

@@ -18,6 +18,7 @@ packages=(
   clang-16 libclang-rt-16-dev  # libFuzzer (scripts/fuzz.sh): clang 14 cannot build <expected>
   faketime                     # the reliability suite sets a node's clock off with it
   clang-format python3         # the format and include checks of the test command
+  nginx-light                  # the front door (config/nginx/), run by its tests
 )
 # The dashboard: its browser libraries come from npm at build time (scripts/dashboard.sh),
 # its browser tests drive Debian's Chromium. A Node.js from elsewhere (NodeSource's bundles

@@ -5,17 +5,22 @@
 #   sudo scripts/install.sh node --site td-01 --server https://diemdanh.example.vn \
 #        --camera rtsp://admin:PASS@192.168.1.64:554/Streaming/Channels/101 \
 #        --key-file td-01.key [--ca-file province-ca.pem]
-#   sudo scripts/install.sh server
+#   sudo scripts/install.sh server [--host diemdanh.example.vn] [--cert FILE --key FILE]
+#        [--no-nginx]
 #
-# Layout: programs in /opt/attendance/bin, settings in /etc/attendance, state (spool,
-# sequence, reference view; or the database) in /var/lib/attendance, logs in the journal.
-# An existing settings file is never overwritten. With --destdir DIR everything goes under
-# DIR and no user, systemctl or build step is touched (packaging, tests).
+# Layout: programs in /opt/attendance/bin, the dashboard in /opt/attendance/dashboard,
+# settings in /etc/attendance, state (spool, sequence, reference view; or the database) in
+# /var/lib/attendance, logs in the journal. The server runs behind nginx (nginx-light): HTTPS
+# on 443 (80 sends to it) with --cert/--key, or a self-signed certificate for --host made
+# once; the service on 127.0.0.1:8080. --no-nginx: the service alone (see
+# docs/running-the-service.md for what it then lacks). An existing settings file or
+# certificate is never overwritten. With --destdir DIR everything goes under DIR and no
+# user, package, systemctl or build step is touched (packaging, tests).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
-  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -24,8 +29,13 @@ shift
 [[ "$role" == node || "$role" == server ]] || usage
 
 prefix=/opt/attendance destdir="" site="" server="" camera="" key_file="" ca_file=""
+host="" cert_file="" cert_key="" nginx=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
+    --no-nginx) nginx=0; shift; continue ;;
+    --host) host=$2 ;;
+    --cert) cert_file=$2 ;;
+    --key) cert_key=$2 ;;
     --prefix) prefix=$2 ;;
     --destdir) destdir=$2 ;;
     --site) site=$2 ;;
@@ -55,11 +65,21 @@ if [[ "$role" == node ]]; then
   programs=(attendance-capture)
 else
   programs=(attendance-server attendance-eval)
+  [[ -z "$cert_file" && -z "$cert_key" ]] || [[ -f "$cert_file" && -f "$cert_key" ]] ||
+    die "--cert and --key go together, and both must be files"
+  [[ -n "$host" ]] || host=$(hostname -f 2>/dev/null || hostname)
+  [[ "$host" =~ ^[A-Za-z0-9.-]{1,253}$ ]] || die "--host '$host' is not a host name"
 fi
 
 if [[ -z "$destdir" ]]; then
   [[ $(id -u) -eq 0 ]] || die "run as root (sudo), or give --destdir"
   "$root/scripts/build.sh" release
+  if [[ "$role" == server ]]; then
+    "$root/scripts/dashboard.sh"
+    if [[ $nginx -eq 1 ]] && ! command -v nginx >/dev/null; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+    fi
+  fi
 fi
 for p in "${programs[@]}"; do
   [[ -x "$root/build/bin/$p" ]] || die "build/bin/$p is missing: run scripts/build.sh first"
@@ -101,7 +121,45 @@ else
     fi
   done
   sed -i -e "s|^data_dir: .*|data_dir: $state|" \
+         -e "s|^dashboard_dir: .*|dashboard_dir: $prefix/dashboard|" \
          -e "s|^  site_keys: .*|  site_keys: $state/site_keys.csv|" "$etc/server.yaml"
+  grep -q '^dashboard_dir:' "$etc/server.yaml" ||
+    sed -i "s|^data_dir: .*|&\ndashboard_dir: $prefix/dashboard|" "$etc/server.yaml"
+  # The dashboard's files, served by nginx (and by the service itself without it).
+  rm -rf "$destdir$prefix/dashboard"
+  install -d -m 0755 "$destdir$prefix/dashboard"
+  (cd "$root/dashboard" && cp -r index.html app.js style.css js vendor "$destdir$prefix/dashboard/")
+  # TLS: the given certificate, or one made for --host, kept across installs.
+  tls="$etc/tls"
+  install -d -m 0755 "$tls"
+  if [[ -n "$cert_file" ]]; then
+    install -m 0644 "$cert_file" "$tls/cert.pem"
+    install -m 0600 "$cert_key" "$tls/key.pem"
+  elif [[ ! -e "$tls/cert.pem" ]]; then
+    openssl req -x509 -newkey rsa:3072 -nodes -days 825 -subj "/CN=$host" \
+      -addext "subjectAltName=DNS:$host" -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null
+    chmod 0600 "$tls/key.pem"
+    echo "install: made a self-signed certificate for $host: give $tls/cert.pem to every node" \
+         "(install.sh node --ca-file)"
+  fi
+  if [[ $nginx -eq 1 ]]; then
+    # The service on loopback, trusting nginx on this machine to name the client.
+    sed -i -e "s|^  host: .*|  host: 127.0.0.1|" \
+           -e "s|^  # trusted_proxies: \(\[[^]]*\]\).*|  trusted_proxies: \1|" "$etc/server.yaml"
+    install -d -m 0755 "$destdir/etc/nginx/conf.d"
+    # The placeholders replaced outside comments.
+    sed -e "/^ *#/!s|@SERVICE@|127.0.0.1:8080|" -e "/^ *#/!s|@DASHBOARD@|$prefix/dashboard|" \
+        -e "/^ *#/!s|@CERT@|/etc/attendance/tls/cert.pem|" \
+        -e "/^ *#/!s|@KEY@|/etc/attendance/tls/key.pem|" \
+        -e "/^ *#/!s|@HTTPS@|443|" -e "/^ *#/!s|@HTTP@|80|" \
+        "$root/config/nginx/attendance.conf" >"$destdir/etc/nginx/conf.d/attendance.conf"
+    # Debian's default site would answer port 80 in our place.
+    rm -f "$destdir/etc/nginx/sites-enabled/default"
+  else
+    sed -i -e "s|^  host: .*|  host: 0.0.0.0|" \
+           -e "s|^  # tls_cert: .*|  tls_cert: /etc/attendance/tls/cert.pem|" \
+           -e "s|^  # tls_key: .*|  tls_key: /etc/attendance/tls/key.pem|" "$etc/server.yaml"
+  fi
 fi
 
 [[ -n "$destdir" ]] && { echo "install: $role installed under $destdir"; exit 0; }
@@ -111,8 +169,16 @@ id attendance >/dev/null 2>&1 ||
 [[ "$role" == node ]] && usermod -a -G video attendance
 chown root:attendance "$etc"/*
 [[ "$role" == node ]] && chown attendance:attendance "$etc/site.key"
+# The service reads its key itself without nginx.
+[[ "$role" == server && $nginx -eq 0 ]] && chown attendance:attendance "$etc/tls/key.pem"
 systemctl daemon-reload
 systemctl enable --now "$unit"
+if [[ "$role" == server && $nginx -eq 1 ]]; then
+  nginx -t
+  systemctl enable nginx
+  systemctl reload-or-restart nginx
+  echo "install: nginx serves https://$host/ in front of the service"
+fi
 echo "install: $unit is running; follow it with: journalctl -u ${unit%.service} -f"
 if [[ "$role" == server ]]; then
   echo "install: nothing can be read before the first user exists; create an admin with:"

@@ -264,6 +264,39 @@ TEST_F(ClassMorning, AnEdgeSitesRollCallHasTheNodesCountAndItsEvidencePicture) {
   EXPECT_EQ(body["audit_count"], 48);
 }
 
+TEST_F(ClassMorning, OneSitesSlowEvidenceDoesNotHoldUpTheOtherSitesRollCalls) {
+  // Three edge sites, each with its roll-call picture; td-01's audit takes 3 s.
+  for (const Site& site : sites_) {
+    Observation o;
+    o.site_id = site.id;
+    o.sequence = ++sequence_[site.id];
+    o.captured_at_ms = at(7, 44) + 59'000;
+    o.received_at_ms = o.captured_at_ms + 300;
+    o.count = o.frame_count = 30;
+    o.detector = "yunet";
+    o.width = 320;
+    o.height = 180;
+    o.counted_by = CountedBy::kNode;
+    o.frame_path = "frames/" + site.id + "/evidence.jpg";
+    testing::write_file(dir_ / o.frame_path, jpeg_);
+    o.frame_sha256 = sha256_hex(jpeg_);
+    ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
+    ASSERT_TRUE(attendance_->observe(o));
+  }
+  attendance_->set_audit({}, [](const Observation& o) -> Result<int> {
+    if (o.site_id == "td-01") std::this_thread::sleep_for(std::chrono::seconds(3));
+    return 30;
+  });
+  const std::int64_t start = now_ms();
+  ASSERT_TRUE(attendance_->tick(at(7, 48)));
+  std::map<std::string, std::int64_t> recorded;  // by site, the wall clock
+  for (const LedgerEntry& e : ledger("roll_call")) recorded[e.site_id] = e.recorded_at_ms;
+  ASSERT_EQ(recorded.size(), 3u);
+  EXPECT_GE(recorded["td-01"] - start, 3000);
+  EXPECT_LT(recorded["td-02"] - start, 1500) << "held up by td-01's picture";
+  EXPECT_LT(recorded["mt-01"] - start, 1500) << "held up by td-01's picture";
+}
+
 TEST(AuditRule, TwoCountsOfAPictureAgreeWithinPeopleOrAShareOfTheNodesCount) {
   const AuditConfig c;  // 3 people or 20 %
   EXPECT_FALSE(counts_disagree(13, 13, c));

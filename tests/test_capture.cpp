@@ -305,8 +305,9 @@ TEST(Uploader, SendsASignedFrameWithItsHealth) {
   EXPECT_EQ(h.at(wire::kCaptureTimeHeader), "1783830000123");
   EXPECT_EQ(h.at(wire::kHealthHeader), R"({"flags":[]})");
   EXPECT_EQ(seen.path, wire::kFramesPath);
-  const SignedFields fields{wire::kFramesPath, "td-01",           "42",
-                            "1783830000123",   R"({"flags":[]})", "\xFF\xD8jpeg"};
+  const SignedFields fields{wire::kFramesPath,     "td-01",           "42",
+                            "1783830000123",       R"({"flags":[]})", "\xFF\xD8jpeg",
+                            wire::kJpegContentType};
   EXPECT_TRUE(signature_matches(kSecret, fields, h.at(wire::kSignatureHeader)));
 }
 
@@ -322,8 +323,9 @@ TEST(Uploader, SendsAHeartbeatWithTheUnreportedDrops) {
   EXPECT_EQ(seen.path, wire::kHealthPath);
   EXPECT_EQ(seen.headers.at(wire::kSpoolDroppedHeader), "3");
   EXPECT_EQ(seen.headers.at("Content-Type"), "application/json");
-  const SignedFields fields{wire::kHealthPath, "td-01", "7",
-                            "1783830000999",   "3",     R"({"state":"ok"})"};
+  const SignedFields fields{wire::kHealthPath,     "td-01", "7",
+                            "1783830000999",       "3",     R"({"state":"ok"})",
+                            wire::kJsonContentType};
   EXPECT_TRUE(signature_matches(kSecret, fields, seen.headers.at(wire::kSignatureHeader)));
 }
 

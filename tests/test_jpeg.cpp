@@ -157,7 +157,8 @@ TEST(ProbeJpeg, BadMarkerNamesItsOffset) {
             "corrupt JPEG (bad marker at byte 8)");
 }
 
-// A hand-made header: SOI, optional extra segments, SOF`code` of w x h, EOI.
+// A hand-made picture: SOI, optional extra segments, SOF`code` of w x h, one scan (SOS and
+// two bytes of data), EOI.
 Bytes handmade(unsigned char sof_code, int w, int h, const Bytes& before = {}) {
   Bytes b = {0xFF, 0xD8};
   b.insert(b.end(), before.begin(), before.end());
@@ -175,9 +176,35 @@ Bytes handmade(unsigned char sof_code, int w, int h, const Bytes& before = {}) {
                      0x11,
                      0x00};
   b.insert(b.end(), sof.begin(), sof.end());
+  const Bytes scan = {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00, 0x12, 0x34};
+  b.insert(b.end(), scan.begin(), scan.end());
   b.push_back(0xFF);
   b.push_back(0xD9);
   return b;
+}
+
+Bytes with_scans(int scans) {
+  return to_bytes(att::testing::jpeg_with_scans(scans));
+}
+
+TEST(ProbeJpeg, ScansBeyondTheLimitAreRefusedBeforeAnyDecoding) {
+  // Each scan is a pass over the whole picture: their number bounds a decode's cost.
+  EXPECT_EQ(probe_error(with_scans(att::kMaxJpegScans)), "OK 200x120");
+  auto many = att::probe_jpeg(with_scans(att::kMaxJpegScans + 1));
+  ASSERT_FALSE(many);
+  EXPECT_EQ(many.error().code, att::ErrorCode::kTooLarge);
+  EXPECT_THAT(many.error().message, HasSubstr("more than 16 scans"));
+  auto thousands = att::decode_jpeg(with_scans(3000), std::int64_t{1} << 30);
+  ASSERT_FALSE(thousands);
+  EXPECT_EQ(thousands.error().code, att::ErrorCode::kTooLarge);
+}
+
+TEST(ProbeJpeg, AFrameHeaderWithoutAScan) {
+  const Bytes sof = handmade(0xC0, 32, 16);
+  Bytes no_scan(sof.begin(), sof.begin() + 15);  // SOI and SOF
+  no_scan.push_back(0xFF);
+  no_scan.push_back(0xD9);
+  EXPECT_EQ(probe_error(no_scan), "corrupt JPEG (no scan)");
 }
 
 TEST(ProbeJpeg, HuffmanTableIsNotAFrameHeader) {

@@ -27,6 +27,12 @@
 namespace att {
 namespace {
 
+// A viewer of its own for each subscription, so that only the limits under test apply.
+std::string a_viewer() {
+  static std::atomic<int> n = 0;
+  return "viewer-" + std::to_string(++n);
+}
+
 using nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -65,7 +71,7 @@ cv::Size jpeg_size(const std::string& bytes) {
 
 TEST(LiveHub, ACountEventOnASitesFirstFrameAndWhenItsLatestCountChangesOnly) {
   LiveHub hub(LiveOptions{}, 100);
-  auto sub = hub.subscribe_events(std::nullopt);
+  auto sub = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_TRUE(sub);
   hub.frame_stored(observation("td-01", 1, 12), "");
   hub.frame_stored(observation("td-01", 2, 12), "");  // same count: nothing
@@ -96,7 +102,7 @@ TEST(LiveHub, ACountEventOnASitesFirstFrameAndWhenItsLatestCountChangesOnly) {
 
 TEST(LiveHub, ANodeEventWhenTheReportedStateChanges) {
   LiveHub hub(LiveOptions{});
-  auto sub = hub.subscribe_events(std::nullopt);
+  auto sub = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_TRUE(sub);
   const auto in = [](NodeState state) { return NodeReport{.state = state}; };
   hub.heartbeat_stored(heartbeat("td-01", 1), in(NodeState::kOk));
@@ -121,7 +127,7 @@ TEST(LiveHub, ANodeEventWhenTheReportedStateChanges) {
 
 TEST(LiveHub, PublishCarriesAnyEventTypeInTheSameSequenceOfIds) {
   LiveHub hub(LiveOptions{});
-  auto sub = hub.subscribe_events(std::nullopt);
+  auto sub = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_TRUE(sub);
   hub.frame_stored(observation("td-01", 1, 3), "");
   EXPECT_EQ(hub.publish("alert", json{{"site_id", "td-01"}, {"kind", "under_attendance"}}), 2u);
@@ -138,8 +144,8 @@ TEST(LiveHub, ASlowSubscriberLosesTheOldestEventsCountedThenGetsAReset) {
   LiveOptions options;
   options.event_queue = 16;
   LiveHub hub(options);
-  auto slow = hub.subscribe_events(std::nullopt);
-  auto quick = hub.subscribe_events(std::nullopt);
+  auto slow = hub.subscribe_events(std::nullopt, a_viewer());
+  auto quick = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_TRUE(slow && quick);
   for (int i = 1; i <= 20; ++i) {
     hub.publish("alert", json{{"n", i}});
@@ -179,7 +185,7 @@ TEST(LiveHub, AResumeGetsExactlyTheMissedEventsOrAResetWhenTheyAreGone) {
   LiveHub hub(options, 1000);
   for (int i = 1; i <= 10; ++i) hub.publish("alert", json{{"n", i}});  // ids 1001..1010
   {
-    auto resumed = hub.subscribe_events("1007");
+    auto resumed = hub.subscribe_events("1007", a_viewer());
     ASSERT_TRUE(resumed);
     const auto batch = (*resumed)->next(soon());
     ASSERT_EQ(batch.events.size(), 3u);
@@ -187,13 +193,13 @@ TEST(LiveHub, AResumeGetsExactlyTheMissedEventsOrAResetWhenTheyAreGone) {
     EXPECT_EQ(batch.events[2].id, 1010u);
   }
   {
-    auto up_to_date = hub.subscribe_events("1010");
+    auto up_to_date = hub.subscribe_events("1010", a_viewer());
     ASSERT_TRUE(up_to_date);
     EXPECT_TRUE((*up_to_date)->next(soon()).events.empty());
   }
   for (int i = 11; i <= 30; ++i) hub.publish("alert", json{{"n", i}});  // 1001..1014 forgotten
   const auto reset_for = [&](const std::string& last) {
-    auto sub = hub.subscribe_events(last);
+    auto sub = hub.subscribe_events(last, a_viewer());
     EXPECT_TRUE(sub);
     auto batch = (*sub)->next(soon());
     EXPECT_EQ(batch.events.size(), 1u) << last;
@@ -208,7 +214,7 @@ TEST(LiveHub, AResumeGetsExactlyTheMissedEventsOrAResetWhenTheyAreGone) {
   EXPECT_EQ(json::parse(reset_for("abc").data)["reason"], "unknown_id");
   EXPECT_EQ(json::parse(reset_for("\xff\xfe").data)["reason"], "unknown_id");  // not UTF-8
   // Still in the window: exactly what was missed.
-  auto resumed = hub.subscribe_events("1027");
+  auto resumed = hub.subscribe_events("1027", a_viewer());
   ASSERT_TRUE(resumed);
   const auto batch = (*resumed)->next(soon());
   ASSERT_EQ(batch.events.size(), 3u);
@@ -220,31 +226,51 @@ TEST(LiveHub, ClientsBeyondTheLimitsAreRefusedAndCounted) {
   options.max_event_clients = 2;
   options.max_mjpeg_clients = 1;
   LiveHub hub(options);
-  auto a = hub.subscribe_events(std::nullopt);
-  auto b = hub.subscribe_events(std::nullopt);
+  auto a = hub.subscribe_events(std::nullopt, a_viewer());
+  auto b = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_TRUE(a && b);
-  auto c = hub.subscribe_events(std::nullopt);
+  auto c = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, "too_many_clients");
-  auto view = hub.watch_frames("td-01");
+  auto view = hub.watch_frames("td-01", a_viewer());
   ASSERT_TRUE(view);
-  auto other = hub.watch_frames("td-02");
+  auto other = hub.watch_frames("td-02", a_viewer());
   ASSERT_FALSE(other);
   EXPECT_EQ(other.error().code, "too_many_clients");
   EXPECT_EQ(hub.stats().refused.at("events"), 1);
   EXPECT_EQ(hub.stats().refused.at("mjpeg"), 1);
   // A client leaving frees its place.
   a->reset();
-  EXPECT_TRUE(hub.subscribe_events(std::nullopt));
+  EXPECT_TRUE(hub.subscribe_events(std::nullopt, a_viewer()));
   view->reset();
-  EXPECT_TRUE(hub.watch_frames("td-02"));
+  EXPECT_TRUE(hub.watch_frames("td-02", a_viewer()));
   EXPECT_EQ(hub.stats().event_clients, 1);
   EXPECT_EQ(hub.stats().mjpeg_clients, 0);
 }
 
+TEST(LiveHub, OneViewerHoldsAtMostItsShareOfTheStreams) {
+  LiveOptions options;
+  options.max_streams_per_viewer = 3;
+  LiveHub hub(options);
+  auto a = hub.subscribe_events(std::nullopt, "tech");
+  auto b = hub.subscribe_events(std::nullopt, "tech");
+  auto view = hub.watch_frames("td-01", "tech");
+  ASSERT_TRUE(a && b && view);
+  auto fourth = hub.subscribe_events(std::nullopt, "tech");
+  ASSERT_FALSE(fourth);
+  EXPECT_EQ(fourth.error().code, "too_many_streams");
+  EXPECT_EQ(fourth.error().status, 429);
+  EXPECT_FALSE(hub.watch_frames("td-02", "tech"));
+  // Another viewer is not held up; a stream closed frees a place.
+  EXPECT_TRUE(hub.subscribe_events(std::nullopt, "admin"));
+  a->reset();
+  EXPECT_TRUE(hub.watch_frames("td-02", "tech"));
+  EXPECT_EQ(hub.stats().refused.at("per_viewer"), 2);
+}
+
 TEST(LiveHub, AWatchedSiteGetsItsFramesTheLatestReplacingOneNotTaken) {
   LiveHub hub(LiveOptions{});
-  auto view = hub.watch_frames("td-01");
+  auto view = hub.watch_frames("td-01", a_viewer());
   ASSERT_TRUE(view);
   EXPECT_EQ((*view)->next(soon()).frame, nullptr);
   const std::string small = testing::synthetic_jpeg(320, 240);
@@ -265,8 +291,8 @@ TEST(LiveHub, AWatchedSiteGetsItsFramesTheLatestReplacingOneNotTaken) {
 
 TEST(LiveHub, CloseWakesEveryWaitingSubscriberAndRefusesNewOnes) {
   LiveHub hub(LiveOptions{});
-  auto events = hub.subscribe_events(std::nullopt);
-  auto view = hub.watch_frames("td-01");
+  auto events = hub.subscribe_events(std::nullopt, a_viewer());
+  auto view = hub.watch_frames("td-01", a_viewer());
   ASSERT_TRUE(events && view);
   std::atomic<int> woken = 0;
   const auto far = std::chrono::steady_clock::now() + std::chrono::hours(1);
@@ -276,7 +302,7 @@ TEST(LiveHub, CloseWakesEveryWaitingSubscriberAndRefusesNewOnes) {
   a.join();
   b.join();
   EXPECT_EQ(woken, 2);
-  auto late = hub.subscribe_events(std::nullopt);
+  auto late = hub.subscribe_events(std::nullopt, a_viewer());
   ASSERT_FALSE(late);
   EXPECT_EQ(late.error().code, "shutting_down");
 }
@@ -667,6 +693,80 @@ TEST_F(LiveServiceTest, AClientResumingWithLastEventIdGetsExactlyWhatItMissed) {
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0].type, "reset");
   EXPECT_EQ(events[0].data["reason"], "too_old");
+}
+
+TEST_F(LiveServiceTest, ALatestPictureIsDrawnOnceHoweverOftenItIsViewed) {
+  const auto drawn = [&] {
+    const std::string m = metrics();
+    const std::string key = "\nattendance_pictures_drawn_total ";
+    const size_t at = m.find(key);
+    return at == std::string::npos ? -1 : std::stoll(m.substr(at + key.size()));
+  };
+  const std::int64_t before = drawn();
+  post_frame("td-01", 1, jpeg_);
+  std::string first;
+  for (int i = 0; i < 5; ++i) {
+    auto res = client_->Get("/api/v1/sites/td-01/latest.jpg", session_);
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    if (i == 0) first = res->body;
+    EXPECT_EQ(res->body, first);
+  }
+  EXPECT_EQ(drawn(), before + 1);
+  post_frame("td-01", 2, testing::synthetic_jpeg(320, 240, 60));
+  for (int i = 0; i < 3; ++i) {
+    auto res = client_->Get("/api/v1/sites/td-01/latest.jpg", session_);
+    ASSERT_TRUE(res && res->status == 200);
+  }
+  EXPECT_EQ(drawn(), before + 2);
+}
+
+TEST(LiveRoles, RecordEventsGoOnlyToRolesThatReadTheRecordAndEveryStreamIsAudited) {
+  testing::TempDir dir;
+  ServerConfig c = testing::test_server_config(dir.path());
+  c.schedule.days = {{"2027-07-12", {Period{"morning", 7 * 60 + 30, 11 * 60 + 30}}}};
+  c.live.keepalive_s = 1;
+  const std::int64_t midnight = local_to_utc_ms("Asia/Ho_Chi_Minh", "2027-07-12", 0).value();
+  const auto at = [&](int h, int m) { return midnight + (h * 60 + m) * 60'000LL; };
+  std::atomic<std::int64_t> now = at(7, 44);
+  ServiceHooks hooks;
+  hooks.clock = [&] { return now.load(); };
+  auto service = Service::create(std::move(c), std::move(hooks));
+  ASSERT_TRUE(service) << service.error().message;
+  auto port = (*service)->start();
+  ASSERT_TRUE(port) << port.error().message;
+  httplib::Client client("127.0.0.1", *port);
+  auto up = testing::post_signed(client, wire::kFramesPath, "td-01", "1", std::to_string(now),
+                                 testing::synthetic_jpeg(320, 240), wire::kJpegContentType);
+  ASSERT_TRUE(up && up->status == 201);
+  const auto technician = testing::log_in_as(client, (*service)->store(), Role::kTechnician);
+  const auto auditor = testing::log_in_as(client, (*service)->store(), Role::kAuditor);
+  SseClient tech(*port, technician), audit(*port, auditor);
+  ASSERT_TRUE(testing::eventually([&] { return tech.subscribed() && audit.subscribed(); }, kWait));
+
+  // The 07:45 roll call: the record's, for auditors; then a node event for everyone.
+  now = at(7, 48);
+  ASSERT_TRUE((*service)->tick_roll_book());
+  auto hb = testing::post_signed(client, wire::kHealthPath, "td-01", "2", std::to_string(now),
+                                 R"({"state":"ok"})", wire::kJsonContentType, "0");
+  ASSERT_TRUE(hb && hb->status == 201);
+  const auto seen = audit.wait_for(4);  // a roll call of each of the 3 sites, the node event
+  ASSERT_EQ(seen.size(), 4u) << audit.raw();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(seen[i].type, "roll_call") << i;
+  EXPECT_EQ(seen[3].type, "node");
+  const auto told = tech.wait_for(1);
+  ASSERT_EQ(told.size(), 1u) << tech.raw();
+  EXPECT_EQ(told[0].type, "node") << "a technician may not read the record";
+  EXPECT_EQ(tech.raw().find("roll_call"), std::string::npos) << tech.raw();
+
+  // Each stream opened is in the audit trail, under its user and address.
+  testing::RawDb db(dir / "data" / "attendance.db");
+  EXPECT_EQ(db.scalar("SELECT group_concat(actor, ' ') FROM (SELECT actor FROM audit_trail "
+                      "WHERE kind = 'stream' AND subject = '/api/v1/events' ORDER BY actor)"),
+            "auditor@127.0.0.1 technician@127.0.0.1");
+  tech.stop();
+  audit.stop();
+  (*service)->stop();
 }
 
 TEST_F(LiveServiceTest, ClientsBeyondTheLimitsGet503AndAreCounted) {

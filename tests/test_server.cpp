@@ -136,8 +136,8 @@ TEST_F(ServerTest, AnEmptyBodyIsRefused) {
 }
 
 TEST_F(ServerTest, AnUnknownSiteIsRefused) {
-  expect_refused(post("xx-99", "1", jpeg_), 403, "unknown_site",
-                 "site 'xx-99' is not in this province's site list");
+  expect_refused(post("xx-99", "1", jpeg_), 401, "bad_signature",
+                 "X-Signature does not match this request under the key of the site it names");
 }
 
 TEST_F(ServerTest, MissingOrMalformedHeadersAreRefused) {

@@ -101,6 +101,28 @@ TEST(SqliteStoreSchema, JournalModeIsWal) {
   EXPECT_TRUE(fs::exists(dir / "att.db-wal"));
 }
 
+TEST(SqliteStoreSchema, TheDatabaseAndItsWalAreReadableByTheirOwnerOnly) {
+  TempDir dir;
+  {
+    auto store = open_ok(dir / "att.db");
+    ASSERT_TRUE(store);
+    ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+    for (const char* f : {"att.db", "att.db-wal", "att.db-shm"}) {
+      ASSERT_TRUE(fs::exists(dir / f)) << f;
+      EXPECT_EQ(fs::status(dir / f).permissions() & fs::perms::all,
+                fs::perms::owner_read | fs::perms::owner_write)
+          << f;
+    }
+  }
+  // One made readable by others (by hand, or before this rule) is closed on the next open.
+  fs::permissions(dir / "att.db", fs::perms::group_read | fs::perms::others_read,
+                  fs::perm_options::add);
+  auto again = open_ok(dir / "att.db");
+  ASSERT_TRUE(again);
+  EXPECT_EQ(fs::status(dir / "att.db").permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write);
+}
+
 TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   TempDir dir;
   const fs::path path = dir / "att.db";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "analysis/web/request_checks.h"
 #include "common/log.h"
 #include "common/yaml_fields.h"
 #include "counting/detector.h"
@@ -31,6 +32,17 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   c.listen_port = static_cast<int>(listen.integer("port", c.listen_port, 0, 65535));
   c.http_threads = static_cast<int>(listen.integer("threads", c.http_threads, 2, 256));
   c.keep_alive_s = static_cast<int>(listen.integer("keep_alive_s", c.keep_alive_s, 1, 60));
+  c.request_timeout_s =
+      static_cast<int>(listen.integer("request_timeout_s", c.request_timeout_s, 5, 600));
+  for (const YAML::Node& n : listen.sequence("trusted_proxies")) {
+    const std::string address = n.IsScalar() ? n.as<std::string>() : "";
+    if (!is_ip_address(address)) {
+      errors.add("listen.trusted_proxies: '" + address +
+                 "' is not an IP address (a proxy is trusted by its address: 127.0.0.1, ::1)");
+    } else {
+      c.trusted_proxies.push_back(address);
+    }
+  }
   c.tls_cert = resolve(base, listen.string("tls_cert", ""));
   c.tls_key = resolve(base, listen.string("tls_key", ""));
   if (c.tls_cert.empty() != c.tls_key.empty()) {
@@ -170,6 +182,8 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
       static_cast<int>(live.integer("max_event_clients", l.max_event_clients, 1, 256));
   l.max_mjpeg_clients =
       static_cast<int>(live.integer("max_mjpeg_clients", l.max_mjpeg_clients, 1, 64));
+  l.max_streams_per_viewer =
+      static_cast<int>(live.integer("max_streams_per_viewer", l.max_streams_per_viewer, 1, 64));
   l.event_history = static_cast<int>(live.integer("event_history", l.event_history, 16, 100000));
   l.event_queue = static_cast<int>(live.integer("event_queue", l.event_queue, 16, 100000));
   l.keepalive_s = live.number("keepalive_s", l.keepalive_s, 1, 300);
@@ -182,6 +196,9 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
       auth.number("session_idle_minutes", au.session_idle_minutes, 1, 7 * 24 * 60);
   au.session_max_hours = auth.number("session_max_hours", au.session_max_hours, 1, 24 * 366);
   au.login_attempts = static_cast<int>(auth.integer("login_attempts", au.login_attempts, 1, 100));
+  au.address_attempts =
+      static_cast<int>(auth.integer("address_attempts", au.address_attempts, 1, 10000));
+  au.password_checks = static_cast<int>(auth.integer("password_checks", au.password_checks, 1, 64));
   au.login_window_minutes =
       auth.number("login_window_minutes", au.login_window_minutes, 1, 24 * 60);
   auth.finish();

@@ -42,6 +42,12 @@ struct ServerConfig {
   // connection to be closed after an answer unless a backlog follows (NodeUpload::more);
   // a browser's stays open this long.
   int keep_alive_s = 1;
+  // A request must arrive whole (line, headers, body) within this of its first byte, and a
+  // TLS handshake too; a client slower than that is cut off.
+  int request_timeout_s = 30;
+  // Addresses of the reverse proxies in front (nginx): only requests from these may say who
+  // the client is (X-Forwarded-For) and whether it came over HTTPS (X-Forwarded-Proto).
+  std::vector<std::string> trusted_proxies;
   // HTTPS when both are set (PEM files); otherwise plain HTTP, e.g. behind a TLS proxy.
   std::filesystem::path tls_cert, tls_key;
   std::filesystem::path data_dir = "data";  // database and frames

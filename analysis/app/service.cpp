@@ -251,7 +251,9 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   log::get("server")->info(
       "{} HTTP threads: listen.threads {}, the ingest queue holds {}, {} live streams allowed",
       api.threads, c.http_threads, ingest_capacity, streams);
-  api.keep_alive_s = c.keep_alive_s;
+  api.connections.keep_alive_s = c.keep_alive_s;
+  api.connections.request_s = c.request_timeout_s;
+  api.trusted_proxies = c.trusted_proxies;
   api.max_body_bytes = c.max_body_bytes;
   api.tls_cert = c.tls_cert;
   api.tls_key = c.tls_key;

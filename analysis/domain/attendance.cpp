@@ -1,7 +1,10 @@
 #include "analysis/domain/attendance.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 
 #include "analysis/domain/ledger.h"
 #include "analysis/domain/records.h"
@@ -302,6 +305,13 @@ void Attendance::heartbeat_stored(const Heartbeat& hb, const NodeReport& report)
   }
 }
 
+namespace {
+
+// Roll calls of different sites taken at once in one tick, at most.
+constexpr size_t kRollCallThreads = 4;
+
+}  // namespace
+
 Status Attendance::tick(std::int64_t now) {
   std::lock_guard one_at_a_time(tick_mu_);
   const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
@@ -347,20 +357,39 @@ Status Attendance::tick(std::int64_t now) {
       }
     }
   }
-  // Roll calls read frames and write evidence: outside the lock, so uploads never wait on it.
-  // Summaries come after the roll calls of their period (same order as pushed).
+  // Roll calls read frames, draw their evidence and audit it: outside the lock, so uploads
+  // never wait on it, and side by side on a few threads, so that one site's slow picture never
+  // holds up another site's record. Summaries come after (they read the roll calls).
   Status result;
-  for (const Due& d : due) {
+  std::mutex result_mu;
+  const auto run = [&](const Due& d) {
     Status done = d.roll_call == std::string::npos ? summarize(*d.site, *d.slot)
                                                    : take_roll_call(*d.site, *d.slot, d.roll_call);
-    if (!done) {
+    if (done) return;
+    {
       std::lock_guard lock(mu_);
       done_.erase(d.roll_call == std::string::npos
                       ? summary_subject(d.site->site->id, *d.slot)
                       : roll_call_subject(d.site->site->id, *d.slot, d.roll_call));
-      log::get("attendance")->error("site {}: {}", d.site->site->id, done.error().message);
-      if (result) result = done;  // retried at the next tick
     }
+    log::get("attendance")->error("site {}: {}", d.site->site->id, done.error().message);
+    std::lock_guard lock(result_mu);
+    if (result) result = done;  // retried at the next tick
+  };
+  std::vector<const Due*> calls;
+  for (const Due& d : due) {
+    if (d.roll_call != std::string::npos) calls.push_back(&d);
+  }
+  std::atomic<size_t> next = 0;
+  const auto work = [&] {
+    for (size_t i = next++; i < calls.size(); i = next++) run(*calls[i]);
+  };
+  std::vector<std::thread> helpers;
+  for (size_t w = 1; w < std::min(calls.size(), kRollCallThreads); ++w) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (const Due& d : due) {
+    if (d.roll_call == std::string::npos) run(d);
   }
   // The class is over when its last period is: the final report, once every summary is in.
   if (class_end_ms() > 0 && class_end_ms() + final_after <= now) {

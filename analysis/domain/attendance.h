@@ -66,7 +66,9 @@ class Attendance final : public IngestListener {
   // After a heartbeat is stored (`report`: hb.report, parsed): a node whose camera gives
   // nothing is a camera fault.
   Status heartbeat(const Heartbeat& hb, const NodeReport& report);
-  // Takes every roll call, offline alert, alert end and period summary due at `now_ms`.
+  // Takes every roll call, offline alert, alert end and period summary due at `now_ms`. The
+  // roll calls of different sites are taken on up to 4 threads at once (their evidence
+  // pictures drawn and audited), so one site's slow picture does not delay the others'.
   Status tick(std::int64_t now_ms);
 
   // After the service counted a node's evidence picture itself (`audit_count`, to set against

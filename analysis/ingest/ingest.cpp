@@ -48,9 +48,10 @@ Observation counted_by_node(const NodeCount& count, const std::string& site_id,
 
 // Whether `up`, sent to `path`, carries the signature `key` gives it.
 bool signed_with(const std::string& key, const Upload& up, const char* path) {
-  return signature_matches(
-      key, SignedFields{path, up.site_id, up.sequence, up.capture_time, up.extra, up.body},
-      up.signature);
+  return signature_matches(key,
+                           SignedFields{path, up.site_id, up.sequence, up.capture_time, up.extra,
+                                        up.body, up.content_type},
+                           up.signature);
 }
 
 }  // namespace
@@ -229,14 +230,31 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
     return std::unexpected(reject(status, code, message));
   };
   if (up.site_id.empty()) return no(400, "missing_site", "missing X-Site-Id header");
-  if (!sites_.contains(up.site_id)) {
-    return no(403, "unknown_site",
-              "site '" + up.site_id.substr(0, 64) + "' is not in this province's site list");
-  }
-  const auto key = options_.keys.find(up.site_id);
-  if (key == options_.keys.end()) {
-    return no(403, "no_site_key",
-              "site '" + up.site_id + "' has no key on this server (attendance-server keys)");
+  // An unknown site, a site without a key, and a missing or wrong signature get one answer
+  // after the same work (a signature is checked under a key of no site), so that the answers
+  // tell nobody which sites exist. The log says which it was.
+  const auto key =
+      sites_.contains(up.site_id) ? options_.keys.find(up.site_id) : options_.keys.end();
+  const bool has_key = key != options_.keys.end();
+  const bool matches = signed_with(has_key ? key->second : std::string(64, '0'), up, path);
+  if (!has_key || up.signature.empty() || !matches) {
+    const char* why = !sites_.contains(up.site_id) ? "a site not in the province's site list"
+                      : !has_key                   ? "a site without a key (attendance-server keys)"
+                      : up.signature.empty()       ? "no X-Signature header"
+                                                   : "a signature that does not match";
+    long long suppressed = 0;
+    if (reject_log_.allow(suppressed)) {
+      log::get("ingest")->warn("rejected (401 bad_signature): site '{}': {}{}",
+                               up.site_id.substr(0, 64), why,
+                               suppressed ? " (+" + std::to_string(suppressed) + " more)" : "");
+    }
+    return std::unexpected(
+        IngestReply{401,
+                    {{"error",
+                      "X-Signature does not match this request under the key of the site it "
+                      "names (an unknown site, a wrong key, or the request was changed on the "
+                      "way)"},
+                     {"code", "bad_signature"}}});
   }
   const auto sequence = parse_int64(up.sequence);
   if (!sequence || *sequence < 0) {
@@ -259,12 +277,6 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
                   " days behind the server's clock (at most " +
                   std::to_string(options_.max_age_s / 86400) +
                   " days): a replay, or a node whose clock was reset");
-  }
-  if (up.signature.empty()) return no(401, "missing_signature", "missing X-Signature header");
-  if (!signed_with(key->second, up, path)) {
-    return no(401, "bad_signature",
-              "X-Signature does not match this request under the site's key (wrong key, or "
-              "the request was changed on the way)");
   }
   // The media type decides; parameters (charset=utf-8) are allowed.
   const std::string media = up.content_type.substr(0, up.content_type.find(';'));

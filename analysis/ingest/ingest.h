@@ -63,11 +63,12 @@ struct Upload {
 };
 
 // The HTTP answer: status and a JSON body. Errors carry "error" (a sentence) and "code"
-// (stable, for programs): missing_site, unknown_site, no_site_key, bad_sequence,
-// bad_capture_time, capture_time_in_future, capture_time_too_old, missing_signature, bad_signature,
-// unsupported_media_type, empty_body, body_too_large, bad_health, bad_report, bad_dropped,
-// bad_count, count_mismatch, unknown_model, bad_jpeg, image_too_large, sequence_conflict,
-// queue_full, site_busy (503 with Retry-After), detector_failed, storage_failed.
+// (stable, for programs): missing_site, bad_signature (401 alike for an unknown site, a site
+// without a key, and a missing or wrong signature), bad_sequence, bad_capture_time,
+// capture_time_in_future, capture_time_too_old, unsupported_media_type, empty_body, body_too_large,
+// bad_health, bad_report, bad_dropped, bad_count, count_mismatch, unknown_model, bad_jpeg,
+// image_too_large, sequence_conflict, queue_full, site_busy (503 with Retry-After),
+// detector_failed, storage_failed.
 struct IngestReply {
   int status = 500;
   nlohmann::json body;

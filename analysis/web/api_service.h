@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -25,6 +26,8 @@
 #include "analysis/ingest/ingest.h"
 #include "analysis/web/api_options.h"
 #include "analysis/web/auth.h"
+#include "analysis/web/http_server.h"
+#include "analysis/web/http_util.h"
 #include "analysis/web/live.h"
 #include "analysis/web/records_api.h"
 #include "analysis/web/route_table.h"
@@ -44,7 +47,8 @@ class ApiService {
   Attendance& roll_book;
   ApiOptions options;
   WallClock clock;
-  std::unique_ptr<httplib::Server> server;  // an SSLServer with TLS files
+  std::unique_ptr<HttpServer> server;  // HTTPS with TLS files
+  std::string tls_error;               // why the TLS files cannot be used (start() fails)
   std::thread listener;
   std::shared_ptr<spdlog::logger> log = log::get("http");
 
@@ -60,11 +64,21 @@ class ApiService {
         roll_book(r),
         options(std::move(o)),
         clock(std::move(c)),
-        records(all, s, a, options.records, clock) {
+        records(all, s, a, records_options(options), clock) {
     for (const Site& site : all) {
       sites.push_back(&site);
       by_id[site.id] = &site;
     }
+  }
+
+  static RecordsApiOptions records_options(const ApiOptions& o) {
+    RecordsApiOptions r = o.records;
+    r.trusted_proxies = o.trusted_proxies;
+    return r;
+  }
+  // Who sent the request: behind a trusted proxy, the client it names (request_checks.h).
+  Client client(const httplib::Request& req) const {
+    return client_of(req, options.trusted_proxies, !options.tls_cert.empty());
   }
 
   // The transport (http_api.cpp).
@@ -84,7 +98,9 @@ class ApiService {
   void upload(const httplib::Request& req, httplib::Response& res, const char* path,
               IngestReply (Ingest::*handle)(const Upload&), const char* endpoint);
   // session_routes.cpp: logins, sessions, users.
-  std::string session_cookie(const std::string& token, bool end) const;
+  // The session cookie: the token, or (end) an empty one that the browser drops at once;
+  // Secure when the client came over HTTPS.
+  std::string session_cookie(const httplib::Request& req, const std::string& token, bool end) const;
   void post_login(const httplib::Request& req, httplib::Response& res);
   void post_logout(const httplib::Request& req, httplib::Response& res);
   void get_session(const httplib::Request& req, httplib::Response& res);
@@ -106,6 +122,9 @@ class ApiService {
   void get_live_mjpeg(const httplib::Request& req, httplib::Response& res);
 
   std::optional<RouteTable> routes_;  // made by routes()
+  // The frame last shown of each site (stored_frame), its annotated picture drawn once.
+  std::mutex pictures_mu;
+  std::map<std::string, std::shared_ptr<const LiveFrame>> pictures;  // guarded by pictures_mu
 };
 
 }  // namespace att

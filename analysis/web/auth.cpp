@@ -101,51 +101,90 @@ Status Auth::disable_user(const std::string& name) {
 
 void Auth::forget_old_attempts(std::int64_t now) {
   const auto window = static_cast<std::int64_t>(config_.login_window_minutes * 60'000);
-  for (auto it = attempts_.begin(); it != attempts_.end();) {
-    auto& times = it->second;
-    while (!times.empty() && times.front() <= now - window) times.pop_front();
-    it = times.empty() ? attempts_.erase(it) : std::next(it);
-  }
+  std::erase_if(attempts_, [&](const auto& a) { return a.second.last_ms <= now - window; });
 }
 
-int Auth::throttled_for(const std::string& key, std::int64_t now) {
+int Auth::throttled_for(const std::string& key, int free, std::int64_t now) {
   const auto window = static_cast<std::int64_t>(config_.login_window_minutes * 60'000);
   auto it = attempts_.find(key);
   if (it == attempts_.end()) return 0;
-  auto& times = it->second;
-  while (!times.empty() && times.front() <= now - window) times.pop_front();
-  if (static_cast<int>(times.size()) < config_.login_attempts) return 0;
-  const std::int64_t wait_ms = times.front() + window - now;
-  return static_cast<int>(std::max<std::int64_t>(1, (wait_ms + 999) / 1000));
+  if (it->second.last_ms <= now - window) {
+    attempts_.erase(it);
+    return 0;
+  }
+  const int past = it->second.count - free;  // failures beyond the free ones
+  if (past < 0) return 0;
+  const std::int64_t delay_ms = std::min<std::int64_t>(window, 1000LL << std::min(past, 30));
+  const std::int64_t wait_ms = it->second.last_ms + delay_ms - now;
+  return wait_ms <= 0 ? 0 : static_cast<int>((wait_ms + 999) / 1000);
+}
+
+bool Auth::begin_password_check() {
+  std::unique_lock lock(checks_mu_);
+  // A queue of at most a few waiters per check; beyond that a login is refused at once.
+  if (checks_waiting_ >= 8 * config_.password_checks) return false;
+  ++checks_waiting_;
+  const bool got = check_freed_.wait_for(
+      lock, std::chrono::seconds(2), [this] { return checks_running_ < config_.password_checks; });
+  --checks_waiting_;
+  if (got && ++checks_running_ > checks_peak_) checks_peak_ = checks_running_;
+  return got;
+}
+
+void Auth::end_password_check() {
+  {
+    std::lock_guard lock(checks_mu_);
+    --checks_running_;
+  }
+  check_freed_.notify_one();
 }
 
 Result<LoginResult> Auth::login(const std::string& name, const std::string& password,
                                 const std::string& address) {
   auto log = log::get("http");
   const std::int64_t now = clock_();
-  const std::string by_name = "user:" + name.substr(0, 64);
+  const std::string by_pair = "name:" + name.substr(0, 64) + " from:" + address;
   const std::string by_address = "address:" + address;
   LoginResult result;
+  const auto refuse_for = [&](LoginResult::Outcome outcome, int wait, const char* why) {
+    ++(outcome == LoginResult::Outcome::kBusy ? logins_busy_ : logins_throttled_);
+    if (long long held = 0; refusal_log_.allow(held)) {
+      log->warn("login of '{}' from {} {} for {} s ({} more failed or refused logins not logged)",
+                printable_name(name), address, why, wait, held);
+    }
+    result.outcome = outcome;
+    result.retry_after_s = wait;
+    return result;
+  };
   {
     std::lock_guard lock(mu_);
     if (attempts_.size() > 10000) forget_old_attempts(now);
-    const int wait = std::max(throttled_for(by_name, now), throttled_for(by_address, now));
-    if (wait > 0) {
-      ++logins_throttled_;
-      if (long long held = 0; refusal_log_.allow(held)) {
-        log->warn(
-            "login of '{}' from {} throttled for {} s ({} more failed or throttled "
-            "logins not logged)",
-            printable_name(name), address, wait, held);
-      }
-      result.outcome = LoginResult::Outcome::kThrottled;
-      result.retry_after_s = wait;
-      return result;
-    }
+    const int wait = std::max(throttled_for(by_pair, config_.login_attempts, now),
+                              throttled_for(by_address, config_.address_attempts, now));
+    if (wait > 0) return refuse_for(LoginResult::Outcome::kThrottled, wait, "throttled");
     // Counted before the password is checked, so that attempts in flight count too.
-    attempts_[by_name].push_back(now);
-    attempts_[by_address].push_back(now);
+    for (const std::string* key : {&by_pair, &by_address}) {
+      Failures& f = attempts_[*key];
+      ++f.count;
+      f.last_ms = now;
+    }
   }
+  const auto uncount = [&](bool whole_pair) {
+    std::lock_guard lock(mu_);
+    if (whole_pair) attempts_.erase(by_pair);
+    for (const std::string* key : {&by_pair, &by_address}) {
+      auto it = attempts_.find(*key);
+      if (it != attempts_.end() && --it->second.count <= 0) attempts_.erase(it);
+    }
+  };
+  if (!begin_password_check()) {
+    uncount(false);  // not the client's failure
+    return refuse_for(LoginResult::Outcome::kBusy, 1, "refused: password checks busy,");
+  }
+  struct EndCheck {
+    Auth* auth;
+    ~EndCheck() { auth->end_password_check(); }
+  } end_check{this};
 
   std::optional<User> user;
   if (check_user_name(name)) {
@@ -172,12 +211,7 @@ Result<LoginResult> Auth::login(const std::string& name, const std::string& pass
   const auto idle_ms = static_cast<std::int64_t>(config_.session_idle_minutes * 60'000);
   const Session session{sha256_hex(*token), name, *csrf, now, now + max_ms, now};
   if (auto added = store_.add_session(session); !added) return std::unexpected(added.error());
-  {
-    std::lock_guard lock(mu_);
-    attempts_.erase(by_name);
-    auto& from = attempts_[by_address];
-    if (auto it = std::find(from.begin(), from.end(), now); it != from.end()) from.erase(it);
-  }
+  uncount(/*whole_pair=*/true);
   if (auto ended = store_.delete_ended_sessions(now, now - idle_ms); !ended)
     log->error("ended sessions are not deleted: {}", ended.error().message);
   ++logins_ok_;
@@ -220,13 +254,17 @@ Status Auth::logout(std::string_view token) {
 
 std::string Auth::render_metrics() const {
   std::string out;
-  out += "# HELP attendance_logins_total Dashboard logins by result (throttled: 429).\n";
+  out += "# HELP attendance_logins_total Dashboard logins by result (throttled: 429, busy: 503).\n";
   out += "# TYPE attendance_logins_total counter\n";
   out += fmt::format("attendance_logins_total{{result=\"ok\"}} {}\n", logins_ok_.load());
   out +=
       fmt::format("attendance_logins_total{{result=\"bad_credentials\"}} {}\n", logins_bad_.load());
   out +=
       fmt::format("attendance_logins_total{{result=\"throttled\"}} {}\n", logins_throttled_.load());
+  out += fmt::format("attendance_logins_total{{result=\"busy\"}} {}\n", logins_busy_.load());
+  out += "# HELP attendance_password_checks_peak The most password checks that ran at once.\n";
+  out += "# TYPE attendance_password_checks_peak gauge\n";
+  out += fmt::format("attendance_password_checks_peak {}\n", checks_peak_.load());
   return out;
 }
 

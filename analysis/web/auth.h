@@ -10,8 +10,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -34,8 +34,18 @@ std::optional<Role> parse_role(std::string_view name);
 struct AuthConfig {
   double session_idle_minutes = 720;  // a session not used for this long ends (to within 1 min)
   double session_max_hours = 168;     // every session ends this long after its login
-  int login_attempts = 5;             // failed logins for one user name, or from one address...
-  double login_window_minutes = 15;   // ...within this long: 429 until the oldest is older
+  // Failed logins of one user name from one address: this many are free; each further one
+  // must wait twice as long after the last as the one before (1 s, 2 s, 4 s, ... up to the
+  // window); 429 + Retry-After meanwhile. Failures older than the window are forgotten. The
+  // real user, from another address, is never locked out by someone guessing.
+  int login_attempts = 5;
+  double login_window_minutes = 15;
+  // Failed logins from one address, whatever the names: the same growth after this many
+  // (a school's NAT is many people; a guesser trying names is one).
+  int address_attempts = 50;
+  // Password checks (scrypt: 32 MiB and ~100 ms each) running at once at most; a login that
+  // finds them busy for 2 s is answered 503 + Retry-After.
+  int password_checks = 2;
 };
 
 inline constexpr char kSessionCookie[] = "att_session";
@@ -50,11 +60,11 @@ struct Identity {
 };
 
 struct LoginResult {
-  enum class Outcome { kOk, kBadCredentials, kThrottled };
+  enum class Outcome { kOk, kBadCredentials, kThrottled, kBusy };
   Outcome outcome = Outcome::kBadCredentials;
   Identity identity;      // kOk
   std::string token;      // kOk: the cookie's value; only its SHA-256 is stored
-  int retry_after_s = 0;  // kThrottled: when the oldest counted attempt leaves the window
+  int retry_after_s = 0;  // kThrottled, kBusy: when to try again
 };
 
 class Auth {
@@ -69,10 +79,11 @@ class Auth {
   Status disable_user(const std::string& name);                               // ends sessions
 
   // A login from `address`. An unknown user, a wrong password and a disabled user get the
-  // same answer after the same work (a dummy hash is checked for an unknown name). Once
-  // config.login_attempts failed for the name or the address within the window, further
-  // attempts are throttled without checking the password (attempts in flight count too).
-  // Errors: the store's.
+  // same answer after the same work (a dummy hash is checked for an unknown name). Failures
+  // past config.login_attempts for the name from this address, or past
+  // config.address_attempts from the address, are throttled with growing delays without
+  // checking the password (attempts in flight count too). kBusy when no password check is
+  // free for 2 s. Errors: the store's.
   Result<LoginResult> login(const std::string& name, const std::string& password,
                             const std::string& address);
   // The identity of the session whose cookie holds `token`, while the session lasts and its
@@ -81,24 +92,38 @@ class Auth {
   Result<std::optional<Identity>> identify(std::string_view token);
   Status logout(std::string_view token);  // ends the session, if there is one
 
-  // attendance_logins_total{result="ok|bad_credentials|throttled"}, Prometheus text.
+  // attendance_logins_total{result="ok|bad_credentials|throttled|busy"} and
+  // attendance_password_checks_peak, Prometheus text.
   std::string render_metrics() const;
 
  private:
-  // Seconds until `key` has fewer attempts than the limit in the window (0: it has now),
-  // forgetting those older than the window. Caller holds mu_.
-  int throttled_for(const std::string& key, std::int64_t now);
-  // Forgets attempts older than the window, and keys left with none. Caller holds mu_.
+  // Failed (or in-flight) attempts of one key since the window began for it.
+  struct Failures {
+    int count = 0;
+    std::int64_t last_ms = 0;
+  };
+  // Seconds until `key` may try again (0: now), given `free` attempts before delays begin;
+  // forgets failures older than the window. Caller holds mu_.
+  int throttled_for(const std::string& key, int free, std::int64_t now);
+  // Forgets keys whose last failure is older than the window. Caller holds mu_.
   void forget_old_attempts(std::int64_t now);
+  // Waits up to 2 s for one of config_.password_checks; false if none came free.
+  bool begin_password_check();
+  void end_password_check();
 
   AccountStore& store_;
   const AuthConfig config_;
   WallClock clock_;
   std::mutex mu_;
-  // Failed or in-flight login attempts within the window, by "user:<name>" and
-  // "address:<address>", oldest first; guarded by mu_.
-  std::map<std::string, std::deque<std::int64_t>> attempts_;
-  std::atomic<std::int64_t> logins_ok_ = 0, logins_bad_ = 0, logins_throttled_ = 0;
+  // Failed or in-flight login attempts within the window, by "name:<name> from:<address>"
+  // and "address:<address>"; guarded by mu_.
+  std::map<std::string, Failures> attempts_;
+  std::mutex checks_mu_;
+  std::condition_variable check_freed_;
+  int checks_running_ = 0, checks_waiting_ = 0;  // guarded by checks_mu_
+  std::atomic<int> checks_peak_ = 0;             // the most that ran at once
+  std::atomic<std::int64_t> logins_ok_ = 0, logins_bad_ = 0, logins_throttled_ = 0,
+                            logins_busy_ = 0;
   log::RateLimit refusal_log_{std::chrono::seconds(10)};  // failed and throttled logins
 };
 

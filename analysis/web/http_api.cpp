@@ -7,7 +7,9 @@
 
 #include <httplib.h>
 
+#include <charconv>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 
 #include "analysis/web/api_service.h"
@@ -20,21 +22,25 @@
 namespace att {
 
 void ApiService::routes() {
+  TlsContext tls;
   if (!options.tls_cert.empty()) {
-    server =
-        std::make_unique<httplib::SSLServer>(options.tls_cert.c_str(), options.tls_key.c_str());
-  } else {
-    server = std::make_unique<httplib::Server>();
+    auto made = make_tls_context(options.tls_cert, options.tls_key);
+    if (made) {
+      tls = std::move(*made);
+    } else {
+      tls_error = made.error().message;
+    }
   }
-  httplib::Server& server = *this->server;
+  this->server = std::make_unique<HttpServer>(options.connections, std::move(tls));
+  HttpServer& server = *this->server;
   server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(n); };
   server.set_payload_max_length(static_cast<size_t>(options.max_body_bytes));
   // An answer is written as headers, then body: with Nagle's algorithm the body waits for the
   // ACK of the headers, which a client delays (40 ms) on a kept-alive connection.
   server.set_tcp_nodelay(true);
-  server.set_read_timeout(std::chrono::seconds(30));
-  server.set_keep_alive_timeout(options.keep_alive_s);
-  server.set_write_timeout(std::chrono::seconds(30));
+  // What an answer says of keep-alive; HttpServer keeps to the same.
+  server.set_keep_alive_timeout(options.connections.keep_alive_s);
+  server.set_keep_alive_max_count(static_cast<size_t>(options.connections.requests_per_connection));
   // Before any route, the static files included: who may make this request (the table).
   server.set_pre_routing_handler(
       [this](const auto& req, auto& res) { return check_access(req, res); });
@@ -51,6 +57,10 @@ void ApiService::routes() {
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     if (!res.body.empty()) return;
     switch (res.status) {
+      case 400:
+        send_error(res, 400, "bad_request",
+                   "the request could not be read (malformed, too slow, or its body ended early)");
+        break;
       case 404:
         send_error(res, 404, "not_found", "no such resource");
         break;
@@ -133,12 +143,15 @@ RouteTable ApiService::table() {
 httplib::Server::HandlerResponse ApiService::check_access(const httplib::Request& req,
                                                           httplib::Response& res) {
   using Answer = httplib::Server::HandlerResponse;
+  const bool has_body =
+      req.has_header("Transfer-Encoding") ||
+      (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0");
   // The body of a refused request is never read, so the connection must not be read on past
-  // it: the client is told to close it.
+  // it (the body could hold another request): it ends after the answer.
   const auto refused = [&] {
-    if (req.has_header("Transfer-Encoding") ||
-        (req.has_header("Content-Length") && req.get_header_value("Content-Length") != "0")) {
+    if (has_body) {
       res.set_header("Connection", "close");
+      HttpServer::close_after_answer();
     }
     return Answer::Handled;
   };
@@ -151,10 +164,28 @@ httplib::Server::HandlerResponse ApiService::check_access(const httplib::Request
   if (req.has_header("Transfer-Encoding")) {
     return refuse(411, "length_required", "a request body needs a Content-Length");
   }
+  // A GET, HEAD or OPTIONS has no body; cpp-httplib would not read one.
+  if (has_body && !changes_state(req.method)) {
+    return refuse(400, "unexpected_body", "a " + req.method + " request has no body");
+  }
+  // Refused before it is read: cpp-httplib would read a body over the limit to skip it.
+  if (has_body) {
+    const std::string length = req.get_header_value("Content-Length");
+    std::int64_t bytes = -1;
+    const auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), bytes);
+    if (ec != std::errc() || end != length.data() + length.size() || bytes < 0) {
+      return refuse(400, "bad_content_length", "Content-Length is not a number of bytes");
+    }
+    if (bytes > options.max_body_bytes) {
+      return refuse(
+          413, "body_too_large",
+          "request body exceeds the limit of " + std::to_string(options.max_body_bytes) + " bytes");
+    }
+  }
   const std::optional<unsigned> allowed = routes_->access(req.method, req.path);
   if (!allowed) return refuse(404, "not_found", "no such resource");
   if (*allowed & kAnyone) return Answer::Unhandled;
-  if ((*allowed & kLoopback) && is_loopback(req.remote_addr)) return Answer::Unhandled;
+  if ((*allowed & kLoopback) && is_loopback(client(req).address)) return Answer::Unhandled;
   const auto who = session_of(auth, req, res);  // 401 or 503 in res without one
   if (!who) return refused();
   if (!(*allowed & role_bit(who->role))) {
@@ -226,15 +257,7 @@ HttpApi::~HttpApi() {
 
 Result<int> HttpApi::start(const std::string& host, int port) {
   auto& server = *impl_->server;
-  // OpenSSL itself only compares a key with a certificate of the same type: an EC key
-  // beside an RSA certificate would load, and every handshake would then fail.
-  const bool tls = !impl_->options.tls_cert.empty();
-  if (!server.is_valid() ||
-      (tls &&
-       SSL_CTX_check_private_key(static_cast<httplib::SSLServer&>(server).ssl_context()) != 1)) {
-    return fail("cannot use the TLS certificate " + impl_->options.tls_cert.string() + " and key " +
-                impl_->options.tls_key.string() + " (unreadable, not PEM, or not a pair)");
-  }
+  if (!impl_->tls_error.empty()) return fail(impl_->tls_error);
   const int bound = port == 0                         ? server.bind_to_any_port(host)
                     : server.bind_to_port(host, port) ? port
                                                       : -1;

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "analysis/web/auth.h"
+#include "analysis/web/request_checks.h"
 #include "common/log.h"
 
 namespace att {
@@ -28,6 +29,14 @@ inline void send_json(httplib::Response& res, int status, const nlohmann::json& 
 inline void send_error(httplib::Response& res, int status, const std::string& code,
                        const std::string& message) {
   send_json(res, status, {{"error", message}, {"code", code}});
+}
+
+// Who sent the request (request_checks.h): its address and whether it came over HTTPS
+// (`tls`: the service itself serves HTTPS).
+inline Client client_of(const httplib::Request& req, const std::vector<std::string>& trusted,
+                        bool tls = false) {
+  return client_of(req.remote_addr, tls, req.get_header_value("X-Forwarded-For"),
+                   req.get_header_value("X-Forwarded-Proto"), trusted);
 }
 
 // The value of the cookie `name` among the request's Cookie headers; "" when it has none.

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cassert>
 #include <charconv>
 #include <span>
@@ -53,9 +54,17 @@ std::shared_ptr<const LiveFrame> LiveFrame::make(const Observation& obs,
   return frame;
 }
 
+namespace {
+
+std::atomic<std::int64_t> pictures_drawn = 0;  // LiveFrame::annotated(), for /metrics
+
+}  // namespace
+
 const Result<std::string>& LiveFrame::annotated() const {
-  std::call_once(drawn_,
-                 [this] { annotated_ = draw_counted_frame(*jpeg, boxes, count, frame_count); });
+  std::call_once(drawn_, [this] {
+    annotated_ = draw_counted_frame(*jpeg, boxes, count, frame_count);
+    ++pictures_drawn;
+  });
   return annotated_;
 }
 
@@ -192,14 +201,28 @@ LiveRefusal LiveHub::refuse(const std::string& stream, int limit) {
                                           limit, stream == "events" ? "event" : "MJPEG")};
 }
 
+std::optional<LiveRefusal> LiveHub::refuse_viewer(const std::string& viewer) {
+  int open = 0;
+  for (const EventSubscription* sub : event_clients_) open += sub->viewer_ == viewer;
+  for (const auto& [site, sub] : mjpeg_clients_) open += sub->viewer_ == viewer;
+  if (open < options_.max_streams_per_viewer) return std::nullopt;
+  ++counters_.refused["per_viewer"];
+  return LiveRefusal{"too_many_streams",
+                     fmt::format("{} streams of yours are open already (live.max_streams_per_"
+                                 "viewer); close one first",
+                                 open),
+                     429};
+}
+
 std::expected<std::unique_ptr<EventSubscription>, LiveRefusal> LiveHub::subscribe_events(
-    const std::optional<std::string>& last_event_id) {
+    const std::optional<std::string>& last_event_id, const std::string& viewer) {
   std::lock_guard lock(mu_);
   if (closed_) return std::unexpected(LiveRefusal{"shutting_down", "the service is stopping"});
   if (event_clients_.size() >= static_cast<size_t>(options_.max_event_clients)) {
     return std::unexpected(refuse("events", options_.max_event_clients));
   }
-  std::unique_ptr<EventSubscription> sub(new EventSubscription(*this));
+  if (auto refused = refuse_viewer(viewer)) return std::unexpected(std::move(*refused));
+  std::unique_ptr<EventSubscription> sub(new EventSubscription(*this, viewer));
   if (last_event_id) {
     const auto last = parse_id(*last_event_id);
     const std::uint64_t oldest = history_.empty() ? last_id_ + 1 : history_.front()->id;
@@ -226,13 +249,14 @@ std::expected<std::unique_ptr<EventSubscription>, LiveRefusal> LiveHub::subscrib
 }
 
 std::expected<std::unique_ptr<FrameSubscription>, LiveRefusal> LiveHub::watch_frames(
-    const std::string& site_id) {
+    const std::string& site_id, const std::string& viewer) {
   std::lock_guard lock(mu_);
   if (closed_) return std::unexpected(LiveRefusal{"shutting_down", "the service is stopping"});
   if (mjpeg_clients_.size() >= static_cast<size_t>(options_.max_mjpeg_clients)) {
     return std::unexpected(refuse("mjpeg", options_.max_mjpeg_clients));
   }
-  std::unique_ptr<FrameSubscription> sub(new FrameSubscription(*this, site_id));
+  if (auto refused = refuse_viewer(viewer)) return std::unexpected(std::move(*refused));
+  std::unique_ptr<FrameSubscription> sub(new FrameSubscription(*this, site_id, viewer));
   mjpeg_clients_.emplace(site_id, sub.get());
   return sub;
 }
@@ -317,7 +341,7 @@ std::string LiveHub::render_metrics() const {
   LiveStats s = stats();
   // The types the dashboard listens for are always listed, at 0 before the first one.
   for (const char* type : {"count", "node", "alert"}) s.published.try_emplace(type, 0);
-  for (const char* stream : {"events", "mjpeg"}) s.refused.try_emplace(stream, 0);
+  for (const char* stream : {"events", "mjpeg", "per_viewer"}) s.refused.try_emplace(stream, 0);
   for (const char* reason : {"too_slow", "too_old", "unknown_id"}) s.resets.try_emplace(reason, 0);
   std::string out;
   out += "# HELP attendance_live_clients Open live streams, by kind.\n";
@@ -330,7 +354,9 @@ std::string LiveHub::render_metrics() const {
                      options_.max_event_clients);
   out += fmt::format("attendance_live_client_limit{{stream=\"mjpeg\"}} {}\n",
                      options_.max_mjpeg_clients);
-  out += "# HELP attendance_live_refusals_total Live streams refused (too many clients).\n";
+  out +=
+      "# HELP attendance_live_refusals_total Live streams refused (too many clients, or too many "
+      "for one viewer).\n";
   out += "# TYPE attendance_live_refusals_total counter\n";
   for (const auto& [stream, n] : s.refused) {
     out += fmt::format("attendance_live_refusals_total{{stream=\"{}\"}} {}\n", stream, n);
@@ -355,6 +381,11 @@ std::string LiveHub::render_metrics() const {
       "MJPEG client took them.\n";
   out += "# TYPE attendance_mjpeg_frames_skipped_total counter\n";
   out += fmt::format("attendance_mjpeg_frames_skipped_total {}\n", s.mjpeg_frames_skipped);
+  out +=
+      "# HELP attendance_pictures_drawn_total Frames annotated for the live view and latest.jpg "
+      "(each drawn once, however often it is shown).\n";
+  out += "# TYPE attendance_pictures_drawn_total counter\n";
+  out += fmt::format("attendance_pictures_drawn_total {}\n", pictures_drawn.load());
   return out;
 }
 

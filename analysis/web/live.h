@@ -15,7 +15,8 @@
 // - each MJPEG client holds one frame: a newer frame replaces one it has not taken yet
 //   (attendance_mjpeg_frames_skipped_total);
 // - at most max_event_clients and max_mjpeg_clients subscribe at once; one more is refused
-//   (too_many_clients) and counted.
+//   (too_many_clients) and counted; one viewer (a user) holds at most max_streams_per_viewer
+//   of them together, so that one session cannot take them all (too_many_streams).
 // The hub keeps no frames of its own: a frame is copied only for sites someone watches, so
 // memory is bounded by the MJPEG client limit.
 //
@@ -46,12 +47,13 @@ namespace att {
 
 // Bounds of the live outputs (server.yaml "live:").
 struct LiveOptions {
-  int max_event_clients = 32;  // open /api/v1/events streams; one more gets 503
-  int max_mjpeg_clients = 8;   // open live.mjpeg streams (each costs its site a fast node)
-  int event_history = 1024;    // events kept for clients resuming with Last-Event-ID
-  int event_queue = 256;       // events waiting for one client; beyond it the oldest go
-  double keepalive_s = 15;     // an idle stream sends a comment (SSE) or the frame again (MJPEG)
-  double mjpeg_max_s = 600;    // one MJPEG stream's longest life; the dashboard reopens it
+  int max_event_clients = 32;      // open /api/v1/events streams; one more gets 503
+  int max_mjpeg_clients = 8;       // open live.mjpeg streams (each costs its site a fast node)
+  int max_streams_per_viewer = 4;  // of both, open for one user at once; one more gets 429
+  int event_history = 1024;        // events kept for clients resuming with Last-Event-ID
+  int event_queue = 256;           // events waiting for one client; beyond it the oldest go
+  double keepalive_s = 15;   // an idle stream sends a comment (SSE) or the frame again (MJPEG)
+  double mjpeg_max_s = 600;  // one MJPEG stream's longest life; the dashboard reopens it
 };
 
 struct LiveEvent {
@@ -87,8 +89,9 @@ struct LiveFrame {
 
 // Why a subscription was refused (both are 503 for the HTTP client).
 struct LiveRefusal {
-  std::string code;  // too_many_clients, shutting_down
+  std::string code;  // too_many_clients, too_many_streams, shutting_down
   std::string message;
+  int status = 503;  // the HTTP answer: 503, or 429 for too_many_streams
 };
 
 class LiveHub;
@@ -110,9 +113,10 @@ class EventSubscription {
 
  private:
   friend class LiveHub;
-  explicit EventSubscription(LiveHub& hub) : hub_(hub) {}
+  EventSubscription(LiveHub& hub, std::string viewer) : hub_(hub), viewer_(std::move(viewer)) {}
 
   LiveHub& hub_;
+  const std::string viewer_;
   std::condition_variable wake_;
   std::deque<std::shared_ptr<const LiveEvent>> pending_;  // guarded by hub_.mu_
   std::int64_t lost_ = 0;                  // guarded by hub_.mu_; since the last reset
@@ -135,10 +139,12 @@ class FrameSubscription {
 
  private:
   friend class LiveHub;
-  FrameSubscription(LiveHub& hub, std::string site_id) : hub_(hub), site_id_(std::move(site_id)) {}
+  FrameSubscription(LiveHub& hub, std::string site_id, std::string viewer)
+      : hub_(hub), site_id_(std::move(site_id)), viewer_(std::move(viewer)) {}
 
   LiveHub& hub_;
   const std::string site_id_;
+  const std::string viewer_;
   std::condition_variable wake_;
   std::shared_ptr<const LiveFrame> pending_;  // guarded by hub_.mu_
 };
@@ -178,11 +184,12 @@ class LiveHub final : public IngestListener, public EventSink {
 
   // --- Subscribers ---
   // `last_event_id`: the Last-Event-ID header of a reconnecting client; the events after it
-  // are queued at once (or a reset when they are gone).
+  // are queued at once (or a reset when they are gone). `viewer`: who watches (a user name),
+  // for the limit per viewer.
   std::expected<std::unique_ptr<EventSubscription>, LiveRefusal> subscribe_events(
-      const std::optional<std::string>& last_event_id);
+      const std::optional<std::string>& last_event_id, const std::string& viewer);
   std::expected<std::unique_ptr<FrameSubscription>, LiveRefusal> watch_frames(
-      const std::string& site_id);
+      const std::string& site_id, const std::string& viewer);
 
   // Wakes every waiting subscriber with `closed` and refuses new ones: the HTTP server can
   // then stop without waiting on open streams. Idempotent.
@@ -205,6 +212,8 @@ class LiveHub final : public IngestListener, public EventSink {
   void leave(EventSubscription& sub);
   void leave(FrameSubscription& sub);
   LiveRefusal refuse(const std::string& stream, int limit);
+  // A refusal when `viewer` holds max_streams_per_viewer streams already. Caller holds mu_.
+  std::optional<LiveRefusal> refuse_viewer(const std::string& viewer);
 
   const LiveOptions options_;
   mutable std::mutex mu_;

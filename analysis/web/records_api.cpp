@@ -104,7 +104,7 @@ ReportOptions RecordsApi::report_options(const std::string& reader) const {
 std::optional<std::string> RecordsApi::reader(const httplib::Request& req, httplib::Response& res) {
   auto who = session_of(auth_, req, res);
   if (!who) return std::nullopt;
-  return who->user + "@" + req.remote_addr;
+  return who->user + "@" + client_of(req, options_.trusted_proxies).address;
 }
 
 std::optional<std::string> RecordsApi::audit(const httplib::Request& req, httplib::Response& res,
@@ -114,7 +114,10 @@ std::optional<std::string> RecordsApi::audit(const httplib::Request& req, httpli
   LedgerEntry e;
   e.kind = kind;
   e.site_id = site_id;
-  e.subject = req.target;  // the path and query as requested
+  e.subject = req.target.size() <= kMaxAuditedTarget  // the path and query as requested
+                  ? req.target
+                  : req.target.substr(0, kMaxAuditedTarget) + "... (" +
+                        std::to_string(req.target.size()) + " bytes)";
   e.at_ms = clock_();
   e.actor = *who;
   e.body = "{}";

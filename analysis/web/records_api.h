@@ -26,12 +26,17 @@ struct Response;
 namespace att {
 
 struct RecordsApiOptions {
-  std::filesystem::path data_dir;       // evidence/ is served from here
-  std::filesystem::path database_path;  // verified by GET /api/v1/ledger/verify
-  double under_fraction = 0.8;          // "short" in roll-ups (attendance.under_fraction)
-  std::vector<PeriodSlot> slots;        // the schedule placed in time, for the reports
-  std::optional<LocalClock> local;      // the province's time in exports; none: UTC
+  std::filesystem::path data_dir;            // evidence/ is served from here
+  std::filesystem::path database_path;       // verified by GET /api/v1/ledger/verify
+  double under_fraction = 0.8;               // "short" in roll-ups (attendance.under_fraction)
+  std::vector<PeriodSlot> slots;             // the schedule placed in time, for the reports
+  std::optional<LocalClock> local;           // the province's time in exports; none: UTC
+  std::vector<std::string> trusted_proxies;  // who may name the client (ApiOptions)
 };
+
+// The longest request target written to the audit trail; a longer one is cut there, its
+// length noted.
+inline constexpr size_t kMaxAuditedTarget = 512;
 
 class RecordsApi {
  public:
@@ -59,15 +64,16 @@ class RecordsApi {
   // name of the session's user (a "user" in the body is not used).
   void post_correction(const httplib::Request& req, httplib::Response& res);
 
+  // Writes the request to the audit trail under its reader; returns the reader, or none (and
+  // the error in `res`) if it cannot, so that no record is shown unlogged. The target
+  // (path and query) is kept to kMaxAuditedTarget bytes.
+  std::optional<std::string> audit(const httplib::Request& req, httplib::Response& res,
+                                   const std::string& kind, const std::string& site_id);
+
  private:
   // Who reads: "<user>@<address>" of the request's session, or none with a 401 (or 503) in
   // `res`.
   std::optional<std::string> reader(const httplib::Request& req, httplib::Response& res);
-  // Writes the request to the audit trail under its reader; returns the reader, or none (and
-  // the error in `res`) if it cannot, so that no record is shown unlogged.
-  std::optional<std::string> audit(const httplib::Request& req, httplib::Response& res,
-                                   const std::string& kind, const std::string& site_id);
-
   const std::vector<Site>& sites_;
   std::map<std::string, const Site*> by_id_;
   LedgerStore& store_;

@@ -15,12 +15,12 @@ namespace att {
 
 using nlohmann::json;
 
-// The session cookie: the token, or (end) an empty one that the browser drops at once.
-std::string ApiService::session_cookie(const std::string& token, bool end) const {
+std::string ApiService::session_cookie(const httplib::Request& req, const std::string& token,
+                                       bool end) const {
   std::string cookie =
       std::string(kSessionCookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict";
   if (end) cookie += "; Max-Age=0";
-  if (!options.tls_cert.empty()) cookie += "; Secure";
+  if (client(req).https) cookie += "; Secure";
   return cookie;
 }
 
@@ -41,7 +41,7 @@ void ApiService::post_login(const httplib::Request& req, httplib::Response& res)
     return send_error(res, 400, "bad_request", "expected JSON {\"user\": ..., \"password\": ...}");
   }
   auto login = auth.login(body["user"].get<std::string>(), body["password"].get<std::string>(),
-                          req.remote_addr);
+                          client(req).address);
   if (!login) {
     log->error("login: {}", login.error().message);
     return send_error(res, 503, "storage_failed", "cannot log in now; try again");
@@ -50,16 +50,18 @@ void ApiService::post_login(const httplib::Request& req, httplib::Response& res)
     case LoginResult::Outcome::kThrottled:
       res.set_header("Retry-After", std::to_string(login->retry_after_s));
       return send_error(res, 429, "too_many_attempts",
-                        "too many failed logins for this user or from this address; try again "
-                        "in " +
+                        "too many failed logins for this user from this address; try again in " +
                             std::to_string(login->retry_after_s) + " s");
+    case LoginResult::Outcome::kBusy:
+      res.set_header("Retry-After", std::to_string(login->retry_after_s));
+      return send_error(res, 503, "busy", "too many logins at once; try again in a moment");
     case LoginResult::Outcome::kBadCredentials:
       return send_error(res, 401, "bad_credentials", "wrong user name or password");
     case LoginResult::Outcome::kOk:
       break;
   }
   const Identity& who = login->identity;
-  res.set_header("Set-Cookie", session_cookie(login->token, /*end=*/false));
+  res.set_header("Set-Cookie", session_cookie(req, login->token, /*end=*/false));
   send_json(res, 200,
             {{"user", who.user},
              {"role", to_string(who.role)},
@@ -73,7 +75,7 @@ void ApiService::post_logout(const httplib::Request& req, httplib::Response& res
     log->error("logout: {}", ended.error().message);
     return send_error(res, 503, "storage_failed", "cannot log out now; try again");
   }
-  res.set_header("Set-Cookie", session_cookie("", /*end=*/true));
+  res.set_header("Set-Cookie", session_cookie(req, "", /*end=*/true));
   send_json(res, 200, {{"status", "logged_out"}});
 }
 

@@ -263,13 +263,24 @@ void ApiService::get_latest(const httplib::Request& req, httplib::Response& res)
   send_json(res, 200, body);
 }
 
-// The observation's frame as it was received, from the data directory.
+// The observation's frame as it was received, from the data directory; the one last shown
+// of its site is kept, so that its annotated picture is drawn once however often it is
+// viewed.
 Result<std::shared_ptr<const LiveFrame>> ApiService::stored_frame(const Observation& o) {
   if (o.frame_path.empty())
     return fail("the picture was deleted by retention (storage.frame_days)");
+  {
+    std::lock_guard lock(pictures_mu);
+    auto it = pictures.find(o.site_id);
+    if (it != pictures.end() && it->second->sequence == o.sequence) return it->second;
+  }
   auto jpeg = read_file(options.data_dir / o.frame_path);
   if (!jpeg) return std::unexpected(jpeg.error());
-  return LiveFrame::make(o, std::make_shared<const std::string>(std::move(*jpeg)));
+  auto frame = LiveFrame::make(o, std::make_shared<const std::string>(std::move(*jpeg)));
+  std::lock_guard lock(pictures_mu);
+  auto& kept = pictures[o.site_id];
+  if (!kept || kept->sequence != o.sequence) kept = std::move(frame);
+  return kept;
 }
 
 void ApiService::get_latest_jpeg(const httplib::Request& req, httplib::Response& res) {

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -25,25 +27,49 @@ SteadyClock::duration seconds_of(double s) {
 // The separator of MJPEG parts (multipart/x-mixed-replace); never occurs in a part's headers.
 constexpr char kMjpegBoundary[] = "attendance-live-frame";
 
+// The route whose answers say what an event of this type says: a viewer is sent the event
+// only if its role may GET that route (the route table decides). Counts and node states are
+// the sites' (every role); alerts are the alerts'; anything else (roll calls, summaries, the
+// final report, corrections) is the attendance record's.
+const char* route_of_event(std::string_view type) {
+  if (type == "count" || type == "node" || type == "reset") return "/api/v1/sites";
+  if (type.starts_with("alert")) return "/api/v1/alerts";
+  return "/api/v1/roll-calls";
+}
+
 }  // namespace
 
 // Server-Sent Events: every event the hub publishes, from the moment of the request (or after
 // the Last-Event-ID a reconnecting browser sends). Ends when the client goes away (a write
 // fails; an idle stream writes a comment every live.keepalive_s) or the hub closes.
 void ApiService::get_events(const httplib::Request& req, httplib::Response& res) {
+  const auto who = session_of(auth, req, res);
+  if (!who) return;
   std::optional<std::string> last_event_id;
   if (req.has_header("Last-Event-ID")) last_event_id = req.get_header_value("Last-Event-ID");
-  auto subscribed = live.subscribe_events(last_event_id);
+  auto subscribed = live.subscribe_events(last_event_id, who->user);
   if (!subscribed) {
-    return send_error(res, 503, subscribed.error().code, subscribed.error().message);
+    const LiveRefusal& no = subscribed.error();
+    return send_error(res, no.status, no.code, no.message);
   }
+  if (!records.audit(req, res, "stream", "")) return;  // the answer is in res
+  std::map<std::string, bool, std::less<>> visible;    // by event type, for this viewer's role
+  const unsigned role = role_bit(who->role);
+  auto may_see = [this, role, visible](const std::string& type) mutable {
+    auto it = visible.find(type);
+    if (it == visible.end()) {
+      const auto allowed = routes_->access("GET", route_of_event(type));
+      it = visible.emplace(type, allowed && (*allowed & role)).first;
+    }
+    return it->second;
+  };
   std::shared_ptr<EventSubscription> events = std::move(*subscribed);
   const auto keepalive = seconds_of(live.options().keepalive_s);
   res.set_header("Cache-Control", "no-store");
   res.set_header("X-Accel-Buffering", "no");  // a reverse proxy must pass events on at once
   res.set_chunked_content_provider(
       "text/event-stream",
-      [events, keepalive, opened = false](size_t, httplib::DataSink& sink) mutable {
+      [events, keepalive, may_see, opened = false](size_t, httplib::DataSink& sink) mutable {
         std::string out;
         if (!opened) {
           // At once: the client knows it is subscribed; a browser retries 3 s after a drop.
@@ -53,8 +79,10 @@ void ApiService::get_events(const httplib::Request& req, httplib::Response& res)
           // Returning without writing is fine: cpp-httplib checks its stop flag, calls again.
           auto batch = events->next(SteadyClock::now() + keepalive);
           if (batch.closed) return false;
-          if (batch.events.empty()) out = ": keep-alive\n\n";
-          for (const LiveEvent& e : batch.events) out += to_sse(e);
+          for (const LiveEvent& e : batch.events) {
+            if (may_see(e.type)) out += to_sse(e);
+          }
+          if (out.empty()) out = ": keep-alive\n\n";
         }
         return sink.write(out.data(), out.size());
       });
@@ -67,10 +95,16 @@ void ApiService::get_events(const httplib::Request& req, httplib::Response& res)
 void ApiService::get_live_mjpeg(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  const auto who = session_of(auth, req, res);
+  if (!who) return;
   // Watching before the stored frame is read: a frame stored meanwhile is not missed, and
   // the same frame (same sequence) is not sent twice.
-  auto watching = live.watch_frames(id);
-  if (!watching) return send_error(res, 503, watching.error().code, watching.error().message);
+  auto watching = live.watch_frames(id, who->user);
+  if (!watching) {
+    const LiveRefusal& no = watching.error();
+    return send_error(res, no.status, no.code, no.message);
+  }
+  if (!records.audit(req, res, "stream", id)) return;
 
   struct Stream {
     std::unique_ptr<FrameSubscription> watch;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 #include <sstream>
@@ -96,6 +97,28 @@ std::string synthetic_jpeg(int width, int height, int quality) {
                 cv::FILLED);
   const auto bytes = encode_jpeg(img, quality);
   return std::string(bytes.begin(), bytes.end());
+}
+
+std::string jpeg_with_scans(int scans) {
+  cv::Mat img(120, 200, CV_8UC3);
+  cv::randu(img, cv::Scalar::all(0), cv::Scalar::all(255));
+  std::vector<unsigned char> b;
+  cv::imencode(".jpg", img, b, {cv::IMWRITE_JPEG_PROGRESSIVE, 1});
+  const auto is_marker = [&](size_t i) {
+    return b[i] == 0xFF && b[i + 1] != 0x00 && !(b[i + 1] >= 0xD0 && b[i + 1] <= 0xD7);
+  };
+  // The first scan: its segment, then its data up to the next marker.
+  size_t sos = 2;
+  while (b[sos + 1] != 0xDA) sos += 2 + ((size_t{b[sos + 2]} << 8) | b[sos + 3]);
+  size_t end = sos + 2 + ((size_t{b[sos + 2]} << 8) | b[sos + 3]);
+  while (!is_marker(end)) ++end;
+  int have = 0;
+  for (size_t i = 0; i + 1 < b.size(); ++i) have += b[i] == 0xFF && b[i + 1] == 0xDA;
+  std::string out(b.begin(), b.begin() + static_cast<long>(end));
+  const std::string first(b.begin() + static_cast<long>(sos), b.begin() + static_cast<long>(end));
+  for (int i = have; i < scans; ++i) out += first;
+  out.append(b.begin() + static_cast<long>(end), b.end());
+  return out;
 }
 
 std::vector<Site> small_province() {
@@ -205,7 +228,7 @@ httplib::Result post_signed(httplib::Client& client, const std::string& path,
                             const std::string& capture_time, const std::string& body,
                             const std::string& content_type, const std::string& extra,
                             const std::string& secret) {
-  const SignedFields fields{path, site, sequence, capture_time, extra, body};
+  const SignedFields fields{path, site, sequence, capture_time, extra, body, content_type};
   httplib::Headers h;
   for (auto& [name, value] :
        signed_upload_headers(fields, secret.empty() ? site_secret(site) : secret)) {

@@ -53,6 +53,9 @@ std::optional<std::filesystem::path> shared_file(const std::string& relative);
 
 // A JPEG of a generated picture (gradient and shapes) of the given size.
 std::string synthetic_jpeg(int width, int height, int quality = 85);
+// A progressive JPEG of 200x120 noise from OpenCV (about 10 scans), its first scan repeated
+// until it has `scans`: what a JPEG probe reads, not a picture to decode.
+std::string jpeg_with_scans(int scans);
 
 // Three sites in two districts, enough for service tests.
 std::vector<Site> small_province();
