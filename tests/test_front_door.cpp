@@ -338,6 +338,12 @@ TEST_F(FrontDoorTest, HeadersByTheHundredThousandNeverReachTheServicesMemory) {
     EXPECT_EQ(a.status, 431);
     EXPECT_EQ(a.code(), "headers_too_large");
   }
+  httplib::Client probe("127.0.0.1", port_);
+  auto metrics = probe.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(
+      metrics->body.find("attendance_http_connections_total{event=\"headers_too_large\"} 4\n"),
+      std::string::npos);
   // nginx refuses it before the service sees a byte.
   start_nginx();
   for (int i = 0; i < 4; ++i) {
@@ -346,7 +352,6 @@ TEST_F(FrontDoorTest, HeadersByTheHundredThousandNeverReachTheServicesMemory) {
     const Answer a = front.receive();
     EXPECT_EQ(a.status, 400) << a.head;
   }
-  httplib::Client probe("127.0.0.1", port_);
   auto health = probe.Get("/healthz");
   ASSERT_TRUE(health);
   EXPECT_EQ(health->status, 200);
@@ -438,6 +443,13 @@ TEST_F(FrontDoorTest, ASlowClientDirectlyAtTheServiceIsCutOffAtItsRequestTimeout
   EXPECT_EQ(a.status, 408) << "[" << a.head << "]";
   EXPECT_NE(a.head.find("request_timeout"), std::string::npos) << a.head;
   EXPECT_LT(seconds_since(t), 8.0);
+  // Counted where an operator looks.
+  httplib::Client probe("127.0.0.1", port_);
+  auto metrics = probe.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_NE(metrics->body.find("attendance_http_connections_total{event=\"request_timeout\"} 1\n"),
+            std::string::npos)
+      << metrics->body;
 }
 
 TEST_F(FrontDoorTest, LoginsAreRateLimitedPerAddressAndStreamsCappedPerAddress) {

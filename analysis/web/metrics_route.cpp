@@ -43,6 +43,24 @@ void ApiService::get_metrics(const httplib::Request&, httplib::Response& res) {
   out += fmt::format("attendance_store_commit_seconds_total {:.3f}\n", w.commit_seconds);
   if (options.extra_metrics) out += options.extra_metrics();
   out += auth.render_metrics();
+  const ConnectionCounters& c = server->counters();
+  out += "# HELP attendance_http_connections_open Connections being served now.\n";
+  out += "# TYPE attendance_http_connections_open gauge\n";
+  out += fmt::format("attendance_http_connections_open {}\n", c.open.load());
+  out +=
+      "# HELP attendance_http_connections_total Connections accepted, and those cut off by a "
+      "limit (by reason) or ended after a refusal of an unread body.\n";
+  out += "# TYPE attendance_http_connections_total counter\n";
+  out += fmt::format("attendance_http_connections_total{{event=\"accepted\"}} {}\n",
+                     c.accepted.load());
+  out += fmt::format("attendance_http_connections_total{{event=\"request_timeout\"}} {}\n",
+                     c.timed_out.load());
+  out += fmt::format("attendance_http_connections_total{{event=\"headers_too_large\"}} {}\n",
+                     c.headers_too_large.load());
+  out += fmt::format("attendance_http_connections_total{{event=\"tls_failed\"}} {}\n",
+                     c.tls_failed.load());
+  out += fmt::format("attendance_http_connections_total{{event=\"closed_after_refusal\"}} {}\n",
+                     c.closed_by_handler.load());
 
   const std::int64_t now = clock();
   auto latest = store.latest_per_site();

@@ -24,7 +24,9 @@ export class FakeNode {
     const secret = this.keys.get(site);
     if (!secret) throw new Error(`no key for site ${site}`);
     const seq = String(this.sequence++), time = String(Math.round(capturedMs));
-    const canonical = `attendance-v1\n${path}\n${site}\n${seq}\n${time}\n${extra}\n${sha256(body)}`;
+    // protocol/signing.h
+    const canonical =
+      `attendance-v2\n${path}\n${contentType}\n${site}\n${seq}\n${time}\n${extra}\n${sha256(body)}`;
     const headers = {
       'Content-Type': contentType, 'X-Site-Id': site, 'X-Sequence': seq, 'X-Capture-Time': time,
       'X-Signature': createHmac('sha256', secret).update(canonical).digest('hex'),
