@@ -61,7 +61,7 @@ std::string get(const std::string& target, const std::string& extra = "") {
 
 class FrontDoorTest : public ::testing::Test {
  public:
-  // What the others see while an attack goes on (others_until).
+  // What the others see while an attack goes on (others_for).
   struct Others {
     int uploads = 0, stored = 0, health = 0, failed = 0;
     double slowest_upload_s = 0, slowest_health_s = 0;
@@ -112,12 +112,15 @@ class FrontDoorTest : public ::testing::Test {
   }
 
   // What the others see while an attack goes on: a node uploading a frame and /healthz asked,
-  // each every 200 ms through nginx, until `stop`. Their slowest answers and any failure.
-  Others others_until(const std::atomic<bool>& stop, const std::string& site) {
+  // each every 200 ms through nginx, for `how_long`; then `stop` is set (the attack ends).
+  // Their slowest answers and any failure.
+  Others others_for(std::chrono::seconds how_long, std::atomic<bool>& stop,
+                    const std::string& site) {
     Others o;
+    const auto end = Clock::now() + how_long;
     auto node = node_client();
     const std::string jpeg = testing::synthetic_jpeg(320, 240);
-    for (int seq = 1; !stop; ++seq) {
+    for (int seq = 1; Clock::now() < end; ++seq) {
       auto t = Clock::now();
       auto up = testing::post_signed(*node, wire::kFramesPath, site, std::to_string(seq),
                                      std::to_string(now_ms()), jpeg, wire::kJpegContentType);
@@ -142,6 +145,7 @@ class FrontDoorTest : public ::testing::Test {
       }
       std::this_thread::sleep_for(200ms);
     }
+    stop = true;
     return o;
   }
 
@@ -374,12 +378,7 @@ TEST_F(FrontDoorTest, SlowClientsWaitInNginxWhileNodesAndHealthChecksGoOn) {
       for (int i = 0; i < 30 && !stop; ++i) std::this_thread::sleep_for(100ms);
     }
   });
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(15s);
-    stop = true;
-  });
-  const Others o = others_until(stop, "td-01");
-  stopper.join();
+  const Others o = others_for(15s, stop, "td-01");
   trickle.join();
   print_others("150 slow clients", o);
   EXPECT_EQ(o.failed, 0) << o.first_failure;
@@ -410,12 +409,7 @@ TEST_F(FrontDoorTest, IdleConnectionsByTheHundredWaitInNginxWhileNodesGoOn) {
       std::this_thread::sleep_for(200ms);
     }
   });
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(15s);
-    stop = true;
-  });
-  const Others o = others_until(stop, "td-02");
-  stopper.join();
+  const Others o = others_for(15s, stop, "td-02");
   idlers.join();
   print_others("500 idle connections", o);
   std::cout << "[figures] idle connections opened: " << opened << "\n";

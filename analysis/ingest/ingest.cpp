@@ -69,10 +69,12 @@ Ingest::Ingest(const std::vector<Site>& sites, Store& store, DetectorPool& detec
   for (const Site& s : sites) sites_[s.id] = &s;
 }
 
-IngestReply Ingest::reject(int status, const std::string& code, const std::string& message) {
+IngestReply Ingest::reject(int status, const std::string& code, const std::string& message,
+                           std::string_view why) {
   long long suppressed = 0;
   if (reject_log_.allow(suppressed)) {
-    log::get("ingest")->warn("rejected ({} {}): {}{}", status, code, message,
+    log::get("ingest")->warn("rejected ({} {}): {}{}{}", status, code, message,
+                             why.empty() ? "" : " [" + std::string(why) + "]",
                              suppressed ? " (+" + std::to_string(suppressed) + " more)" : "");
   }
   return IngestReply{status, {{"error", message}, {"code", code}}};
@@ -242,19 +244,11 @@ std::expected<Ingest::Checked, IngestReply> Ingest::check(const Upload& up, cons
                       : !has_key                   ? "a site without a key (attendance-server keys)"
                       : up.signature.empty()       ? "no X-Signature header"
                                                    : "a signature that does not match";
-    long long suppressed = 0;
-    if (reject_log_.allow(suppressed)) {
-      log::get("ingest")->warn("rejected (401 bad_signature): site '{}': {}{}",
-                               up.site_id.substr(0, 64), why,
-                               suppressed ? " (+" + std::to_string(suppressed) + " more)" : "");
-    }
-    return std::unexpected(
-        IngestReply{401,
-                    {{"error",
-                      "X-Signature does not match this request under the key of the site it "
-                      "names (an unknown site, a wrong key, or the request was changed on the "
-                      "way)"},
-                     {"code", "bad_signature"}}});
+    return std::unexpected(reject(401, "bad_signature",
+                                  "X-Signature does not match this request under the key of the "
+                                  "site it names (an unknown site, a wrong key, or the request was "
+                                  "changed on the way)",
+                                  "site '" + up.site_id.substr(0, 64) + "': " + why));
   }
   const auto sequence = parse_int64(up.sequence);
   if (!sequence || *sequence < 0) {

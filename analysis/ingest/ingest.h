@@ -22,6 +22,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/domain/ingest_listener.h"
@@ -161,7 +162,10 @@ class Ingest {
   IngestReply evidence_reply(const Upload& up);
   // `reply` to an upload to `path`, noted as its site's refusal when it is one (NodeRefusal).
   IngestReply noted(const Upload& up, const char* path, IngestReply reply);
-  IngestReply reject(int status, const std::string& code, const std::string& message);
+  // A refusal, logged (rate-limited) with `why` beside the answer's message when the answer
+  // must not say it.
+  IngestReply reject(int status, const std::string& code, const std::string& message,
+                     std::string_view why = {});
   // `node_setup`: the setup version the upload says its node counts with, when it says one.
   IngestReply success(int status, const std::string& site_id, nlohmann::json body,
                       std::optional<std::int64_t> node_setup = std::nullopt);

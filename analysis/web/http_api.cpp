@@ -38,9 +38,6 @@ void ApiService::routes() {
   // An answer is written as headers, then body: with Nagle's algorithm the body waits for the
   // ACK of the headers, which a client delays (40 ms) on a kept-alive connection.
   server.set_tcp_nodelay(true);
-  // What an answer says of keep-alive; HttpServer keeps to the same.
-  server.set_keep_alive_timeout(options.connections.keep_alive_s);
-  server.set_keep_alive_max_count(static_cast<size_t>(options.connections.requests_per_connection));
   // Before any route, the static files included: who may make this request (the table).
   server.set_pre_routing_handler(
       [this](const auto& req, auto& res) { return check_access(req, res); });

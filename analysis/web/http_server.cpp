@@ -306,7 +306,11 @@ Result<TlsContext> make_tls_context(const std::filesystem::path& cert,
 }
 
 HttpServer::HttpServer(ConnectionLimits limits, TlsContext tls)
-    : limits_(limits), tls_(std::move(tls)) {}
+    : limits_(limits), tls_(std::move(tls)) {
+  // What cpp-httplib's answers say of keep-alive (the Keep-Alive header): the limits kept here.
+  set_keep_alive_timeout(limits_.keep_alive_s);
+  set_keep_alive_max_count(static_cast<size_t>(limits_.requests_per_connection));
+}
 
 HttpServer::~HttpServer() = default;
 

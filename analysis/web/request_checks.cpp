@@ -40,18 +40,14 @@ std::string plain_address(std::string_view address) {
 
 Client client_of(std::string_view peer, bool peer_https, std::string_view forwarded_for,
                  std::string_view forwarded_proto, const std::vector<std::string>& trusted) {
-  Client client{plain_address(peer), peer_https, false};
+  Client client{plain_address(peer), peer_https};
   if (std::ranges::find(trusted, client.address) == trusted.end()) return client;
   const size_t comma = forwarded_for.rfind(',');
   const std::string last = std::string(
       trimmed(comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1)));
-  if (is_ip_address(last)) {
-    client.address = plain_address(last);
-    client.proxied = true;
-  }
+  if (is_ip_address(last)) client.address = plain_address(last);
   if (const std::string_view proto = trimmed(forwarded_proto); !proto.empty()) {
     client.https = proto == "https";
-    client.proxied = true;
   }
   return client;
 }

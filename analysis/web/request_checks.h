@@ -24,7 +24,6 @@ bool is_ip_address(const std::string& text);
 struct Client {
   std::string address;
   bool https = false;
-  bool proxied = false;  // told by a trusted proxy
 };
 Client client_of(std::string_view peer, bool peer_https, std::string_view forwarded_for,
                  std::string_view forwarded_proto, const std::vector<std::string>& trusted);

@@ -85,24 +85,11 @@ FrontDoor::FrontDoor(int service_port, const fs::path& dashboard) {
           (d / "error.log").string() +
           " warn;\nevents { worker_connections 4096; }\nhttp {\n"
           "  include /etc/nginx/mime.types;\n  default_type application/octet-stream;\n"
-          "  access_log off;\n"
-          "  client_body_temp_path " +
-          (d / "body").string() +
-          ";\n"
-          "  proxy_temp_path " +
-          (d / "proxy").string() +
-          ";\n"
-          "  fastcgi_temp_path " +
-          (d / "fastcgi").string() +
-          ";\n"
-          "  uwsgi_temp_path " +
-          (d / "uwsgi").string() +
-          ";\n"
-          "  scgi_temp_path " +
-          (d / "scgi").string() +
-          ";\n"
-          "  include " +
-          (d / "attendance.conf").string() + ";\n}\n";
+          "  access_log off;\n";
+  for (const char* temp : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
+    main += std::string("  ") + temp + "_temp_path " + (d / temp).string() + ";\n";
+  }
+  main += "  include " + (d / "attendance.conf").string() + ";\n}\n";
   write_file(d / "nginx.conf", main);
   pid_ = spawn({kNginx, "-p", d.string(), "-e", (d / "error.log").string(), "-c",
                 (d / "nginx.conf").string()},
