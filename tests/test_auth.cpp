@@ -1,8 +1,9 @@
 // Logins, roles, sessions and CSRF at the service, over real HTTP on loopback with real SQLite
 // files: password hashing, login and logout, the session cookie, throttling, expiry by an
 // injected clock, CSRF, the access table called endpoint by endpoint as every role, disabled
-// users, sessions across a restart, the timeline, and the `attendance-server users` command
-// run as a process.
+// users, sessions across a restart, the timeline, the admin's changes of users (added,
+// disabled, enabled, a new password, a new role, all in the audit trail), and the
+// `attendance-server users` command run as a process.
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
@@ -362,6 +363,61 @@ TEST_F(AuthOnStore, AMalformedStoredHashRefusesTheLogin) {
   }
   EXPECT_EQ(login("an", kPassword, "10.0.0.1"), LoginResult::Outcome::kBadCredentials);
   EXPECT_EQ(login("an", "scrypt$15$8$1$broken", "10.0.0.1"), LoginResult::Outcome::kBadCredentials);
+}
+
+TEST_F(AuthOnStore, UserChangesSayWhyTheyAreRefusedByTheirCode) {
+  auto duplicate = auth_->add_user("an", Role::kAdmin, "another-password");
+  ASSERT_FALSE(duplicate);
+  EXPECT_EQ(duplicate.error().code, ErrorCode::kConflict);
+  auto bad_name = auth_->add_user("An", Role::kAdmin, "another-password");
+  ASSERT_FALSE(bad_name);
+  EXPECT_EQ(bad_name.error().code, ErrorCode::kInvalid);
+  UserChange disable;
+  disable.disabled = true;
+  auto unknown = auth_->change_user("chi", disable);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().code, ErrorCode::kNotFound);
+  // An admin may not disable or demote themself; another admin may.
+  ASSERT_TRUE(auth_->add_user("quan", Role::kAdmin, kPassword));
+  UserChange demote;
+  demote.role = Role::kAuditor;
+  for (const UserChange& own : {disable, demote}) {
+    auto refused = auth_->change_user("quan", own, "quan");
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInvalid);
+    EXPECT_THAT(refused.error().message, HasSubstr("an admin cannot"));
+  }
+  EXPECT_TRUE(Auth::check_own_change("binh", "quan", disable));
+  EXPECT_TRUE(Auth::check_own_change("", "quan", demote)) << "the command line";
+  const User quan = store_->find_user("quan").value().value();
+  EXPECT_EQ(quan.role, "admin");
+  EXPECT_FALSE(quan.disabled);
+}
+
+TEST_F(AuthOnStore, AChangeOfRoleAndStateIsOneWriteAndNoChangeWritesNothing) {
+  auto first = auth_->login("an", kPassword, "10.0.0.1");
+  ASSERT_TRUE(first && first->outcome == LoginResult::Outcome::kOk);
+  UserChange same;
+  same.role = Role::kAuditor;
+  same.disabled = false;
+  auto unchanged = auth_->change_user("an", same);
+  ASSERT_TRUE(unchanged) << unchanged.error().message;
+  EXPECT_EQ(unchanged->after.role, "auditor");
+  EXPECT_TRUE(auth_->identify(first->token).value()) << "nothing written: the session goes on";
+  UserChange both;
+  both.role = Role::kTechnician;
+  both.disabled = true;
+  auto changed = auth_->change_user("an", both);
+  ASSERT_TRUE(changed) << changed.error().message;
+  EXPECT_EQ(changed->before.role, "auditor");
+  EXPECT_FALSE(changed->before.disabled);
+  EXPECT_EQ(changed->after.role, "technician");
+  EXPECT_TRUE(changed->after.disabled);
+  EXPECT_EQ(changed->after.password_hash, changed->before.password_hash);
+  EXPECT_FALSE(auth_->identify(first->token).value()) << "the session ended";
+  const User stored = store_->find_user("an").value().value();
+  EXPECT_EQ(stored.role, "technician");
+  EXPECT_TRUE(stored.disabled);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -788,6 +844,310 @@ TEST_F(AuthService, MetricsNeedATechnicianOrAdminExceptFromLoopback) {
 }
 
 // ----------------------------------------------------------------------------------------
+// The admin manages users over HTTP: POST /api/v1/users, POST /api/v1/users/{name}
+
+class AdminUsers : public AuthService {
+ protected:
+  void SetUp() override {
+    AuthService::SetUp();
+    testing::add_user(service_->store(), "admin", Role::kAdmin);
+    testing::add_user(service_->store(), "an", Role::kAuditor);
+    admin_ = testing::log_in(*client_, "admin");
+    ASSERT_EQ(admin_.size(), 2u);
+  }
+
+  struct Answer {
+    int status = -1;
+    std::string code;  // "" without one
+    json body;
+  };
+  Answer post(const std::string& path, const json& body, const httplib::Headers& headers) {
+    auto res = client_->Post(path, headers, body.dump(), "application/json");
+    Answer a;
+    if (!res) return a;
+    a.status = res->status;
+    a.body = body_of(res);
+    a.code = a.body.is_object() ? a.body.value("code", "") : "";
+    return a;
+  }
+  Answer as_admin(const std::string& path, const json& body) { return post(path, body, admin_); }
+
+  User user(const std::string& name) {
+    auto u = service_->store().find_user(name);
+    EXPECT_TRUE(u && *u) << name;
+    return u && *u ? **u : User{};
+  }
+  // The audit trail's entries about users (reads of records are there too).
+  std::vector<LedgerEntry> audit_trail() {
+    LedgerQuery q;
+    q.limit = 0;
+    std::vector<LedgerEntry> all = service_->store().entries(Chain::kAudit, q).value(), out;
+    for (LedgerEntry& e : all) {
+      if (e.subject.starts_with("user/")) out.push_back(std::move(e));
+    }
+    return out;
+  }
+  int login_status(const std::string& name, const std::string& password) {
+    auto res = login(name, password);
+    return res ? res->status : -1;
+  }
+
+  httplib::Headers admin_;
+};
+
+TEST_F(AdminUsers, AddsAUserWhoLogsInWithTheRoleGiven) {
+  const Answer added = as_admin(
+      "/api/v1/users", {{"name", "chi"}, {"role", "technician"}, {"password", "chi-password-1"}});
+  ASSERT_EQ(added.status, 201) << added.body.dump();
+  EXPECT_EQ(
+      added.body["user"],
+      (json{{"name", "chi"}, {"role", "technician"}, {"disabled", false}, {"created_ms", kT0}}));
+  EXPECT_THAT(added.body.dump(), Not(HasSubstr("scrypt")));
+  EXPECT_THAT(added.body.dump(), Not(HasSubstr("chi-password-1")));
+  auto in = login("chi", "chi-password-1");
+  ASSERT_TRUE(in);
+  ASSERT_EQ(in->status, 200) << in->body;
+  EXPECT_EQ(body_of(in)["role"], "technician");
+  // The list has it, with the roles and the password rule a new user needs.
+  auto list = client_->Get("/api/v1/users", admin_);
+  ASSERT_TRUE(list && list->status == 200);
+  const json listed = body_of(list);
+  ASSERT_EQ(listed["users"].size(), 3u);
+  EXPECT_EQ(listed["users"][2]["name"], "chi");
+  EXPECT_EQ(listed["roles"], (json{"organizer", "auditor", "technician", "admin"}));
+  EXPECT_EQ(listed["name_max_chars"], 64);
+  EXPECT_EQ(listed["password_min_chars"], 10);
+}
+
+TEST_F(AdminUsers, ABadNameRoleOrPasswordOrATakenNameIsRefusedAndChangesNothing) {
+  const std::string hash_before = user("an").password_hash;
+  const auto add = [&](const json& name, const json& role, const json& password) {
+    const Answer a =
+        as_admin("/api/v1/users", {{"name", name}, {"role", role}, {"password", password}});
+    return std::pair(a.status, a.code);
+  };
+  using P = std::pair<int, std::string>;
+  EXPECT_EQ(add("an", "admin", "another-password"), (P{409, "user_exists"}));
+  EXPECT_EQ(add("Chi", "auditor", "chi-password-1"), (P{400, "bad_user_name"}));
+  EXPECT_EQ(add("", "auditor", "chi-password-1"), (P{400, "bad_user_name"}));
+  EXPECT_EQ(add(std::string(65, 'c'), "auditor", "chi-password-1"), (P{400, "bad_user_name"}));
+  EXPECT_EQ(add("chi", "boss", "chi-password-1"), (P{400, "bad_role"}));
+  EXPECT_EQ(add("chi", 3, "chi-password-1"), (P{400, "bad_role"}));
+  EXPECT_EQ(add("chi", "auditor", "short-pw1"), (P{400, "weak_password"}));
+  EXPECT_EQ(add("chi", "auditor", 1234567890), (P{400, "bad_request"}));
+  const Answer weak =
+      as_admin("/api/v1/users", {{"name", "chi"}, {"role", "auditor"}, {"password", "mậtkhẩu12"}});
+  EXPECT_EQ(weak.body["error"], "the password is too short: 10 characters at least");
+  for (const std::string bad : {"", "{", "[]", R"({"name": "chi", "role": "auditor"})"}) {
+    auto res = client_->Post("/api/v1/users", admin_, bad, "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << bad;
+    EXPECT_EQ(body_of(res)["code"], "bad_request") << bad;
+  }
+  EXPECT_EQ(service_->store().users().value().size(), 2u);
+  EXPECT_EQ(user("an").password_hash, hash_before);
+  EXPECT_EQ(user("an").role, "auditor");
+  EXPECT_TRUE(audit_trail().empty());
+}
+
+TEST_F(AdminUsers, OnlyAnAdminWithTheSessionsCsrfTokenManagesUsers) {
+  const httplib::Headers auditor = testing::log_in(*client_, "an");
+  const json new_user = {{"name", "chi"}, {"role", "admin"}, {"password", "chi-password-1"}};
+  const json disable = {{"disabled", true}};
+  using P = std::pair<int, std::string>;
+  const auto answer = [&](const std::string& path, const json& body, const httplib::Headers& h) {
+    const Answer a = post(path, body, h);
+    return P{a.status, a.code};
+  };
+  // Another role: 403 forbidden, whatever it sends.
+  EXPECT_EQ(answer("/api/v1/users", new_user, auditor), (P{403, "forbidden"}));
+  EXPECT_EQ(answer("/api/v1/users/an", {{"role", "admin"}}, auditor), (P{403, "forbidden"}));
+  EXPECT_EQ(answer("/api/v1/users/admin", disable, auditor), (P{403, "forbidden"}));
+  // The admin's cookie without the CSRF token, or from another origin: 403 csrf.
+  const httplib::Headers cookie_only = {{"Cookie", admin_.find("Cookie")->second}};
+  EXPECT_EQ(answer("/api/v1/users", new_user, cookie_only), (P{403, "csrf"}));
+  EXPECT_EQ(answer("/api/v1/users/an", disable, cookie_only), (P{403, "csrf"}));
+  httplib::Headers elsewhere = admin_;
+  elsewhere.emplace("Origin", "https://evil.example");
+  EXPECT_EQ(answer("/api/v1/users/an", disable, elsewhere), (P{403, "csrf"}));
+  // Without a session: 401.
+  EXPECT_EQ(answer("/api/v1/users", new_user, {}), (P{401, "login_required"}));
+  EXPECT_EQ(answer("/api/v1/users/an", disable, {}), (P{401, "login_required"}));
+  EXPECT_EQ(service_->store().users().value().size(), 2u);
+  EXPECT_FALSE(user("an").disabled);
+  EXPECT_EQ(user("an").role, "auditor");
+  EXPECT_EQ(status("/api/v1/session", auditor), 200) << "its session goes on";
+  EXPECT_TRUE(audit_trail().empty());
+}
+
+TEST_F(AdminUsers, DisablingEndsTheUsersSessionsAndLoginsAndEnablingLetsItBackIn) {
+  const httplib::Headers auditor = testing::log_in(*client_, "an");
+  ASSERT_EQ(status("/api/v1/ledger", auditor), 200);
+  const Answer off = as_admin("/api/v1/users/an", {{"disabled", true}});
+  ASSERT_EQ(off.status, 200) << off.body.dump();
+  EXPECT_EQ(off.body["user"]["disabled"], true);
+  EXPECT_EQ(off.body["user"]["role"], "auditor");
+  EXPECT_EQ(status("/api/v1/ledger", auditor), 401) << "its session ended";
+  EXPECT_EQ(status("/api/v1/session", admin_), 200) << "the admin's goes on";
+  auto refused = login("an", kPassword);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(body_of(refused)["code"], "bad_credentials");
+
+  const Answer on = as_admin("/api/v1/users/an", {{"disabled", false}});
+  ASSERT_EQ(on.status, 200) << on.body.dump();
+  EXPECT_EQ(on.body["user"]["disabled"], false);
+  EXPECT_EQ(login_status("an", kPassword), 200);
+  const auto trail = audit_trail();
+  ASSERT_EQ(trail.size(), 2u);
+  EXPECT_EQ(trail[0].body, R"({"disabled":{"from":false,"to":true},"user":"an"})");
+  EXPECT_EQ(trail[1].body, R"({"disabled":{"from":true,"to":false},"user":"an"})");
+}
+
+TEST_F(AdminUsers, AResetPasswordEndsTheSessionsTheOldOneFailsAndTheNewOneWorks) {
+  const httplib::Headers auditor = testing::log_in(*client_, "an");
+  const std::string hash_before = user("an").password_hash;
+  const Answer weak = as_admin("/api/v1/users/an", {{"password", "short"}});
+  EXPECT_EQ(std::pair(weak.status, weak.code), std::pair(400, std::string("weak_password")));
+  EXPECT_EQ(user("an").password_hash, hash_before);
+  EXPECT_EQ(status("/api/v1/session", auditor), 200) << "a refused change ends nothing";
+
+  const Answer reset = as_admin("/api/v1/users/an", {{"password", "a-new-password-1"}});
+  ASSERT_EQ(reset.status, 200) << reset.body.dump();
+  EXPECT_EQ(reset.body["user"]["name"], "an");
+  EXPECT_THAT(reset.body.dump(), Not(HasSubstr("a-new-password-1")));
+  EXPECT_EQ(status("/api/v1/session", auditor), 401) << "its session ended";
+  EXPECT_EQ(login_status("an", kPassword), 401) << "the old password";
+  EXPECT_EQ(login_status("an", "a-new-password-1"), 200) << "the new password";
+  const auto trail = audit_trail();
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0].body, R"({"password":"reset","user":"an"})");
+}
+
+TEST_F(AdminUsers, ARoleChangeEndsTheSessionsAndTheNextLoginHasTheNewRole) {
+  const httplib::Headers auditor = testing::log_in(*client_, "an");
+  // The role it has already: nothing is written, its session goes on.
+  const Answer same = as_admin("/api/v1/users/an", {{"role", "auditor"}, {"disabled", false}});
+  ASSERT_EQ(same.status, 200) << same.body.dump();
+  EXPECT_EQ(status("/api/v1/session", auditor), 200);
+  EXPECT_TRUE(audit_trail().empty());
+
+  const Answer changed = as_admin("/api/v1/users/an", {{"role", "organizer"}});
+  ASSERT_EQ(changed.status, 200) << changed.body.dump();
+  EXPECT_EQ(changed.body["user"]["role"], "organizer");
+  EXPECT_EQ(status("/api/v1/session", auditor), 401) << "its session ended";
+  const httplib::Headers organizer = testing::log_in(*client_, "an");
+  auto who = client_->Get("/api/v1/session", organizer);
+  ASSERT_TRUE(who && who->status == 200);
+  EXPECT_EQ(body_of(who)["role"], "organizer");
+  EXPECT_EQ(status("/api/v1/ledger", organizer), 403) << "no longer an auditor";
+  EXPECT_EQ(status("/api/v1/roll-calls", organizer), 200);
+
+  // Role and state in one change: one entry naming both.
+  const Answer both = as_admin("/api/v1/users/an", {{"role", "technician"}, {"disabled", true}});
+  ASSERT_EQ(both.status, 200) << both.body.dump();
+  const auto trail = audit_trail();
+  ASSERT_EQ(trail.size(), 2u);
+  EXPECT_EQ(trail[0].kind, "user_changed");
+  EXPECT_EQ(trail[0].body, R"({"role":{"from":"auditor","to":"organizer"},"user":"an"})");
+  EXPECT_EQ(trail[1].body,
+            R"({"disabled":{"from":false,"to":true},"role":{"from":"organizer","to":"technician"},)"
+            R"("user":"an"})");
+}
+
+TEST_F(AdminUsers, AnAdminCannotDisableOrDemoteThemself) {
+  using P = std::pair<int, std::string>;
+  const auto change = [&](const json& body) {
+    const Answer a = as_admin("/api/v1/users/admin", body);
+    return P{a.status, a.code};
+  };
+  EXPECT_EQ(change({{"disabled", true}}), (P{400, "cannot_change_self"}));
+  EXPECT_EQ(change({{"role", "auditor"}}), (P{400, "cannot_change_self"}));
+  EXPECT_EQ(change({{"role", "organizer"}, {"password", "a-new-password-1"}}),
+            (P{400, "cannot_change_self"}));
+  EXPECT_EQ(change({{"role", "admin"}, {"disabled", false}}), (P{200, ""})) << "no change";
+  EXPECT_EQ(user("admin").role, "admin");
+  EXPECT_FALSE(user("admin").disabled);
+  EXPECT_EQ(login_status("admin", kPassword), 200) << "the old password still";
+  EXPECT_EQ(status("/api/v1/session", admin_), 200);
+  EXPECT_TRUE(audit_trail().empty());
+  // Another admin may.
+  testing::add_user(service_->store(), "binh", Role::kAdmin);
+  const Answer by_other =
+      post("/api/v1/users/admin", {{"role", "auditor"}}, testing::log_in(*client_, "binh"));
+  EXPECT_EQ(by_other.status, 200) << by_other.body.dump();
+  EXPECT_EQ(user("admin").role, "auditor");
+  EXPECT_EQ(status("/api/v1/session", admin_), 401);
+}
+
+TEST_F(AdminUsers, AnUnknownUserIs404AndAMalformedChange400) {
+  using P = std::pair<int, std::string>;
+  const auto change = [&](const std::string& name, const json& body) {
+    const Answer a = as_admin("/api/v1/users/" + name, body);
+    return P{a.status, a.code};
+  };
+  EXPECT_EQ(change("nobody", {{"disabled", true}}), (P{404, "unknown_user"}));
+  EXPECT_EQ(change("NoBody", {{"disabled", true}}), (P{404, "unknown_user"}));
+  EXPECT_EQ(change("an", json::object()), (P{400, "bad_request"}));
+  EXPECT_EQ(change("an", {{"disable", true}}), (P{400, "bad_request"})) << "a misspelt field";
+  EXPECT_EQ(change("an", {{"disabled", "yes"}}), (P{400, "bad_request"}));
+  EXPECT_EQ(change("an", {{"password", 1234567890}}), (P{400, "bad_request"}));
+  EXPECT_EQ(change("an", {{"role", "boss"}}), (P{400, "bad_role"}));
+  EXPECT_EQ(change("an", {{"role", "admin"}, {"password", "short"}}), (P{400, "weak_password"}));
+  auto not_json = client_->Post("/api/v1/users/an", admin_, "disabled=1", "application/json");
+  ASSERT_TRUE(not_json);
+  EXPECT_EQ(not_json->status, 400);
+  auto too_deep = client_->Post("/api/v1/users/an/more", admin_, "{}", "application/json");
+  ASSERT_TRUE(too_deep);
+  EXPECT_EQ(too_deep->status, 404);
+  EXPECT_EQ(user("an").role, "auditor");
+  EXPECT_FALSE(user("an").disabled);
+  EXPECT_TRUE(audit_trail().empty());
+}
+
+TEST_F(AdminUsers, EveryChangeIsInTheAuditTrailWithWhoWhomAndWhatButNoPassword) {
+  ASSERT_EQ(as_admin("/api/v1/users",
+                     {{"name", "chi"}, {"role", "auditor"}, {"password", "chi-password-1"}})
+                .status,
+            201);
+  ASSERT_EQ(as_admin("/api/v1/users/chi", {{"disabled", true}}).status, 200);
+  ASSERT_EQ(as_admin("/api/v1/users/chi", {{"disabled", false}}).status, 200);
+  ASSERT_EQ(as_admin("/api/v1/users/chi", {{"password", "chi-password-2"}}).status, 200);
+  ASSERT_EQ(as_admin("/api/v1/users/chi", {{"role", "organizer"}}).status, 200);
+  const auto trail = audit_trail();
+  ASSERT_EQ(trail.size(), 5u);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"user_added", R"({"disabled":false,"role":"auditor","user":"chi"})"},
+      {"user_changed", R"({"disabled":{"from":false,"to":true},"user":"chi"})"},
+      {"user_changed", R"({"disabled":{"from":true,"to":false},"user":"chi"})"},
+      {"user_changed", R"({"password":"reset","user":"chi"})"},
+      {"user_changed", R"({"role":{"from":"auditor","to":"organizer"},"user":"chi"})"},
+  };
+  for (size_t i = 0; i < trail.size(); ++i) {
+    EXPECT_EQ(trail[i].kind, expected[i].first) << i;
+    EXPECT_EQ(trail[i].body, expected[i].second) << i;
+    EXPECT_EQ(trail[i].subject, "user/chi") << i;
+    EXPECT_EQ(trail[i].actor, "admin@127.0.0.1") << i;
+    EXPECT_EQ(trail[i].site_id, "") << i;
+    EXPECT_EQ(trail[i].at_ms, kT0) << i;
+  }
+  // Nowhere in the database is a password as typed.
+  testing::RawDb raw(dir_ / "data" / "attendance.db");
+  for (const std::string password : {"chi-password-1", "chi-password-2"}) {
+    EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM audit_trail WHERE body LIKE '%" + password +
+                          "%' OR subject LIKE '%" + password + "%'"),
+              0);
+    EXPECT_EQ(
+        raw.integer("SELECT COUNT(*) FROM users WHERE password_hash LIKE '%" + password + "%'"), 0);
+  }
+  // The chain holds them.
+  auto verify = client_->Get("/api/v1/ledger/verify", admin_);
+  ASSERT_TRUE(verify && verify->status == 200);
+  EXPECT_EQ(body_of(verify)["intact"], true);
+  EXPECT_EQ(body_of(verify)["audit_entries"], 6) << "the five changes and this verification";
+}
+
+// ----------------------------------------------------------------------------------------
 // The access table, endpoint by endpoint, as every role and without a login. Each row says
 // what each caller gets: 401 and 403 from the access check (login_required, forbidden), any
 // other status from the route itself. Rows run in order; logout is last.
@@ -835,6 +1195,8 @@ const Call kCalls[] = {
   {"GET",  "/api/v1/exports/rollups.csv",                  401,   403, 200, 403, 200},
   {"POST", "/api/v1/roll-calls/corrections",               401,   403, 404, 403, 403, Send::kJson},
   {"GET",  "/api/v1/users",                                401,   403, 403, 403, 200},
+  {"POST", "/api/v1/users",                                401,   403, 403, 403, 400, Send::kJson},  // not a user
+  {"POST", "/api/v1/users/organizer",                      401,   403, 403, 403, 400, Send::kJson},  // not a change
   // Named by no rule: refused before any route (default deny).
   {"GET",  "/api/v1/nothing",                              404,   404, 404, 404, 404},
   {"DELETE", "/api/v1/sites",                              404,   404, 404, 404, 404},

@@ -3,7 +3,7 @@
 // Included only by analysis/web/*.cpp (it brings in <httplib.h>). Which file holds what:
 //   http_api.cpp       the transport (server, TLS, error and exception handlers, start, stop),
 //                      the route table, the access check before every route, node uploads
-//   session_routes.cpp logins, logouts, the caller's session, the users
+//   session_routes.cpp logins, logouts, the caller's session, the users and their changes
 //   site_routes.cpp    the sites' read API (status, sites, latest, its picture, timeline) and
 //                      asking a site for live frames
 //   metrics_route.cpp  Prometheus text (/metrics)
@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <thread>
@@ -105,6 +106,14 @@ class ApiService {
   void post_logout(const httplib::Request& req, httplib::Response& res);
   void get_session(const httplib::Request& req, httplib::Response& res);
   void get_users(const httplib::Request& req, httplib::Response& res);
+  void post_user(const httplib::Request& req, httplib::Response& res);
+  void post_user_change(const httplib::Request& req, httplib::Response& res);
+  // Writes an admin's change of a user to the audit trail (`kind`, subject user/<name>, the
+  // admin and address as actor, `body` what changed, never a password); false, with the
+  // error in `res`, when it cannot.
+  bool audit_user_change(const httplib::Request& req, httplib::Response& res, const Identity& who,
+                         const std::string& kind, const std::string& name,
+                         const nlohmann::json& body);
   // site_routes.cpp: the sites' read API and live requests.
   void get_status(const httplib::Request& req, httplib::Response& res);
   void get_sites(const httplib::Request& req, httplib::Response& res);

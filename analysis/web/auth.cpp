@@ -1,4 +1,4 @@
-// Auth: users (added, given a new password, disabled), logins with their throttling, the
+// Auth: users (added, changed: role, state, password), logins with their throttling, the
 // sessions they open, and the counts of logins. Names and passwords are checked and hashed by
 // passwords.h.
 #include "analysis/web/auth.h"
@@ -70,33 +70,76 @@ bool is_token(std::string_view token) {
 Auth::Auth(AccountStore& store, AuthConfig config, WallClock clock)
     : store_(store), config_(config), clock_(std::move(clock)) {}
 
-Status Auth::add_user(const std::string& name, Role role, const std::string& password) {
-  if (auto s = check_user_name(name); !s) return s;
-  if (auto s = check_password(password); !s) return s;
-  auto hash = hash_password(password);
+Result<User> Auth::add_user(const std::string& name, Role role, const std::string& password) {
+  if (auto s = check_user_name(name); !s) return std::unexpected(s.error());
+  if (auto s = check_password(password); !s) return std::unexpected(s.error());
+  auto existing = store_.find_user(name);
+  if (!existing) return std::unexpected(existing.error());
+  if (*existing) return fail(ErrorCode::kConflict, "user '" + name + "' already exists");
+  auto hash = hash_new_password(password);
   if (!hash) return std::unexpected(hash.error());
-  return store_.add_user(User{name, std::string(to_string(role)), *hash, clock_(), false});
+  User user{name, std::string(to_string(role)), std::move(*hash), clock_(), false};
+  if (auto added = store_.add_user(user); !added) return std::unexpected(added.error());
+  return user;
+}
+
+Status Auth::check_own_change(std::string_view by, std::string_view name,
+                              const UserChange& change) {
+  if (by.empty() || by != name) return {};
+  if (change.disabled.value_or(false)) return fail("an admin cannot disable themself");
+  if (change.role && *change.role != Role::kAdmin)
+    return fail("an admin cannot take the admin role from themself");
+  return {};
+}
+
+Result<UserChanged> Auth::change_user(const std::string& name, const UserChange& change,
+                                      std::string_view by) {
+  if (change.password) {
+    if (auto s = check_password(*change.password); !s) return std::unexpected(s.error());
+  }
+  if (auto s = check_own_change(by, name, change); !s) return std::unexpected(s.error());
+  auto user = store_.find_user(name);
+  if (!user) return std::unexpected(user.error());
+  if (!*user) return fail(ErrorCode::kNotFound, "no user '" + printable_name(name) + "'");
+  UserChanged changed{**user, **user};
+  if (change.role) changed.after.role = std::string(to_string(*change.role));
+  if (change.disabled) changed.after.disabled = *change.disabled;
+  if (!change.password && changed.after.role == changed.before.role &&
+      changed.after.disabled == changed.before.disabled) {
+    return changed;  // nothing to write; the sessions go on
+  }
+  if (change.password) {
+    auto hash = hash_new_password(*change.password);
+    if (!hash) return std::unexpected(hash.error());
+    changed.after.password_hash = std::move(*hash);
+  }
+  if (auto s = store_.update_user(changed.after); !s) return std::unexpected(s.error());
+  return changed;
 }
 
 Status Auth::set_password(const std::string& name, const std::string& password) {
-  if (auto s = check_password(password); !s) return s;
-  auto user = store_.find_user(name);
-  if (!user) return std::unexpected(user.error());
-  if (!*user) return fail("no user '" + printable_name(name) + "'");
-  auto hash = hash_password(password);
-  if (!hash) return std::unexpected(hash.error());
-  User changed = **user;
-  changed.password_hash = *hash;
-  return store_.update_user(changed);
+  UserChange change;
+  change.password = password;
+  auto changed = change_user(name, change);
+  if (!changed) return std::unexpected(changed.error());
+  return {};
 }
 
 Status Auth::disable_user(const std::string& name) {
-  auto user = store_.find_user(name);
-  if (!user) return std::unexpected(user.error());
-  if (!*user) return fail("no user '" + printable_name(name) + "'");
-  User changed = **user;
-  changed.disabled = true;
-  return store_.update_user(changed);
+  UserChange change;
+  change.disabled = true;
+  auto changed = change_user(name, change);
+  if (!changed) return std::unexpected(changed.error());
+  return {};
+}
+
+Result<std::string> Auth::hash_new_password(const std::string& password) {
+  if (!begin_password_check()) {
+    return fail(ErrorCode::kUnavailable, "too many password checks at once; try again in a moment");
+  }
+  auto hash = hash_password(password);
+  end_password_check();
+  return hash;
 }
 
 void Auth::forget_old_attempts(std::int64_t now) {

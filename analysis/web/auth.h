@@ -27,6 +27,9 @@ namespace att {
 
 enum class Role { kOrganizer, kAuditor, kTechnician, kAdmin };
 
+// Every role, in this order (the admin's page offers them as listed).
+inline constexpr Role kRoles[] = {Role::kOrganizer, Role::kAuditor, Role::kTechnician,
+                                  Role::kAdmin};
 std::string_view to_string(Role role);  // "organizer", "auditor", "technician", "admin"
 std::optional<Role> parse_role(std::string_view name);
 
@@ -59,6 +62,18 @@ struct Identity {
   std::int64_t expires_ms = 0;  // the session's absolute end (idleness may end it sooner)
 };
 
+// What an admin changes of a user; what is absent stays as it is.
+struct UserChange {
+  std::optional<Role> role;
+  std::optional<bool> disabled;
+  std::optional<std::string> password;  // a new password (check_password's rules)
+};
+
+// A user before and after a change, as stored (password hashes included: never sent).
+struct UserChanged {
+  User before, after;
+};
+
 struct LoginResult {
   enum class Outcome { kOk, kBadCredentials, kThrottled, kBusy };
   Outcome outcome = Outcome::kBadCredentials;
@@ -72,11 +87,27 @@ class Auth {
   // `store` must outlive this object. `clock` is the service's time (tests move it).
   Auth(AccountStore& store, AuthConfig config, WallClock clock = now_ms);
 
-  // Users, as `attendance-server users` manages them. Bad input (a malformed name, a short
-  // password, a name taken or unknown) is refused with a clear message and changes nothing.
-  Status add_user(const std::string& name, Role role, const std::string& password);
+  // Users, as `attendance-server users` and the admin's page (POST /api/v1/users) manage
+  // them. Bad input is refused with a clear message and changes nothing; the error's code
+  // says which: kInvalid (a malformed name, a short password, an admin's change of themself
+  // that check_own_change refuses), kConflict (the name is taken), kNotFound (no such user),
+  // kUnavailable (no password check came free within 2 s: a new password is hashed under the
+  // same config.password_checks as logins); otherwise the store's.
+  // Returns the user as stored.
+  Result<User> add_user(const std::string& name, Role role, const std::string& password);
+  // Changes what `change` names in one write, which ends the user's sessions (it logs in
+  // again under the new terms); a change that changes nothing (no password, the role and
+  // state it has) writes nothing. `by`: the admin making the change, held to
+  // check_own_change; "" from the command line.
+  Result<UserChanged> change_user(const std::string& name, const UserChange& change,
+                                  std::string_view by = {});
   Status set_password(const std::string& name, const std::string& password);  // ends sessions
   Status disable_user(const std::string& name);                               // ends sessions
+  // An admin may not disable or demote themself, so that whoever manages the users keeps the
+  // means to, and the service is never left without an admin by its own page. kInvalid when
+  // `change` to the user `name` by the user `by` would.
+  static Status check_own_change(std::string_view by, std::string_view name,
+                                 const UserChange& change);
 
   // A login from `address`. An unknown user, a wrong password and a disabled user get the
   // same answer after the same work (a dummy hash is checked for an unknown name). Failures
@@ -110,6 +141,9 @@ class Auth {
   // Waits up to 2 s for one of config_.password_checks; false if none came free.
   bool begin_password_check();
   void end_password_check();
+  // The stored hash of a new password, made under one of the password checks; kUnavailable
+  // when none came free.
+  Result<std::string> hash_new_password(const std::string& password);
 
   AccountStore& store_;
   const AuthConfig config_;

@@ -133,6 +133,8 @@ RouteTable ApiService::table() {
     {"POST", "/api/v1/roll-calls/corrections",      kAuditors,                      "correct",   rec(&RecordsApi::post_correction)},
     // Administration.
     {"GET",  "/api/v1/users",                       kAdmins,                        "users",     own(&ApiService::get_users)},
+    {"POST", "/api/v1/users",                       kAdmins,                        "users",     own(&ApiService::post_user)},
+    {"POST", "/api/v1/users/{user}",                kAdmins,                        "users",     own(&ApiService::post_user_change)},
   });
   // clang-format on
 }

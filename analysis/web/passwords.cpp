@@ -58,12 +58,13 @@ std::string printable_name(std::string_view name) {
 
 Status check_user_name(std::string_view name) {
   const bool ok =
-      !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+      !name.empty() && name.size() <= kUserNameMaxBytes &&
+      std::all_of(name.begin(), name.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
       });
   if (!ok) {
-    return fail("user name '" + printable_name(name) +
-                "' is not 1 to 64 of a-z, 0-9, '.', '_' and '-'");
+    return fail(fmt::format("user name '{}' is not 1 to {} of a-z, 0-9, '.', '_' and '-'",
+                            printable_name(name), kUserNameMaxBytes));
   }
   return {};
 }
@@ -72,8 +73,11 @@ Status check_password(std::string_view password) {
   const auto characters = std::count_if(password.begin(), password.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // not a UTF-8 continuation byte
   });
-  if (characters < 10) return fail("the password is too short: 10 characters at least");
-  if (password.size() > 1024) return fail("the password is too long: 1024 bytes at most");
+  if (static_cast<size_t>(characters) < kPasswordMinChars)
+    return fail(
+        fmt::format("the password is too short: {} characters at least", kPasswordMinChars));
+  if (password.size() > kPasswordMaxBytes)
+    return fail(fmt::format("the password is too long: {} bytes at most", kPasswordMaxBytes));
   return {};
 }
 

@@ -2,6 +2,7 @@
 // hashes (made and checked here; stored by AccountStore). Everything here is thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -9,9 +10,15 @@
 
 namespace att {
 
-// A user name: 1 to 64 of [a-z0-9._-].
+// The bounds the checks below hold names and passwords to (GET /api/v1/users states them).
+inline constexpr size_t kUserNameMaxBytes = 64;
+inline constexpr size_t kPasswordMinChars = 10;
+inline constexpr size_t kPasswordMaxBytes = 1024;
+
+// A user name: 1 to kUserNameMaxBytes (64) of [a-z0-9._-].
 Status check_user_name(std::string_view name);
-// A password being set: 10 characters (UTF-8) at least, 1024 bytes at most.
+// A password being set: kPasswordMinChars (10) characters (UTF-8) at least,
+// kPasswordMaxBytes (1024) bytes at most.
 Status check_password(std::string_view password);
 
 // scrypt with N = 2^15, r = 8, p = 1 and a fresh 16-byte salt, 32 bytes out, written with

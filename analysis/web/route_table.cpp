@@ -15,6 +15,7 @@ constexpr Parameter kParameters[] = {
     {"site", "([a-z0-9_-]{1,32})"},
     {"table", "(roll-calls|alerts|summaries|rollups)"},
     {"file", "((?:[A-Za-z0-9_.-]{1,100}/){0,4}[A-Za-z0-9_.-]{1,100})"},
+    {"user", "([^/]{1,64})"},  // the handler checks it is a user name (passwords.h)
 };
 
 }  // namespace

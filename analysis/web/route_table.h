@@ -44,7 +44,8 @@ struct Route {
   // The whole path: literal text with parameters, each a group of the handler's
   // req.matches in order: {site} a site id ([a-z0-9_-]{1,32}), {table} an export
   // (roll-calls, alerts, summaries, rollups), {file} a relative file path without its
-  // extension (1 to 5 non-empty '/'-separated names of [A-Za-z0-9_.-]{1,100}).
+  // extension (1 to 5 non-empty '/'-separated names of [A-Za-z0-9_.-]{1,100}), {user} a
+  // user's name as given (1 to 64 bytes without '/'; the handler checks it).
   std::string path;
   unsigned who = 0;        // role bits, kAnyone, kLoopback
   std::string capability;  // what the dashboard calls being allowed this route; "" if nothing

@@ -475,6 +475,78 @@ async function run() {
     noJsErrors(page);
   });
 
+  // After the test above, which expects the users the script made.
+  await test('admin: adds a user in the page, disables it, gives it a new password that signs in', async () => {
+    const page = await open();
+    await login(page, 'admin');
+    await page.goto(`${BASE}/#/users`);
+    await page.locator('[data-testid=users] tbody tr').first().waitFor();
+    const rules = await page.locator('[data-testid=user-rules]').textContent();
+    check(rules.includes('ít nhất 10 ký tự'), `the password rule is stated: "${rules}"`);
+    check((await page.locator('[data-testid=users-cli]').textContent()).includes('attendance-server users'), 'the command line is named');
+    const signIn = async (user, password) => {
+      const r = await fetch(`${BASE}/api/v1/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ user, password }) });
+      return [r.status, (await r.json()).role ?? null];
+    };
+    const name = 'giamsat.thu', first = `dau-tien-${Date.now()}`, second = `mat-khau-moi-${Date.now()}`;
+    const row = page.locator(`[data-testid=users] tr[data-user="${name}"]`);
+    // A taken name: the service's refusal, in Vietnamese.
+    await page.locator('[data-testid=new-user-name]').fill(USERS.auditor.user);
+    await page.locator('[data-testid=new-user-role]').selectOption('auditor');
+    await page.locator('[data-testid=new-user-password]').fill(first);
+    await page.locator('[data-testid=add-user]').click();
+    await page.locator('[data-testid=add-user-error]:not([hidden])').waitFor();
+    eq(await page.locator('[data-testid=add-user-error]').textContent(), 'Tên đăng nhập này đã có người dùng.', 'a taken name');
+    // Added through the form.
+    await page.locator('[data-testid=new-user-name]').fill(name);
+    await page.locator('[data-testid=add-user]').click();
+    await row.waitFor();
+    eq(await page.locator('[data-testid=users-msg]').textContent(), `Đã thêm người dùng ${name}.`, 'the note');
+    eq(await row.locator('[data-testid=role-select]').inputValue(), 'auditor', 'its role');
+    eq(await signIn(name, first), [200, 'auditor'], 'the new user signs in');
+    // Disabled: no more logins.
+    await row.locator('[data-testid=toggle-disabled]').click();
+    await page.locator(`[data-testid=users] tr[data-user="${name}"][data-disabled="1"]`).waitFor();
+    eq(await row.locator('[data-testid=user-state]').textContent(), 'Đã khóa', 'its state');
+    eq((await signIn(name, first))[0], 401, 'a disabled user signs in');
+    await shot(page, 'admin-users-disabled-desktop');
+    // A new password typed by the admin, then enabled again: only the new one signs in.
+    await row.locator('[data-testid=reset-password]').click();
+    await page.locator('[data-testid=reset-password-input]').fill(second);
+    await shot(page, 'admin-users-reset-password-desktop');
+    await page.locator('[data-testid=reset-password-save]').click();
+    await page.locator('[data-testid=reset-password-dialog]').waitFor({ state: 'detached' });
+    await row.locator('[data-testid=toggle-disabled]').click();
+    await page.locator(`[data-testid=users] tr[data-user="${name}"][data-disabled="0"]`).waitFor();
+    eq((await signIn(name, first))[0], 401, 'the old password');
+    eq(await signIn(name, second), [200, 'auditor'], 'the new password');
+    // A new role.
+    await row.locator('[data-testid=role-select]').selectOption('organizer');
+    await page.locator('[data-testid=users-msg][data-kind=ok]').waitFor();
+    await page.waitForFunction((n) => document.querySelector(`tr[data-user="${n}"] [data-testid=role-select]`)?.value === 'organizer', name);
+    eq((await api(page, 'GET', '/api/v1/users')).json.users.find((u) => u.name === name)?.role, 'organizer', 'the role at the service');
+    // The admin's own row: the service refuses, the page says why.
+    await page.locator(`[data-testid=users] tr[data-user="${USERS.admin.user}"] [data-testid=toggle-disabled]`).click();
+    await page.locator('[data-testid=users-msg][data-kind=error]').waitFor();
+    eq(await page.locator('[data-testid=users-msg]').textContent(),
+      'Quản trị viên không thể tự khóa tài khoản của mình hay tự bỏ vai trò quản trị.', 'disabling oneself');
+    eq(await page.locator(`[data-testid=users] tr[data-user="${USERS.admin.user}"]`).getAttribute('data-disabled'), '0', 'the admin stays enabled');
+    await shot(page, 'admin-users-manage-desktop');
+    // The same page in English.
+    await page.locator('[data-testid=lang]').click();
+    await page.locator('[data-testid=add-user]', { hasText: 'Add' }).waitFor();
+    check((await page.locator('[data-testid=user-rules]').textContent()).includes('at least 10 characters'), 'the rule in English');
+    await page.locator('[data-testid=lang]').click();
+    const phone = await open(PHONE);
+    await login(phone, 'admin');
+    await phone.goto(`${BASE}/#/users`);
+    await phone.locator(`[data-testid=users] tr[data-user="${name}"]`).waitFor();
+    await shot(phone, 'admin-users-phone', true);
+    noJsErrors(page);
+    noJsErrors(phone);
+  });
+
   await test('language: Vietnamese first, English on a click, kept; the province\'s clock', async () => {
     const page = await open();
     await login(page, 'organizer');
