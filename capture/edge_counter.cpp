@@ -19,9 +19,6 @@ namespace att {
 namespace {
 
 constexpr std::int64_t kMaxPixels = 7680LL * 4320;
-// At most this many boxes go with a count: an evidence picture's X-Count must fit in one
-// header line (8 KiB at the service and at nginx); the highest scores are kept.
-constexpr size_t kMaxBoxesSent = 200;
 
 std::int64_t steady_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -269,22 +266,9 @@ NodeCount EdgeCounter::count_of(const OccupancyResult& r, int width, int height,
   NodeCount c;
   c.count = r.window_count;
   c.frame_count = r.frame_count;
-  c.boxes = r.counted;
-  if (c.boxes.size() > kMaxBoxesSent) {
-    std::partial_sort(c.boxes.begin(), c.boxes.begin() + kMaxBoxesSent, c.boxes.end(),
-                      [](const Box& a, const Box& b) { return a.score > b.score; });
-    c.boxes.resize(kMaxBoxesSent);
-  }
-  // Inside the frame, as the service checks (a detector's box may reach past an edge).
-  for (Box& b : c.boxes) {
-    b.x = std::clamp(b.x, 0.f, static_cast<float>(width) - 1);
-    b.y = std::clamp(b.y, 0.f, static_cast<float>(height) - 1);
-    b.w = std::clamp(b.w, 1.f, static_cast<float>(width) - b.x);
-    b.h = std::clamp(b.h, 1.f, static_cast<float>(height) - b.y);
-    b.score = std::clamp(b.score, 0.f, 1.f);
-  }
   c.width = width;
   c.height = height;
+  c.set_boxes(r.counted);
   c.model = model_.name;
   c.model_sha256 = model_.model_sha256;
   c.setup_version = window_setup_;

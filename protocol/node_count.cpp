@@ -1,5 +1,6 @@
 #include "protocol/node_count.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <nlohmann/json.hpp>
@@ -24,6 +25,22 @@ bool is_sha256_hex(const std::string& s) {
 }
 
 }  // namespace
+
+void NodeCount::set_boxes(std::vector<Box> counted) {
+  if (counted.size() > kMaxBoxesSent) {
+    std::partial_sort(counted.begin(), counted.begin() + kMaxBoxesSent, counted.end(),
+                      [](const Box& a, const Box& b) { return a.score > b.score; });
+    counted.resize(kMaxBoxesSent);
+  }
+  for (Box& b : counted) {
+    b.x = std::clamp(b.x, 0.f, static_cast<float>(width) - 1);
+    b.y = std::clamp(b.y, 0.f, static_cast<float>(height) - 1);
+    b.w = std::clamp(b.w, 1.f, static_cast<float>(width) - b.x);
+    b.h = std::clamp(b.h, 1.f, static_cast<float>(height) - b.y);
+    b.score = std::clamp(b.score, 0.f, 1.f);
+  }
+  boxes = std::move(counted);
+}
 
 std::string NodeCount::to_json() const {
   // A tenth of a pixel and a thousandth of a score are all a count needs, and keep an

@@ -31,6 +31,9 @@
 namespace att {
 
 inline constexpr int kMaxCountBoxes = 2000;
+// At most this many boxes go with a count a node sends (NodeCount::set_boxes): an evidence
+// picture's X-Count must fit in one header line (8 KiB at the service and at nginx).
+inline constexpr size_t kMaxBoxesSent = 200;
 
 struct NodeCount {
   int count = 0;        // "count": the windowed count (occupied places), 0..100000
@@ -51,6 +54,11 @@ struct NodeCount {
   std::int64_t setup_version = 0;      // "setup_version": of the site's counting setup in use
   std::optional<HealthScores> health;  // "health": the latest frame's scores; null: none yet
   bool operator==(const NodeCount&) const = default;
+
+  // Sets `boxes` to a frame's counted detections as they may be sent: the kMaxBoxesSent
+  // highest scores, each moved inside width x height (set those first; a detector's box may
+  // reach past an edge) with its score within 0..1.
+  void set_boxes(std::vector<Box> counted);
 
   std::string to_json() const;
 };

@@ -238,14 +238,17 @@ struct SimFixture {
     }
   }
 
-  // Runs the simulator with `args` for `seconds` at 0.5 s; its JSON summary.
+  // Runs the simulator with `args` for `seconds` at 0.5 s (on two synthetic pictures unless
+  // `args` names --images); its JSON summary.
   nlohmann::json run(const std::string& args, double seconds = 3) {
-    const std::string command = std::string(ATTENDANCE_SIM_BIN) + " --config " +
-                                (dir / "server.yaml").string() +
-                                " --server http://127.0.0.1:" + std::to_string(port) +
-                                " --sites 3 --interval 0.5 --duration " + std::to_string(seconds) +
-                                " --width 640 --height 360 --images " + (dir / "frames").string() +
-                                " " + args + " > " + (dir / "sim.json").string();
+    const std::string command =
+        std::string(ATTENDANCE_SIM_BIN) + " --config " + (dir / "server.yaml").string() +
+        " --server http://127.0.0.1:" + std::to_string(port) +
+        " --sites 3 --interval 0.5 --duration " + std::to_string(seconds) +
+        " --width 640 --height 360" +
+        (args.find("--images") == std::string::npos ? " --images " + (dir / "frames").string()
+                                                    : std::string()) +
+        " " + args + " > " + (dir / "sim.json").string();
     EXPECT_EQ(std::system(command.c_str()), 0) << testing::read_file(dir / "sim.json");
     const std::string text = testing::read_file(dir / "sim.json");
     return nlohmann::json::parse(text.substr(text.rfind('{')));
@@ -286,19 +289,65 @@ TEST(AttendanceSim, SimulatedNodesThatCountSendCountsAndEvidencePictures) {
   ASSERT_TRUE(f.service);
   const auto out = f.run("--mode edge --evidence-interval 1");
   EXPECT_EQ(out["mode"], "edge");
+  EXPECT_GE(out["heartbeats"].get<int>(), 3);  // each site's first report, at its first capture
   const auto stored = f.stored();
   expect_accounted(out, static_cast<std::int64_t>(stored.size()));
   int pictures = 0;
   for (const Observation& o : stored) {
     EXPECT_EQ(o.counted_by, CountedBy::kNode);
     EXPECT_EQ(o.detector, "yunet");
-    // 85-100 % of the site's expected attendees.
-    EXPECT_GT(o.count, 0);
+    EXPECT_NE(o.health, "");
     if (!o.frame_path.empty()) ++pictures;
   }
   // An evidence picture every second among counts every half second: about a half each.
   EXPECT_GE(pictures, static_cast<int>(stored.size()) / 3);
   EXPECT_LE(pictures, static_cast<int>(stored.size()) * 2 / 3 + 1);
+  for (const char* site : {"tp-01", "tp-02", "tp-03"}) {
+    EXPECT_GE(f.service->store().heartbeat_count(site).value_or(0), 1) << site;
+  }
+}
+
+// On real classroom pictures: each count is its picture's, as the service's audit counts it,
+// and the scripted events happen: a covered lens, a link down, a nearly empty room.
+TEST(AttendanceSim, SimulatedNodesCountTheirPicturesAndPlayTheScript) {
+  const auto classroom = testing::shared_dir() / "data" / "classroom";
+  if (!std::filesystem::exists(classroom)) GTEST_SKIP() << "no " << classroom << " (shared data)";
+  SimFixture f;
+  ASSERT_TRUE(f.service);
+  const auto out =
+      f.run("--mode edge --evidence-interval 0.5 --pictures 16 --images " + classroom.string() +
+                " --event tp-01:covered:0-1.5 --event tp-02:offline:0-1.5"
+                " --event tp-03:people=0.1:0-",
+            3);
+  EXPECT_EQ(out["refused"], 0);
+  const auto site = [&](const char* id) {
+    return f.service->store().observations_since(id, 0, 1000).value();
+  };
+  // Covered at first, then a room of people.
+  const auto covered = site("tp-01");
+  ASSERT_GE(covered.size(), 4u);
+  EXPECT_EQ(covered.front().count, 0);
+  EXPECT_THAT(covered.front().health, ::testing::HasSubstr("covered"));
+  EXPECT_THAT(covered.back().health, ::testing::Not(::testing::HasSubstr("covered")));
+  EXPECT_GT(covered.back().count, 0);
+  // Offline for 1.5 s: what it sampled meanwhile arrived after, none lost.
+  const auto offline = site("tp-02");
+  ASSERT_GE(offline.size(), 4u);
+  EXPECT_GE(offline.front().received_at_ms - offline.front().captured_at_ms, 1000);
+  EXPECT_LT(offline.back().received_at_ms - offline.back().captured_at_ms, 1000);
+  // A tenth of the room: the pictures nearest that, far below the others.
+  const int expected = f.service->config().sites[2].expected_attendees;
+  for (const Observation& o : site("tp-03")) EXPECT_LE(o.count, expected / 3) << o.sequence;
+  // Every picture the service audited, it counted as the node did.
+  int audited = 0;
+  for (const char* id : {"tp-01", "tp-02", "tp-03"}) {
+    for (const Observation& o : site(id)) {
+      if (!o.audit_count) continue;
+      ++audited;
+      EXPECT_EQ(*o.audit_count, o.frame_count) << id << " " << o.sequence;
+    }
+  }
+  EXPECT_GT(audited, 0);
 }
 
 // A class morning in small: a period running now with a roll call every minute, two of them
