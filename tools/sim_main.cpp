@@ -359,7 +359,8 @@ int main(int argc, char** argv) {
     if (!edge) return std::cerr << "attendance-sim: --event needs --mode edge\n", 2;
     events.push_back(std::move(*e));
   }
-  if (count_only && !edge) return std::cerr << "attendance-sim: --count-only needs --mode edge\n", 2;
+  if (count_only && !edge)
+    return std::cerr << "attendance-sim: --count-only needs --mode edge\n", 2;
   std::set<std::string> skipped;
   for (size_t from = 0; from < skip_list.size();) {
     const size_t comma = std::min(skip_list.find(',', from), skip_list.size());
