@@ -53,6 +53,7 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   // A node that counts looks every every_s; one that sends frames samples at the interval
   // the service asks for.
   const double interval_s = model_ ? config_.counting.every_s : config_.sample_interval_s;
+  normal_interval_ms_ = static_cast<std::int64_t>(config_.sample_interval_s * 1000);
   if (model_) {
     log->info(
         "counting here with {} every {} s (at most {} core(s)); counts every {} s, "
@@ -96,6 +97,15 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
                     : NodeState::kOk);
       next_heartbeat += seconds_ms(config_.heartbeat_s);
     }
+    // A live view whose time is up without word from the service (the link is down): the
+    // node ends it itself, back at its normal pace.
+    if (const std::int64_t until = live_until_ms_; until != 0 && service_time(now_ms()) >= until) {
+      end_live("its time is up");
+      const double normal_s = counter_ ? config_.counting.every_s : normal_interval_ms_ / 1000.0;
+      if (config_.realtime && std::abs(normal_s - camera.status().interval_s) >= 1e-6) {
+        camera.set_interval(std::clamp(normal_s, config_.min_interval_s, 3600.0));
+      }
+    }
   }
   camera.stop();  // no frame comes after this
   queue.close();
@@ -136,10 +146,10 @@ NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   }
   log->info(
       "stopped: {} frames sampled, {} items spooled, {} not spooled (disk), {} dropped before "
-      "the spool; {} stored, {} duplicates, {} refused by the service; {} items left in the "
-      "spool for the next start",
+      "the spool; {} stored, {} duplicates, {} refused by the service; {} live-only items "
+      "dropped when live views ended; {} items left in the spool for the next start",
       stats_.frames, stats_.spooled, stats_.spool_failed, stats_.queue_dropped, stats_.stored,
-      stats_.duplicates, stats_.rejected, stats_.left_in_spool);
+      stats_.duplicates, stats_.rejected, stats_.live_dropped, stats_.left_in_spool);
   if (stats_.counting.offered > 0) {
     const EdgeCounterStats& c = stats_.counting;
     log->info(
@@ -194,8 +204,16 @@ void CaptureNode::take(CapturedFrame frame) {
     counter_->offer(std::move(frame), last_health_);
     return;
   }
+  // A normal sample when the normal interval has passed since the last one (less half the
+  // camera's interval, for jitter); a frame between two is taken only for a live view.
+  const std::int64_t camera_ms = static_cast<std::int64_t>(camera_->status().interval_s * 1000);
+  const bool normal =
+      !config_.realtime || last_sample_ms_ < 0 ||
+      frame.capture_time_ms - last_sample_ms_ >= normal_interval_ms_ - camera_ms / 2;
+  if (normal) last_sample_ms_ = frame.capture_time_ms;
   SpoolItem item;
   item.capture_time_ms = service_time(frame.capture_time_ms);
+  item.live = !normal;
   item.kind = "frame";
   item.body = std::move(frame.jpeg);
   item.meta = health;
@@ -262,6 +280,12 @@ void CaptureNode::heartbeat(NodeState state) {
 void CaptureNode::put(SpoolItem item) {
   auto log = log::get("node");
   const bool heartbeat = item.kind == "health";
+  if (item.live && live_until_ms_ == 0) {  // sampled before the camera slowed down again
+    std::lock_guard lock(stats_mu_);
+    ++stats_.live_dropped;
+    log->debug("dropped a live-only {} taken after the live view ended", item.kind);
+    return;
+  }
   Status written;
   {
     // The spool thread and the counter's both put: one number, one item, in order.
@@ -296,7 +320,13 @@ bool CaptureNode::spool_empty() {
 }
 
 void CaptureNode::apply_answer(const UploadOutcome& out) {
+  // An answer that names no interval says nothing of the live view either.
+  const bool live_now = out.live_until_ms > service_time(now_ms()) && out.interval_s > 0;
+  if (out.interval_s > 0) note_live(live_now ? out.live_until_ms : 0);
   if (!counter_) {
+    if (out.interval_s > 0 && !live_now) {
+      normal_interval_ms_ = static_cast<std::int64_t>(out.interval_s * 1000);
+    }
     apply_interval(out.interval_s);
     return;
   }
@@ -316,6 +346,38 @@ void CaptureNode::apply_answer(const UploadOutcome& out) {
     }
     camera_->set_interval(std::max(wanted, config_.min_interval_s));
   }
+}
+
+void CaptureNode::note_live(std::int64_t until_ms) {
+  if (until_ms != 0) {
+    live_until_ms_ = until_ms;
+    return;
+  }
+  end_live("the service no longer asks for live frames");
+}
+
+void CaptureNode::end_live(const char* why) {
+  if (live_until_ms_.exchange(0) == 0) return;  // none, or ended already
+  auto log = log::get("node");
+  std::int64_t dropped = 0;
+  {
+    std::lock_guard lock(spool_mu_);
+    if (auto d = spool_.drop_live()) {
+      dropped = *d;
+    } else {
+      log->error("cannot drop the live view's frames from the spool: {}", d.error().message);
+    }
+  }
+  std::int64_t total = 0;
+  {
+    std::lock_guard lock(stats_mu_);
+    stats_.live_dropped += dropped;
+    total = stats_.live_dropped;
+  }
+  log->info(
+      "the live view has ended ({}): dropped {} live-only item(s) still spooled that nobody "
+      "will watch ({} since start)",
+      why, dropped, total);
 }
 
 bool CaptureNode::use_setup(const SignedSetup& signed_setup, bool keep) {

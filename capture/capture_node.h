@@ -15,7 +15,16 @@
 //        takes the roll-call times and live view from it).
 //
 // So a frame is either in the spool, acknowledged, or counted in NodeStats with a logged
-// reason (dropped in the queue, refused by the disk, refused by the service).
+// reason (dropped in the queue, refused by the disk, refused by the service, or taken only
+// for a live view that has ended).
+//
+// Live view: while the service's answers ask for it, the camera samples at the live
+// interval. Of those frames, the ones beyond the node's normal samples (a node that sends
+// frames: more than one per normal interval; a node that counts: evidence pictures that are
+// neither periodic nor a roll call's) are spooled as live-only (SpoolItem::live). When the
+// view ends (an answer no longer asks for it, or its time is up without word from the
+// service) the live-only items still spooled are dropped and counted (live_dropped), so that
+// the sender goes on with the present instead of a backlog that nobody watches.
 //
 // Clock: every answer of the service carries its clock. When the node's differs by 2 s or
 // more, the node stamps what it samples with the service's time (its own plus the offset),
@@ -53,6 +62,7 @@ struct NodeStats {
   std::int64_t stored = 0;         // items acknowledged as new by the service
   std::int64_t duplicates = 0;     // acknowledged as already stored (a lost ack)
   std::int64_t rejected = 0;       // refused for good (4xx): removed, logged with the reason
+  std::int64_t live_dropped = 0;   // taken only for a live view, dropped when it ended, logged
   std::int64_t pipeline_starts = 0;
   std::int64_t left_in_spool = 0;  // at stop; sent after the next start
   EdgeCounterStats counting;       // a node that counts
@@ -79,6 +89,10 @@ class CaptureNode {
   void put(SpoolItem item);
   void send_loop();
   void apply_interval(double seconds);
+  // The service's answer says whether a live view runs (until `until_ms`; 0: none).
+  void note_live(std::int64_t until_ms);
+  // The live view has ended (`why`): the live-only items still spooled are dropped, counted.
+  void end_live(const char* why);
   void apply_answer(const UploadOutcome& out);
   // The site's counting setup to the counter (and, with `keep`, to state_dir/setup.json);
   // false when its body does not parse (logged).
@@ -105,6 +119,15 @@ class CaptureNode {
   Camera* camera_ = nullptr;                 // during run()
   FrameQueue* queue_ = nullptr;
   std::int64_t started_ms_ = 0;
+
+  // The live view the service's latest answer asked for, until this wall-clock time (ms);
+  // 0: none. Set by the sender thread, ended by it or by the spool thread when it is up.
+  std::atomic<std::int64_t> live_until_ms_{0};
+  // A node that sends frames: the interval the service asks for when nobody watches, ms
+  // (set by the sender thread), and the capture time of the last normal sample (spool
+  // thread only).
+  std::atomic<std::int64_t> normal_interval_ms_{0};
+  std::int64_t last_sample_ms_ = -1;
 
   std::atomic<bool> sending_{false};
   // The service's clock less the node's, applied when 2 s or more; 0 until known.

@@ -215,17 +215,21 @@ void EdgeCounter::look(const Waiting& w) {
   }
   const NodeCount count = count_of(r, frame->cols, frame->rows, w.health);
 
+  // Periodic evidence keeps its own pace through a live view: the pictures taken only for
+  // the view are dropped once it ends (SpoolItem::live), these never.
   const bool periodic_evidence =
-      last_evidence_ms_ < 0 ||
-      t - last_evidence_ms_ >= static_cast<std::int64_t>(config_.evidence_interval_s * 1000);
+      last_kept_evidence_ms_ < 0 ||
+      t - last_kept_evidence_ms_ >= static_cast<std::int64_t>(config_.evidence_interval_s * 1000);
   if (roll_call || live || periodic_evidence) {
     SpoolItem item;
     item.kind = "evidence";
     item.capture_time_ms = t;
     item.roll_call = roll_call;
+    item.live = !roll_call && !periodic_evidence;
     item.body = f.jpeg;
     item.meta = count.to_json();
     emit_(std::move(item));
+    if (roll_call || periodic_evidence) last_kept_evidence_ms_ = t;
     std::lock_guard lock(mu_);
     last_evidence_ms_ = t;
     ++stats_.evidence;

@@ -135,6 +135,9 @@ class EdgeCounter {
   std::int64_t next_look_steady_ms_ = 0;  // the CPU budget's earliest next look
   std::int64_t last_report_ms_ = -1;      // capture time of the last count; -1: none yet
   std::int64_t last_evidence_ms_ = -1;    // capture time of the last evidence picture
+  // Of the last one that is kept when a live view ends (periodic or roll call); counter
+  // thread only.
+  std::int64_t last_kept_evidence_ms_ = -1;
   std::int64_t looks_since_report_ = 0;
   std::int64_t skipped_at_report_ = 0;
   double busy_ms_since_report_ = 0;

@@ -22,7 +22,8 @@ CREATE TABLE IF NOT EXISTS items (
   roll_call       INTEGER NOT NULL,
   body            BLOB NOT NULL,
   meta            TEXT NOT NULL,
-  bytes           INTEGER NOT NULL   -- body + meta, what the bound counts
+  bytes           INTEGER NOT NULL,  -- body + meta, what the bound counts
+  live            INTEGER NOT NULL DEFAULT 0  -- taken only for a live view
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO counters VALUES ('dropped', 0), ('dropped_unreported', 0);
@@ -35,6 +36,12 @@ Result<sql::Db> open_checked(const std::filesystem::path& path) {
   auto db = sql::open(path, sql::read_write_create());
   if (!db) return db;
   if (auto ok = sql::exec(db->get(), kSchema); !ok) return std::unexpected(ok.error());
+  // A spool made before items could be live-only has no `live` column: none of its items is.
+  if (!sql::prepare(db->get(), "SELECT live FROM items LIMIT 0")) {
+    auto added =
+        sql::exec(db->get(), "ALTER TABLE items ADD COLUMN live INTEGER NOT NULL DEFAULT 0");
+    if (!added) return std::unexpected(added.error());
+  }
   auto check = sql::prepare(db->get(), "PRAGMA quick_check");
   if (!check) return std::unexpected(check.error());
   auto row = sql::step(db->get(), check->get(), "check spool");
@@ -135,13 +142,14 @@ Status Spool::put(const SpoolItem& item) {
       }
     }
 
-    // Make room: the oldest ordinary frames first, roll calls only when nothing else is left.
+    // Make room: the oldest live-only frames first, then the oldest ordinary items, roll calls
+    // only when nothing else is left.
     std::int64_t dropped = 0, dropped_bytes = 0;
     while (used + size > impl_->max_bytes || (disk_room && size > *disk_room + dropped_bytes)) {
       // The item being sent goes last: dropping it would count as lost a frame that arrives.
       auto oldest = sql::prepare(db,
                                  "SELECT sequence, bytes FROM items "
-                                 "ORDER BY sequence = ?1, roll_call, sequence LIMIT 1");
+                                 "ORDER BY sequence = ?1, roll_call, live DESC, sequence LIMIT 1");
       if (!oldest) return std::unexpected(oldest.error());
       sql::bind(oldest->get(), 1, impl_->sending);
       auto row = sql::step(db, oldest->get(), "oldest item");
@@ -176,7 +184,7 @@ Status Spool::put(const SpoolItem& item) {
 
     auto insert = sql::prepare(db,
                                "INSERT INTO items(sequence, capture_time_ms, kind, roll_call, "
-                               "body, meta, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+                               "body, meta, bytes, live) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
     if (!insert) return std::unexpected(insert.error());
     sqlite3_stmt* s = insert->get();
     sql::bind(s, 1, item.sequence);
@@ -186,6 +194,7 @@ Status Spool::put(const SpoolItem& item) {
     sql::bind_blob(s, 5, item.body);
     sql::bind(s, 6, item.meta);
     sql::bind(s, 7, size);
+    sql::bind(s, 8, item.live ? 1 : 0);
     if (auto done = sql::step(db, s, "spool item"); !done) return std::unexpected(done.error());
     return {};
   };
@@ -199,8 +208,8 @@ Status Spool::put(const SpoolItem& item) {
 Result<std::vector<SpoolItem>> Spool::oldest(int limit) {
   sqlite3* db = impl_->db.get();
   auto stmt = sql::prepare(db,
-                           "SELECT sequence, capture_time_ms, kind, roll_call, body, meta FROM "
-                           "items ORDER BY sequence LIMIT ?1");
+                           "SELECT sequence, capture_time_ms, kind, roll_call, body, meta, live "
+                           "FROM items ORDER BY sequence LIMIT ?1");
   if (!stmt) return std::unexpected(stmt.error());
   sql::bind(stmt->get(), 1, limit);
   std::vector<SpoolItem> items;
@@ -211,7 +220,8 @@ Result<std::vector<SpoolItem>> Spool::oldest(int limit) {
     sqlite3_stmt* s = stmt->get();
     items.push_back(SpoolItem{sql::column_int64(s, 0), sql::column_int64(s, 1),
                               sql::column_text(s, 2), sql::column_int64(s, 3) != 0,
-                              sql::column_text(s, 4), sql::column_text(s, 5)});
+                              sql::column_text(s, 4), sql::column_text(s, 5),
+                              sql::column_int64(s, 6) != 0});
   }
   return items;
 }
@@ -222,6 +232,14 @@ void Spool::set_sending(std::int64_t sequence) {
 
 Status Spool::acknowledge(std::int64_t sequence) {
   return sql::run(impl_->db.get(), kDelete, "acknowledge", sequence);
+}
+
+Result<std::int64_t> Spool::drop_live() {
+  sqlite3* db = impl_->db.get();
+  auto done = sql::run(db, "DELETE FROM items WHERE live = 1 AND sequence != ?1", "drop live",
+                       impl_->sending);
+  if (!done) return std::unexpected(done.error());
+  return static_cast<std::int64_t>(sqlite3_changes(db));
 }
 
 Status Spool::dropped_reported(std::int64_t count) {

@@ -33,6 +33,9 @@ struct SpoolItem {
   bool roll_call = false;            // dropped last when the spool is full
   std::string body;                  // JPEG bytes, or a report's or a count's JSON
   std::string meta;                  // JSON sent beside the body (health scores, count)
+  // Taken only for a live view (beyond the node's normal samples): dropped first when the
+  // spool is full, and all at once by drop_live() when nobody watches any more.
+  bool live = false;
 };
 
 struct SpoolStats {
@@ -73,6 +76,11 @@ class Spool {
   // The service acknowledged `sequence` (stored, or already stored): remove it. Removing
   // a sequence that is not there is not an error (a retry's second acknowledgement).
   Status acknowledge(std::int64_t sequence);
+
+  // The live view has ended: removes every item taken only for it (SpoolItem::live) but the
+  // one being sent, and returns how many. Not counted in `dropped` (nothing the service keeps
+  // is lost); the caller counts them.
+  Result<std::int64_t> drop_live();
 
   // The service has been told of `count` dropped items: subtract them from the unreported.
   Status dropped_reported(std::int64_t count);

@@ -48,6 +48,7 @@ class NodeTest : public ::testing::Test {
     c.detector.name = "yunet";  // the cheapest real detector: these tests are about delivery
     c.nodes.sample_interval_s = service_interval_s_;
     c.nodes.live_interval_s = 0.2;
+    if (live_duration_s_ > 0) c.nodes.live_duration_s = live_duration_s_;
     auto service = Service::create(std::move(c));
     ASSERT_TRUE(service) << service.error().message;
     service_ = std::move(*service);
@@ -143,6 +144,7 @@ class NodeTest : public ::testing::Test {
 
   testing::TempDir dir_;
   double service_interval_s_ = 0.25;
+  double live_duration_s_ = 0;  // 0: the service's default
   std::unique_ptr<Service> service_;
   int port_ = 0;
   httplib::Headers technician_;  // a session for latest_report()
@@ -293,6 +295,73 @@ TEST_F(NodeTest, ALiveViewRequestRaisesTheFrameRateWithoutCallingTheSite) {
     EXPECT_NEAR(stored[i].captured_at_ms - stored[i - 1].captured_at_ms, 200, 60);
   }
   node.stop();
+}
+
+// A live view watched over a link that then goes down: the frames the node took only for the
+// view pile up in its spool. When the view's time is up they are of no use to anyone, and
+// sending them first would keep the site's picture that many frames old: the node drops them
+// (counted), goes back to its normal pace, and its normal samples and heartbeats all arrive.
+TEST_F(NodeTest, WhenTheLiveViewEndsTheFramesTakenOnlyForItAreDroppedAndCounted) {
+  service_interval_s_ = 2;
+  live_duration_s_ = 6;
+  start_service();
+  const int port = port_;
+  RunningNode node(node_config("videotestsrc://?pattern=ball", 2));
+  ASSERT_TRUE(eventually([&] { return frames_stored() >= 1; }, Ms(10000)));
+  httplib::Client client("127.0.0.1", port_);
+  testing::log_in_as(client, service_->store(), Role::kTechnician);
+  auto live = client.Post("/api/v1/sites/td-01/live");
+  ASSERT_TRUE(live);
+  ASSERT_EQ(live->status, 200) << live->body;
+  const auto live_until = json::parse(live->body)["live_until_ms"].get<std::int64_t>();
+  const std::int64_t asked = frames_stored();
+  ASSERT_TRUE(eventually([&] { return frames_stored() >= asked + 3; }, Ms(6000)))
+      << "the node did not go live";
+
+  stop_service();  // the technician still watches; nothing reaches the service
+  const std::int64_t down_at = now_ms();
+  ASSERT_LT(down_at + 1500, live_until) << "too slow to test a backlog";
+  std::this_thread::sleep_for(Ms(live_until - now_ms() + 5000));
+  start_service(port);
+  const std::int64_t up_at = now_ms();
+  // Delivered up to the present: a frame sampled after the service came back arrives.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const auto stored = frames();
+        return !stored.empty() && stored.back().captured_at_ms > up_at;
+      },
+      Ms(15000)));
+  const NodeStats stats = node.stop();
+
+  // The backlog of the outage's live frames was dropped and counted...
+  EXPECT_GE(stats.live_dropped, 5);
+  // ...and of what was sampled during the outage only the normal samples, 2 s apart, arrived:
+  // during the live view and after it.
+  std::vector<std::int64_t> outage;
+  for (const Observation& o : frames()) {
+    if (o.captured_at_ms > down_at && o.captured_at_ms < up_at) outage.push_back(o.captured_at_ms);
+  }
+  ASSERT_GE(outage.size(), 4u);
+  EXPECT_LT(outage.front(), live_until) << "the normal samples of the live view's end are kept";
+  // Live frames are 0.2 s apart; normal samples 2 s (less when the camera's pace changes).
+  // One live frame may arrive: the one the sender was retrying when the view ended, which the
+  // spool never drops (it could be arriving).
+  int close = 0;
+  for (size_t i = 1; i < outage.size(); ++i) {
+    if (outage[i] - outage[i - 1] < 1000) ++close;
+  }
+  EXPECT_LE(close, 1) << "live-only frames of the outage were sent";
+  // Every frame sampled is accounted for: stored, still spooled, or dropped as live-only.
+  auto left = node.spool().oldest(100000);
+  ASSERT_TRUE(left);
+  const auto frames_left = std::ranges::count(*left, std::string("frame"), &SpoolItem::kind);
+  const auto heartbeats_left = std::ranges::count(*left, std::string("health"), &SpoolItem::kind);
+  EXPECT_EQ(stats.spool_failed, 0);
+  EXPECT_EQ(node.spool().stats()->dropped, 0);
+  EXPECT_EQ(stats.frames, frames_stored() + frames_left + stats.live_dropped);
+  // No heartbeat was dropped.
+  EXPECT_EQ(stats.heartbeats, heartbeats_stored() + heartbeats_left);
+  expect_in_order_once(frames());
 }
 
 // All heartbeat reports a site sent, oldest first, read from the service's database.
