@@ -95,7 +95,7 @@ std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality) {
   return out;
 }
 
-cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label) {
+cv::Mat draw_boxes(const cv::Mat& bgr, const std::vector<Box>& boxes) {
   cv::Mat out = bgr.clone();
   const int thickness = std::max(1, out.cols / 640);
   for (const Box& b : boxes) {
@@ -103,6 +103,11 @@ cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string 
         out, cv::Rect(cv::Point(cvRound(b.x), cvRound(b.y)), cv::Size(cvRound(b.w), cvRound(b.h))),
         cv::Scalar(0, 220, 0), thickness);
   }
+  return out;
+}
+
+cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label) {
+  cv::Mat out = draw_boxes(bgr, boxes);
   if (label.empty()) label = std::to_string(boxes.size());
   const double scale = std::max(0.6, out.cols / 900.0);
   int baseline = 0;
@@ -114,17 +119,13 @@ cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string 
   return out;
 }
 
-Result<std::string> draw_counted_frame(std::string_view jpeg, const std::vector<Box>& boxes,
-                                       int count, int frame_count) {
+Result<std::string> draw_counted_frame(std::string_view jpeg, const std::vector<Box>& boxes) {
   // The bytes were checked (size included) when they were received.
   auto bgr =
       decode_jpeg(std::span(reinterpret_cast<const unsigned char*>(jpeg.data()), jpeg.size()),
                   std::int64_t{1} << 40);
   if (!bgr) return std::unexpected(bgr.error());
-  // The reported count, and what this frame alone showed (the boxes drawn).
-  const std::string label =
-      std::to_string(count) + " (" + std::to_string(frame_count) + " in this frame)";
-  const auto out = encode_jpeg(annotate(*bgr, boxes, label), 85);
+  const auto out = encode_jpeg(draw_boxes(*bgr, boxes), 85);
   return std::string(out.begin(), out.end());
 }
 

@@ -36,13 +36,15 @@ Result<cv::Mat> decode_jpeg(std::span<const unsigned char> bytes, std::int64_t m
 
 std::vector<unsigned char> encode_jpeg(const cv::Mat& bgr, int quality = 85);
 
-// Draws the boxes and a label (ASCII; default: the number of boxes) onto a copy of the frame.
+// Draws the boxes onto a copy of the frame.
+cv::Mat draw_boxes(const cv::Mat& bgr, const std::vector<Box>& boxes);
+// Draws the boxes and a label (ASCII; default: the number of boxes) onto a copy of the frame:
+// for the developer's tools (attendance-eval --save-annotated), never for a user's picture.
 cv::Mat annotate(const cv::Mat& bgr, const std::vector<Box>& boxes, std::string label = {});
 
 // A counted frame as the service shows it and keeps it as evidence: the JPEG decoded, the
-// frame's boxes drawn, labelled with the reported (windowed) count and this frame's own count,
-// and encoded again at quality 85. Fails on bytes that do not decode.
-Result<std::string> draw_counted_frame(std::string_view jpeg, const std::vector<Box>& boxes,
-                                       int count, int frame_count);
+// frame's boxes drawn, and encoded again at quality 85. No words: the count and what it means
+// are the page's to say, in its language. Fails on bytes that do not decode.
+Result<std::string> draw_counted_frame(std::string_view jpeg, const std::vector<Box>& boxes);
 
 }  // namespace att

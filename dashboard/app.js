@@ -124,6 +124,8 @@ function route() {
       h('a', { href: `#/${homeView()}`, text: T.views[homeView()] })));
     return;
   }
+  // A title per view, so that tabs, history and bookmarks say which page they are.
+  document.title = [parts[1], T.views[name], T.title].filter(Boolean).join(' — ');
   unmount = VIEWS[name].mount(root, parts.slice(1));
 }
 

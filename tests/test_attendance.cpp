@@ -411,16 +411,20 @@ TEST_F(ClassMorning, AlertsOpenAndCloseAtTheRightMinutes) {
       opened,
       ::testing::ElementsAre(
           "td-02 under_attendance from 2027-07-12T00:30:00.000Z seen 2027-07-12T00:45:00.000Z",
+          "td-02 late_start from 2027-07-12T00:45:00.000Z seen 2027-07-12T00:47:00.000Z",
           "mt-01 offline from 2027-07-12T01:59:00.000Z seen 2027-07-12T02:09:30.000Z",
           "mt-01 camera_fault from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:10:00.000Z",
-          "mt-01 under_attendance from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:15:00.000Z"));
+          "mt-01 under_attendance from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:15:00.000Z",
+          "mt-01 early_leave from 2027-07-12T04:15:00.000Z seen 2027-07-12T04:17:00.000Z"));
   EXPECT_THAT(
       closed,
       ::testing::ElementsAre(
           "td-02 under_attendance until 2027-07-12T01:10:00.000Z: count back to the threshold",
+          "td-02 late_start until 2027-07-12T01:15:00.000Z: the class has arrived",
           "mt-01 offline until 2027-07-12T03:00:00.000Z: frames arrive again",
           "mt-01 camera_fault until 2027-07-12T03:15:00.000Z: picture healthy again",
-          "mt-01 under_attendance until 2027-07-12T04:30:00.000Z: the period ended"));
+          "mt-01 under_attendance until 2027-07-12T04:30:00.000Z: the period ended",
+          "mt-01 early_leave until 2027-07-12T04:30:00.000Z: the period ended"));
   // The alert that had a frame carries it as evidence.
   const json first = json::parse(ledger("alert_opened").front().body);
   EXPECT_EQ(sha256_hex(testing::read_file(dir_ / first["evidence_path"].get<std::string>())),
@@ -619,7 +623,7 @@ TEST_F(RecordsOverHttp, RollCallsWithEvidenceAndACorrectionThatKeepsTheOriginal)
 TEST_F(RecordsOverHttp, AlertsRollUpsAndVerification) {
   EXPECT_TRUE(get("/api/v1/alerts?open=1")["alerts"].empty());  // all closed by the end
   const json mt = get("/api/v1/alerts?site=mt-01")["alerts"];
-  ASSERT_EQ(mt.size(), 3u);
+  ASSERT_EQ(mt.size(), 4u);  // offline, camera fault, under-attendance, early leave
   EXPECT_EQ(mt[0]["kind"], "offline");
   EXPECT_EQ(mt[0]["ended_ms"], at(10, 0));
 
@@ -656,7 +660,10 @@ TEST_F(RecordsOverHttp, ExportsAndPrintableReportsAreServedAndAudited) {
   ASSERT_TRUE(csv);
   ASSERT_EQ(csv->status, 200) << csv->body;
   EXPECT_EQ(csv->get_header_value("Content-Type"), "text/csv; charset=utf-8");
-  EXPECT_THAT(csv->get_header_value("Content-Disposition"), ::testing::HasSubstr("attachment"));
+  // The saved file says what it holds: the table, the district without marks, the day.
+  EXPECT_THAT(csv->get_header_value("Content-Disposition"),
+              ::testing::MatchesRegex(
+                  R"(attachment; filename="diem-danh_tam-duong_[0-9]{4}-[0-9]{2}-[0-9]{2}\.csv")"));
   EXPECT_TRUE(csv->body.starts_with("\xEF\xBB\xBF"));  // UTF-8 BOM for spreadsheets
   size_t rows = 0;
   for (size_t at = 0; (at = csv->body.find("\r\n", at)) != std::string::npos; at += 2) ++rows;

@@ -264,7 +264,9 @@ TEST_F(DemoDay, TheDemoProvincesDayEndsInASignableRecordThatVerifyChecks) {
                           "sh-01 offline 08:55-09:50 (frames arrive again)",
                           "pt-01 camera_fault 14:00-14:30 (picture healthy again)",
                           "pt-01 under_attendance 14:00-14:30 (count back to the threshold)",
-                          "td-01 under_attendance 16:20-17:00 (the period ended)"));
+                          "td-01 under_attendance 16:20-17:00 (the period ended)",
+                          "tp-01 late_start 07:45-08:15 (the class has arrived)",
+                          "td-01 early_leave 16:45-17:00 (the period ended)"));
   for (const auto& a : records->alerts) {
     if (a.kind != "offline") {  // an offline site has no picture to show
       ASSERT_FALSE(a.evidence_path.empty()) << a.subject;
@@ -337,7 +339,7 @@ TEST_F(DemoDay, TheDemoProvincesDayEndsInASignableRecordThatVerifyChecks) {
   auto intact = verify_database(config_.data_dir / "attendance.db");
   ASSERT_TRUE(intact) << intact.error().message;
   EXPECT_TRUE(intact->intact());
-  EXPECT_EQ(intact->ledger_entries, static_cast<std::int64_t>(164 * 15 + 5 * 2 + 164 * 2 + 1));
+  EXPECT_EQ(intact->ledger_entries, static_cast<std::int64_t>(164 * 15 + 7 * 2 + 164 * 2 + 1));
 
   const fs::path copy = dir_ / "copy";
   fs::create_directories(copy);

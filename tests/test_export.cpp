@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -458,6 +459,39 @@ TEST_F(Exports, SummariesCsvHasOneRowPerPeriodSummary) {
   EXPECT_EQ(parsed(summaries_csv(sites_, records_)), expected);
 }
 
+TEST_F(Exports, SummariesCsvLeavesEmptyWhatAPeriodWithoutFramesCannotSay) {
+  // td-02 sent nothing all morning: no peak, median, minimum, rate or late/early fact, which
+  // is not the same as a count of 0 or "Không".
+  summary("td-02", 45, 0, 0, 0, 0, 0, false, false, 0, 0);
+  auto records = extract_ledger(entries_);
+  ASSERT_TRUE(records) << records.error().message;
+  const Rows rows = parsed(summaries_csv(sites_, *records));
+  const auto td02 =
+      std::find_if(rows.begin(), rows.end(), [](const auto& r) { return r[0] == "td-02"; });
+  ASSERT_NE(td02, rows.end());
+  EXPECT_EQ(*td02,
+            (std::vector<std::string>{"td-02", sites_[1].name, "Tam Đường", kDate, "Sáng", "45",
+                                      "0", "", "", "", "", "", "", "0.0", "0.0", "11"}));
+}
+
+TEST(ExportFileName, SaysTheTableTheScopeAndTheDayInAscii) {
+  EXPECT_EQ(export_file_name("roll-calls", "tp-01", "", "2027-07-12"),
+            "diem-danh_tp-01_2027-07-12.csv");
+  EXPECT_EQ(export_file_name("roll-calls", "", "", "2027-07-12"),
+            "diem-danh_toan-tinh_2027-07-12.csv");
+  EXPECT_EQ(export_file_name("alerts", "", "Tam Đường", "2027-07-12"),
+            "canh-bao_tam-duong_2027-07-12.csv");
+  EXPECT_EQ(export_file_name("summaries", "", "Thành phố Lai Châu", "2027-07-13"),
+            "cac-buoi_thanh-pho-lai-chau_2027-07-13.csv");
+  EXPECT_EQ(export_file_name("rollups", "", "MƯỜNG TÈ", "2027-07-12"),
+            "tong-hop_muong-te_2027-07-12.csv");
+  // Nothing that could break a header or a path gets through.
+  EXPECT_EQ(export_file_name("alerts", "", "a\"b/../\r\nc;\xC3", "2027-07-12"),
+            "canh-bao_a-b-c_2027-07-12.csv");
+  EXPECT_EQ(export_file_name("alerts", "", "\"/\\", "2027-07-12"),
+            "canh-bao_toan-tinh_2027-07-12.csv");
+}
+
 TEST_F(Exports, RollupsCsvHasEachPeriodAndTheClass) {
   // td-01 median 56 of 60; td-02 no summary; mt-01 30 of 38 (< 80%: short).
   const auto rows_for = [](const std::string& date, const std::string& period) -> Rows {
@@ -602,6 +636,7 @@ TEST_F(Exports, DistrictReportRollsUpItsSitesWithTheirLastPictures) {
   EXPECT_THAT(*html, HasSubstr("<td>Ngày 12/07/2027 — buổi sáng</td><td class=\"n\">60</td>"
                                "<td class=\"n\">56</td><td class=\"n\">93,3%</td>"
                                "<td class=\"n\">1</td><td class=\"n\">0</td>"
+                               "<td class=\"n\">0</td><td class=\"n\">0</td>"
                                "<td class=\"n\">0</td><td class=\"n\">0</td>"
                                "<td class=\"n\">9</td>"));
   EXPECT_THAT(*html, HasSubstr("<td>Ngày 12/07/2027 — buổi sáng</td><td class=\"n\">45</td>"

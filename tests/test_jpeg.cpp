@@ -353,3 +353,20 @@ TEST(EncodeJpeg, QualityChangesTheSize) {
 }
 
 }  // namespace
+
+// What the service shows and keeps carries no words: the boxes only, the corner untouched.
+TEST(DrawCountedFrame, DrawsTheBoxesAndNoLabel) {
+  cv::Mat input(720, 1280, CV_8UC3, cv::Scalar(200, 200, 200));
+  std::vector<unsigned char> jpeg;
+  cv::imencode(".jpg", input, jpeg, {cv::IMWRITE_JPEG_QUALITY, 95});
+  const att::Box box{400, 300, 100, 100, 0.9f};
+  auto drawn = att::draw_counted_frame(std::string(jpeg.begin(), jpeg.end()), {box});
+  ASSERT_TRUE(drawn) << drawn.error().message;
+  const cv::Mat out =
+      cv::imdecode(std::vector<unsigned char>(drawn->begin(), drawn->end()), cv::IMREAD_COLOR);
+  ASSERT_FALSE(out.empty());
+  const cv::Vec3b corner = out.at<cv::Vec3b>(4, 4);
+  for (int c = 0; c < 3; ++c) EXPECT_NEAR(corner[c], 200, 6) << "no label panel";
+  const cv::Vec3b edge = out.at<cv::Vec3b>(300, 450);  // the box's top edge: green
+  EXPECT_GT(edge[1], edge[0] + 60);
+}

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <map>
 #include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "analysis/domain/ledger.h"
 #include "analysis/domain/records.h"
@@ -111,6 +113,26 @@ Attendance::Standing Attendance::standing(const std::string& site_id, std::int64
           .offline_alert_open = it->second.open.contains(AlertKind::kOffline)};
 }
 
+Attendance::ClassNow Attendance::class_now(std::int64_t t) {
+  std::lock_guard lock(mu_);
+  ClassNow now;
+  std::map<std::tuple<std::string, std::string, std::int64_t>, int> running;  // slot -> sites
+  const PeriodSlot* most = nullptr;
+  int most_sites = 0;
+  for (const auto& [id, s] : sites_) {
+    if (const PeriodSlot* slot = period_at(s, t)) {
+      ++now.sites_in_class;
+      const int n = ++running[{slot->date, slot->period, slot->start_ms}];
+      if (n > most_sites) most_sites = n, most = slot;
+    }
+    for (const PeriodSlot& slot : *s.slots) {
+      if (slot.start_ms > t && (!now.next || slot.start_ms < now.next->start_ms)) now.next = slot;
+    }
+  }
+  if (most) now.period = *most;
+  return now;
+}
+
 std::vector<std::int64_t> Attendance::roll_calls_between(const std::string& site_id,
                                                          std::int64_t from_ms, std::int64_t to_ms) {
   std::lock_guard lock(mu_);
@@ -145,7 +167,8 @@ Status Attendance::append(const std::string& kind, const std::string& site_id,
 }
 
 Status Attendance::open_alert(SiteState& s, AlertKind kind, std::int64_t started_ms,
-                              std::int64_t at_ms, json details, const Observation* evidence) {
+                              std::int64_t at_ms, json details, const Observation* evidence,
+                              const RollCall* from) {
   if (s.open.contains(kind)) return {};
   const std::string subject =
       "alert/" + s.site->id + "/" + std::string(to_string(kind)) + "/" + std::to_string(started_ms);
@@ -155,7 +178,11 @@ Status Attendance::open_alert(SiteState& s, AlertKind kind, std::int64_t started
                {"detected_ms", at_ms},
                {"expected", s.site->expected_attendees},
                {"details", std::move(details)}};
-  if (evidence) {
+  if (from && !from->evidence_path.empty()) {  // the roll call's picture is the alert's
+    body["evidence_path"] = from->evidence_path;
+    body["evidence_sha256"] = from->evidence_sha256;
+    body["sequence"] = from->sequence;
+  } else if (evidence) {
     auto saved = save_evidence(
         *evidence, "alerts/" + std::string(to_string(kind)) + "-" + std::to_string(started_ms));
     if (saved) {
@@ -420,8 +447,7 @@ Result<std::pair<std::string, std::string>> Attendance::save_evidence(const Obse
   if (obs.frame_path.empty()) return fail("the frame's picture was deleted by retention");
   auto jpeg = read_file(data_dir_ / obs.frame_path);
   if (!jpeg) return std::unexpected(jpeg.error());
-  const Result<std::string> annotated =
-      draw_counted_frame(*jpeg, obs.boxes, obs.count, obs.frame_count);
+  const Result<std::string> annotated = draw_counted_frame(*jpeg, obs.boxes);
   if (!annotated) return std::unexpected(annotated.error());
   const std::string path = "evidence/" + obs.site_id + "/" + name + ".jpg";
   if (auto w = write_file_atomically(data_dir_ / path, *annotated, /*sync=*/true); !w)
@@ -506,7 +532,35 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
           ->error("site {}: roll call {}: no evidence: {}", r.site_id, r.label, r.evidence_error);
     }
   }
-  return append("roll_call", s.site->id, roll_call_subject(s.site->id, slot, i), at, r.to_json());
+  if (auto a =
+          append("roll_call", s.site->id, roll_call_subject(s.site->id, slot, i), at, r.to_json());
+      !a)
+    return a;
+  return roll_call_alerts(s, slot, i, r);
+}
+
+Status Attendance::roll_call_alerts(SiteState& s, const PeriodSlot& slot, size_t i,
+                                    const RollCall& r) {
+  std::lock_guard lock(mu_);
+  const json details = {{"roll_call", r.label},
+                        {"counted", r.counted ? json(*r.counted) : json()},
+                        {"expected", r.expected}};
+  const std::int64_t now =
+      r.scheduled_ms + static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
+  if (i == 0 && counted_below(r, config_.late_start_fraction)) {
+    if (auto o = open_alert(s, AlertKind::kLateStart, r.scheduled_ms, now, details, nullptr, &r);
+        !o)
+      return o;
+  } else if (i > 0 && r.counted && !counted_below(r, config_.late_start_fraction)) {
+    if (auto c = close_alert(s, AlertKind::kLateStart, r.scheduled_ms, "the class has arrived"); !c)
+      return c;
+  }
+  if (i + 1 == slot.roll_calls_ms.size() && counted_below(r, config_.early_leave_fraction)) {
+    if (auto o = open_alert(s, AlertKind::kEarlyLeave, r.scheduled_ms, now, details, nullptr, &r);
+        !o)
+      return o;
+  }
+  return {};
 }
 
 Status Attendance::summarize(SiteState& s, const PeriodSlot& slot) {

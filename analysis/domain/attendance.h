@@ -91,6 +91,16 @@ class Attendance final : public IngestListener {
   };
   Standing standing(const std::string& site_id, std::int64_t t);
 
+  // The province's class at `t`, as the organizer's overview says it: the period most sites
+  // are in (none between periods), how many sites are in one, and the next period to begin
+  // at any site.
+  struct ClassNow {
+    std::optional<PeriodSlot> period;  // running now at the most sites
+    int sites_in_class = 0;
+    std::optional<PeriodSlot> next;  // the earliest to start after `t`
+  };
+  ClassNow class_now(std::int64_t t);
+
   // A site's roll-call times in [from_ms, to_ms), in time order (the times its node that counts
   // sends an evidence picture at). An unknown site has none.
   std::vector<std::int64_t> roll_calls_between(const std::string& site_id, std::int64_t from_ms,
@@ -128,10 +138,15 @@ class Attendance final : public IngestListener {
 
   static const PeriodSlot* period_at(const SiteState& s, std::int64_t t);
   std::int64_t class_end_ms() const;  // the end of the last period of any site
+  // The alert's evidence: the picture of `from` (a roll call) when it has one, or else
+  // `evidence` drawn and saved.
   Status open_alert(SiteState& s, AlertKind kind, std::int64_t started_ms, std::int64_t at_ms,
-                    nlohmann::json details, const Observation* evidence);
+                    nlohmann::json details, const Observation* evidence,
+                    const RollCall* from = nullptr);
   Status close_alert(SiteState& s, AlertKind kind, std::int64_t ended_ms, const std::string& why);
   Status take_roll_call(SiteState& s, const PeriodSlot& slot, size_t index);
+  // The alerts a roll call raises or ends (late start, early leave: AlertKind).
+  Status roll_call_alerts(SiteState& s, const PeriodSlot& slot, size_t index, const RollCall& r);
   Status summarize(SiteState& s, const PeriodSlot& slot);
   // After the last period: roll-ups of every period and of the class, and the report files
   // with their SHA-256, in one `final_report` entry.

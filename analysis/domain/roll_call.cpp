@@ -39,8 +39,16 @@ std::string_view to_string(AlertKind kind) {
       return "camera_fault";
     case AlertKind::kCountDisputed:
       return "count_disputed";
+    case AlertKind::kLateStart:
+      return "late_start";
+    case AlertKind::kEarlyLeave:
+      return "early_leave";
   }
   return "unknown";
+}
+
+bool counted_below(const RollCall& r, double fraction) {
+  return r.counted && r.expected > 0 && *r.counted < fraction * r.expected;
 }
 
 Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule,
@@ -216,12 +224,9 @@ PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
   }
   std::sort(calls.begin(), calls.end(),
             [](const RollCall* a, const RollCall* b) { return a->scheduled_ms < b->scheduled_ms; });
-  const auto below = [&](const RollCall* r, double fraction) {
-    return r->counted && s.expected > 0 && *r->counted < fraction * s.expected;
-  };
   if (!calls.empty()) {
-    s.late_start = below(calls.front(), config.late_start_fraction);
-    s.early_leave = below(calls.back(), config.early_leave_fraction);
+    s.late_start = counted_below(*calls.front(), config.late_start_fraction);
+    s.early_leave = counted_below(*calls.back(), config.early_leave_fraction);
   }
   return s;
 }

@@ -92,6 +92,10 @@ struct PeriodSummary {
   static std::optional<PeriodSummary> from_json(const nlohmann::json& j);
 };
 
+// Whether a roll call counted fewer than `fraction` of its expected attendees (a late start at
+// a period's first, an early leave at its last); false without a count.
+bool counted_below(const RollCall& r, double fraction);
+
 // Sums up `timeline` (a site's observations in the period, oldest first).
 PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
                                const std::vector<Observation>& timeline,
@@ -102,10 +106,21 @@ PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
 // (its X-Health JSON); none when it has none or is not of that form.
 std::vector<std::string> health_flags(const std::string& health);
 
-enum class AlertKind { kUnderAttendance, kOffline, kCameraFault, kCountDisputed };
+// Late start: a period's first roll call counted below late_start_fraction of the expected
+// (ends at the first later roll call at or above it); early leave: its last roll call below
+// early_leave_fraction (ends with the period).
+enum class AlertKind {
+  kUnderAttendance,
+  kOffline,
+  kCameraFault,
+  kCountDisputed,
+  kLateStart,
+  kEarlyLeave
+};
 inline constexpr AlertKind kAlertKinds[] = {AlertKind::kUnderAttendance, AlertKind::kOffline,
-                                            AlertKind::kCameraFault, AlertKind::kCountDisputed};
-// "under_attendance", "offline", "camera_fault", "count_disputed".
+                                            AlertKind::kCameraFault,     AlertKind::kCountDisputed,
+                                            AlertKind::kLateStart,       AlertKind::kEarlyLeave};
+// "under_attendance", "offline", "camera_fault", "count_disputed", "late_start", "early_leave".
 std::string_view to_string(AlertKind kind);
 
 }  // namespace att

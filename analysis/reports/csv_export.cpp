@@ -145,12 +145,17 @@ std::string summaries_csv(const std::vector<Site>& sites, const LedgerExtract& r
   for (const auto* p : summaries) {
     const PeriodSummary& s = p->summary;
     const Site& site = *index.find(s.site_id);
-    rows.push_back({s.site_id, site.name, site.district, s.date, period_vi(s.period),
-                    std::to_string(s.expected), std::to_string(s.frames), std::to_string(s.peak),
-                    std::to_string(s.median), std::to_string(s.minimum),
-                    fixed(s.attendance_rate * 100, 1), std::string(yes_no_vi(s.late_start)),
-                    std::string(yes_no_vi(s.early_leave)), fixed(s.present_person_minutes, 1),
-                    fixed(s.covered_minutes, 1), seq_text(p->seq)});
+    // A period without a frame has no count, rate or late/early fact: empty, never 0 or "Không".
+    const bool framed = s.frames > 0;
+    const auto when_framed = [framed](std::string v) { return framed ? v : std::string(); };
+    rows.push_back(
+        {s.site_id, site.name, site.district, s.date, period_vi(s.period),
+         std::to_string(s.expected), std::to_string(s.frames), when_framed(std::to_string(s.peak)),
+         when_framed(std::to_string(s.median)), when_framed(std::to_string(s.minimum)),
+         when_framed(s.expected > 0 ? fixed(s.attendance_rate * 100, 1) : ""),
+         when_framed(std::string(yes_no_vi(s.late_start))),
+         when_framed(std::string(yes_no_vi(s.early_leave))), fixed(s.present_person_minutes, 1),
+         fixed(s.covered_minutes, 1), seq_text(p->seq)});
   }
   return csv_document(rows);
 }
@@ -203,6 +208,78 @@ std::string rollups_csv(const std::vector<Site>& sites, const LedgerExtract& rec
   }
   add("", "Cả khoá", class_rollup(sites, summaries, under_fraction));
   return csv_document(rows);
+}
+
+namespace {
+
+// The next code point of UTF-8 `s` from `at` (advanced past it); U+FFFD for a bad sequence.
+char32_t next_code_point(std::string_view s, size_t& at) {
+  const auto b = static_cast<unsigned char>(s[at++]);
+  int more = b < 0x80 ? 0 : (b >> 5) == 0x6 ? 1 : (b >> 4) == 0xE ? 2 : (b >> 3) == 0x1E ? 3 : -1;
+  if (more < 0) return 0xFFFD;
+  char32_t c = more == 0 ? b : more == 1 ? (b & 0x1F) : more == 2 ? (b & 0x0F) : (b & 0x07);
+  for (; more > 0; --more) {
+    if (at >= s.size() || (static_cast<unsigned char>(s[at]) >> 6) != 0x2) return 0xFFFD;
+    c = (c << 6) | (static_cast<unsigned char>(s[at++]) & 0x3F);
+  }
+  return c;
+}
+
+// The ASCII letter a Vietnamese letter is written with, without its marks; 0 for none.
+char vietnamese_base(char32_t c) {
+  static const std::pair<char, std::string_view> kGroups[] = {
+      {'a', "àáạảãâầấậẩẫăằắặẳẵÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴ"},
+      {'e', "èéẹẻẽêềếệểễÈÉẸẺẼÊỀẾỆỂỄ"},
+      {'i', "ìíịỉĩÌÍỊỈĨ"},
+      {'o', "òóọỏõôồốộổỗơờớợởỡÒÓỌỎÕÔỒỐỘỔỖƠỜỚỢỞỠ"},
+      {'u', "ùúụủũưừứựửữÙÚỤỦŨƯỪỨỰỬỮ"},
+      {'y', "ỳýỵỷỹỲÝỴỶỸ"},
+      {'d', "đĐ"}};
+  for (const auto& [base, letters] : kGroups) {
+    for (size_t at = 0; at < letters.size();) {
+      if (next_code_point(letters, at) == c) return base;
+    }
+  }
+  return 0;
+}
+
+// "Tam Đường" -> "tam-duong": lower-case ASCII letters and digits, '-' between words.
+std::string ascii_slug(std::string_view text) {
+  std::string out;
+  for (size_t at = 0; at < text.size() && out.size() < 48;) {
+    const char32_t c = next_code_point(text, at);
+    char a = 0;
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      a = static_cast<char>(c);
+    } else if (c >= 'A' && c <= 'Z') {
+      a = static_cast<char>(c - 'A' + 'a');
+    } else {
+      a = vietnamese_base(c);
+    }
+    if (a) {
+      out += a;
+    } else if (!out.empty() && out.back() != '-') {
+      out += '-';
+    }
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
+}  // namespace
+
+std::string export_file_name(std::string_view table, std::string_view site,
+                             std::string_view district, std::string_view date) {
+  const std::string_view what = table == "roll-calls"  ? "diem-danh"
+                                : table == "alerts"    ? "canh-bao"
+                                : table == "summaries" ? "cac-buoi"
+                                : table == "rollups"   ? "tong-hop"
+                                                       : "du-lieu";
+  std::string scope = ascii_slug(!site.empty() ? site : district);
+  if (scope.empty()) scope = "toan-tinh";
+  std::string name = std::string(what) + "_" + scope;
+  if (const std::string day = ascii_slug(date); !day.empty()) name += "_" + day;
+  return name + ".csv";
 }
 
 }  // namespace att

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analysis/domain/local_clock.h"
@@ -39,7 +40,8 @@ std::string alerts_csv(const std::vector<Site>& sites, const LedgerExtract& reco
 
 // One row per period summary: Mã điểm, Tên điểm, Huyện/Thành phố, Ngày, Buổi, Số dự kiến,
 // Số khung hình, Cao nhất, Trung vị, Thấp nhất, Tỉ lệ (%), Vào lớp muộn, Ra về sớm,
-// Người-phút có mặt, Số phút có hình, Mục sổ.
+// Người-phút có mặt, Số phút có hình, Mục sổ. A period without a frame (Số khung hình 0) has
+// Cao nhất to Ra về sớm empty: nothing was seen, which is not a count of 0.
 std::string summaries_csv(const std::vector<Site>& sites, const LedgerExtract& records);
 
 // Final roll-ups from the period summaries (each site's median count, rollup.h): for each
@@ -50,5 +52,15 @@ std::string summaries_csv(const std::vector<Site>& sites, const LedgerExtract& r
 // sites with a count).
 std::string rollups_csv(const std::vector<Site>& sites, const LedgerExtract& records,
                         double under_fraction);
+
+// The name a downloaded export is saved under, saying what it holds: the table in Vietnamese
+// without diacritics ("diem-danh", "canh-bao", "cac-buoi", "tong-hop" for roll-calls, alerts,
+// summaries, rollups), the scope (the site's id, else the district's name, else "toan-tinh")
+// and `date` (YYYY-MM-DD, the day it was exported in the province's time), e.g.
+// "diem-danh_tp-01_2027-07-12.csv", "canh-bao_tam-duong_2027-07-12.csv". ASCII only
+// (letters, digits, '-', '_', '.'), so it is safe in a Content-Disposition header and on any
+// file system; Vietnamese letters lose their marks (Đ -> d), anything else becomes '-'.
+std::string export_file_name(std::string_view table, std::string_view site,
+                             std::string_view district, std::string_view date);
 
 }  // namespace att

@@ -57,6 +57,7 @@ std::string period_vi(std::string_view period) {
   if (period == "morning") return "Sáng";
   if (period == "afternoon") return "Chiều";
   if (period == "evening") return "Tối";
+  if (period == "night") return "Đêm";
   return std::string(period);
 }
 
@@ -65,6 +66,8 @@ std::string_view alert_kind_vi(std::string_view kind) {
   if (kind == "offline") return "Mất kết nối";
   if (kind == "camera_fault") return "Lỗi camera";
   if (kind == "count_disputed") return "Số đếm không khớp";
+  if (kind == "late_start") return "Vào muộn";
+  if (kind == "early_leave") return "Về sớm";
   return "Cảnh báo khác";
 }
 
@@ -78,6 +81,7 @@ std::string alert_end_vi(std::string_view why) {
   if (why == "picture healthy again") return "Hình ảnh bình thường trở lại";
   if (why == "the period ended") return "Hết buổi học";
   if (why == "the counts agree again") return "Số đếm khớp trở lại";
+  if (why == "the class has arrived") return "Học viên đã đến đủ mức yêu cầu";
   return std::string(why);
 }
 
@@ -86,6 +90,7 @@ std::string period_title_vi(const std::string& date, const std::string& period) 
   if (p == "Sáng") p = "sáng";
   if (p == "Chiều") p = "chiều";
   if (p == "Tối") p = "tối";
+  if (p == "Đêm") p = "đêm";
   return "Ngày " + vi_date(date) + " — buổi " + p;
 }
 

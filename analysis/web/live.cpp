@@ -62,7 +62,7 @@ std::atomic<std::int64_t> pictures_drawn = 0;  // LiveFrame::annotated(), for /m
 
 const Result<std::string>& LiveFrame::annotated() const {
   std::call_once(drawn_, [this] {
-    annotated_ = draw_counted_frame(*jpeg, boxes, count, frame_count);
+    annotated_ = draw_counted_frame(*jpeg, boxes);
     ++pictures_drawn;
   });
   return annotated_;

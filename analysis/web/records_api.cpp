@@ -162,8 +162,16 @@ void RecordsApi::get_summaries(const httplib::Request& req, httplib::Response& r
   if (!records) return send_error(res, 503, "storage_failed", records.error().message);
   json list = json::array();
   for (const auto& s : records->summaries) {
-    if (f->matches(s.summary.site_id, s.summary.date, s.summary.period))
-      list.push_back(s.summary.to_json());
+    if (!f->matches(s.summary.site_id, s.summary.date, s.summary.period)) continue;
+    json j = s.summary.to_json();
+    // A period without a frame saw nothing: its count, rate and late/early facts are unknown,
+    // not 0 and not "no" (the ledger keeps the summary as written; docs/api.md).
+    if (s.summary.frames == 0) {
+      for (const char* k :
+           {"peak", "median", "minimum", "attendance_rate", "late_start", "early_leave"})
+        j[k] = nullptr;
+    }
+    list.push_back(std::move(j));
   }
   send_json(res, 200, {{"summaries", std::move(list)}});
 }
@@ -260,7 +268,12 @@ void RecordsApi::get_export(const httplib::Request& req, httplib::Response& res)
                     : what == "summaries" ? summaries_csv(*chosen, *records)
                                           : rollups_csv(*chosen, *records, options_.under_fraction);
   res.set_header("Cache-Control", "no-store");
-  res.set_header("Content-Disposition", "attachment; filename=\"diem-danh-" + what + ".csv\"");
+  // ASCII by construction (export_file_name), so no filename*= is needed.
+  res.set_header("Content-Disposition",
+                 "attachment; filename=\"" +
+                     export_file_name(what, req.get_param_value("site"),
+                                      req.get_param_value("district"), local_.date(clock_())) +
+                     "\"");
   res.set_content(std::move(csv), "text/csv; charset=utf-8");
 }
 

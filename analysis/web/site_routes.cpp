@@ -2,6 +2,7 @@
 // latest observation and picture, its timeline; and asking a site's node for live frames.
 #include <httplib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -87,13 +88,40 @@ void ApiService::get_status(const httplib::Request&, httplib::Response& res) {
 }
 
 // Live view: the site's node is asked for frames every live_interval_s for a while (the
-// dashboard repeats the request while the view is open). No connection goes to the site.
+// dashboard repeats the request while the view is open). No connection goes to the site:
+// the node hears it in its next answer, so a site whose node has not been heard from within
+// kNodeCurrentMs (no heartbeat, no upload) gets no live picture now, and the answer says so
+// (`node_connected`: false, with `message`); the request still stands for a node that
+// connects before it ends.
 void ApiService::post_live(const httplib::Request& req, httplib::Response& res) {
   const std::string id = req.matches[1];
   if (!by_id.contains(id)) return send_error(res, 404, "unknown_site", "no site '" + id + "'");
+  const std::int64_t now = clock();
+  std::int64_t heard_at = 0;  // the node's latest heartbeat or upload received
+  if (auto heartbeats = store.latest_heartbeat_per_site()) {
+    for (const Heartbeat& h : *heartbeats) {
+      if (h.site_id == id) heard_at = std::max(heard_at, h.received_at_ms);
+    }
+  } else {
+    log->error("live: {}", heartbeats.error().message);
+  }
+  if (auto latest = store.latest_observation(id); latest && *latest) {
+    heard_at = std::max(heard_at, (*latest)->received_at_ms);
+  }
+  const bool connected = heard_at > 0 && now - heard_at <= kNodeCurrentMs;
   const std::int64_t until = ingest.request_live(id);
-  send_json(res, 200,
-            {{"site_id", id}, {"live_until_ms", until}, {"interval_s", ingest.interval_for(id)}});
+  json body = {{"site_id", id},
+               {"live_until_ms", until},
+               {"interval_s", ingest.interval_for(id)},
+               {"node_connected", connected}};
+  if (!connected) {
+    body["message"] = heard_at == 0 ? "no capture node has ever connected for site '" + id +
+                                          "': there is no live picture until one does"
+                                    : "the capture node of site '" + id +
+                                          "' is not connected now: there is no live picture "
+                                          "until it is back";
+  }
+  send_json(res, 200, body);
 }
 
 // The site's counts between ?from= and ?to= (ms since epoch, UTC; at most 24 h apart), a point
@@ -200,10 +228,20 @@ void ApiService::get_sites(const httplib::Request&, httplib::Response& res) {
                                   : json(nullptr)}});
     figures.push_back({s, now_at.frame_current ? std::optional(o->count) : std::nullopt});
   }
+  const Attendance::ClassNow class_now = roll_book.class_now(now);
+  const auto period_json = [](const std::optional<PeriodSlot>& p) -> json {
+    if (!p) return nullptr;
+    return {
+        {"date", p->date}, {"period", p->period}, {"start_ms", p->start_ms}, {"end_ms", p->end_ms}};
+  };
   send_json(res, 200,
             {{"server_time_ms", now},
              {"sites", std::move(list)},
-             {"totals", roll_up(figures, under_fraction).to_json()}});
+             {"totals", roll_up(figures, under_fraction).to_json()},
+             {"class",
+              {{"period", period_json(class_now.period)},
+               {"sites_in_class", class_now.sites_in_class},
+               {"next", period_json(class_now.next)}}}});
 }
 
 // The site's latest observation, or nothing with the error already in `res`.

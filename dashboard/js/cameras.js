@@ -5,7 +5,7 @@
 // its drops; a node the service refuses says why (the answer its node was given). A row
 // opens the site's page, where the live view is.
 import { h, clear, fold, sortableTable } from './dom.js';
-import { t, fmtNum, ageText, problemLabel } from './i18n.js';
+import { t, fmtNum, fmtDec, fmtBytes, ageText, problemLabel, cameraState, cameraErrorHint } from './i18n.js';
 import { sites as siteStore, watchSites, serverNow, PROBLEMS, lastSeenMs } from './data.js';
 
 const filter = { q: '', problem: '', district: '' };
@@ -33,8 +33,17 @@ export function mount(root) {
       cell: (r) => ago(r.site.latest?.captured_at_ms, now) },
     { key: 'report', label: T.colHeartbeat, sort: (r) => (r.site.node ? -r.site.node.received_at_ms : null),
       cell: (r) => ago(r.site.node?.received_at_ms, now) },
-    { key: 'camera', label: T.colCamera, sort: (r) => r.site.node?.report?.camera?.last_error || null, class: 'wide-only',
-      cell: (r) => { const c = r.site.node?.report?.camera; return c ? `${c.playing ? T.playing : T.stopped}${c.last_error ? ` — ${c.last_error}` : ''}` : '—'; } },
+    // A short state in the page's language; the node's raw error text only in the tooltip.
+    { key: 'camera', label: T.colCamera, sort: (r) => cameraState(r.site.node?.report) || null, class: 'wide-only',
+      cell: (r) => {
+        const rep = r.site.node?.report;
+        const label = cameraState(rep);
+        if (!label) return '—';
+        // A node not heard from lately: what its last report said, greyed.
+        const cls = r.problems[0] === 'offline' ? 'muted' : rep.camera.playing && rep.state === 'ok' ? null : 'bad';
+        return h('span', { class: cls, text: label,
+          title: cameraErrorHint(rep.camera.last_error) || null, attrs: { 'data-testid': 'camera-state' } });
+      } },
     { key: 'counting', label: T.colCounting, class: 'wide-only',
       sort: (r) => (r.site.node?.report ? (r.site.node.report.counting ? r.site.node.report.counting.rate_hz : -1) : null),
       cell: (r) => {
@@ -42,16 +51,17 @@ export function mount(root) {
         const c = rep?.counting;
         const how = !rep ? '—' : !c ? h('span', { text: T.countedCentrally, dataset: { mode: 'central' } })
           : h('span', { dataset: { mode: 'edge' }, title: T.countingHint,
-            text: `${T.countedAtSite} · ${c.model} · ${c.rate_hz.toFixed(2)}/s · ${Math.round(c.detector_ms)} ms · ` +
-              `${c.cpu_share.toFixed(2)}/${c.max_cores} ${T.cores} · v${c.setup_version}` });
+            text: `${T.countedAtSite} · ${c.model} · ${fmtDec(c.rate_hz, 2)}/s · ${fmtNum(Math.round(c.detector_ms))} ms · ` +
+              `${fmtDec(c.cpu_share, 2)}/${fmtDec(c.max_cores, 2)} ${T.cores} · v${c.setup_version}` });
         const no = r.site.refused;
         if (!no || !r.problems.includes('refused')) return how;
-        const why = h('small', { class: 'refusal block', attrs: { 'data-testid': 'refusal' },
-          text: `${T.refusedLine(fmtNum(no.count), ageText(now - no.at_ms))}: ${no.message}` });
+        // The service's answer (English, may hold a model's hash) in the tooltip, not the cell.
+        const why = h('small', { class: 'refusal block', attrs: { 'data-testid': 'refusal' }, title: no.message,
+          text: T.refusedLine(fmtNum(no.count), ageText(now - no.at_ms)) });
         return rep ? [how, why] : why;
       } },
     { key: 'spool', label: T.colSpool, class: 'num', sort: (r) => (r.site.node?.report?.spool ? -r.site.node.report.spool.items : null),
-      cell: (r) => { const s = r.site.node?.report?.spool; return s ? `${fmtNum(s.items)} (${(s.bytes / 1048576).toFixed(1)} MB)` : '—'; } },
+      cell: (r) => { const s = r.site.node?.report?.spool; return s ? `${fmtNum(s.items)} (${fmtBytes(s.bytes)})` : '—'; } },
     { key: 'drops', label: T.colDrops, class: 'num', sort: (r) => { const d = r.site.node?.items_lost; return d == null ? null : -d; },
       cell: (r) => { const d = r.site.node?.items_lost; return d == null ? '—' : h('span', { class: d ? 'bad' : null, text: fmtNum(d), title: T.dropsHint }); } },
   ], { initial: { key: 'problem', dir: 1 }, rowAttrs: (r) => ({ dataset: { site: r.site.id, problem: r.problems[0] } }) });

@@ -9,7 +9,7 @@ import { h } from './dom.js';
 const GAP_MS = 120_000;
 const COLORS = {
   count: '#1d5fd1', expected: '#6b7280', rollCall: '#0f5132', rollCallNone: '#b3261e', flag: '#b3261e',
-  alert: { under_attendance: 'rgba(179,38,30,.13)', offline: 'rgba(138,83,0,.16)', camera_fault: 'rgba(109,40,217,.14)', count_disputed: 'rgba(3,105,161,.14)' },
+  alert: { under_attendance: 'rgba(179,38,30,.13)', offline: 'rgba(138,83,0,.16)', camera_fault: 'rgba(109,40,217,.14)', count_disputed: 'rgba(3,105,161,.14)', late_start: 'rgba(180,83,9,.14)', early_leave: 'rgba(180,83,9,.14)' },
 };
 
 // The legend of what the chart marks besides its two series.

@@ -20,7 +20,7 @@ export async function loadStatus() {
 
 // ---- Sites: polled every 5 s while any view holds a subscription ----
 const siteListeners = new Set(), pollListeners = new Set();
-export const sites = { list: [], byId: new Map(), totals: null, at: null, error: null };
+export const sites = { list: [], byId: new Map(), totals: null, classNow: null, at: null, error: null };
 let pollTimer = 0, polling = false;
 
 async function poll() {
@@ -33,6 +33,7 @@ async function poll() {
     sites.list = data.sites;
     sites.byId = new Map(data.sites.map((s) => [s.id, s]));
     sites.totals = data.totals;
+    sites.classNow = data.class ?? null;
     sites.at = data.server_time_ms;
     sites.error = null;
   } catch (e) {

@@ -31,20 +31,27 @@ const DICT = {
       lower_secondary: ['THCS', 'Trung học cơ sở'], upper_secondary: ['THPT - GDTX', 'THPT và Giáo dục thường xuyên'] },
     problems: { offline: 'Mất kết nối', refused: 'Bị từ chối', no_frames: 'Không có hình', dark: 'Tối', covered: 'Bị che',
       blurred: 'Mờ', frozen: 'Đứng hình', moved: 'Lệch góc', never: 'Chưa kết nối', ok: 'Bình thường' },
-    alertKinds: { under_attendance: 'Thiếu người', offline: 'Mất tín hiệu', camera_fault: 'Lỗi camera', count_disputed: 'Số đếm không khớp' },
+    alertKinds: { under_attendance: 'Thiếu người', offline: 'Mất tín hiệu', camera_fault: 'Lỗi camera', count_disputed: 'Số đếm không khớp', late_start: 'Vào muộn', early_leave: 'Về sớm' },
     audited: (node, audit) => `trên ảnh: điểm cầu ${node}, trung tâm kiểm tra ${audit}`,
     periods: { morning: 'Sáng', afternoon: 'Chiều', evening: 'Tối', night: 'Đêm' },
     ago: { s: 'giây trước', m: 'phút trước', h: 'giờ trước', d: 'ngày trước' },
     dur: { s: 'giây', m: 'phút', h: 'giờ', d: 'ngày' },
     // Overview
-    summary: (rep, n, cnt, exp) => `${rep}/${n} điểm cầu có tín hiệu · Đếm được ${cnt}/${exp} người`,
-    districtSub: (rep, n, cnt, exp) => `${cnt}/${exp} người · ${rep}/${n} điểm có tín hiệu`,
+    summary: (rep, n, cnt, exp, pct, all) => `${rep}/${n} điểm cầu có số đếm · ${cnt}/${exp} người dự kiến ở các điểm đó — ${pct} · Dự kiến toàn bộ: ${all}`,
+    districtSub: (rep, n, cnt, exp, pct) => `${cnt}/${exp} người — ${pct} · ${rep}/${n} điểm có số đếm`,
+    rateBase: 'Tỉ lệ = số người đếm được / số dự kiến của các điểm cầu đang có số đếm (cột Điểm). Báo cáo in dùng cùng cách tính.',
+    classNow: (period, from, to, n) => `Đang trong buổi học: ${period}, ${from}–${to} · ${n} điểm cầu đang học`,
+    classNone: 'Hiện không có buổi học nào.',
+    classNext: (period, when) => `Buổi tiếp theo: ${period}, ${when}`,
+    classNoNext: 'Không còn buổi học nào trong lịch.',
+    attention: 'Cần xử lý', attentionNone: 'Không có điểm cầu nào cần xử lý.', attentionMore: (n) => `và ${n} điểm cầu khác…`,
+    attentionWhy: { offline: 'mất kết nối', camera_fault: 'lỗi camera', short: 'thiếu người', late_start: 'vào muộn', early_leave: 'về sớm', count_disputed: 'số đếm không khớp', under_attendance: 'thiếu người' },
     search: 'Tìm theo mã hoặc tên', district: 'Huyện / thành phố', allDistricts: 'Tất cả huyện / thành phố',
     level: 'Cấp học', allLevels: 'Tất cả cấp học', state: 'Trạng thái', allStates: 'Mọi trạng thái',
     noMatch: 'Không có điểm cầu nào khớp.',
     totals: 'Tổng hợp', byDistrict: 'Theo huyện / thành phố', byLevel: 'Theo cấp học',
-    colGroup: 'Nhóm', colSites: 'Điểm', colCount: 'Có mặt / dự kiến', colRate: 'Tỉ lệ',
-    colSitesHint: 'Điểm cầu có tín hiệu / tất cả',
+    colGroup: 'Nhóm', colSites: 'Điểm', colCount: 'Có mặt / dự kiến ở các điểm có số đếm', colRate: 'Tỉ lệ',
+    colSitesHint: 'Điểm cầu có số đếm / tất cả',
     province: 'Toàn tỉnh', alertsFeed: 'Cảnh báo trực tiếp', noAlerts: 'Không có cảnh báo nào đang mở.',
     alertOpened: 'bắt đầu', alertClosed: 'đã kết thúc', liveOn: 'Đang nhận trực tiếp', liveOff: 'Mất luồng trực tiếp, đang nối lại…',
     // Site page
@@ -77,6 +84,12 @@ const DICT = {
     yes: 'Có', no: 'Không', correct: 'Sửa số', correction: 'Sửa số người theo ảnh minh chứng',
     correctionCounted: 'Số người đếm lại', correctionReason: 'Lý do (bắt buộc)', save: 'Lưu', cancel: 'Hủy',
     correctionSaved: 'Đã ghi sửa số vào sổ.', showMore: (n) => `Xem thêm (còn ${n})`, rows: (n) => `${n} dòng`,
+    datePlaceholder: 'dd/mm/yyyy', dateHint: 'Ngày theo dạng dd/mm/yyyy, ví dụ 12/07/2027',
+    badDate: 'Ngày không hợp lệ — hãy nhập theo dạng dd/mm/yyyy.', pickDate: 'Chọn ngày trên lịch',
+    noDataHint: 'Không có dữ liệu: buổi này không nhận được hình nào.',
+    evidenceCounted: (c, e) => `Đếm được: ${c} / ${e} người`, evidenceSha: 'SHA-256 của tệp ảnh',
+    noPictureGroup: (n, hm, d) => `${n} điểm cầu không có hình lúc ${hm} (${d})`,
+    noPictureShow: 'Xem từng điểm', noPictureHide: 'Thu gọn',
     // Cameras (technician)
     camerasTitle: 'Tình trạng camera', problem: 'Vấn đề', allProblems: 'Mọi tình trạng', onlyProblems: 'Chỉ điểm có vấn đề',
     colLastFrame: 'Ảnh gần nhất', colHeartbeat: 'Báo cáo gần nhất', colSpool: 'Hàng đợi tại điểm', colDrops: 'Bị bỏ',
@@ -85,6 +98,11 @@ const DICT = {
     colCamera: 'Camera', colInterval: 'Chu kỳ', playing: 'đang chạy', stopped: 'không chạy', items: 'mục',
     dropsHint: 'Số mục máy tại điểm cầu đã bỏ: hàng đợi đầy, camera nhanh hơn máy, lỗi ổ đĩa.',
     refusedLine: (n, age) => `Trung tâm từ chối ${n} lần, lần cuối ${age}`,
+    // The camera's state, from the node's report (camera.playing, pipeline_starts, state)
+    camStates: { playing: 'Có hình', no_picture: 'Không có hình', never_opened: 'Chưa mở được camera',
+      retrying: 'Mất camera, đang thử lại', ended: 'Video đã hết', stopping: 'Máy đang dừng' },
+    camErrorHint: (e) => `Lỗi gần nhất: ${e}`,
+    noNodeLive: 'Chưa có máy tại điểm cầu kết nối nên không có hình trực tiếp.',
     // Users (admin)
     usersTitle: 'Người dùng', colUser: 'Tên đăng nhập', colRole: 'Vai trò', colState: 'Trạng thái', colCreated: 'Ngày tạo',
     userActive: 'Đang dùng', userDisabled: 'Đã khóa',
@@ -135,19 +153,26 @@ const DICT = {
       upper_secondary: ['Upper sec.', 'Upper secondary & continuing ed.'] },
     problems: { offline: 'Offline', refused: 'Refused', no_frames: 'No picture', dark: 'Dark', covered: 'Covered',
       blurred: 'Blurred', frozen: 'Frozen', moved: 'Moved', never: 'Never connected', ok: 'OK' },
-    alertKinds: { under_attendance: 'Under-attendance', offline: 'Site offline', camera_fault: 'Camera fault', count_disputed: 'Count disputed' },
+    alertKinds: { under_attendance: 'Under-attendance', offline: 'Site offline', camera_fault: 'Camera fault', count_disputed: 'Count disputed', late_start: 'Late start', early_leave: 'Early leave' },
     audited: (node, audit) => `on the picture: site ${node}, centre's audit ${audit}`,
     periods: { morning: 'Morning', afternoon: 'Afternoon', evening: 'Evening', night: 'Night' },
     ago: { s: 's ago', m: 'min ago', h: 'h ago', d: 'd ago' },
     dur: { s: 's', m: 'min', h: 'h', d: 'd' },
-    summary: (rep, n, cnt, exp) => `${rep}/${n} sites reporting · ${cnt}/${exp} people counted`,
-    districtSub: (rep, n, cnt, exp) => `${cnt}/${exp} people · ${rep}/${n} sites reporting`,
+    summary: (rep, n, cnt, exp, pct, all) => `${rep}/${n} sites counting · ${cnt}/${exp} people expected at them — ${pct} · Expected in all: ${all}`,
+    districtSub: (rep, n, cnt, exp, pct) => `${cnt}/${exp} people — ${pct} · ${rep}/${n} sites counting`,
+    rateBase: 'Rate = people counted / people expected at the sites that have a count (the Sites column). The printed report computes it the same way.',
+    classNow: (period, from, to, n) => `Class in progress: ${period}, ${from}–${to} · ${n} sites in class`,
+    classNone: 'No class is in progress.',
+    classNext: (period, when) => `Next: ${period}, ${when}`,
+    classNoNext: 'No more classes in the schedule.',
+    attention: 'Needs attention', attentionNone: 'No site needs attention.', attentionMore: (n) => `and ${n} more…`,
+    attentionWhy: { offline: 'offline', camera_fault: 'camera fault', short: 'under-attended', late_start: 'late start', early_leave: 'early leave', count_disputed: 'count disputed', under_attendance: 'under-attended' },
     search: 'Search by ID or name', district: 'District', allDistricts: 'All districts',
     level: 'School level', allLevels: 'All levels', state: 'State', allStates: 'All states',
     noMatch: 'No matching sites.',
     totals: 'Totals', byDistrict: 'By district', byLevel: 'By school level',
-    colGroup: 'Group', colSites: 'Sites', colCount: 'Present / expected', colRate: 'Rate',
-    colSitesHint: 'Sites reporting / all',
+    colGroup: 'Group', colSites: 'Sites', colCount: 'Present / expected at sites counting', colRate: 'Rate',
+    colSitesHint: 'Sites with a count / all',
     province: 'Province', alertsFeed: 'Live alerts', noAlerts: 'No open alerts.',
     alertOpened: 'started', alertClosed: 'ended', liveOn: 'Live', liveOff: 'Live feed lost, reconnecting…',
     siteId: 'Site ID', expected: 'Expected', count: 'People / expected', frameCount: 'Seen in this frame',
@@ -178,6 +203,12 @@ const DICT = {
     yes: 'Yes', no: 'No', correct: 'Correct', correction: 'Correct the count from the evidence',
     correctionCounted: 'People counted again', correctionReason: 'Reason (required)', save: 'Save', cancel: 'Cancel',
     correctionSaved: 'The correction is in the ledger.', showMore: (n) => `Show more (${n} left)`, rows: (n) => `${n} rows`,
+    datePlaceholder: 'dd/mm/yyyy', dateHint: 'Date as dd/mm/yyyy, e.g. 12/07/2027',
+    badDate: 'Not a valid date — type it as dd/mm/yyyy.', pickDate: 'Pick a date on the calendar',
+    noDataHint: 'No data: no picture arrived during this session.',
+    evidenceCounted: (c, e) => `Counted: ${c} / ${e} people`, evidenceSha: 'SHA-256 of the picture file',
+    noPictureGroup: (n, hm, d) => `${n} sites with no picture at ${hm} (${d})`,
+    noPictureShow: 'Show each site', noPictureHide: 'Collapse',
     camerasTitle: 'Camera health', problem: 'Problem', allProblems: 'Any state', onlyProblems: 'Problems only',
     colLastFrame: 'Last frame', colHeartbeat: 'Last report', colSpool: 'Spool backlog', colDrops: 'Dropped',
     colCounting: 'Counting', countedAtSite: 'at the site', countedCentrally: 'at the centre', cores: 'cores',
@@ -185,6 +216,10 @@ const DICT = {
     colCamera: 'Camera', colInterval: 'Interval', playing: 'playing', stopped: 'not playing', items: 'items',
     dropsHint: 'Items the site node dropped: spool full, camera faster than the node, disk errors.',
     refusedLine: (n, age) => `Refused by the centre ${n} times, last ${age}`,
+    camStates: { playing: 'Picture OK', no_picture: 'No picture', never_opened: 'Camera never opened',
+      retrying: 'Camera lost, retrying', ended: 'Video ended', stopping: 'Node stopping' },
+    camErrorHint: (e) => `Last error: ${e}`,
+    noNodeLive: 'No capture node is connected at this site, so there is no live picture.',
     usersTitle: 'Users', colUser: 'User name', colRole: 'Role', colState: 'State', colCreated: 'Created',
     userActive: 'Active', userDisabled: 'Disabled',
     colActions: 'Actions', youTag: 'you', addUserTitle: 'Add a user', addUser: 'Add',
@@ -254,6 +289,19 @@ export const fmtTime = (ms) => (ms == null ? '—' : fmt.time.format(ms));
 export const fmtHM = (ms) => (ms == null ? '—' : fmt.hm.format(ms));
 export const fmtNum = (n) => (n == null ? '—' : fmt.num.format(n));
 export const fmtPct = (r) => (r == null || !Number.isFinite(r) ? '—' : fmt.pct.format(r));
+// A number with at most `digits` decimals, in the page's language ("0,5" / "0.5").
+export const fmtDec = (n, digits = 1) => (n == null || !Number.isFinite(n) ? '—'
+  : new Intl.NumberFormat(t().locale, { maximumFractionDigits: digits }).format(n));
+// Seconds: "0,5 giây" / "0.5 s".
+export const fmtSeconds = (s) => (s == null || !Number.isFinite(s) ? '—' : `${fmtDec(s)} ${t().dur.s}`);
+// A size in bytes: "180 KB", "1,2 MB" / "1.2 MB" (1 KB = 1024 bytes).
+export function fmtBytes(b) {
+  if (b == null || !Number.isFinite(b)) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (Math.abs(b) >= 1024 && i < units.length - 1) { b /= 1024; i++; }
+  return `${fmtDec(b, i === 0 || Math.abs(b) >= 10 ? 0 : 1)} ${units[i]}`;
+}
 
 // "12 giây trước" / "12 s ago"; short: "12 giây" / "12 s".
 export function ageText(ms, short = false) {
@@ -269,6 +317,19 @@ export const roleLabel = (role) => t().roles[role] ?? role;
 export const periodLabel = (p) => t().periods[p] ?? p;
 export const alertLabel = (k) => t().alertKinds[k] ?? k;
 export const problemLabel = (p) => t().problems[p] ?? p;
+// The camera's state in a few words, from a node report's structured fields (`state`,
+// `camera`: protocol/node_report.h); '' without a report. Its last error is for a tooltip.
+export function cameraState(report) {
+  const c = report?.camera, s = t().camStates;
+  if (!c) return '';
+  if (report.state === 'finished') return s.ended;
+  if (report.state === 'stopping') return s.stopping;
+  if (c.playing) return report.state === 'no_frames' ? s.no_picture : s.playing;
+  return c.pipeline_starts > 0 ? s.retrying : s.never_opened;
+}
+// A camera error for a tooltip: file paths and addresses left out ("end of stream [source …]").
+export const cameraErrorHint = (e) => (e ? t().camErrorHint(
+  e.replace(/[a-z][a-z0-9+.-]*:\/\/\S+|(?:\.{0,2}\/|[A-Za-z]:\\)[^\s\]),:;]+|…[^\s\]),:;]*/g, '…')) : '');
 
 // The province's calendar: "YYYY-MM-DD" of an instant, and the instant a local day starts.
 function zoneParts(ms) {
@@ -290,4 +351,16 @@ export function dayStart(date) {
   const wall = Date.UTC(y, m - 1, d);
   const guess = wall - offsetAt(wall);
   return wall - offsetAt(guess); // right across a DST change too
+}
+
+// A calendar day "YYYY-MM-DD" as the page writes every date (dd/mm/yyyy in both languages),
+// and back from what a user typed (d/m/yyyy, with / . or -); null when it is not a real day.
+export const fmtDay = (iso) => (/^\d{4}-\d{2}-\d{2}$/.test(iso ?? '') ? fmtDate(dayStart(iso) + 12 * 3600e3) : '—');
+export function parseDay(text) {
+  const m = /^\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\s*$/.exec(text ?? '');
+  if (!m) return null;
+  const [d, mo, y] = [+m[1], +m[2], +m[3]];
+  const probe = new Date(Date.UTC(y, mo - 1, d));
+  if (probe.getUTCFullYear() !== y || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) return null;
+  return `${y}-${String(mo).padStart(2, '0')}-${String(d).padStart(2, '0')}`;
 }

@@ -4,7 +4,7 @@
 // /api/v1/sites: each site's state, and the live totals of the current frames).
 import { h, setText, fold, clear } from './dom.js';
 import { get } from './api.js';
-import { t, fmtNum, fmtPct, fmtHM, ageText, levelLabel, alertLabel } from './i18n.js';
+import { t, fmtNum, fmtPct, fmtHM, fmtDate, ageText, levelLabel, alertLabel, periodLabel } from './i18n.js';
 import { sites as siteStore, watchSites, serverNow, onEvent, onConnection, eventsConnected, flagsOf, status } from './data.js';
 
 const STATES = ['ok', 'short', 'offline', 'camera_fault', 'no_data', 'no_class'];
@@ -22,6 +22,10 @@ export function mount(root) {
 
   // ---- Layout ----
   const summary = h('p', { class: 'summary', attrs: { 'aria-live': 'polite' }, text: T.loading });
+  const classLine = h('p', { class: 'class-now', attrs: { 'data-testid': 'class-now' } });
+  const attentionList = h('ul', { class: 'attention-list', attrs: { 'data-testid': 'attention' } });
+  const attention = h('section', { class: 'card attention', attrs: { 'aria-labelledby': 'attention-h' } },
+    h('h2', { id: 'attention-h', text: T.attention }), attentionList);
   const legend = h('ul', 'legend', STATES.map((s) => h('li', { class: s },
     h('button', { type: 'button', class: 'legend-btn', dataset: { state: s }, on: { click: () => {
       filter.state = filter.state === s ? '' : s;
@@ -50,14 +54,16 @@ export function mount(root) {
       h('th', { class: i ? 'num' : null, text: c, title: i === 1 ? T.colSitesHint : null, attrs: { scope: 'col' } })))), body);
 
   clear(root, h('section', { class: 'overview', attrs: { 'data-testid': 'view-overview' } },
-    h('div', 'toolbar', h('div', 'toolbar-main', summary, legend),
+    h('div', 'toolbar', h('div', 'toolbar-main', classLine, summary, legend),
       h('div', 'filters', q, districtSel, levelSel, stateSel)),
+    attention,
     h('div', 'ov-grid',
       h('div', 'ov-main', districts, nomatch),
       h('aside', 'ov-side',
         h('section', { class: 'card feed', attrs: { 'aria-labelledby': 'feed-h' } },
           h('h2', { id: 'feed-h' }, feedLive, T.alertsFeed), feedEmpty, feedList),
-        h('section', 'card', h('h2', { text: T.totals }), totalsTable(T.byDistrict, byDistrict, 'totals-district'), totalsTable(T.byLevel, byLevel, 'totals-level'))))));
+        h('section', 'card', h('h2', { text: T.totals }), totalsTable(T.byDistrict, byDistrict, 'totals-district'), totalsTable(T.byLevel, byLevel, 'totals-level'),
+          h('p', { class: 'muted small', text: T.rateBase, attrs: { 'data-testid': 'rate-base' } }))))));
 
   // ---- Tiles: rebuilt only when the set of sites changes, updated in place otherwise ----
   function build(list) {
@@ -125,19 +131,69 @@ export function mount(root) {
     const totals = siteStore.totals;
     if (totals) {
       const p = totals.province;
-      setText(summary, T.summary(p.sites_counted, p.sites, nf(p.counted), nf(p.expected)));
+      const rate = (g) => (g.expected_counted ? fmtPct(g.rate) : '—');
+      setText(summary, T.summary(p.sites_counted, p.sites, nf(p.counted), nf(p.expected_counted), rate(p), nf(p.expected)));
       for (const g of totals.by_district) {
         const sec = sections.get(g.group);
-        if (sec) setText(sec.sub, T.districtSub(g.sites_counted, g.sites, nf(g.counted), nf(g.expected)));
+        if (sec) setText(sec.sub, T.districtSub(g.sites_counted, g.sites, nf(g.counted), nf(g.expected_counted), rate(g)));
       }
       renderTotals(byDistrict, totals.by_district, (d) => d, p);
       renderTotals(byLevel, totals.by_level, (l) => levelLabel(l, true), p);
     }
+    renderClass();
+    renderAttention(list);
     const rules = status?.site_state;
     for (const s of STATES) {
       setText(legend.querySelector(`[data-count="${s}"]`), `${rules ? T.legend[s](rules) : T.states[s]}: ${counts[s]}`);
     }
     applyFilter({ feed: false }); // states change the state filter's tiles; the feed has its own events
+  }
+
+  // Whether a class is on, and when the next begins: the service's (GET /api/v1/sites `class`).
+  function renderClass() {
+    const c = siteStore.classNow;
+    if (!c) return setText(classLine, '');
+    const when = (p) => `${fmtDate(p.start_ms)} ${fmtHM(p.start_ms)}`;
+    const next = c.next ? T.classNext(periodLabel(c.next.period), when(c.next)) : T.classNoNext;
+    const text = c.period
+      ? `${T.classNow(periodLabel(c.period.period), fmtHM(c.period.start_ms), fmtHM(c.period.end_ms), c.sites_in_class)} · ${next}`
+      : `${T.classNone} ${next}`;
+    setText(classLine, text);
+    classLine.classList.toggle('on', !!c.period);
+    classLine.dataset.inClass = c.period ? '1' : '0';
+  }
+
+  // Sites that need a call, worst first: the service's states, then open alerts of the record.
+  const WORST = ['offline', 'camera_fault', 'short'];
+  const ATTENTION_MAX = 12; // then "and N more", so that a province-wide outage stays one line
+  let attentionAll = false;
+  function renderAttention(list) {
+    const need = new Map(); // site id -> reasons
+    for (const s of list) if (WORST.includes(s.state)) need.set(s.id, [s.state]);
+    for (const f of feed.values()) {
+      if (!f.open || !siteStore.byId.has(f.data.site_id)) continue;
+      const why = need.get(f.data.site_id) ?? [];
+      const kind = f.data.kind === 'under_attendance' ? 'short' : f.data.kind;
+      if (!why.includes(kind)) why.push(kind);
+      need.set(f.data.site_id, why);
+    }
+    const rankOf = (w) => { const i = WORST.indexOf(w); return i < 0 ? WORST.length : i; };
+    for (const why of need.values()) why.sort((a, b) => rankOf(a) - rankOf(b));
+    const items = [...need.entries()].sort((a, b) => rankOf(a[1][0]) - rankOf(b[1][0]) || a[0].localeCompare(b[0]));
+    const k = `${attentionAll}|${items.map(([id, why]) => `${id}:${why.join(',')}`).join(' ')}`;
+    if (attentionList.dataset.key === k) return;
+    attentionList.dataset.key = k;
+    const max = window.matchMedia('(max-width: 640px)').matches ? 4 : ATTENTION_MAX;
+    const shown = attentionAll ? items : items.slice(0, max);
+    const more = items.length - shown.length;
+    attentionList.replaceChildren(...(items.length ? shown.map(([id, why]) => {
+      const s = siteStore.byId.get(id);
+      return h('li', { class: `att-item ${why[0]}`, dataset: { site: id } },
+        h('a', { href: `#/site/${encodeURIComponent(id)}` },
+          h('strong', { text: id }), h('span', { class: 'att-name', text: ` ${s.name}` }), ' · ', h('span', { class: 'att-why', text: why.map((w) => T.attentionWhy[w] ?? w).join(', ') })));
+    }) : [h('li', { class: 'muted', text: T.attentionNone })]),
+    ...(more > 0 ? [h('li', 'att-more', h('button', { type: 'button', class: 'link', text: T.attentionMore(more),
+      attrs: { 'data-testid': 'attention-more' }, on: { click: () => { attentionAll = true; renderAttention(siteStore.list); } } }))] : []));
   }
 
   function faultText(s) {
@@ -149,7 +205,7 @@ export function mount(root) {
   function renderTotals(tbody, groups, label, all) {
     const row = (name, g, cls) => h('tr', cls, h('th', { text: name, attrs: { scope: 'row' } }),
       h('td', { class: 'num', text: `${g.sites_counted}/${g.sites}` }),
-      h('td', { class: 'num', text: `${fmtNum(g.counted)} / ${fmtNum(g.expected)}` }),
+      h('td', { class: 'num', text: `${fmtNum(g.counted)} / ${fmtNum(g.expected_counted)}` }),
       h('td', { class: 'num', text: g.expected_counted ? fmtPct(g.rate) : '—' }));
     tbody.replaceChildren(...groups.map((g) => row(label(g.group), g)), row(T.province, all, 'total'));
   }

@@ -3,17 +3,69 @@
 // correct. Admins see the same without the correction.
 import { h, clear, setText, downloadLink } from './dom.js';
 import { get, can, enc } from './api.js';
-import { t, fmtNum, fmtPct, periodLabel } from './i18n.js';
+import { t, fmtNum, fmtPct, fmtDay, parseDay, periodLabel } from './i18n.js';
 import { sites as siteStore, watchSites } from './data.js';
 import { rollCallTable } from './rollcalls.js';
 
-const filter = { site: '', district: '', date: '', period: '' };
+const filter = { site: '', district: '', date: '', period: '' }; // date: YYYY-MM-DD, as the API takes it
+
+// A calendar drawn as SVG (an emoji needs a font the sites' browsers may lack).
+function calendarIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of Object.entries({ viewBox: '0 0 16 16', width: 16, height: 16, 'aria-hidden': 'true',
+    fill: 'none', stroke: 'currentColor', 'stroke-width': 1.5 })) svg.setAttribute(k, v);
+  for (const d of ['M2 4h12v10H2z', 'M2 7h12', 'M5 2v3M11 2v3']) {
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
+// A date field that shows and takes dd/mm/yyyy whatever the browser's locale (a native
+// <input type=date> shows mm/dd/yyyy in an en-US browser), with a button that opens the
+// browser's calendar on a hidden native input. `onChange` gets YYYY-MM-DD, or '' when
+// emptied; a text that is not a real day is flagged and not taken.
+export function dayInput(value, onChange, testid) {
+  const T = t();
+  const text = h('input', { type: 'text', value: value ? fmtDay(value) : '', placeholder: T.datePlaceholder,
+    inputMode: 'numeric', autocomplete: 'off', title: T.dateHint, size: 10, maxLength: 10,
+    attrs: { 'aria-label': `${T.date} (${T.datePlaceholder})`, 'data-testid': testid } });
+  const native = h('input', { type: 'date', tabIndex: -1, value: value || '', attrs: { 'aria-hidden': 'true' },
+    style: 'position:absolute;width:1px;height:1px;opacity:0;pointer-events:none;border:0;padding:0' });
+  const pick = h('button', { type: 'button', class: 'small', title: T.pickDate,
+    attrs: { 'aria-label': T.pickDate, 'data-testid': testid && `${testid}-pick` } }, calendarIcon());
+  let current = value || '';
+  const take = (iso) => {
+    text.setCustomValidity('');
+    text.removeAttribute('aria-invalid');
+    text.value = iso ? fmtDay(iso) : '';
+    if (iso !== current) { current = iso; onChange(iso); }
+  };
+  text.addEventListener('change', () => {
+    if (!text.value.trim()) return take('');
+    const iso = parseDay(text.value);
+    if (iso) return take(iso);
+    text.setCustomValidity(T.badDate);
+    text.setAttribute('aria-invalid', 'true');
+    text.reportValidity();
+  });
+  text.addEventListener('keydown', (e) => { if (e.key === 'Enter') text.dispatchEvent(new Event('change')); });
+  native.addEventListener('change', () => take(native.value));
+  pick.addEventListener('click', () => {
+    native.value = current;
+    try { native.showPicker(); } catch { native.focus(); native.click(); }
+  });
+  return h('span', { class: 'day-input', style: 'position:relative;display:inline-flex;gap:4px;align-items:center' },
+    text, pick, native);
+}
 
 export function mount(root) {
   const T = t();
   const siteSel = h('select', { attrs: { 'aria-label': T.colSite, 'data-testid': 'records-site' } });
   const districtSel = h('select', { attrs: { 'aria-label': T.district, 'data-testid': 'records-district' } });
-  const dateIn = h('input', { type: 'date', value: filter.date, attrs: { 'aria-label': T.date, 'data-testid': 'records-date' } });
+  const dateIn = dayInput(filter.date, (iso) => { filter.date = iso; changed(); }, 'records-date');
   const periodSel = h('select', { attrs: { 'aria-label': T.period, 'data-testid': 'records-period' } },
     h('option', { value: '', text: T.allPeriods }), ['morning', 'afternoon'].map((p) => h('option', { value: p, text: periodLabel(p) })));
   periodSel.value = filter.period;
@@ -118,15 +170,18 @@ export function mount(root) {
   function renderSessions(list) {
     if (!list.length) { clear(sessionsBox, h('p', { class: 'muted', text: T.noSessions })); return; }
     const cols = [T.colSite, T.colDate, T.colPeriod, T.colExpected, T.colFrames, T.colPeak, T.colMedian, T.colMin, T.colRate, T.colLate, T.colEarly];
-    const yn = (b) => h('td', { class: b ? 'warn' : null, text: b ? T.yes : T.no });
+    // null: the session had no frame, so the service knows no count, rate or fact (docs/api.md).
+    const none = (v) => (v == null ? T.noDataHint : null);
+    const yn = (b) => h('td', { class: b ? 'warn' : null, text: b == null ? '—' : b ? T.yes : T.no, title: none(b) });
+    const num = (v) => h('td', { class: 'num', text: fmtNum(v), title: none(v) });
     clear(sessionsBox, h('div', 'table-wrap scroll', h('table', 'data sessions',
       h('thead', null, h('tr', null, cols.map((c, i) => h('th', { class: i >= 3 && i <= 8 ? 'num' : null, text: c, attrs: { scope: 'col' } })))),
       h('tbody', null, [...list].reverse().slice(0, 500).map((s) => h('tr', { dataset: { site: s.site_id } },
         h('td', null, h('a', { href: `#/site/${enc(s.site_id)}`, text: s.site_id, title: siteStore.byId.get(s.site_id)?.name ?? '' })),
-        h('td', { text: s.date }), h('td', { text: periodLabel(s.period) }),
+        h('td', { text: fmtDay(s.date) }), h('td', { text: periodLabel(s.period) }),
         h('td', { class: 'num', text: fmtNum(s.expected) }), h('td', { class: 'num', text: fmtNum(s.frames) }),
-        h('td', { class: 'num', text: fmtNum(s.peak) }), h('td', { class: 'num', text: fmtNum(s.median) }),
-        h('td', { class: 'num', text: fmtNum(s.minimum) }), h('td', { class: 'num', text: fmtPct(s.attendance_rate) }),
+        num(s.peak), num(s.median), num(s.minimum),
+        h('td', { class: 'num', text: fmtPct(s.attendance_rate), title: none(s.attendance_rate) }),
         yn(s.late_start), yn(s.early_leave)))))));
   }
 
@@ -134,12 +189,11 @@ export function mount(root) {
     filter.site = siteSel.value;
     filter.district = filter.site ? '' : districtSel.value;
     if (filter.site) districtSel.value = '';
-    filter.date = dateIn.value;
     filter.period = periodSel.value;
     renderExports();
     loadRecords();
   };
-  for (const e of [siteSel, districtSel, dateIn, periodSel]) e.addEventListener('change', changed);
+  for (const e of [siteSel, districtSel, periodSel]) e.addEventListener('change', changed);
   verifyBtn.addEventListener('click', verify);
 
   let off = () => {};

@@ -20,9 +20,18 @@ export function showDialog(title, body, { wide = false, testid } = {}) {
   return d;
 }
 
-export function showEvidence(url, caption) {
-  showDialog(caption, h('figure', 'evidence-full', h('img', { src: url, alt: caption }),
-    h('figcaption', { text: caption })), { wide: true, testid: 'evidence-dialog' });
+// The full evidence picture of a roll call: the caption (site, date and time) once, as the
+// title; under the picture the count it proves and the file's SHA-256, for an auditor to
+// check a copy of the file (sha256sum) against the ledger.
+export function showEvidence(rc, caption) {
+  const T = t();
+  showDialog(caption, h('figure', 'evidence-full', h('img', { src: rc.evidence_url, alt: `${T.colEvidence} ${caption}` }),
+    h('figcaption', null,
+      h('p', { text: T.evidenceCounted(fmtNum(rc.counted), fmtNum(rc.expected)), attrs: { 'data-testid': 'evidence-count' } }),
+      rc.evidence_sha256 ? h('p', null, h('span', { text: `${T.evidenceSha}: ` }),
+        h('code', { text: rc.evidence_sha256, style: 'overflow-wrap:anywhere;user-select:all',
+          attrs: { 'data-testid': 'evidence-sha256' } })) : null)),
+  { wide: true, testid: 'evidence-dialog' });
 }
 
 function openCorrection(rc, onDone) {
@@ -62,11 +71,29 @@ function openCorrection(rc, onDone) {
   });
 }
 
+// The table's lines: a roll call each, except that with `group`, the roll calls of one time
+// without a picture (sites offline then: during an outage 161 of 164) are folded into one
+// line when there are two or more, where the first of them would be. A count whose picture
+// could not be kept is not grouped: that is rare and worth a look.
+function linesOf(rows, group) {
+  if (!group) return rows.map((rc) => ({ rc }));
+  const lines = [], byTime = new Map();
+  for (const rc of rows) {
+    if (rc.evidence_url || rc.counted != null) { lines.push({ rc }); continue; }  // a count without its picture stays in sight
+    let g = byTime.get(rc.scheduled_ms);
+    if (!g) { g = { calls: [] }; byTime.set(rc.scheduled_ms, g); lines.push(g); }
+    g.calls.push(rc);
+  }
+  return lines.map((l) => (l.calls?.length === 1 ? { rc: l.calls[0] } : l));
+}
+
 // A table of roll calls (oldest first as the API gives them; newest shown first). With
-// showSite the site and date columns are added (records across sites and days).
+// showSite the site and date columns are added (records across sites and days), and the
+// roll calls without a picture are grouped per time in one line that opens to them, so that
+// those with evidence stay in sight; the count of each group is on its line.
 export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
   const T = t();
-  const rows = [...calls].reverse();
+  const lines = linesOf([...calls].reverse(), showSite);
   const mayCorrect = can('correct');
   const head = [showSite && [T.colSite], showSite && [T.colDate], [T.colTime], [T.colPeriod], [T.colCounted, 'num'],
     [T.colExpected, 'num'], [T.colEvidence], mayCorrect && ['']].filter(Boolean);
@@ -74,10 +101,35 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
   const more = h('button', { type: 'button', class: 'more', hidden: true });
   let shown = 0;
   function addPage() {
-    for (const rc of rows.slice(shown, shown + PAGE)) tbody.append(row(rc));
-    shown = Math.min(rows.length, shown + PAGE);
-    more.hidden = shown >= rows.length;
-    more.textContent = T.showMore(rows.length - shown);
+    for (const l of lines.slice(shown, shown + PAGE)) tbody.append(...(l.rc ? [row(l.rc)] : groupRows(l)));
+    shown = Math.min(lines.length, shown + PAGE);
+    more.hidden = shown >= lines.length;
+    more.textContent = T.showMore(lines.length - shown);
+  }
+  // One line "N sites with no picture at HH:MM", and its roll calls, hidden until opened.
+  function groupRows(group) {
+    const at = group.calls[0].scheduled_ms;
+    const members = group.calls.map((rc) => {
+      const tr = row(rc);
+      tr.hidden = true;
+      tr.classList.add('in-group');
+      return tr;
+    });
+    const toggle = h('button', { type: 'button', class: 'small', text: T.noPictureShow,
+      attrs: { 'aria-expanded': 'false', 'data-testid': 'no-picture-toggle' } });
+    toggle.addEventListener('click', () => {
+      const open = toggle.getAttribute('aria-expanded') !== 'true';
+      toggle.setAttribute('aria-expanded', String(open));
+      toggle.textContent = open ? T.noPictureHide : T.noPictureShow;
+      for (const m of members) m.hidden = !open;
+    });
+    const line = h('tr', { class: 'no-picture-group', dataset: { count: group.calls.length },
+      attrs: { 'data-testid': 'no-picture-group' } },
+      h('td', { colSpan: head.length, class: 'muted' },
+        h('span', { class: 'badge offline', style: 'white-space:normal', // wraps on a phone
+          text: T.noPictureGroup(fmtNum(group.calls.length), fmtHM(at), fmtDate(at)) }),
+        ' ', toggle));
+    return [line, ...members];
   }
   function row(rc) {
     const site = sites.byId.get(rc.site_id);
@@ -95,7 +147,7 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
     const caption = `${rc.site_id} · ${fmtDateTime(rc.scheduled_ms)}`;
     const ev = h('td', 'evidence');
     if (rc.evidence_url) {
-      ev.append(h('button', { type: 'button', class: 'thumb', title: caption, on: { click: () => showEvidence(rc.evidence_url, caption) } },
+      ev.append(h('button', { type: 'button', class: 'thumb', title: caption, on: { click: () => showEvidence(rc, caption) } },
         h('img', { src: rc.evidence_url, alt: `${T.colEvidence} ${caption}`, loading: 'lazy', width: 96, height: 54 })));
     } else {
       ev.textContent = T.noEvidence;
@@ -113,7 +165,7 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
   }
   more.addEventListener('click', addPage);
   addPage();
-  if (!rows.length) return h('p', { class: 'muted', text: T.noRollCalls, attrs: { 'data-testid': 'no-roll-calls' } });
+  if (!lines.length) return h('p', { class: 'muted', text: T.noRollCalls, attrs: { 'data-testid': 'no-roll-calls' } });
   return h('div', 'table-wrap scroll',
     h('table', { class: 'data roll-calls', attrs: { 'data-testid': 'roll-calls' } },
       h('thead', null, h('tr', null, head.map(([c, cls]) => h('th', { class: cls, text: c, attrs: { scope: 'col' } })))), tbody), more);

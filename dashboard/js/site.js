@@ -4,7 +4,8 @@
 // report and the live view (POST .../live, then the MJPEG stream in an <img>).
 import { h, setText, clear } from './dom.js';
 import { get, post, can, mayView, enc, ApiError } from './api.js';
-import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problemLabel, localDate, dayStart } from './i18n.js';
+import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problemLabel, localDate, dayStart,
+  fmtBytes, fmtSeconds, cameraState, cameraErrorHint } from './i18n.js';
 import { sites as siteStore, watchSites, serverNow, flagsOf, onEvent } from './data.js';
 import { timelineChart, marksLegend } from './chart.js';
 import { rollCallTable } from './rollcalls.js';
@@ -37,7 +38,7 @@ export function mount(root, [id]) {
   }
   facts.frameCount.title = T.frameCountHint;
   const liveBtn = h('button', { type: 'button', class: 'primary', text: T.live, attrs: { 'data-testid': 'live-toggle' } });
-  const liveMsg = h('p', { class: 'form-error', hidden: true });
+  const liveMsg = h('p', { class: 'form-error', hidden: true, attrs: { 'data-testid': 'live-msg' } });
   const liveHint = h('small', { class: 'muted', text: T.liveHint });
   const nodeBox = h('div', { class: 'node-report', attrs: { 'data-testid': 'node-report' } });
   const dayInput = h('input', { type: 'date', attrs: { 'aria-label': T.day, 'data-testid': 'day' } });
@@ -137,21 +138,44 @@ export function mount(root, [id]) {
     const rows = [
       [T.problem, problems.map(problemLabel).join(', ')],
       [T.colHeartbeat, n ? `${fmtDateTime(n.received_at_ms)} (${ageText(now - n.received_at_ms)})` : '—'],
-      [T.colCamera, r.camera ? `${r.camera.playing ? T.playing : T.stopped}${r.camera.last_error ? ` — ${r.camera.last_error}` : ''}` : '—'],
-      [T.colInterval, r.camera?.interval_s != null ? `${r.camera.interval_s} s` : '—'],
-      [T.colSpool, r.spool ? `${fmtNum(r.spool.items)} ${T.items} · ${(r.spool.bytes / 1048576).toFixed(1)} MB` : '—'],
+      [T.colCamera, cameraState(r) || '—', cameraErrorHint(r.camera?.last_error)],
+      [T.colInterval, r.camera?.interval_s != null ? fmtSeconds(r.camera.interval_s) : '—'],
+      [T.colSpool, r.spool ? `${fmtNum(r.spool.items)} ${T.items} · ${fmtBytes(r.spool.bytes)}` : '—'],
       [T.colDrops, n?.items_lost != null ? fmtNum(n.items_lost) : '—'],
       [T.nodeVersion, r.version ?? '—'],
     ];
-    nodeBox.replaceChildren(h('dl', 'facts', rows.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v })])));
+    nodeBox.replaceChildren(h('dl', 'facts', rows.map(([k, v, hint]) => [h('dt', { text: k }), h('dd', { text: v, title: hint || null })])));
+    renderLiveCtl();
   }
 
   // ---- Live view (technician, admin) ----
+  // No capture node connected (the service says `never` or `offline`): there is no live
+  // picture to ask for, and the page says so instead of a black box.
+  function renderLiveCtl() {
+    const noNode = !liveImg && ['never', 'offline'].some((p) => site.problems.includes(p));
+    if (noNode) {
+      liveBtn.disabled = true;
+      liveMsg.textContent = T.noNodeLive;
+      liveMsg.dataset.reason = 'no-node';
+      liveMsg.hidden = false;
+    } else if (liveMsg.dataset.reason === 'no-node') {
+      liveBtn.disabled = false;
+      liveMsg.hidden = true;
+      delete liveMsg.dataset.reason;
+    }
+  }
+
   async function startLive() {
     liveBtn.disabled = true;
     liveMsg.hidden = true;
     try {
       const r = await post(`/api/v1/sites/${enc(id)}/live`);
+      if (r?.node_connected === false) { // nothing would come: say so, no stream
+        liveMsg.textContent = T.noNodeLive;
+        liveMsg.dataset.reason = 'no-node';
+        liveMsg.hidden = false;
+        return;
+      }
       if (r?.interval_s) liveHint.textContent = T.liveRate(fmtNum(r.interval_s));
     } catch (e) {
       liveMsg.textContent = e.status === 403 ? (e.code === 'csrf' ? T.csrfError : T.forbiddenApi) : T.requestFailed(e.code);
@@ -161,6 +185,10 @@ export function mount(root, [id]) {
     }
     liveImg = h('img', { class: 'live', alt: T.live, src: `/api/v1/sites/${enc(id)}/live.mjpeg?t=${Date.now()}`,
       attrs: { 'data-testid': 'live-image' } });
+    // LIVE only over a picture: from the stream's first frame, not before, not after an error.
+    const shown = liveImg;
+    liveImg.addEventListener('load', () => { if (liveImg === shown) liveBadge.hidden = false; });
+    liveImg.addEventListener('error', () => { if (liveImg === shown) liveBadge.hidden = true; });
     img.hidden = true;
     noFrame.hidden = true;
     frame.prepend(liveImg);
@@ -168,7 +196,6 @@ export function mount(root, [id]) {
     // insurance (a proxy that buffers the stream, a service restarted meanwhile).
     liveTimer = setInterval(() => post(`/api/v1/sites/${enc(id)}/live`).catch(() => {}), 30_000);
     frame.classList.add('is-live');
-    liveBadge.hidden = false;
     liveBtn.textContent = T.liveStop;
     liveBtn.disabled = false;
     renderFacts(serverNow());

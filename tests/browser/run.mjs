@@ -12,6 +12,7 @@
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { FakeNode } from './fake_node.mjs';
 
 const env = process.env;
@@ -88,7 +89,7 @@ async function login(page, role) {
   await page.locator('#login-password').fill(USERS[role].password);
   await page.locator('[data-testid=login-submit]').click();
   await page.locator('#top').waitFor({ state: 'visible' });
-  await page.locator('[data-testid=who][data-role]').waitFor();
+  await page.locator('[data-testid=who][data-role]').waitFor({ state: 'attached' }); // hidden on a phone
   eq(await page.locator('[data-testid=who]').getAttribute('data-role'), role, 'signed in as');
 }
 async function shot(page, name, fullPage = false) {
@@ -141,7 +142,7 @@ async function keepFakeNodesAlive() {
   if (darkSince) await node.frame(DARK, darkPicture, { flags: ['dark'] });
   await node.frame(BACKLOG, roomPicture);
   await node.heartbeat(NO_PICTURE, { state: 'no_frames',
-    camera: { playing: false, last_error: 'Could not open resource for reading', last_frame_ms: 0, last_frame_age_s: -1 } });
+    camera: { playing: false, last_error: 'Could not open resource for reading [source /srv/att/cameras/hall-2.mp4]', last_frame_ms: 0, last_frame_age_s: -1 } });
   await node.heartbeat(BACKLOG, { spool: { items: 37, bytes: 5_452_595, dropped: 5 }, counters: { queue_dropped: 0 } });
   await node.countFromUnknownModel(REFUSED);
 }
@@ -162,6 +163,119 @@ async function darkForAMinute() {
   const now = Date.now();
   for (let t = now - 70_000; t <= now; t += 10_000) await node.frame(DARK, darkPicture, { capturedMs: t, flags: ['dark'] });
   darkSince = now;
+}
+
+// ---- The auditor's pages as a person reads them (a usability review): one date format per
+// language everywhere, "—" where a session had no data, the evidence dialog with its count and
+// the picture's SHA-256, export files named after what they hold, roll calls without a
+// picture grouped per time, and date fields in dd/mm/yyyy whatever the browser's locale ----
+const provinceDay = (ms) => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(ms); // YYYY-MM-DD
+const dmy = (iso) => iso.split('-').reverse().join('/');
+const asciiSlug = (s) => s.toLowerCase().normalize('NFD').replace(/[\u0300-\u036f]/g, '').replace(/đ/g, 'd')
+  .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+async function auditorReadsRecords(device, tag) {
+  // An en-US browser: a native date input would show mm/dd/yyyy.
+  const page = await open({ ...device, locale: 'en-US' });
+  await login(page, 'auditor');
+  await page.locator('[data-testid=ledger-status][data-intact="1"]').waitFor();
+  const today = provinceDay(Date.now()), yesterday = provinceDay(Date.now() - 86_400_000);
+  const DMY = /^\d{2}\/\d{2}\/\d{4}$/;
+
+  // 6. The date field takes and shows dd/mm/yyyy; the API still gets YYYY-MM-DD.
+  const date = page.locator('[data-testid=records-date]');
+  eq([await date.getAttribute('type'), await date.getAttribute('placeholder')], ['text', 'dd/mm/yyyy'], 'the date field');
+  await date.fill('31/02/2027');
+  await date.press('Enter');
+  eq(await date.getAttribute('aria-invalid'), 'true', '31/02/2027 is flagged');
+  const asked = page.waitForRequest((r) => r.url().includes(`/api/v1/summaries?date=${yesterday}`));
+  await date.fill(dmy(yesterday).replace(/^0/, ''));  // "3/12/2026" is taken too, and written back in full
+  await date.press('Enter');
+  await asked;
+  eq([await date.inputValue(), await date.getAttribute('aria-invalid')], [dmy(yesterday), null], 'the date as taken');
+
+  // 1 and 2. Yesterday's sessions: its dates as dd/mm/yyyy; a session without a frame shows "—".
+  const sessions = page.locator('[data-testid=sessions] table.sessions tbody tr');
+  await sessions.first().waitFor();
+  const summaries = (await api(page, 'GET', `/api/v1/summaries?date=${yesterday}`)).json.summaries;
+  const empty = summaries.find((x) => x.frames === 0);
+  check(empty, 'yesterday has a session without frames');
+  eq([empty.peak, empty.median, empty.minimum, empty.attendance_rate, empty.late_start, empty.early_leave],
+    [null, null, null, null, null, null], `the service's summary of ${empty.site_id} without frames`);
+  const dates = await page.locator('[data-testid=sessions] tbody tr td:nth-child(2)').allTextContents();
+  check(dates.length && dates.every((d) => d === dmy(yesterday)), `session dates: ${[...new Set(dates)].join(', ')}`);
+  const cells = await page.locator(`[data-testid=sessions] tbody tr[data-site="${empty.site_id}"] td`).allTextContents();
+  eq(cells.slice(5), ['—', '—', '—', '—', '—', '—'], `${empty.site_id}'s peak, median, minimum, rate, late, early`);
+  await page.locator('[data-testid=sessions]').scrollIntoViewIfNeeded();
+  await shot(page, `auditor-usability-sessions-${tag}`);
+
+  // 5. Today's roll calls at every site: those without a picture are one line per time.
+  const loaded = page.waitForResponse((r) => r.url().endsWith('/api/v1/roll-calls'));
+  await date.fill('');
+  await date.press('Enter');
+  await loaded;
+  const groups = page.locator('[data-testid=records-roll-calls] tr[data-testid=no-picture-group]', { hasText: dmy(today) });
+  await groups.first().waitFor();
+  const n = Number(await groups.first().getAttribute('data-count'));
+  check(n > 100, `the first group holds the sites without a picture (${n})`);
+  check(/^\d+ điểm cầu không có hình lúc \d{2}:\d{2} \(\d{2}\/\d{2}\/\d{4}\)/.test(await groups.first().textContent()),
+    `the group's line: ${await groups.first().textContent()}`);
+  const visible = await page.locator('[data-testid=records-roll-calls] tbody tr:visible').count();
+  const all = (await api(page, 'GET', `/api/v1/roll-calls?date=${today}`)).json.roll_calls.length;
+  check(visible * 5 < Math.min(all, 200 * 5), `${visible} lines in sight of ${all} roll calls`);
+  check(await page.locator('[data-testid=records-roll-calls] tbody tr:visible button.thumb').count() > 0,
+    'roll calls with evidence are in sight');
+  const rcDates = await page.locator('[data-testid=records-roll-calls] tbody tr[data-subject]:visible td:nth-child(2)').allTextContents();
+  check(rcDates.every((d) => DMY.test(d)), `roll call dates: ${[...new Set(rcDates)].join(', ')}`);
+  await groups.first().locator('[data-testid=no-picture-toggle]').click();
+  eq(await groups.first().locator('xpath=following-sibling::tr[contains(@class,"in-group")][not(@hidden)]').count(), n, 'the group opened');
+  await shot(page, `auditor-usability-groups-${tag}`);
+  await groups.first().locator('[data-testid=no-picture-toggle]').click();
+
+  // 3. The evidence: its caption once, the count, the picture's SHA-256, which is the file's.
+  const site = SIM_SITES[0];
+  await page.locator('[data-testid=records-site]').selectOption(site);
+  const rc = (await api(page, 'GET', `/api/v1/roll-calls?site=${site}`)).json.roll_calls.findLast((c) => c.evidence_url && c.evidence_sha256);
+  check(rc, `a roll call with evidence at ${site}`);
+  const row = page.locator(`[data-testid=records-roll-calls] tr[data-subject="${rc.subject}"]`);
+  await row.locator('button.thumb').click();
+  const dialog = page.locator('[data-testid=evidence-dialog]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=evidence-dialog] img')?.naturalWidth > 0);
+  const title = await dialog.locator('h2').textContent();
+  eq((await dialog.innerText()).split(title).length - 1, 1, `the caption "${title}" is shown once`);
+  eq(await dialog.locator('[data-testid=evidence-count]').textContent(), `Đếm được: ${rc.counted} / ${rc.expected} người`, 'the count');
+  eq(await dialog.locator('[data-testid=evidence-sha256]').textContent(), rc.evidence_sha256, 'the SHA-256 shown');
+  const picture = await page.context().request.get(BASE + rc.evidence_url);
+  eq(createHash('sha256').update(await picture.body()).digest('hex'), rc.evidence_sha256, 'the SHA-256 of the file served');
+  await shot(page, `auditor-usability-evidence-${tag}`);
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+
+  // 4. Export files named after the table, the scope and the day.
+  const saved = async (testid) => {
+    const [d] = await Promise.all([page.waitForEvent('download'), page.locator(`[data-testid=${testid}]`).click()]);
+    return d.suggestedFilename();
+  };
+  eq(await saved('export-roll-calls'), `diem-danh_${site}_${today}.csv`, 'a site\'s roll calls');
+  await page.locator('[data-testid=records-site]').selectOption('');
+  eq(await saved('export-roll-calls'), `diem-danh_toan-tinh_${today}.csv`, 'the province\'s roll calls');
+  const district = (await api(page, 'GET', '/api/v1/sites')).json.sites.find((x) => x.id === site).district;
+  await page.locator('[data-testid=records-district]').selectOption(district);
+  eq(await saved('export-alerts'), `canh-bao_${asciiSlug(district)}_${today}.csv`, 'a district\'s alerts');
+
+  // The English page: the same dd/mm/yyyy, "—" for no data.
+  await page.locator('[data-testid=lang]').click();
+  await page.locator('[data-testid=view-records] h2', { hasText: 'Attendance records' }).waitFor();
+  await page.locator('[data-testid=records-district]').selectOption('');
+  await date.fill(dmy(yesterday));
+  await date.press('Enter');
+  await page.locator(`[data-testid=sessions] tbody tr[data-site="${empty.site_id}"]`).waitFor();
+  eq(await date.getAttribute('placeholder'), 'dd/mm/yyyy', 'the English date field');
+  const enDates = await page.locator('[data-testid=sessions] tbody tr td:nth-child(2)').allTextContents();
+  check(enDates.every((d) => d === dmy(yesterday)), `English session dates: ${[...new Set(enDates)].join(', ')}`);
+  eq((await page.locator(`[data-testid=sessions] tbody tr[data-site="${empty.site_id}"] td`).allTextContents()).slice(9),
+    ['—', '—'], 'late and early in English');
+  await shot(page, `auditor-usability-english-${tag}`);
+  noJsErrors(page);
 }
 
 // ==== The tests ====
@@ -228,6 +342,20 @@ async function run() {
     await page.locator(`.feed-item[data-site="${DARK}"][data-kind="camera_fault"][data-live="1"]`).waitFor({ timeout: 30_000 });
     await page.locator(`.tile[data-id="${DARK}"][data-state="camera_fault"]`).waitFor();
     await shot(page, 'organizer-overview-desktop');
+    // Whether a class is on, said by the service; sites that need a call first, with why;
+    // every rate with its base.
+    await page.locator('[data-testid=class-now][data-in-class="1"]').waitFor();
+    check(/Đang trong buổi học/.test(await page.locator('[data-testid=class-now]').innerText()), 'the class in progress is named');
+    const box = await page.locator('[data-testid=attention]').boundingBox();
+    check(box && box.y + box.height < 768, `the attention strip is above the fold at 1366x768 (${JSON.stringify(box)})`);
+    if (await page.locator('[data-testid=attention-more]').count()) await page.locator('[data-testid=attention-more]').click();
+    await page.locator(`[data-testid=attention] li[data-site="${DARK}"]`).waitFor();
+    await page.locator(`[data-testid=attention] li[data-site="${GONE}"]`).waitFor();
+    const order = await page.locator('[data-testid=attention] li[data-site]').evaluateAll((li) => li.map((l) => l.className));
+    const worst = (c) => ['offline', 'camera_fault', 'short'].findIndex((k) => c.includes(k));
+    check(order.every((c, i) => i === 0 || worst(order[i - 1]) <= worst(c) || worst(c) < 0), `the attention strip is worst first (${order.join(' | ')})`);
+
+    check(/dự kiến của các điểm cầu đang có số đếm/.test(await page.locator('[data-testid=rate-base]').innerText()), 'the rate states its base');
     // Search and filters.
     await page.locator('[data-testid=search]').fill('tp-01');
     eq(await page.locator('.tile:visible').count(), 1, 'tiles matching "tp-01"');
@@ -382,6 +510,11 @@ async function run() {
     noJsErrors(page);
   });
 
+  await test('auditor reads the records: dates, no data, evidence, export names, grouped no-picture rows (desktop)',
+    () => auditorReadsRecords(DESKTOP, 'desktop'));
+  await test('auditor reads the records: dates, no data, evidence, export names, grouped no-picture rows (phone)',
+    () => auditorReadsRecords(PHONE, 'phone'));
+
   await test('technician: camera health by problem, live view; no records', async () => {
     const page = await open();
     await login(page, 'technician');
@@ -396,10 +529,11 @@ async function run() {
     await page.locator(`tr[data-site="${NO_PICTURE}"][data-problem="no_frames"]`).waitFor();
     await page.locator(`tr[data-site="${DARK}"][data-problem="dark"]`).waitFor();
     const backlog = page.locator(`tr[data-site="${BACKLOG}"] td.num`);
-    eq(await backlog.allTextContents(), ['37 (5.2 MB)', '5'], 'the backlog and drops of a node');
+    eq(await backlog.allTextContents(), ['37 (5,2 MB)', '5'], 'the backlog and drops of a node');
     await page.locator(`tr[data-site="${REFUSED}"][data-problem="refused"]`).waitFor();
-    const refusal = await page.locator(`tr[data-site="${REFUSED}"] [data-testid=refusal]`).textContent();
-    check(/^Trung tâm từ chối \d+ lần, lần cuối .*: the node counts with 'yolo-people'/.test(refusal), `the refusal shown: ${refusal}`);
+    const refusal = page.locator(`tr[data-site="${REFUSED}"] [data-testid=refusal]`);
+    check(/^Trung tâm từ chối \d+ lần, lần cuối .*trước$/.test(await refusal.textContent()), `the refusal shown: ${await refusal.textContent()}`);
+    check(/^the node counts with 'yolo-people'/.test(await refusal.getAttribute('title')), 'the service\'s answer in the tooltip');
     const rank = ['offline', 'refused', 'no_frames', 'dark', 'covered', 'blurred', 'frozen', 'moved', 'never', 'ok'];
     const order = async () => (await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.problem))).map((p) => rank.indexOf(p));
     const asc = await order();
@@ -421,6 +555,7 @@ async function run() {
     await page.locator('[data-testid=node-report]').waitFor();
     await page.locator('[data-testid=live-toggle]').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=live-image]')?.naturalWidth > 0, null, { timeout: 30_000 });
+    await page.locator('.live-badge').waitFor({ state: 'visible' }); // LIVE over a picture
     await shot(page, 'technician-live-desktop');
     await page.locator('[data-testid=live-toggle]').click();
     await page.locator('[data-testid=live-image]').waitFor({ state: 'detached' });
@@ -443,6 +578,54 @@ async function run() {
     eq((await api(page, 'POST', `/api/v1/sites/${site}/live`, { csrf })).status, 200, 'POST live with the token');
     noJsErrors(page);
   });
+
+  // The technician's pages as a person reads them (a usability review): the camera's state in
+  // a few words of the page's language, its raw error (and any path) only in a tooltip, the
+  // drops column on screen; a site whose node never connected says there is no live picture.
+  async function technicianReadsCameras(device, tag) {
+    const page = await open(device);
+    await login(page, 'technician');
+    const rows = page.locator('[data-testid=camera-table] tbody tr');
+    await rows.nth(163).waitFor({ state: 'attached' });
+    await page.locator(`tr[data-site="${NO_PICTURE}"][data-problem="no_frames"]`).waitFor();
+    const cells = await page.locator('[data-testid=camera-table] tbody td').evaluateAll((tds) => tds.map((td) => td.textContent));
+    const path = /(?:^|[\s\[(])(?:\/[\w.-]+){2,}|[a-z]+:\/\/\S|\.(?:mp4|mkv|avi|jpe?g)\b/i;
+    const raw = /could not open|end of stream|resource for reading|\bsource\b/i;
+    eq(cells.filter((c) => path.test(c) || raw.test(c)), [], 'cells with a path or a raw English error');
+    if (tag === 'desktop') {
+      const state = page.locator(`tr[data-site="${NO_PICTURE}"] [data-testid=camera-state]`);
+      eq(await state.textContent(), 'Mất camera, đang thử lại', 'the camera\'s state in Vietnamese');
+      const tip = await state.getAttribute('title');
+      check(/^Lỗi gần nhất: Could not open resource for reading/.test(tip) && !tip.includes('/srv/'), `the tooltip: ${tip}`);
+    }
+    // At 1366 px the drops column is on screen: the table needs no sideways scroll for it.
+    if (tag === 'desktop') {
+      const drops = await page.locator('th[data-key=drops]').boundingBox();
+      check(drops && drops.x + drops.width <= 1366, `the drops column ends at ${drops && drops.x + drops.width} of 1366 px`);
+      const wrap = await page.locator('[data-testid=camera-table]').evaluate((e) => [e.scrollWidth, e.clientWidth]);
+      check(wrap[0] <= wrap[1], `the camera table scrolls sideways: ${wrap.join(' > ')}`);
+    }
+    await shot(page, `technician-camera-words-${tag}`);
+
+    // A site that never connected: no live picture to ask for, and no LIVE badge.
+    const sites = (await api(page, 'GET', '/api/v1/sites')).json.sites;
+    const never = sites.find((x) => x.problems[0] === 'never' && x.node === null && !SIM_SITES.includes(x.id));
+    check(never, 'a site that never connected');
+    await page.goto(`${BASE}/#/site/${never.id}`);
+    const msg = page.locator('[data-testid=live-msg]');
+    await msg.waitFor({ state: 'visible' });
+    eq(await msg.textContent(), 'Chưa có máy tại điểm cầu kết nối nên không có hình trực tiếp.', 'the live view says no node is connected');
+    check(await page.locator('[data-testid=live-toggle]').isDisabled(), 'the live button is off');
+    eq(await page.locator('.live-badge').isVisible(), false, 'no LIVE badge over no picture');
+    eq(await page.locator('[data-testid=live-image]').count(), 0, 'no stream opened');
+    await shot(page, `technician-live-no-node-${tag}`);
+    const answer = await api(page, 'POST', `/api/v1/sites/${never.id}/live`, { csrf: await csrfOf(page) });
+    eq([answer.status, answer.json?.node_connected], [200, false], 'the API says no node is connected');
+    check(/no capture node has ever connected/.test(answer.json?.message ?? ''), `the API's message: ${answer.json?.message}`);
+    noJsErrors(page);
+  }
+  await test('technician reads the camera table and a never-connected site (desktop)', () => technicianReadsCameras(DESKTOP, 'desktop'));
+  await test('technician reads the camera table and a never-connected site (phone)', () => technicianReadsCameras(PHONE, 'phone'));
 
   await test('technician on a phone: camera health', async () => {
     const page = await open(PHONE);
@@ -560,7 +743,7 @@ async function run() {
     await page.locator('[data-testid=lang]').click();
     eq(await page.getAttribute('html', 'lang'), 'en', 'the language after the switch');
     eq(await page.locator('[data-testid=nav] a').first().textContent(), 'Overview', 'the nav in English');
-    check((await page.locator('.summary').textContent()).includes('sites reporting'), 'the summary in English');
+    check((await page.locator('.summary').textContent()).includes('sites counting'), 'the summary in English');
     check((await page.locator('#clock').textContent()).startsWith('Server time'), 'the clock in English');
     await page.locator('[data-testid=alert-feed] li').first().waitFor();
     await shot(page, 'organizer-overview-en-desktop');
