@@ -239,20 +239,21 @@ class ServerProcess {
 // What a node's run said when it stopped (its last log line of counters).
 struct NodeCounters {
   std::int64_t sampled = 0, spooled = 0, spool_failed = 0, queue_dropped = 0, stored = 0,
-               duplicates = 0, rejected = 0, left = 0;
+               duplicates = 0, rejected = 0, live_dropped = 0, left = 0;
   bool found = false;
 };
 
 NodeCounters parse_stopped_line(const std::string& log) {
   static const std::regex line(
       R"(stopped: (\d+) frames sampled, (\d+) items spooled, (\d+) not spooled \(disk\), (\d+) dropped )"
-      R"(before the spool; (\d+) stored, (\d+) duplicates, (\d+) refused by the service; (\d+) items)");
+      R"(before the spool; (\d+) stored, (\d+) duplicates, (\d+) refused by the service; (\d+) )"
+      R"(live-only items dropped when live views ended; (\d+) items)");
   NodeCounters c;
   for (auto it = std::sregex_iterator(log.begin(), log.end(), line); it != std::sregex_iterator();
        ++it) {
     const auto& m = *it;
     auto n = [&](int i) { return std::stoll(m[i].str()); };
-    c = {n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), true};  // the last run's
+    c = {n(1), n(2), n(3), n(4), n(5), n(6), n(7), n(8), n(9), true};  // the last run's
   }
   return c;
 }
@@ -375,6 +376,8 @@ FaultRow account(const std::string& scenario, NodeProcess& node, ServerProcess& 
   const std::int64_t dropped = node.spool_dropped();
   row.stored = frames;
   row.lost = last_run.spool_failed + last_run.rejected + dropped;
+  // No scenario here watches live: a live-only frame dropped would be a frame unaccounted.
+  EXPECT_EQ(last_run.live_dropped, 0) << scenario;
   row.unaccounted = issued - frames - beats - left - row.lost;
   row.sampled = frames + node.spooled("observation") - stored_and_spooled + row.lost +
                 std::max<std::int64_t>(0, row.unaccounted);

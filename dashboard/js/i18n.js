@@ -57,7 +57,11 @@ const DICT = {
     // Site page
     siteId: 'Mã điểm cầu', expected: 'Dự kiến', count: 'Số người / dự kiến', frameCount: 'Thấy trong khung hình này',
     frameCountHint: 'Số người là số chỗ ngồi có người trong vài phút gần nhất; khung hình đơn lẻ thường bỏ sót người cúi đầu.',
-    captured: 'Thời điểm chụp', age: 'Cách đây', detector: 'Bộ dò', health: 'Ảnh camera',
+    captured: 'Thời điểm chụp', age: 'Cách đây', detector: 'Cách đếm', health: 'Ảnh camera',
+    detectors: { fused: 'nhận diện mặt và đầu người', 'yunet-tiled': 'nhận diện khuôn mặt', yunet: 'nhận diện khuôn mặt', 'lffd-head': 'nhận diện đầu người', haar: 'dự phòng, kém chính xác', hog: 'dự phòng, kém chính xác', other: 'tự động' },
+    countedWhere: { node: 'đếm tại điểm cầu', service: 'đếm tại trung tâm' },
+    countExplain: (n, seen) => `Số người (${n}) là số chỗ có người trong 5 phút gần nhất; khung xanh là ${seen} người thấy được trong khung hình này (người cúi đầu, bị che thường không thấy trong một khung hình).`,
+    countSetAside: (n, exp, why) => `${n} / ${exp} — không tính: ${why}, số đếm không phản ánh lớp học`,
     noFrame: 'Chưa có khung hình', staleFrame: (a) => `ẢNH CŨ · ${a}`, latestFrame: 'Khung hình mới nhất',
     timeline: 'Diễn biến số người trong ngày', day: 'Ngày', noTimeline: 'Chưa có số liệu trong ngày này.',
     timelineUnavailable: 'Máy chủ chưa có dữ liệu diễn biến.',
@@ -177,7 +181,11 @@ const DICT = {
     alertOpened: 'started', alertClosed: 'ended', liveOn: 'Live', liveOff: 'Live feed lost, reconnecting…',
     siteId: 'Site ID', expected: 'Expected', count: 'People / expected', frameCount: 'Seen in this frame',
     frameCountHint: 'People is the number of seats occupied over the last minutes; a single frame often misses people looking down.',
-    captured: 'Captured', age: 'Age', detector: 'Detector', health: 'Camera picture',
+    captured: 'Captured', age: 'Age', detector: 'Counted by', health: 'Camera picture',
+    detectors: { fused: 'face and head detection', 'yunet-tiled': 'face detection', yunet: 'face detection', 'lffd-head': 'head detection', haar: 'fallback, less accurate', hog: 'fallback, less accurate', other: 'automatic' },
+    countedWhere: { node: 'counted at the site', service: 'counted at the centre' },
+    countExplain: (n, seen) => `People (${n}) is the number of seats occupied over the last 5 minutes; the green boxes are the ${seen} people seen in this frame (people looking down or hidden are often missed in one frame).`,
+    countSetAside: (n, exp, why) => `${n} / ${exp} — set aside: ${why}, the count does not show the room`,
     noFrame: 'No frame yet', staleFrame: (a) => `STALE · ${a}`, latestFrame: 'Latest frame',
     timeline: 'People over the day', day: 'Day', noTimeline: 'No figures on this day yet.',
     timelineUnavailable: 'The server has no timeline yet.',
@@ -316,6 +324,8 @@ export const levelLabel = (code, full = false) => t().levels[code]?.[full ? 1 : 
 export const roleLabel = (role) => t().roles[role] ?? role;
 export const periodLabel = (p) => t().periods[p] ?? p;
 export const alertLabel = (k) => t().alertKinds[k] ?? k;
+// A detector as a person reads it: what it looks for and where it counted, never its code name.
+export const detectorLabel = (name, countedBy) => [t().detectors[name] ?? t().detectors.other, t().countedWhere[countedBy]].filter(Boolean).join(', ');
 export const problemLabel = (p) => t().problems[p] ?? p;
 // The camera's state in a few words, from a node report's structured fields (`state`,
 // `camera`: protocol/node_report.h); '' without a report. Its last error is for a tooltip.

@@ -5,7 +5,7 @@
 import { h, setText, clear } from './dom.js';
 import { get, post, can, mayView, enc, ApiError } from './api.js';
 import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problemLabel, localDate, dayStart,
-  fmtBytes, fmtSeconds, cameraState, cameraErrorHint } from './i18n.js';
+  fmtBytes, fmtSeconds, cameraState, cameraErrorHint, detectorLabel } from './i18n.js';
 import { sites as siteStore, watchSites, serverNow, flagsOf, onEvent } from './data.js';
 import { timelineChart, marksLegend } from './chart.js';
 import { rollCallTable } from './rollcalls.js';
@@ -37,6 +37,8 @@ export function mount(root, [id]) {
     dl.append(h('dt', { text: T[k] }), facts[k]);
   }
   facts.frameCount.title = T.frameCountHint;
+  // What the headline count and the boxes drawn are, in the page's words (the picture has none).
+  const explain = h('p', { class: 'muted small count-explain', attrs: { 'data-testid': 'count-explain' } });
   const liveBtn = h('button', { type: 'button', class: 'primary', text: T.live, attrs: { 'data-testid': 'live-toggle' } });
   const liveMsg = h('p', { class: 'form-error', hidden: true, attrs: { 'data-testid': 'live-msg' } });
   const liveHint = h('small', { class: 'muted', text: T.liveHint });
@@ -56,7 +58,7 @@ export function mount(root, [id]) {
     h('div', 'site-head', back, h('div', 'site-title', name, badge), meta, report),
     h('div', 'site-grid',
       h('div', 'site-left',
-        h('section', 'card', frame, dl,
+        h('section', 'card', frame, explain, dl,
           can('live') ? h('div', 'live-ctl', liveBtn, liveHint, liveMsg) : null),
         can('live') ? h('section', 'card', h('h3', { text: T.nodeTitle }), nodeBox) : null),
       h('div', 'site-right',
@@ -122,11 +124,18 @@ export function mount(root, [id]) {
     frame.dataset.stale = stale ? '1' : '0';
     ageBadge.hidden = !l || Boolean(liveImg);
     setText(ageBadge, l ? (stale ? T.staleFrame(ageText(age)) : ageText(age)) : '');
-    setText(facts.count, l ? `${fmtNum(l.count)} / ${fmtNum(site.expected_attendees)}` : '—');
+    // A camera at fault: its count is not the room's, and the page says so where it stands.
+    const fault = site?.state === 'camera_fault' ? site.problems.filter((p) => p !== 'ok') : [];
+    setText(facts.count, !l ? '—' : fault.length
+      ? T.countSetAside(fmtNum(l.count), fmtNum(site.expected_attendees), fault.map(problemLabel).join(', '))
+      : `${fmtNum(l.count)} / ${fmtNum(site.expected_attendees)}`);
+    facts.count.className = fault.length ? 'bad' : '';
+    facts.count.dataset.setAside = fault.length ? '1' : '0';
+    setText(explain, l?.frame_count != null ? T.countExplain(fmtNum(l.count), fmtNum(l.frame_count)) : '');
     setText(facts.frameCount, l?.frame_count != null ? fmtNum(l.frame_count) : '—');
     setText(facts.captured, l ? fmtDateTime(l.captured_at_ms) : '—');
     setText(facts.age, l ? ageText(age) : '—');
-    setText(facts.detector, latest?.detector ?? '—');
+    setText(facts.detector, latest?.detector ? detectorLabel(latest.detector, latest.counted_by) : '—');
     const flags = flagsOf(l?.health);
     setText(facts.health, l ? (flags.length ? flags.map(problemLabel).join(', ') : T.problems.ok) : '—');
     facts.health.className = flags.length ? 'bad' : '';
