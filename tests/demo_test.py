@@ -3,7 +3,7 @@
 directory, watched through the API until what the demo promises is there: at least 160 sites
 with data, roll calls with their evidence pictures, and an alert of each scripted kind
 (tp-01 late start, sh-01 offline, pt-01 camera covered, td-01 early leave). Fails with what
-is missing after DEMO_TEST_LIMIT_S (660 s by default). Prints how long each took.
+is missing after DEMO_TEST_LIMIT_S (780 s by default: the first run counts the pictures). Prints how long each took.
 
     python3 tests/demo_test.py            (ctest -R '^demo$' runs it)
 """
@@ -19,7 +19,7 @@ import time
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-LIMIT_S = float(os.environ.get("DEMO_TEST_LIMIT_S", "660"))
+LIMIT_S = float(os.environ.get("DEMO_TEST_LIMIT_S", "780"))
 SCRIPTED = {"late_start": "tp-01", "offline": "sh-01", "camera_fault": "pt-01",
             "early_leave": "td-01"}
 
