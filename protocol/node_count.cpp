@@ -5,6 +5,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "protocol/boxes.h"
 #include "protocol/json_reader.h"
 
 namespace att {
@@ -43,17 +44,9 @@ void NodeCount::set_boxes(std::vector<Box> counted) {
 }
 
 std::string NodeCount::to_json() const {
-  // A tenth of a pixel and a thousandth of a score are all a count needs, and keep an
-  // evidence picture's X-Count short.
-  const auto rounded = [](float v, double per_unit) { return std::round(v * per_unit) / per_unit; };
-  json boxes_json = json::array();
-  for (const Box& b : boxes) {
-    boxes_json.push_back({rounded(b.x, 10), rounded(b.y, 10), rounded(b.w, 10), rounded(b.h, 10),
-                          rounded(b.score, 1000)});
-  }
   return json{{"count", count},
               {"frame_count", frame_count},
-              {"boxes", std::move(boxes_json)},
+              {"boxes", boxes_to_json(boxes)},
               {"width", width},
               {"height", height},
               {"model", model},

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "analysis/domain/attendance.h"
+#include "analysis/domain/rollup.h"
 #include "analysis/reports/final_report.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
@@ -109,6 +110,7 @@ class ClassMorning : public ::testing::Test {
     testing::write_file(dir_ / o.frame_path, jpeg_);
     o.frame_sha256 = sha256_hex(jpeg_);
     o.health = json{{"flags", flags}}.dump();
+    if (count > 0) o.boxes = {kPerson};
     ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
     ASSERT_TRUE(attendance_->observe(o));
   }
@@ -141,6 +143,7 @@ class ClassMorning : public ::testing::Test {
   std::unique_ptr<Attendance> attendance_;
   std::map<std::string, std::int64_t> sequence_;
   const std::string jpeg_ = testing::synthetic_jpeg(320, 180);
+  static constexpr Box kPerson{40.5f, 60, 32, 36.5f, 0.875f};  // each frame's one box
 };
 
 constexpr int kStart = 7 * 60 + 30, kEnd = 11 * 60 + 30;
@@ -185,7 +188,9 @@ TEST_F(ClassMorning, RollCallsAreTakenAtTheirTimesWithEvidence) {
     const std::string evidence = testing::read_file(dir_ / r.evidence_path);
     ASSERT_FALSE(evidence.empty()) << r.evidence_path;
     EXPECT_EQ(sha256_hex(evidence), r.evidence_sha256);
-    EXPECT_NE(evidence, jpeg_);  // annotated, not the bare frame
+    EXPECT_TRUE(evidence == jpeg_);  // as the camera gave it: the page draws the boxes
+    EXPECT_THAT(r.boxes, ::testing::ElementsAre(kPerson));
+    EXPECT_TRUE(r.set_aside.empty());
   }
   EXPECT_EQ(by_site["td-02"][0].counted, 20);  // 07:45
   EXPECT_EQ(by_site["td-02"][1].counted, 44);  // 08:15
@@ -251,13 +256,13 @@ TEST_F(ClassMorning, AnEdgeSitesRollCallHasTheNodesCountAndItsEvidencePicture) {
   EXPECT_EQ(r->captured_at_ms, at(7, 45));
   EXPECT_EQ(r->counted_by, CountedBy::kNode);
   EXPECT_EQ(body["counted_by"], "node");
-  // ...and its evidence picture of a second before, annotated, named in the record.
+  // ...and its evidence picture of a second before, as the node sent it, named in the record.
   EXPECT_EQ(r->evidence_sequence, evidence_sequence);
   EXPECT_EQ(r->evidence_captured_at_ms, at(7, 44) + 55'000);
   ASSERT_FALSE(r->evidence_path.empty()) << r->evidence_error;
   const std::string evidence = testing::read_file(dir_ / r->evidence_path);
   EXPECT_EQ(sha256_hex(evidence), r->evidence_sha256);
-  EXPECT_NE(evidence, jpeg_);
+  EXPECT_TRUE(evidence == jpeg_);
   // Both counts of that picture: the node's of it alone, and the audit's.
   EXPECT_EQ(r->evidence_count, 50);
   EXPECT_EQ(r->audit_count, 48);
@@ -405,8 +410,8 @@ TEST_F(ClassMorning, AlertsOpenAndCloseAtTheRightMinutes) {
   // Local 07:30 is 00:30Z. td-02 under 36 (80 % of 45) from 07:30: alert after 15 minutes,
   // over at 08:10. mt-01 silent from 09:00: offline after 10 minutes (seen at the tick
   // half a minute later), over at 10:00; dark from 10:00: camera fault after 10 minutes,
-  // over at 10:15; 3 then 10 people from 10:00: under-attendance after 15 minutes, to the
-  // period's end.
+  // over at 10:15 (the dark picture's 3 says nothing of the room); 10 people from 10:15:
+  // under-attendance after 15 minutes, to the period's end.
   EXPECT_THAT(
       opened,
       ::testing::ElementsAre(
@@ -414,7 +419,7 @@ TEST_F(ClassMorning, AlertsOpenAndCloseAtTheRightMinutes) {
           "td-02 late_start from 2027-07-12T00:45:00.000Z seen 2027-07-12T00:47:00.000Z",
           "mt-01 offline from 2027-07-12T01:59:00.000Z seen 2027-07-12T02:09:30.000Z",
           "mt-01 camera_fault from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:10:00.000Z",
-          "mt-01 under_attendance from 2027-07-12T03:00:00.000Z seen 2027-07-12T03:15:00.000Z",
+          "mt-01 under_attendance from 2027-07-12T03:15:00.000Z seen 2027-07-12T03:30:00.000Z",
           "mt-01 early_leave from 2027-07-12T04:15:00.000Z seen 2027-07-12T04:17:00.000Z"));
   EXPECT_THAT(
       closed,
@@ -429,6 +434,48 @@ TEST_F(ClassMorning, AlertsOpenAndCloseAtTheRightMinutes) {
   const json first = json::parse(ledger("alert_opened").front().body);
   EXPECT_EQ(sha256_hex(testing::read_file(dir_ / first["evidence_path"].get<std::string>())),
             first["evidence_sha256"]);
+}
+
+// td-01's camera covered (a count of 0) until 07:50, over the first roll call; then the full
+// class. td-02 full all along.
+TEST_F(ClassMorning, ACountFromACoveredCameraIsSetAsideLeftOutOfTheTotalsAndRaisesNoAlert) {
+  using Frame = std::optional<std::pair<int, std::vector<std::string>>>;
+  const std::map<std::string, Script> morning = {
+      {"td-01",
+       [](int m) -> Frame {
+         if (m < 7 * 60 + 50) return std::pair{0, std::vector<std::string>{"covered"}};
+         return std::pair{58, std::vector<std::string>{}};
+       }},
+      {"td-02", [](int) -> Frame {
+         return std::pair{44, std::vector<std::string>{}};
+       }}};
+  play(morning, kStart, 8 * 60 + 20);
+  std::vector<RollCall> calls;
+  for (const LedgerEntry& e : ledger("roll_call", "td-01"))
+    calls.push_back(RollCall::from_json(json::parse(e.body)).value());
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_EQ(calls[0].label, "07:45");
+  EXPECT_EQ(calls[0].counted, 0);  // kept as counted, and said why it does not stand
+  EXPECT_THAT(calls[0].set_aside, ::testing::ElementsAre("covered"));
+  EXPECT_FALSE(calls[0].standing());
+  EXPECT_FALSE(calls[0].evidence_path.empty());  // the picture shows why
+  EXPECT_EQ(calls[1].standing(), 58);
+  // No late start, no under-attendance: the covered camera's fault is the one alert.
+  std::vector<std::string> kinds;
+  for (const LedgerEntry& e : ledger("alert_opened", "td-01"))
+    kinds.push_back(json::parse(e.body)["kind"].get<std::string>());
+  EXPECT_THAT(kinds, ::testing::ElementsAre("camera_fault"));
+  // The live roll-up over the first roll calls counts td-02 alone.
+  std::vector<RollCall> first;
+  for (const LedgerEntry& e : ledger("roll_call")) {
+    auto r = RollCall::from_json(json::parse(e.body)).value();
+    if (r.label == "07:45") first.push_back(r);
+  }
+  const Rollup live = live_rollup(sites_, first, config_.under_fraction);
+  EXPECT_EQ(live.province.sites_counted, 1);
+  EXPECT_EQ(live.province.counted, 44);
+  EXPECT_EQ(live.province.expected_counted, 45);
+  EXPECT_EQ(live.province.sites_short, 0);
 }
 
 TEST_F(ClassMorning, EachPeriodIsSummedUpAfterItEnds) {
@@ -449,10 +496,10 @@ TEST_F(ClassMorning, EachPeriodIsSummedUpAfterItEnds) {
   EXPECT_EQ(by_site["td-02"]["peak"], 44);
   EXPECT_EQ(by_site["mt-01"]["early_leave"], true);
   // A frame's count holds until the next frame, or for at most offline_minutes (10): 35
-  // from 07:30 to 09:09 (the last frame at 08:59, then the gap), 3 from 10:00 to 10:15, 10
-  // from 10:15 to the end.
-  EXPECT_EQ(by_site["mt-01"]["covered_minutes"], 89 + 10 + 15 + 75);
-  EXPECT_EQ(by_site["mt-01"]["present_person_minutes"], 35 * 99 + 3 * 15 + 10 * 75);
+  // from 07:30 to 09:09 (the last frame at 08:59, then the gap), 10 from 10:15 to the end;
+  // the dark pictures from 10:00 to 10:15 cover nothing.
+  EXPECT_EQ(by_site["mt-01"]["covered_minutes"], 89 + 10 + 75);
+  EXPECT_EQ(by_site["mt-01"]["present_person_minutes"], 35 * 99 + 10 * 75);
 }
 
 TEST_F(ClassMorning, TheFinalReportComesWithinAMinuteOfTheEndAndItsRollUpsAddUp) {

@@ -431,6 +431,22 @@ TEST_F(Exports, RollCallsCsvHasOneRowPerRollCall) {
   EXPECT_EQ(parsed(roll_calls_csv(muong_te, records_, clock_)).size(), 3u);
 }
 
+TEST_F(Exports, ASetAsideCountIsKeptWithWhyAndNoRateInTheCsvAndTheReport) {
+  LedgerExtract::Call& first = records_.roll_calls.front();  // td-01 07:45, 52 of 60
+  ASSERT_EQ(first.roll_call.label, "07:45");
+  first.roll_call.set_aside = {"covered", "frozen"};
+  const Rows rows = parsed(roll_calls_csv(sites_, records_, clock_));
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[1][9], "52");  // the count as taken
+  EXPECT_EQ(rows[1][10], "");   // no rate from it
+  EXPECT_EQ(rows[1][13], "Số đếm bị gác lại, camera: Bị che, Đứng hình");
+  auto html = site_report_html(sites_, "td-01", records_, clock_, options_);
+  ASSERT_TRUE(html) << html.error().message;
+  EXPECT_THAT(*html,
+              ::testing::HasSubstr(
+                  "52<span class=\"note\">Số đếm bị gác lại, camera: Bị che, Đứng hình</span>"));
+}
+
 TEST_F(Exports, AlertsCsvHasOneRowPerAlertInLocalTime) {
   const Rows expected = {
       {"Mã điểm", "Tên điểm", "Huyện/Thành phố", "Loại cảnh báo", "Mã loại", "Bắt đầu", "Kết thúc",
@@ -536,6 +552,23 @@ TEST(Thumbnail, ScalesDownToTheWidthNeverUp) {
   auto bad = thumbnail_jpeg("not a jpeg", 240, 70);
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().message, "not a JPEG (no SOI marker)");
+}
+
+TEST(Thumbnail, DrawsTheCountedBoxesOnTheThumbnailOnly) {
+  const std::string picture = testing::synthetic_jpeg(1280, 720);
+  const std::vector<Box> boxes = {{400, 200, 160, 160, 0.9f}};
+  auto plain = thumbnail_jpeg(picture, 320, 90);
+  auto boxed = thumbnail_jpeg(picture, 320, 90, boxes);
+  ASSERT_TRUE(plain && boxed);
+  const auto decode = [](const std::string& j) {
+    return cv::imdecode(std::vector<unsigned char>(j.begin(), j.end()), cv::IMREAD_COLOR);
+  };
+  // The box at a quarter scale: its left edge at x = 100, from y = 50 to 90.
+  const cv::Vec3b edge = decode(*boxed).at<cv::Vec3b>(70, 100);
+  EXPECT_GT(edge[1], 150);  // green
+  EXPECT_LT(edge[0], 100);
+  EXPECT_LT(edge[2], 100);
+  EXPECT_NE(decode(*plain).at<cv::Vec3b>(70, 100), edge);
 }
 
 TEST_F(Exports, SiteReportShowsEveryRollCallWithItsThumbnailSummaryAndAlerts) {

@@ -126,6 +126,15 @@ class NodeTest : public ::testing::Test {
   std::vector<Observation> frames() {
     return service_->store().observations_since("td-01", 0, 100000).value();
   }
+  // Asks for td-01's live view as a technician: when it ends (live_until_ms); 0 if refused.
+  std::int64_t start_live_view() {
+    httplib::Client client("127.0.0.1", port_);
+    testing::log_in_as(client, service_->store(), Role::kTechnician);
+    auto live = client.Post("/api/v1/sites/td-01/live");
+    const bool started = live && live->status == 200;
+    EXPECT_TRUE(started) << (live ? live->body : httplib::to_string(live.error()));
+    return started ? json::parse(live->body)["live_until_ms"].get<std::int64_t>() : 0;
+  }
   // The latest heartbeat report of td-01 through the API, as a technician's view gets it;
   // {} before there is one.
   json latest_report() {
@@ -282,11 +291,7 @@ TEST_F(NodeTest, ALiveViewRequestRaisesTheFrameRateWithoutCallingTheSite) {
   start_service();
   RunningNode node(node_config("videotestsrc://?pattern=ball", 2));
   ASSERT_TRUE(eventually([&] { return frames_stored() >= 1; }, Ms(10000)));
-  httplib::Client client("127.0.0.1", port_);
-  testing::log_in_as(client, service_->store(), Role::kTechnician);
-  auto live = client.Post("/api/v1/sites/td-01/live");
-  ASSERT_TRUE(live);
-  ASSERT_EQ(live->status, 200) << live->body;
+  ASSERT_GT(start_live_view(), 0);
   // The node learns it from its next answer (within one 2 s interval), then sends 5 a second.
   const std::int64_t asked = frames_stored();
   ASSERT_TRUE(eventually([&] { return frames_stored() >= asked + 8; }, Ms(10000)));
@@ -308,12 +313,8 @@ TEST_F(NodeTest, WhenTheLiveViewEndsTheFramesTakenOnlyForItAreDroppedAndCounted)
   const int port = port_;
   RunningNode node(node_config("videotestsrc://?pattern=ball", 2));
   ASSERT_TRUE(eventually([&] { return frames_stored() >= 1; }, Ms(10000)));
-  httplib::Client client("127.0.0.1", port_);
-  testing::log_in_as(client, service_->store(), Role::kTechnician);
-  auto live = client.Post("/api/v1/sites/td-01/live");
-  ASSERT_TRUE(live);
-  ASSERT_EQ(live->status, 200) << live->body;
-  const auto live_until = json::parse(live->body)["live_until_ms"].get<std::int64_t>();
+  const std::int64_t live_until = start_live_view();
+  ASSERT_GT(live_until, 0);
   const std::int64_t asked = frames_stored();
   ASSERT_TRUE(eventually([&] { return frames_stored() >= asked + 3; }, Ms(6000)))
       << "the node did not go live";

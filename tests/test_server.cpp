@@ -254,6 +254,18 @@ TEST(ServerSiteState, StatesAndLiveTotalsFollowTheScheduleAndTheCurrentFrames) {
   ASSERT_EQ(body["totals"]["by_district"].size(), 2u);
   EXPECT_EQ(body["totals"]["by_district"][0]["group"], "Tam Đường");
   EXPECT_EQ(body["totals"]["by_district"][0]["sites_counted"], 1);
+  // mt-01's dark picture: a camera fault, whose count is set aside from the totals.
+  ASSERT_EQ(testing::post_signed(client, wire::kFramesPath, "mt-01", "1", "1783830005000",
+                                 testing::synthetic_jpeg(640, 360), wire::kJpegContentType,
+                                 R"({"brightness":12.5,"flags":["dark"]})")
+                ->status,
+            201);
+  body = sites();
+  for (const auto& s : body["sites"]) by_id[s["id"]] = s;
+  EXPECT_EQ(by_id["mt-01"]["state"], "camera_fault");
+  EXPECT_EQ(by_id["mt-01"]["problems"], json::array({"dark"}));
+  EXPECT_EQ(body["totals"]["province"]["sites_counted"], 1);
+  EXPECT_EQ(body["totals"]["province"]["counted"], counted);
 
   // A minute later the frame is no longer current: offline while the period runs...
   now = 1783830000000 + kFrameCurrentMs + 1000;

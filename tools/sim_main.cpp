@@ -466,7 +466,8 @@ int main(int argc, char** argv) {
   // scripted), taken in turn among the three nearest; or the covered lens.
   struct Shown {
     const std::string* jpeg;
-    std::string count;  // its count, as the node sends it
+    std::string count;         // its count, as the node sends it
+    att::HealthScores health;  // its camera health, as the count and the heartbeat say
   };
   const auto shown = [&](const SimSite& s, double t, std::int64_t sequence) {
     att::NodeCount c;
@@ -479,7 +480,7 @@ int main(int argc, char** argv) {
     c.rate_hz = 1;
     if (event_at(s, t, SimEvent::Kind::kCovered)) {
       c.health = covered_health;
-      return Shown{&covered, c.to_json()};
+      return Shown{&covered, c.to_json(), covered_health};
     }
     double share = 0.94 + 0.06 * std::sin(t / 600.0 + static_cast<double>(s.expected));
     if (const SimEvent* e = event_at(s, t, SimEvent::Kind::kPeople)) share = e->share;
@@ -501,10 +502,11 @@ int main(int argc, char** argv) {
     c.count = c.frame_count = static_cast<int>(counted.size());
     c.set_boxes(counted);
     c.health = p.health;
-    return Shown{&p.jpeg, c.to_json()};
+    return Shown{&p.jpeg, c.to_json(), p.health};
   };
   // An edge site's heartbeat at `captured`: its report as a node sends it.
-  const auto report_of = [&](const SimSite& s, std::int64_t captured, const std::string& count) {
+  const auto report_of = [&](const SimSite& s, std::int64_t captured,
+                             const att::HealthScores& health) {
     att::NodeReport r;
     r.state = att::NodeState::kOk;
     att::NodeCamera camera;
@@ -514,8 +516,7 @@ int main(int argc, char** argv) {
     camera.pipeline_starts = 1;
     camera.interval_s = interval;
     r.camera = camera;
-    if (auto parsed = att::parse_node_count(count); parsed && parsed->health)
-      r.health = parsed->health;
+    r.health = health;
     att::NodeSpool spool;
     spool.items = static_cast<std::int64_t>(s.spool.size());
     spool.max_bytes = static_cast<std::int64_t>(spool_frames) * 1'000'000;
@@ -622,7 +623,7 @@ int main(int argc, char** argv) {
               ++totals.heartbeats_replaced;
             }
             s.heartbeat = Pending{s.next_sequence++, captured, att::NodeUpload::Kind::kHeartbeat,
-                                  nullptr, report_of(s, captured, now_shown.count)};
+                                  nullptr, report_of(s, captured, now_shown.health)};
             s.next_heartbeat += heartbeat_d;
           }
         }

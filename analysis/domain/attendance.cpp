@@ -15,7 +15,6 @@
 #include "common/log.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
-#include "counting/jpeg.h"
 
 namespace att {
 
@@ -232,8 +231,11 @@ Status Attendance::observe(const Observation& obs) {
     return {};
   }
 
+  // A picture the camera spoiled (covered, frozen, dark) says nothing of the room: it neither
+  // starts nor ends an under-attendance, and raises a camera fault instead.
+  const auto flags = health_flags(obs.health);
   const int expected = s.site->expected_attendees;
-  if (expected > 0 && obs.count < config_.under_fraction * expected) {
+  if (flags.empty() && expected > 0 && obs.count < config_.under_fraction * expected) {
     if (!s.below_since || *s.below_since < slot->start_ms) s.below_since = t;
     if (t - *s.below_since >= ms_of_minutes(config_.under_minutes)) {
       json details = {{"count", obs.count}, {"threshold", config_.under_fraction * expected}};
@@ -242,7 +244,7 @@ Status Attendance::observe(const Observation& obs) {
         return o;
       }
     }
-  } else {
+  } else if (flags.empty()) {
     s.below_since.reset();
     if (auto c = close_alert(s, AlertKind::kUnderAttendance, t, "count back to the threshold");
         !c) {
@@ -250,7 +252,6 @@ Status Attendance::observe(const Observation& obs) {
     }
   }
 
-  const auto flags = health_flags(obs.health);
   if (!flags.empty()) {
     if (!s.fault_since || *s.fault_since < slot->start_ms) s.fault_since = t;
     std::string reason;
@@ -447,12 +448,10 @@ Result<std::pair<std::string, std::string>> Attendance::save_evidence(const Obse
   if (obs.frame_path.empty()) return fail("the frame's picture was deleted by retention");
   auto jpeg = read_file(data_dir_ / obs.frame_path);
   if (!jpeg) return std::unexpected(jpeg.error());
-  const Result<std::string> annotated = draw_counted_frame(*jpeg, obs.boxes);
-  if (!annotated) return std::unexpected(annotated.error());
   const std::string path = "evidence/" + obs.site_id + "/" + name + ".jpg";
-  if (auto w = write_file_atomically(data_dir_ / path, *annotated, /*sync=*/true); !w)
+  if (auto w = write_file_atomically(data_dir_ / path, *jpeg, /*sync=*/true); !w)
     return std::unexpected(w.error());
-  return std::pair{path, sha256_hex(*annotated)};
+  return std::pair{path, sha256_hex(*jpeg)};
 }
 
 Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i) {
@@ -495,6 +494,7 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
   r.expected = s.site->expected_attendees;
   if (chosen) {
     r.counted = chosen->count;
+    r.set_aside = health_flags(chosen->health);
     r.counted_by = chosen->counted_by;
     r.sequence = chosen->sequence;
     r.captured_at_ms = chosen->captured_at_ms;
@@ -503,6 +503,7 @@ Status Attendance::take_roll_call(SiteState& s, const PeriodSlot& slot, size_t i
                  : Result<std::pair<std::string, std::string>>(
                        fail("no picture of the site in the " + std::to_string(max_age / 1000) +
                             " s before the roll call"));
+    if (pictured) r.boxes = pictured->boxes;
     if (pictured && pictured != chosen) {
       r.evidence_sequence = pictured->sequence;
       r.evidence_captured_at_ms = pictured->captured_at_ms;
@@ -551,7 +552,7 @@ Status Attendance::roll_call_alerts(SiteState& s, const PeriodSlot& slot, size_t
     if (auto o = open_alert(s, AlertKind::kLateStart, r.scheduled_ms, now, details, nullptr, &r);
         !o)
       return o;
-  } else if (i > 0 && r.counted && !counted_below(r, config_.late_start_fraction)) {
+  } else if (i > 0 && r.standing() && !counted_below(r, config_.late_start_fraction)) {
     if (auto c = close_alert(s, AlertKind::kLateStart, r.scheduled_ms, "the class has arrived"); !c)
       return c;
   }

@@ -151,7 +151,8 @@ class Attendance final : public IngestListener {
   // After the last period: roll-ups of every period and of the class, and the report files
   // with their SHA-256, in one `final_report` entry.
   Status final_report();
-  // Writes the observation's frame, annotated, under evidence/; returns path and SHA-256.
+  // Copies the observation's picture, as the camera gave it, under evidence/; returns its
+  // path and SHA-256.
   Result<std::pair<std::string, std::string>> save_evidence(const Observation& obs,
                                                             const std::string& name);
   Status append(const std::string& kind, const std::string& site_id, const std::string& subject,

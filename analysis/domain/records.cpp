@@ -44,6 +44,7 @@ Result<LedgerExtract> extract_ledger(const std::vector<LedgerEntry>& entries) {
         if (!call.corrected) call.counted_as_taken = call.roll_call.counted;
         call.corrected = true;
         call.roll_call.counted = body["counted"].get<int>();
+        call.roll_call.set_aside.clear();  // counted by a person from the evidence: it stands
         call.corrected_by = e.actor;
         call.correction_reason = body.value("reason", "");
         call.correction_seq = e.seq;

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "common/time_util.h"
+#include "protocol/boxes.h"
 
 namespace att {
 
@@ -48,7 +49,8 @@ std::string_view to_string(AlertKind kind) {
 }
 
 bool counted_below(const RollCall& r, double fraction) {
-  return r.counted && r.expected > 0 && *r.counted < fraction * r.expected;
+  const std::optional<int> n = r.standing();
+  return n && r.expected > 0 && *n < fraction * r.expected;
 }
 
 Result<std::vector<PeriodSlot>> expand_schedule(const Schedule& schedule,
@@ -100,7 +102,9 @@ json RollCall::to_json() const {
             {"captured_at_ms", captured_at_ms},
             {"evidence_path", evidence_path},
             {"evidence_sha256", evidence_sha256},
-            {"evidence_error", evidence_error}};
+            {"evidence_error", evidence_error},
+            {"boxes", boxes_to_json(boxes)},
+            {"set_aside", set_aside}};
   // A node's count: who counted, and its evidence picture when it is another observation.
   if (counted_by == CountedBy::kNode) {
     j["counted_by"] = "node";
@@ -132,6 +136,8 @@ std::optional<RollCall> RollCall::from_json(const json& j) {
     r.evidence_path = j.at("evidence_path").get<std::string>();
     r.evidence_sha256 = j.at("evidence_sha256").get<std::string>();
     r.evidence_error = j.value("evidence_error", "");
+    if (j.contains("boxes")) r.boxes = boxes_from_json(j["boxes"]);
+    if (j.contains("set_aside")) r.set_aside = j["set_aside"].get<std::vector<std::string>>();
     r.counted_by = j.value("counted_by", "") == "node" ? CountedBy::kNode : CountedBy::kService;
     r.evidence_sequence = j.value("evidence_sequence", std::int64_t{-1});
     r.evidence_captured_at_ms = j.value("evidence_captured_at_ms", std::int64_t{0});
@@ -194,8 +200,13 @@ PeriodSummary summarize_period(const Site& site, const PeriodSlot& slot,
   s.period = slot.period;
   s.expected = site.expected_attendees;
   std::vector<const Observation*> in;
+  // A frame the camera spoiled (a health flag) says nothing of the room: its time is not
+  // covered, as if there were no frame.
   for (const Observation& o : timeline) {
-    if (o.captured_at_ms >= slot.start_ms && o.captured_at_ms < slot.end_ms) in.push_back(&o);
+    if (o.captured_at_ms >= slot.start_ms && o.captured_at_ms < slot.end_ms &&
+        health_flags(o.health).empty()) {
+      in.push_back(&o);
+    }
   }
   s.frames = static_cast<int>(in.size());
   if (!in.empty()) {

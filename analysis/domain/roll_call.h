@@ -12,6 +12,7 @@
 
 #include "analysis/domain/observation_store.h"
 #include "analysis/domain/province.h"
+#include "common/box.h"
 #include "common/error.h"
 
 namespace att {
@@ -72,6 +73,16 @@ struct RollCall {
   // picture alone and the service's own count of it; none when it was not audited.
   std::optional<int> evidence_count;
   std::optional<int> audit_count;
+  // The evidence picture's counted boxes, in its pixels: the page draws them over the
+  // picture, which is kept as the camera gave it.
+  std::vector<Box> boxes;
+  // The camera's problems in the counted frame (its health flags: covered, frozen, dark...):
+  // such a count says nothing of the room and is set aside: kept and shown, but out of the
+  // roll-ups and raising no alert. An auditor's recount from the evidence stands again.
+  std::vector<std::string> set_aside;
+
+  // The count the record stands on: none without a frame, or when set aside.
+  std::optional<int> standing() const { return set_aside.empty() ? counted : std::nullopt; }
 
   nlohmann::json to_json() const;
   static std::optional<RollCall> from_json(const nlohmann::json& j);

@@ -63,7 +63,7 @@ Rollup live_rollup(const std::vector<Site>& sites, const std::vector<RollCall>& 
   std::vector<SiteFigure> figures;
   for (const Site& s : sites) {
     auto it = latest.find(s.id);
-    figures.push_back({&s, it == latest.end() ? std::nullopt : it->second->counted});
+    figures.push_back({&s, it == latest.end() ? std::nullopt : it->second->standing()});
   }
   return roll_up(figures, under_fraction);
 }

@@ -73,6 +73,10 @@ std::string roll_calls_csv(const std::vector<Site>& sites, const LedgerExtract& 
     } else if (r.evidence_path.empty()) {
       note = "Không lưu được ảnh minh chứng";
     }
+    if (!r.standing() && r.counted) {
+      note += (note.empty() ? "" : "; ") + std::string("Số đếm bị gác lại, camera: ") +
+              camera_problems_vi(r.set_aside);
+    }
     rows.push_back({r.site_id,
                     site.name,
                     site.district,
@@ -83,7 +87,7 @@ std::string roll_calls_csv(const std::vector<Site>& sites, const LedgerExtract& 
                     framed ? clock.time(r.captured_at_ms, /*seconds=*/true) : "",
                     std::to_string(r.expected),
                     r.counted ? std::to_string(*r.counted) : "",
-                    percent_csv(r.counted, r.expected),
+                    percent_csv(r.standing(), r.expected),
                     r.evidence_path,
                     r.evidence_sha256,
                     note,

@@ -19,7 +19,8 @@ constexpr std::int64_t kMaxEvidencePixels = 40'000'000;
 
 }  // namespace
 
-Result<std::string> thumbnail_jpeg(std::string_view jpeg, int max_width, int quality) {
+Result<std::string> thumbnail_jpeg(std::string_view jpeg, int max_width, int quality,
+                                   const std::vector<Box>& boxes) {
   const std::span<const unsigned char> bytes(reinterpret_cast<const unsigned char*>(jpeg.data()),
                                              jpeg.size());
   auto image = decode_jpeg(bytes, kMaxEvidencePixels);
@@ -31,14 +32,17 @@ Result<std::string> thumbnail_jpeg(std::string_view jpeg, int max_width, int qua
                                                                 max_width / image->cols)));
     cv::resize(*image, small, cv::Size(max_width, height), 0, 0, cv::INTER_AREA);
   }
-  const auto encoded = encode_jpeg(small, quality);
+  const float scale = static_cast<float>(small.cols) / static_cast<float>(image->cols);
+  std::vector<Box> scaled = boxes;
+  for (Box& b : scaled) b = {b.x * scale, b.y * scale, b.w * scale, b.h * scale, b.score};
+  const auto encoded = encode_jpeg(scaled.empty() ? small : draw_boxes(small, scaled), quality);
   if (encoded.empty()) return fail("cannot encode the thumbnail");
   return std::string(encoded.begin(), encoded.end());
 }
 
 EvidenceThumbnail evidence_thumbnail(const std::filesystem::path& data_dir,
                                      const std::string& relative, const std::string& sha256,
-                                     int max_width, int quality) {
+                                     int max_width, int quality, const std::vector<Box>& boxes) {
   EvidenceThumbnail ev;
   if (relative.empty()) {
     ev.problem = "Không có ảnh minh chứng";
@@ -60,7 +64,7 @@ EvidenceThumbnail evidence_thumbnail(const std::filesystem::path& data_dir,
     ev.mismatch = true;
     ev.problem = "Ảnh không khớp mã SHA-256 đã ghi trong sổ: tệp đã bị thay đổi";
   }
-  auto thumb = thumbnail_jpeg(*bytes, max_width, quality);
+  auto thumb = thumbnail_jpeg(*bytes, max_width, quality, boxes);
   if (!thumb) {
     ev.problem = ev.mismatch ? ev.problem : "Tệp ảnh minh chứng bị hỏng";
     return ev;

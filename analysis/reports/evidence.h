@@ -6,14 +6,18 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "common/box.h"
 #include "common/error.h"
 
 namespace att {
 
-// The evidence picture scaled down to `max_width` (never up) and re-encoded as JPEG at
-// `quality`. Fails on bytes that are not a JPEG or one over 40 megapixels.
-Result<std::string> thumbnail_jpeg(std::string_view jpeg, int max_width, int quality);
+// The evidence picture scaled down to `max_width` (never up), its counted `boxes` (in the
+// picture's pixels) drawn on the thumbnail, and re-encoded as JPEG at `quality`. The picture
+// itself is never changed. Fails on bytes that are not a JPEG or one over 40 megapixels.
+Result<std::string> thumbnail_jpeg(std::string_view jpeg, int max_width, int quality,
+                                   const std::vector<Box>& boxes = {});
 
 // An evidence picture for a report: its thumbnail, or why there is none.
 struct EvidenceThumbnail {
@@ -28,6 +32,7 @@ struct EvidenceThumbnail {
 // missing file and one that does not decode give no thumbnail and say so.
 EvidenceThumbnail evidence_thumbnail(const std::filesystem::path& data_dir,
                                      const std::string& relative, const std::string& sha256,
-                                     int max_width, int quality);
+                                     int max_width, int quality,
+                                     const std::vector<Box>& boxes = {});
 
 }  // namespace att

@@ -54,9 +54,10 @@ std::string rate_text(const std::optional<int>& counted, int expected) {
 // captioned with `heading` (time, or period and time), count/expected and the first 12 hex
 // digits of the SHA-256.
 Data figure(const ReportOptions& options, const std::string& heading, const std::string& path,
-            const std::string& sha256, const std::optional<int>& counted, int expected) {
+            const std::string& sha256, const std::optional<int>& counted, int expected,
+            const std::vector<Box>& boxes = {}) {
   const EvidenceThumbnail ev = evidence_thumbnail(
-      options.data_dir, path, sha256, options.thumbnail_width, options.thumbnail_quality);
+      options.data_dir, path, sha256, options.thumbnail_width, options.thumbnail_quality, boxes);
   Data f;
   f.set("heading", heading);
   f.set("count", count_text(counted, expected));
@@ -206,12 +207,14 @@ Result<std::string> site_report_html(const std::vector<Site>& sites, const std::
     row.set("corrected_by", c.corrected_by);
     row.set("correction_seq", seq_text(c.correction_seq));
     row.set("correction_reason", c.correction_reason);
-    row.set("rate", rate_text(r.counted, r.expected));
+    row.set("rate", rate_text(r.standing(), r.expected));
+    row.set("set_aside", r.counted && !r.standing());
+    row.set("set_aside_why", camera_problems_vi(r.set_aside));
     row.set("no_frame", !framed);
     row.set("not_saved", framed && r.evidence_path.empty());
     row.set("figure", framed && !r.evidence_path.empty()
                           ? figure(options, r.label, r.evidence_path, r.evidence_sha256, r.counted,
-                                   r.expected)
+                                   r.expected, r.boxes)
                           : Data(false));
     row.set("seq", seq_text(c.seq));
     return row;
@@ -410,7 +413,7 @@ Result<std::string> district_report_html(const std::vector<Site>& sites,
       call.set("heading", heading);
       call.set("count", count_text(r.counted, r.expected));
       call.set("figure", has_frame(r) ? figure(options, heading, r.evidence_path, r.evidence_sha256,
-                                               r.counted, r.expected)
+                                               r.counted, r.expected, r.boxes)
                                       : Data(false));
       last_calls.push_back(call);
     }

@@ -1,6 +1,7 @@
 #include "analysis/reports/vi_format.h"
 
 #include <cstdio>
+#include <map>
 
 namespace att {
 
@@ -73,6 +74,18 @@ std::string_view alert_kind_vi(std::string_view kind) {
 
 std::string_view counted_by_vi(CountedBy who) {
   return who == CountedBy::kNode ? "Tại điểm" : "Tại trung tâm";
+}
+
+std::string camera_problems_vi(const std::vector<std::string>& flags) {
+  static const std::map<std::string_view, std::string_view> words = {
+      {"dark", "Tối"},         {"covered", "Bị che"}, {"blurred", "Mờ"},
+      {"frozen", "Đứng hình"}, {"moved", "Lệch góc"}, {"no_frames", "Không có hình"}};
+  std::string out;
+  for (const std::string& f : flags) {
+    const auto it = words.find(f);
+    out += (out.empty() ? "" : ", ") + (it == words.end() ? f : std::string(it->second));
+  }
+  return out;
 }
 
 std::string alert_end_vi(std::string_view why) {

@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "analysis/domain/observation_store.h"
 #include "analysis/domain/province.h"
@@ -26,6 +27,9 @@ std::string period_vi(std::string_view period);         // "morning" -> "Sáng";
 std::string_view alert_kind_vi(std::string_view kind);  // "offline" -> "Mất kết nối"
 std::string_view counted_by_vi(CountedBy who);          // kNode -> "Tại điểm"
 std::string alert_end_vi(std::string_view why);         // the roll book's reasons; unknown as given
+// A set-aside count's reason: a camera's health flags ({"covered", "frozen"} -> "Bị che, Đứng
+// hình"); unknown ones as given.
+std::string camera_problems_vi(const std::vector<std::string>& flags);
 
 // A period as a heading: ("2027-07-12", "morning") -> "Ngày 12/07/2027 — buổi sáng".
 std::string period_title_vi(const std::string& date, const std::string& period);

@@ -14,6 +14,7 @@
 #include "analysis/store/sqlite_writer.h"
 #include "common/log.h"
 #include "common/sqlite_db.h"
+#include "protocol/boxes.h"
 
 namespace att {
 namespace {
@@ -23,29 +24,6 @@ using sql::Db;
 using sql::exec;
 using sql::prepare;
 using sql::Stmt;
-
-std::string boxes_to_json(const std::vector<Box>& boxes) {
-  auto round1 = [](float v) { return std::round(v * 10.0f) / 10.0f; };
-  auto round3 = [](float v) { return std::round(v * 1000.0f) / 1000.0f; };
-  nlohmann::json arr = nlohmann::json::array();
-  for (const auto& b : boxes) {
-    arr.push_back({round1(b.x), round1(b.y), round1(b.w), round1(b.h), round3(b.score)});
-  }
-  return arr.dump();
-}
-
-std::vector<Box> boxes_from_json(const std::string& text) {
-  std::vector<Box> boxes;
-  const auto arr = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!arr.is_array()) return boxes;
-  for (const auto& b : arr) {
-    if (b.is_array() && b.size() == 5) {
-      boxes.push_back(Box{b[0].get<float>(), b[1].get<float>(), b[2].get<float>(),
-                          b[3].get<float>(), b[4].get<float>()});
-    }
-  }
-  return boxes;
-}
 
 constexpr char kObservationColumns[] =
     "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
@@ -58,7 +36,7 @@ Observation read_observation(sqlite3_stmt* s) {
   o.captured_at_ms = sqlite3_column_int64(s, 2);
   o.received_at_ms = sqlite3_column_int64(s, 3);
   o.count = sqlite3_column_int(s, 4);
-  o.boxes = boxes_from_json(column_text(s, 5));
+  o.boxes = boxes_from_json(nlohmann::json::parse(column_text(s, 5), nullptr, false));
   o.detector = column_text(s, 6);
   o.width = sqlite3_column_int(s, 7);
   o.height = sqlite3_column_int(s, 8);
@@ -443,7 +421,7 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
     sql::bind(s, 3, o.captured_at_ms);
     sql::bind(s, 4, o.received_at_ms);
     sql::bind(s, 5, o.count);
-    sql::bind(s, 6, boxes_to_json(o.boxes));
+    sql::bind(s, 6, boxes_to_json(o.boxes).dump());
     sql::bind(s, 7, o.detector);
     sql::bind(s, 8, o.width);
     sql::bind(s, 9, o.height);

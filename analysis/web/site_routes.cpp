@@ -16,6 +16,7 @@
 #include "analysis/web/api_service.h"
 #include "analysis/web/http_util.h"
 #include "common/files.h"
+#include "protocol/boxes.h"
 #include "protocol/node_report.h"
 
 namespace att {
@@ -226,7 +227,9 @@ void ApiService::get_sites(const httplib::Request&, httplib::Response& res) {
                                          {"message", r->message},
                                          {"count", r->count}}
                                   : json(nullptr)}});
-    figures.push_back({s, now_at.frame_current ? std::optional(o->count) : std::nullopt});
+    // A camera at fault's count is set aside: it says nothing of the room.
+    const bool counts = now_at.frame_current && now_at.state != SiteState::kCameraFault;
+    figures.push_back({s, counts ? std::optional(o->count) : std::nullopt});
   }
   const Attendance::ClassNow class_now = roll_book.class_now(now);
   const auto period_json = [](const std::optional<PeriodSlot>& p) -> json {
@@ -283,14 +286,10 @@ void ApiService::get_latest(const httplib::Request& req, httplib::Response& res)
   const Observation& o = *latest;
   const auto pictured = picture_of(o);
   json body = latest_json(o);
-  json boxes = json::array();
-  for (const Box& b : o.boxes) {
-    boxes.push_back({{"x", b.x}, {"y", b.y}, {"w", b.w}, {"h", b.h}, {"score", b.score}});
-  }
   body["site_id"] = id;
   body["server_time_ms"] = clock();
   body["age_ms"] = clock() - o.captured_at_ms;
-  body["boxes"] = std::move(boxes);
+  body["boxes"] = boxes_to_json(o.boxes);
   body["detector"] = o.detector;
   body["width"] = o.width;
   body["height"] = o.height;

@@ -92,6 +92,8 @@ const DICT = {
     badDate: 'Ngày không hợp lệ — hãy nhập theo dạng dd/mm/yyyy.', pickDate: 'Chọn ngày trên lịch',
     noDataHint: 'Không có dữ liệu: buổi này không nhận được hình nào.',
     evidenceCounted: (c, e) => `Đếm được: ${c} / ${e} người`, evidenceSha: 'SHA-256 của tệp ảnh',
+    evidenceBoxes: (n) => `Khung xanh: ${n} người thấy được trong ảnh này (trang vẽ lên ảnh; tệp ảnh giữ nguyên như camera chụp).`,
+    setAside: (why) => `không tính — camera: ${why}`,
     noPictureGroup: (n, hm, d) => `${n} điểm cầu không có hình lúc ${hm} (${d})`,
     noPictureShow: 'Xem từng điểm', noPictureHide: 'Thu gọn',
     // Cameras (technician)
@@ -215,6 +217,8 @@ const DICT = {
     badDate: 'Not a valid date — type it as dd/mm/yyyy.', pickDate: 'Pick a date on the calendar',
     noDataHint: 'No data: no picture arrived during this session.',
     evidenceCounted: (c, e) => `Counted: ${c} / ${e} people`, evidenceSha: 'SHA-256 of the picture file',
+    evidenceBoxes: (n) => `Green boxes: the ${n} people seen in this picture (drawn by the page; the file stays as the camera took it).`,
+    setAside: (why) => `set aside — camera: ${why}`,
     noPictureGroup: (n, hm, d) => `${n} sites with no picture at ${hm} (${d})`,
     noPictureShow: 'Show each site', noPictureHide: 'Collapse',
     camerasTitle: 'Camera health', problem: 'Problem', allProblems: 'Any state', onlyProblems: 'Problems only',

@@ -117,8 +117,10 @@ export function mount(root) {
       setText(p.name, s.name);
       p.name.title = s.name;
       setText(p.count, `${l ? nf(l.count) : '—'} / ${nf(s.expected_attendees)}`);
-      p.count.classList.toggle('nodata', !l);
-      const pct = l && s.expected_attendees > 0 ? `${Math.round((100 * l.count) / s.expected_attendees)}%` : '';
+      // A camera at fault's count is set aside by the service (out of the totals): greyed, no rate.
+      const aside = state === 'camera_fault';
+      p.count.classList.toggle('nodata', !l || aside);
+      const pct = l && !aside && s.expected_attendees > 0 ? `${Math.round((100 * l.count) / s.expected_attendees)}%` : '';
       // An offline tile shows how old its frame is where the percentage would be.
       setText(p.pct, state === 'offline' && l ? ageText(now - l.captured_at_ms, true) : pct);
       let st = '';

@@ -3,7 +3,7 @@
 // ledger (POST /api/v1/roll-calls/corrections); the roll call stays as taken.
 import { h } from './dom.js';
 import { post, can, currentSession, ApiError } from './api.js';
-import { t, fmtNum, fmtHM, fmtDate, fmtDateTime, periodLabel } from './i18n.js';
+import { t, fmtNum, fmtHM, fmtDate, fmtDateTime, periodLabel, problemLabel } from './i18n.js';
 import { sites } from './data.js';
 
 const PAGE = 200;
@@ -20,14 +20,41 @@ export function showDialog(title, body, { wide = false, testid } = {}) {
   return d;
 }
 
+// An evidence picture as the camera gave it, with the boxes the count rests on drawn over it
+// by the page (an SVG in the picture's pixels, sized once the picture is loaded).
+export function evidencePicture(rc, alt, cls) {
+  const img = h('img', { src: rc.evidence_url, alt });
+  const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+  svg.setAttribute('class', 'boxes');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.dataset.testid = 'evidence-boxes';
+  for (const [x, y, w, bh] of rc.boxes ?? []) {
+    const r = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+    for (const [k, v] of Object.entries({ x, y, width: w, height: bh })) r.setAttribute(k, v);
+    svg.append(r);
+  }
+  img.addEventListener('load', () => svg.setAttribute('viewBox', `0 0 ${img.naturalWidth} ${img.naturalHeight}`));
+  return h('div', `boxed ${cls ?? ''}`, img, svg);
+}
+
+// The count a roll call stands on, or why it has none: a camera at fault gives a count that is
+// set aside (kept, shown, left out of the totals) until an auditor recounts from the picture.
+function setAsideNote(rc) {
+  if (!rc.set_aside?.length || rc.correction) return null;
+  return h('span', { class: 'badge camera_fault set-aside', style: 'white-space:normal',
+    text: t().setAside(rc.set_aside.map(problemLabel).join(', ')), attrs: { 'data-testid': 'set-aside' } });
+}
+
 // The full evidence picture of a roll call: the caption (site, date and time) once, as the
 // title; under the picture the count it proves and the file's SHA-256, for an auditor to
 // check a copy of the file (sha256sum) against the ledger.
 export function showEvidence(rc, caption) {
   const T = t();
-  showDialog(caption, h('figure', 'evidence-full', h('img', { src: rc.evidence_url, alt: `${T.colEvidence} ${caption}` }),
+  showDialog(caption, h('figure', 'evidence-full', evidencePicture(rc, `${T.colEvidence} ${caption}`),
     h('figcaption', null,
       h('p', { text: T.evidenceCounted(fmtNum(rc.counted), fmtNum(rc.expected)), attrs: { 'data-testid': 'evidence-count' } }),
+      rc.boxes?.length ? h('p', { text: T.evidenceBoxes(fmtNum(rc.boxes.length)) }) : null,
+      setAsideNote(rc),
       rc.evidence_sha256 ? h('p', null, h('span', { text: `${T.evidenceSha}: ` }),
         h('code', { text: rc.evidence_sha256, style: 'overflow-wrap:anywhere;user-select:all',
           attrs: { 'data-testid': 'evidence-sha256' } })) : null)),
@@ -42,7 +69,7 @@ function openCorrection(rc, onDone) {
   const msg = h('p', { class: 'form-error', hidden: true, attrs: { role: 'alert' } });
   const submit = h('button', { type: 'submit', class: 'primary', text: T.save, attrs: { 'data-testid': 'correction-save' } });
   const cancel = h('button', { type: 'button', text: T.cancel });
-  const img = rc.evidence_url ? h('img', { src: rc.evidence_url, alt: T.colEvidence, class: 'evidence-mid' }) : null;
+  const img = rc.evidence_url ? evidencePicture(rc, T.colEvidence, 'evidence-mid') : null;
   const form = h('form', { class: 'correction', method: 'dialog' },
     img,
     h('p', { class: 'muted', text: `${rc.site_id} · ${fmtDate(rc.scheduled_ms)} ${fmtHM(rc.scheduled_ms)} · ${T.colCounted}: ${rc.counted ?? '—'} / ${rc.expected}` }),
@@ -87,13 +114,14 @@ function linesOf(rows, group) {
   return lines.map((l) => (l.calls?.length === 1 ? { rc: l.calls[0] } : l));
 }
 
-// A table of roll calls (oldest first as the API gives them; newest shown first). With
+// A table of roll calls, the newest (by its set time) first. With
 // showSite the site and date columns are added (records across sites and days), and the
 // roll calls without a picture are grouped per time in one line that opens to them, so that
 // those with evidence stay in sight; the count of each group is on its line.
 export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
   const T = t();
-  const lines = linesOf([...calls].reverse(), showSite);
+  const newest = [...calls].sort((a, b) => b.scheduled_ms - a.scheduled_ms || b.seq - a.seq);
+  const lines = linesOf(newest, showSite);
   const mayCorrect = can('correct');
   const head = [showSite && [T.colSite], showSite && [T.colDate], [T.colTime], [T.colPeriod], [T.colCounted, 'num'],
     [T.colExpected, 'num'], [T.colEvidence], mayCorrect && ['']].filter(Boolean);
@@ -140,6 +168,8 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
       counted.append(h('span', { class: 'audited', text: T.audited(rc.evidence_count ?? '—', rc.audit_count),
         attrs: { 'data-testid': 'audit-count' } }));
     }
+    const aside = setAsideNote(rc);
+    if (aside) counted.append(' ', aside);
     if (rc.correction) {
       counted.append(h('span', { class: 'corrected', text: T.correctedFrom(rc.correction.counted_originally ?? '—',
         rc.correction.by, rc.correction.reason) }));

@@ -9,6 +9,7 @@ import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problem
 import { sites as siteStore, watchSites, serverNow, flagsOf, onEvent } from './data.js';
 import { timelineChart, marksLegend } from './chart.js';
 import { rollCallTable } from './rollcalls.js';
+import { dayInput } from './dayinput.js';
 
 const DAY_MS = 86_400_000;
 let chosenDay = null; // kept while moving between sites
@@ -33,7 +34,7 @@ export function mount(root, [id]) {
   const dl = h('dl', 'facts');
   const facts = {};
   for (const k of ['count', 'frameCount', 'captured', 'age', 'detector', 'health']) {
-    facts[k] = h('dd');
+    facts[k] = h('dd', { attrs: { 'data-testid': `fact-${k}` } });
     dl.append(h('dt', { text: T[k] }), facts[k]);
   }
   facts.frameCount.title = T.frameCountHint;
@@ -43,7 +44,15 @@ export function mount(root, [id]) {
   const liveMsg = h('p', { class: 'form-error', hidden: true, attrs: { 'data-testid': 'live-msg' } });
   const liveHint = h('small', { class: 'muted', text: T.liveHint });
   const nodeBox = h('div', { class: 'node-report', attrs: { 'data-testid': 'node-report' } });
-  const dayInput = h('input', { type: 'date', attrs: { 'aria-label': T.day, 'data-testid': 'day' } });
+  // The day shown (YYYY-MM-DD): today unless one was chosen, which stays between sites.
+  const today = localDate(serverNow());
+  let shownDay = chosenDay ?? today;
+  const dayBox = dayInput(shownDay, (iso) => {
+    if (!iso) { dayBox.setDay(shownDay); return; }  // emptied: the day shown stays
+    shownDay = iso;
+    chosenDay = iso === localDate(serverNow()) ? null : iso;
+    loadDay();
+  }, 'day', { max: today });
   const chartBox = h('div', { class: 'chart', attrs: { 'data-testid': 'timeline' } });
   const chartMsg = h('p', { class: 'muted', hidden: true });
   const rollBox = h('div', { attrs: { 'data-testid': 'site-roll-calls' } });
@@ -62,7 +71,7 @@ export function mount(root, [id]) {
           can('live') ? h('div', 'live-ctl', liveBtn, liveHint, liveMsg) : null),
         can('live') ? h('section', 'card', h('h3', { text: T.nodeTitle }), nodeBox) : null),
       h('div', 'site-right',
-        h('section', 'card', h('div', 'card-head', h('h3', { text: T.timeline }), h('label', 'inline', h('span', { text: T.day }), dayInput)),
+        h('section', 'card', h('div', 'card-head', h('h3', { text: T.timeline }), h('span', 'inline', h('span', { text: T.day }), dayBox)),
           chartBox, chartMsg, marksLegend()),
         can('records') ? h('section', 'card', h('h3', { text: T.rollCalls }), rollBox) : null,
         h('section', 'card', h('h3', { text: T.siteAlerts }), alertBox)))));
@@ -229,12 +238,12 @@ export function mount(root, [id]) {
   async function loadDay() {
     if (loadingDay) return;
     loadingDay = true;
-    const day = dayInput.value, from = dayStart(day), to = from + DAY_MS, now = serverNow();
+    const day = shownDay, from = dayStart(day), to = from + DAY_MS, now = serverNow();
     const rollReq = can('records') ? get(`/api/v1/roll-calls?site=${enc(id)}&date=${enc(day)}`) : Promise.resolve(null);
     const [tl, rc, al] = await Promise.allSettled([timeline(from, Math.min(to, Math.max(now, from + 1))),
       rollReq, get(`/api/v1/alerts?site=${enc(id)}`)]);
     loadingDay = false;
-    if (day !== dayInput.value) return;
+    if (day !== shownDay) return;
     const calls = rc.status === 'fulfilled' && rc.value ? rc.value.roll_calls : [];
     const alerts = al.status === 'fulfilled'
       ? al.value.alerts.filter((a) => a.started_ms < to && (a.ended_ms ?? now) >= from) : [];
@@ -276,17 +285,9 @@ export function mount(root, [id]) {
         h('td', { text: a.ended_ms ? fmtHM(a.ended_ms) : T.stillOpen })))))));
   }
 
-  const today = localDate(serverNow());
-  dayInput.value = chosenDay ?? today;
-  dayInput.max = today;
-  dayInput.addEventListener('change', () => {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(dayInput.value)) return;
-    chosenDay = dayInput.value === localDate(serverNow()) ? null : dayInput.value;
-    loadDay();
-  });
   // Today's figures grow: reload every 30 s, and at once when a roll call or alert happens here.
-  dayTimer = setInterval(() => { if (!document.hidden && dayInput.value === localDate(serverNow())) loadDay(); }, 30_000);
-  const onSiteEvent = (d) => { if (d.site_id === id && dayInput.value === localDate(serverNow())) loadDay(); };
+  dayTimer = setInterval(() => { if (!document.hidden && shownDay === localDate(serverNow())) loadDay(); }, 30_000);
+  const onSiteEvent = (d) => { if (d.site_id === id && shownDay === localDate(serverNow())) loadDay(); };
   offs.push(onEvent('roll_call', onSiteEvent), onEvent('alert_opened', onSiteEvent), onEvent('alert_closed', onSiteEvent));
   offs.push(watchSites(renderSite));
   const tick = setInterval(() => { if (site && !document.hidden) renderFacts(serverNow()); }, 1000);

@@ -234,7 +234,8 @@ async function auditorReadsRecords(device, tag) {
   // 3. The evidence: its caption once, the count, the picture's SHA-256, which is the file's.
   const site = SIM_SITES[0];
   await page.locator('[data-testid=records-site]').selectOption(site);
-  const rc = (await api(page, 'GET', `/api/v1/roll-calls?site=${site}`)).json.roll_calls.findLast((c) => c.evidence_url && c.evidence_sha256);
+  const withEvidence = (await api(page, 'GET', `/api/v1/roll-calls?site=${site}`)).json.roll_calls.filter((c) => c.evidence_url && c.evidence_sha256);
+  const rc = withEvidence.findLast((c) => c.boxes.length > 0) ?? withEvidence.at(-1);
   check(rc, `a roll call with evidence at ${site}`);
   const row = page.locator(`[data-testid=records-roll-calls] tr[data-subject="${rc.subject}"]`);
   await row.locator('button.thumb').click();
@@ -246,6 +247,11 @@ async function auditorReadsRecords(device, tag) {
   eq(await dialog.locator('[data-testid=evidence-sha256]').textContent(), rc.evidence_sha256, 'the SHA-256 shown');
   const picture = await page.context().request.get(BASE + rc.evidence_url);
   eq(createHash('sha256').update(await picture.body()).digest('hex'), rc.evidence_sha256, 'the SHA-256 of the file served');
+  // The file is the camera's picture; the boxes the count rests on are the page's, over it.
+  eq(await dialog.locator('svg.boxes rect').count(), rc.boxes.length, 'the boxes drawn over the picture');
+  const [natural, viewBox] = await dialog.locator('img').evaluate((img) =>
+    [`0 0 ${img.naturalWidth} ${img.naturalHeight}`, img.nextElementSibling.getAttribute('viewBox')]);
+  eq(viewBox, natural, 'the boxes are in the picture\'s pixels');
   await shot(page, `auditor-usability-evidence-${tag}`);
   await page.keyboard.press('Escape');
   await dialog.waitFor({ state: 'detached' });
@@ -262,6 +268,17 @@ async function auditorReadsRecords(device, tag) {
   await page.locator('[data-testid=records-district]').selectOption(district);
   eq(await saved('export-alerts'), `canh-bao_${asciiSlug(district)}_${today}.csv`, 'a district\'s alerts');
 
+  // 7. A roll call of the dark camera: its count kept, and said not to count, with why.
+  await until('a roll call of the dark camera, set aside', async () =>
+    (await api(page, 'GET', `/api/v1/roll-calls?site=${DARK}`)).json.roll_calls.some((c) => c.set_aside.includes('dark')));
+  await page.locator('[data-testid=records-district]').selectOption('');
+  await page.locator('[data-testid=records-site]').selectOption(DARK);
+  const aside = page.locator('[data-testid=records-roll-calls] [data-testid=set-aside]').first();
+  eq(await aside.textContent(), 'không tính — camera: Tối', 'a set-aside roll call says so');
+  await aside.scrollIntoViewIfNeeded();
+  await shot(page, `auditor-usability-set-aside-${tag}`);
+  await page.locator('[data-testid=records-site]').selectOption('');
+
   // The English page: the same dd/mm/yyyy, "—" for no data.
   await page.locator('[data-testid=lang]').click();
   await page.locator('[data-testid=view-records] h2', { hasText: 'Attendance records' }).waitFor();
@@ -275,6 +292,60 @@ async function auditorReadsRecords(device, tag) {
   eq((await page.locator(`[data-testid=sessions] tbody tr[data-site="${empty.site_id}"] td`).allTextContents()).slice(9),
     ['—', '—'], 'late and early in English');
   await shot(page, `auditor-usability-english-${tag}`);
+  noJsErrors(page);
+}
+
+// ---- A site's page as an organizer reads it: the count said in the page's words, a camera
+// at fault's count set aside with why, the detector by what it looks for, the day in
+// dd/mm/yyyy; on a phone a compact header, a menu that fits, the tiles before the feed ----
+async function organizerReadsASite(device, tag) {
+  const page = await open({ ...device, locale: 'en-US' });
+  await login(page, 'organizer');
+  const phone = device === PHONE;
+  await page.locator('.tile').nth(163).waitFor({ state: 'attached' });
+  if (phone) {
+    const header = await page.locator('#top').boundingBox();
+    check(header.height <= 0.15 * 844, `the phone's header is compact (${header.height} px of 844)`);
+    const nav = await page.locator('[data-testid=nav]').evaluate((n) => ({
+      lines: new Set([...n.children].map((a) => Math.round(a.getBoundingClientRect().top))).size,
+      wraps: [...n.children].some((a) => a.getClientRects().length > 1) }));
+    eq([nav.lines, nav.wraps], [1, false], 'the menu is one line, no word wrapped');
+    const tiles = await page.locator('.tile').first().boundingBox();
+    const feed = await page.locator('[data-testid=alert-feed]').boundingBox();
+    check(tiles.y < feed.y, `the tiles come before the alert feed (${tiles.y} < ${feed.y})`);
+  }
+
+  const site = SIM_SITES[0];
+  await page.goto(`${BASE}/#/site/${site}`);
+  await page.waitForFunction(() => document.querySelector('[data-testid=latest-frame] img:not([hidden])')?.naturalWidth > 0);
+  await page.waitForFunction(() => document.querySelector('[data-testid=count-explain]')?.textContent);
+  const latest = (await api(page, 'GET', `/api/v1/sites/${site}/latest`)).json;
+  const explain = await page.locator('[data-testid=count-explain]').textContent();
+  check(/^Số người \(\d+\) là số chỗ có người trong 5 phút gần nhất; khung xanh là \d+ người thấy được/.test(explain),
+    `the count explained: ${explain}`);
+  const detector = await page.locator('[data-testid=fact-detector]').textContent();
+  check(detector && !detector.includes(latest.detector), `the detector in words, not "${latest.detector}": ${detector}`);
+  eq(await page.locator('[data-testid=fact-count]').getAttribute('data-set-aside'), '0', 'a healthy camera\'s count stands');
+
+  // The day: dd/mm/yyyy in an en-US browser; yesterday's timeline asked for from its start.
+  const day = page.locator('[data-testid=day]');
+  const today = provinceDay(Date.now()), yesterday = provinceDay(Date.now() - 86_400_000);
+  eq([await day.getAttribute('type'), await day.inputValue()], ['text', dmy(today)], 'the day field');
+  const asked = page.waitForRequest((r) => r.url().includes(`/api/v1/sites/${site}/timeline?from=`));
+  await day.fill(dmy(yesterday));
+  await day.press('Enter');
+  const from = Number(new URL((await asked).url()).searchParams.get('from'));
+  eq(provinceDay(from), yesterday, 'the timeline asked for yesterday');
+  await shot(page, `organizer-site-explained-${tag}`);
+
+  // The dark camera: its count where it stands, set aside with why.
+  await page.goto(`${BASE}/#/site/${DARK}`);
+  const count = page.locator('[data-testid=fact-count][data-set-aside="1"]');
+  await count.waitFor();
+  check(/ — không tính: Tối, số đếm không phản ánh lớp học$/.test(await count.textContent()), `the set-aside count: ${await count.textContent()}`);
+  await shot(page, `organizer-site-set-aside-${tag}`);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 1, `the site page fits the width (overflows by ${overflow} px)`);
   noJsErrors(page);
 }
 
@@ -420,6 +491,9 @@ async function run() {
     }), SIM_SITES, { timeout: 90_000 });
     noJsErrors(page);
   });
+
+  await test('organizer reads a site: the count explained, set aside, the day (desktop)', () => organizerReadsASite(DESKTOP, 'desktop'));
+  await test('organizer reads a site: the count explained, set aside, the day (phone)', () => organizerReadsASite(PHONE, 'phone'));
 
   await test('organizer on a phone: overview and site page', async () => {
     const page = await open(PHONE);
