@@ -26,7 +26,7 @@ say() { echo "demo: $*"; }
 scripts/deps.sh --demo
 scripts/models.sh
 if [[ ! -x build/bin/attendance-server || ! -x build/bin/attendance-sim ]]; then
-  say "first build of the service, the capture node and the simulator: several minutes (later starts take seconds)"
+  say "first build of the service, the capture node and the simulator: about 5 minutes on 2 cores (later starts take seconds)"
 fi
 built_at=$SECONDS
 scripts/build.sh release attendance-server attendance-capture attendance-sim
