@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "analysis/domain/attendance.h"
+#include "analysis/domain/records.h"
 #include "analysis/domain/rollup.h"
 #include "analysis/reports/final_report.h"
 #include "analysis/store/sqlite_store.h"
@@ -478,6 +479,35 @@ TEST_F(ClassMorning, ACountFromACoveredCameraIsSetAsideLeftOutOfTheTotalsAndRais
   EXPECT_EQ(live.province.sites_short, 0);
 }
 
+// attendance.alert_on: estimated. mt-01's 07:45 roll call (35) is counted on its picture: 109
+// people (its one box and 108 missed), so its counts stand for 109/35 as many. Its 10 people
+// from 10:15 then stand for 31, over the line (30.4): no under-attendance, which the same
+// morning raises when the count is compared as seen. td-02 has no check: compared as seen.
+TEST_F(ClassMorning, UnderAttendanceComparesTheEstimateWhenConfiguredAndSaysWhich) {
+  config_.alert_on_estimated = true;
+  attendance_ =
+      std::make_unique<Attendance>(sites_, slots_, config_, *store_, *store_, dir_.path());
+  ASSERT_TRUE(attendance_->restore());
+  play(the_morning(), kStart, 8 * 60);
+  const std::string subject = ledger("roll_call", "mt-01").at(0).subject;
+  PictureCheck check{.boxes = 1, .removed = {}, .added = {}};
+  for (int i = 0; i < 108; ++i) check.added.emplace_back(static_cast<float>(i), 50.0f);
+  ASSERT_TRUE(count_on_picture(*store_, subject, check, "kiem.toan", "đếm trên ảnh", at(8, 0)));
+  play(the_morning(), 8 * 60, kEnd + 5);
+  std::map<std::string, std::vector<json>> opened;
+  for (const LedgerEntry& e : ledger("alert_opened")) {
+    const json b = json::parse(e.body);
+    opened[e.site_id + " " + b["kind"].get<std::string>()].push_back(b);
+  }
+  EXPECT_FALSE(opened.contains("mt-01 under_attendance"));
+  EXPECT_TRUE(opened.contains("mt-01 early_leave"));  // a roll call's count, as taken
+  ASSERT_EQ(opened["td-02 under_attendance"].size(), 1u);
+  const json td02 = opened["td-02 under_attendance"][0]["details"];
+  EXPECT_EQ(td02["compared"], "seen");
+  EXPECT_EQ(td02["count"], 20);
+  EXPECT_FALSE(td02.contains("estimated"));
+}
+
 TEST_F(ClassMorning, EachPeriodIsSummedUpAfterItEnds) {
   play(the_morning(), kStart, kEnd);
   EXPECT_TRUE(ledger("period_summary").empty());  // not before the end and the grace
@@ -580,6 +610,7 @@ class RecordsOverHttp : public ClassMorning {
     };
     RouteTable(
         {{"GET", "/api/v1/roll-calls", kEveryRole, "", on(&RecordsApi::get_roll_calls)},
+         {"GET", "/api/v1/roll-calls/to-check", kEveryRole, "", on(&RecordsApi::get_checks_to_do)},
          {"GET", "/api/v1/alerts", kEveryRole, "", on(&RecordsApi::get_alerts)},
          {"GET", "/api/v1/rollup", kEveryRole, "", on(&RecordsApi::get_rollup)},
          {"GET", "/api/v1/evidence/{site}/{file}.jpg", kEveryRole, "",
@@ -665,6 +696,79 @@ TEST_F(RecordsOverHttp, RollCallsWithEvidenceAndACorrectionThatKeepsTheOriginal)
   ASSERT_TRUE(refused);
   EXPECT_EQ(refused->status, 404);
   EXPECT_EQ(ledger("correction").size(), 1u);
+}
+
+// td-02's first roll call counted 20 with one box on its picture; an auditor finds the box is
+// not a person and marks 22 people it missed: 22 there. The site's next count, 44, then stands
+// for 48 people (44 x 22/20).
+TEST_F(RecordsOverHttp, ACountOnThePictureIsStoredWithItsMarksAndCalibratesTheSite) {
+  const json calls = get("/api/v1/roll-calls?site=td-02")["roll_calls"];
+  const json first = calls[0];
+  ASSERT_EQ(first["boxes"].size(), 1u);
+  ASSERT_EQ(first["counted"], 20);
+  EXPECT_TRUE(get("/api/v1/roll-calls?site=td-02")["calibration"].empty());
+  // Proposed: the session's first roll call (no count near the line 36, no audit).
+  json plan = get("/api/v1/roll-calls/to-check?site=td-02");
+  EXPECT_EQ(plan["per_site"], 3);
+  EXPECT_EQ(plan["sites"], json::parse(R"([{"site_id":"td-02","checked":0,"needed":3}])"));
+  ASSERT_EQ(plan["proposals"].size(), 1u) << plan;
+  EXPECT_EQ(plan["proposals"][0]["subject"], first["subject"]);
+  EXPECT_EQ(plan["proposals"][0]["why"], "first_of_session");
+  json added = json::array();
+  for (int i = 0; i < 22; ++i) added.push_back({10 * i, 100});
+  const auto post = [&](const json& picture, const std::string& subject) {
+    const json body = {{"subject", subject}, {"picture", picture}, {"reason", "đếm trên ảnh"}};
+    return client_->Post("/api/v1/roll-calls/corrections", body.dump(), "application/json");
+  };
+  auto posted =
+      post({{"boxes", 1}, {"removed", {0}}, {"added", added}, {"counted", 5}}, first["subject"]);
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 201) << posted->body;
+  EXPECT_EQ(json::parse(posted->body)["counted"], 22);  // the marks', never a number sent
+
+  const json again = get("/api/v1/roll-calls?site=td-02");
+  const json checked = again["roll_calls"][0];
+  EXPECT_EQ(checked["counted"], 22);
+  EXPECT_EQ(checked["correction"]["counted_originally"], 20);
+  EXPECT_EQ(checked["verified"]["people"], 22);
+  EXPECT_EQ(checked["verified"]["removed"], json::array({0}));
+  EXPECT_EQ(checked["verified"]["added"].size(), 22u);
+  EXPECT_EQ(checked["estimated"], 22);
+  EXPECT_EQ(again["roll_calls"][1]["estimated"], 48);
+  plan = get("/api/v1/roll-calls/to-check?site=td-02");
+  EXPECT_EQ(plan["sites"][0]["needed"], 2);
+  EXPECT_TRUE(plan["proposals"].empty());
+  EXPECT_EQ(again["calibration"]["td-02"],
+            json::parse(R"({"checked":1,"counted":20,"people":22,"ratio":1.1,"recall":0.0,
+                            "false_per_picture":1.0})"));
+  // The marks are in the ledger's correction, which still verifies.
+  const json body = json::parse(ledger("correction").back().body);
+  EXPECT_EQ(body["picture"]["removed"], json::array({0}));
+  EXPECT_EQ(body["counted"], 22);
+  EXPECT_TRUE(read_records(*store_, "").has_value());
+
+  // Refused, and nothing appended: marks off the picture's boxes, a check of another picture,
+  // a point off the picture, a roll call without a picture.
+  const size_t before = ledger("correction").size();
+  const auto refused = [&](const json& picture, const std::string& subject,
+                           const std::string& message) {
+    auto r = post(picture, subject);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 400) << r->body;
+    EXPECT_EQ(json::parse(r->body)["code"], "bad_correction");
+    EXPECT_EQ(json::parse(r->body)["error"], message);
+  };
+  refused({{"boxes", 1}, {"removed", {1}}}, first["subject"],
+          "removed must hold distinct indices of the picture's 1 boxes (got 1)");
+  refused({{"boxes", 2}}, first["subject"], "the check is of 2 boxes; the picture has 1");
+  refused({{"boxes", 1}, {"added", {{5, -2}}}}, first["subject"],
+          "added must hold points [x, y] in the picture's pixels (got [5,-2])");
+  const json mt = get("/api/v1/roll-calls?site=mt-01")["roll_calls"][3];  // 09:15, offline
+  ASSERT_TRUE(mt["evidence_url"].is_null()) << mt;
+  refused(
+      {{"boxes", 0}}, mt["subject"],
+      "roll call '" + mt["subject"].get<std::string>() + "' has no evidence picture to count on");
+  EXPECT_EQ(ledger("correction").size(), before);
 }
 
 TEST_F(RecordsOverHttp, AlertsRollUpsAndVerification) {

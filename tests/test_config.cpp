@@ -1071,6 +1071,17 @@ TEST(LoadServerConfig, BadLogLevel) {
                            "warn, error");
 }
 
+TEST(LoadServerConfig, AlertOnIsSeenOrEstimated) {
+  ConfigDir d(std::string(kProvince) + "attendance: {alert_on: estimated}\n");
+  auto c = att::load_server_config(d.server);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->attendance.alert_on_estimated);
+  ConfigDir bad(std::string(kProvince) + "attendance: {alert_on: guessed}\n");
+  EXPECT_EQ(bad.error(), bad.server.string() +
+                             ": 1 error:\n  - attendance.alert_on: 'guessed' is "
+                             "not one of seen, estimated");
+}
+
 TEST(LoadServerConfig, LogFormatJson) {
   ConfigDir d(std::string(kProvince) + "log_format: json\n");
   auto c = att::load_server_config(d.server);

@@ -406,23 +406,24 @@ TEST_F(Exports, RollCallsCsvHasOneRowPerRollCall) {
        "Giờ chụp ảnh", "Số dự kiến", "Số đếm được", "Tỉ lệ (%)", "Tệp ảnh minh chứng",
        "SHA-256 ảnh", "Ghi chú", "Mục sổ", "Số đếm khi điểm danh", "Người hiệu chỉnh",
        "Lý do hiệu chỉnh", "Mục sổ hiệu chỉnh", "Nơi đếm", "Số đếm trên ảnh tại điểm",
-       "Số đếm kiểm tra tại trung tâm"},
+       "Số đếm kiểm tra tại trung tâm", "Số người đếm trên ảnh (kiểm tra viên)",
+       "Số ước tính (hiệu chỉnh của điểm)"},
       {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Trung học cơ sở", kDate, "Sáng", "07:45",
        "07:44:30", "60", "52", "86.7", td_0745_.first, td_0745_.second, "", "1",
        "", "", "", "",
-       "Tại trung tâm", "", ""},
+       "Tại trung tâm", "", "", "", ""},
       {"td-01", "Trường THCS Bản Giang", "Tam Đường", "Trung học cơ sở", kDate, "Sáng", "08:15",
        "08:14:50", "60", "59", "98.3", td_0815_.first, td_0815_.second, "", "4",
        "58", "kiemtra.lan", "Đếm lại từ ảnh: 1 người bị che", "7",
-       "Tại trung tâm", "", ""},
+       "Tại trung tâm", "", "", "", ""},
       {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mầm non", kDate, "Sáng", "07:45",
        "", "38", "", "", "", "", "Không có hình để đếm", "2",
        "", "", "", "",
-       "", "", ""},
+       "", "", "", "", ""},
       {"mt-01", "Trường Mầm non Bum Nưa", "Mường Tè", "Mầm non", kDate, "Sáng", "08:15",
        "08:14:00", "38", "30", "78.9", mt_0815_.first, mt_0815_.second, "", "6",
        "", "", "", "",
-       "Tại điểm", "31", "29"},
+       "Tại điểm", "31", "29", "", ""},
   };
   // clang-format on
   EXPECT_EQ(parsed(csv), expected);
@@ -445,6 +446,27 @@ TEST_F(Exports, ASetAsideCountIsKeptWithWhyAndNoRateInTheCsvAndTheReport) {
   EXPECT_THAT(*html,
               ::testing::HasSubstr(
                   "52<span class=\"note\">Số đếm bị gác lại, camera: Bị che, Đứng hình</span>"));
+}
+
+// td-01's 07:45 roll call (52) counted on its picture: 50 boxes, one not a person, 8 missed:
+// 57 people. td-01's counts then stand for 57/52 as many people; mt-01 has no check.
+TEST_F(Exports, ACountOnThePictureAndTheSitesEstimateStandBesideTheCount) {
+  LedgerExtract::Call& first = records_.roll_calls.front();
+  ASSERT_EQ(first.roll_call.counted, 52);
+  first.corrected = true;
+  first.counted_as_taken = 52;
+  first.check = PictureCheck{.boxes = 50, .removed = {1}, .added = {}};
+  for (int i = 0; i < 8; ++i) first.check->added.emplace_back(10.0f * i, 5.0f);
+  first.roll_call.counted = first.check->people();
+  const Rows rows = parsed(roll_calls_csv(sites_, records_, clock_));
+  ASSERT_EQ(rows.size(), 5u);
+  const auto last_two = [&](size_t row) {
+    return std::vector<std::string>(rows[row].end() - 2, rows[row].end());
+  };
+  EXPECT_EQ(rows[1][9], "57");
+  EXPECT_EQ(last_two(1), (std::vector<std::string>{"57", "57"}));
+  EXPECT_EQ(last_two(2), (std::vector<std::string>{"", "64"}));  // 58 as taken x 57/52
+  EXPECT_EQ(last_two(3), (std::vector<std::string>{"", ""}));
 }
 
 TEST_F(Exports, AlertsCsvHasOneRowPerAlertInLocalTime) {

@@ -166,6 +166,10 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   a.roll_call_grace_s = attendance.number("roll_call_grace_s", a.roll_call_grace_s, 0, 3600);
   a.evidence_max_age_s = attendance.number("evidence_max_age_s", a.evidence_max_age_s, 10, 7200);
   a.final_after_s = attendance.number("final_after_s", a.final_after_s, 0, 3600);
+  const std::string alert_on = attendance.string("alert_on", "seen");
+  if (alert_on != "seen" && alert_on != "estimated")
+    errors.add("attendance.alert_on: '" + alert_on + "' is not one of seen, estimated");
+  a.alert_on_estimated = alert_on == "estimated";
   attendance.finish();
 
   YamlMap audit = top.map("audit");

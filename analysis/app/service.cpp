@@ -260,6 +260,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   api.records.data_dir = c.data_dir;
   api.records.database_path = database_path(c);
   api.records.under_fraction = c.attendance.under_fraction;
+  api.records.audit = c.audit;
   api.records.slots = impl->attendance->slots();
   // Exports show the province's time; a schedule without days still has its zone.
   auto local = c.schedule.days.empty() ? LocalClock::make(c.schedule.timezone, {"2000-01-01"})

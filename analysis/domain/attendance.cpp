@@ -65,6 +65,7 @@ Status Attendance::restore() {
   auto entries = ledger_.entries(Chain::kLedger, all);
   if (!entries) return std::unexpected(entries.error());
   std::lock_guard lock(mu_);
+  calibrations_ = calibrations_of(*entries);
   std::map<std::string, const LedgerEntry*> opened;
   for (const LedgerEntry& e : *entries) {
     if (e.kind == "roll_call" || e.kind == "period_summary" || e.kind == "final_report")
@@ -235,10 +236,20 @@ Status Attendance::observe(const Observation& obs) {
   // starts nor ends an under-attendance, and raises a camera fault instead.
   const auto flags = health_flags(obs.health);
   const int expected = s.site->expected_attendees;
-  if (flags.empty() && expected > 0 && obs.count < config_.under_fraction * expected) {
+  // Compared with the line: the count as seen, or the people it stands for (alert_on).
+  std::optional<int> estimate;
+  if (const auto cal = calibrations_.find(obs.site_id);
+      config_.alert_on_estimated && cal != calibrations_.end()) {
+    estimate = cal->second.estimate(obs.count);
+  }
+  const int compared = estimate.value_or(obs.count);
+  if (flags.empty() && expected > 0 && compared < config_.under_fraction * expected) {
     if (!s.below_since || *s.below_since < slot->start_ms) s.below_since = t;
     if (t - *s.below_since >= ms_of_minutes(config_.under_minutes)) {
-      json details = {{"count", obs.count}, {"threshold", config_.under_fraction * expected}};
+      json details = {{"count", obs.count},
+                      {"threshold", config_.under_fraction * expected},
+                      {"compared", estimate ? "estimated" : "seen"}};
+      if (estimate) details["estimated"] = *estimate;
       if (auto o = open_alert(s, AlertKind::kUnderAttendance, *s.below_since, t, details, &obs);
           !o) {
         return o;
@@ -342,6 +353,17 @@ constexpr size_t kRollCallThreads = 4;
 
 Status Attendance::tick(std::int64_t now) {
   std::lock_guard one_at_a_time(tick_mu_);
+  if (config_.alert_on_estimated && now - calibrated_at_ms_ >= 60'000) {  // checks made since
+    LedgerQuery corrections;
+    corrections.kind = "correction";
+    corrections.limit = 0;
+    auto entries = ledger_.entries(Chain::kLedger, corrections);
+    if (!entries) return std::unexpected(entries.error());
+    auto fresh = calibrations_of(*entries);
+    std::lock_guard lock(mu_);
+    calibrations_ = std::move(fresh);
+    calibrated_at_ms_ = now;
+  }
   const auto grace = static_cast<std::int64_t>(config_.roll_call_grace_s * 1000);
   const auto final_after = static_cast<std::int64_t>(config_.final_after_s * 1000);
   struct Due {

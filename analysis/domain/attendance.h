@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "analysis/domain/audit.h"
+#include "analysis/domain/calibration.h"
 #include "analysis/domain/event_sink.h"
 #include "analysis/domain/ingest_listener.h"
 #include "analysis/domain/ledger_store.h"
@@ -177,6 +178,10 @@ class Attendance final : public IngestListener {
   std::mutex tick_mu_;
   std::map<std::string, SiteState> sites_;  // guarded by mu_
   std::set<std::string> done_;              // ledger subjects already written; guarded by mu_
+  // Each site's calibration from its roll calls counted on the picture (alert_on_estimated),
+  // read from the ledger's corrections at restore() and at most once a minute by tick().
+  std::map<std::string, SiteCalibration> calibrations_;  // guarded by mu_
+  std::int64_t calibrated_at_ms_ = 0;                    // guarded by tick_mu_
 };
 
 }  // namespace att

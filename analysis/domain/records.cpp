@@ -1,7 +1,9 @@
 #include "analysis/domain/records.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
+#include <tuple>
 
 #include "analysis/domain/ledger.h"
 
@@ -41,13 +43,22 @@ Result<LedgerExtract> extract_ledger(const std::vector<LedgerEntry>& entries) {
         auto it = call_at.find(e.subject);
         if (it == call_at.end()) continue;  // its roll call is outside the range read
         LedgerExtract::Call& call = out.roll_calls[it->second];
-        if (!call.corrected) call.counted_as_taken = call.roll_call.counted;
+        if (!call.corrected) {  // the roll call as taken, kept beside the correction
+          call.counted_as_taken = call.roll_call.counted;
+          call.set_aside_as_taken = std::move(call.roll_call.set_aside);
+        }
         call.corrected = true;
         call.roll_call.counted = body["counted"].get<int>();
         call.roll_call.set_aside.clear();  // counted by a person from the evidence: it stands
         call.corrected_by = e.actor;
         call.correction_reason = body.value("reason", "");
         call.correction_seq = e.seq;
+        call.check.reset();
+        if (body.contains("picture")) {
+          auto check = PictureCheck::from_json(body["picture"]);
+          if (!check) return bad("its picture check: " + check.error().message);
+          call.check = std::move(*check);
+        }
       } else if (e.kind == "alert_opened") {
         LedgerExtract::Alert a;
         a.subject = e.subject;
@@ -66,6 +77,7 @@ Result<LedgerExtract> extract_ledger(const std::vector<LedgerEntry>& entries) {
           a.count = number("count");
           if (!a.count) a.count = number("node_count");
           a.audit_count = number("audit_count");
+          a.estimated = number("estimated");  // under-attendance compared as estimated
         }
         a.expected = body.value("expected", 0);
         a.opened_seq = e.seq;
@@ -154,6 +166,11 @@ json to_json(const LedgerExtract::Call& call) {
                        {"reason", call.correction_reason},
                        {"seq", call.correction_seq}};
   }
+  j["verified"] = nullptr;  // counted on the picture: the people, and the marks that make them
+  if (call.check) {
+    j["verified"] = call.check->to_json();
+    j["verified"]["people"] = call.check->people();
+  }
   return j;
 }
 
@@ -173,12 +190,15 @@ json to_json(const LedgerExtract::Alert& a) {
           {"evidence_sha256", a.evidence_sha256},
           {"opened_seq", a.opened_seq},
           {"closed_seq", a.closed_seq},
-          {"audit_count", a.audit_count ? json(*a.audit_count) : json(nullptr)}};
+          {"audit_count", a.audit_count ? json(*a.audit_count) : json(nullptr)},
+          {"estimated", a.estimated ? json(*a.estimated) : json(nullptr)}};
 }
 
-Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& subject, int counted,
-                                      const std::string& user, const std::string& reason,
-                                      std::int64_t now_ms) {
+namespace {
+
+Result<LedgerEntry> append_correction(LedgerStore& store, const std::string& subject, int counted,
+                                      const PictureCheck* check, const std::string& user,
+                                      const std::string& reason, std::int64_t now_ms) {
   if (user.empty()) return fail("a correction must name the user who makes it");
   if (reason.empty()) return fail("a correction must give its reason");
   if (counted < 0 || counted > 5000) return fail("the count must be a whole number from 0 to 5000");
@@ -195,6 +215,17 @@ Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& sub
                {"counted_as_taken",
                 original && original->counted ? json(*original->counted) : json(nullptr)},
                {"reason", reason}};
+  if (check) {
+    if (!original || original->evidence_path.empty())
+      return fail("roll call '" + subject + "' has no evidence picture to count on");
+    if (check->boxes != static_cast<int>(original->boxes.size())) {
+      return fail("the check is of " + std::to_string(check->boxes) + " boxes; the picture has " +
+                  std::to_string(original->boxes.size()));
+    }
+    body["picture"] = check->to_json();
+    // A spoiled picture's count teaches nothing about the counting: said with the check.
+    if (!original->set_aside.empty()) body["set_aside_as_taken"] = original->set_aside;
+  }
   auto canonical = canonical_body(body);
   if (!canonical) return std::unexpected(canonical.error());
   LedgerEntry e;
@@ -205,6 +236,119 @@ Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& sub
   e.actor = user;
   e.body = std::move(*canonical);
   return store.append(Chain::kLedger, std::move(e));
+}
+
+}  // namespace
+
+Result<LedgerEntry> correct_roll_call(LedgerStore& store, const std::string& subject, int counted,
+                                      const std::string& user, const std::string& reason,
+                                      std::int64_t now_ms) {
+  return append_correction(store, subject, counted, nullptr, user, reason, now_ms);
+}
+
+Result<LedgerEntry> count_on_picture(LedgerStore& store, const std::string& subject,
+                                     const PictureCheck& check, const std::string& user,
+                                     const std::string& reason, std::int64_t now_ms) {
+  return append_correction(store, subject, check.people(), &check, user, reason, now_ms);
+}
+
+std::map<std::string, SiteCalibration> site_calibrations(const LedgerExtract& records) {
+  std::map<std::string, std::vector<CheckedCall>> by_site;
+  for (const LedgerExtract::Call& c : records.roll_calls) {
+    // A count the camera spoiled teaches nothing about the counting.
+    if (c.check && c.counted_as_taken && c.set_aside_as_taken.empty())
+      by_site[c.roll_call.site_id].push_back({*c.counted_as_taken, *c.check});
+  }
+  std::map<std::string, SiteCalibration> out;
+  for (const auto& [site, calls] : by_site) out[site] = calibrate(calls);
+  return out;
+}
+
+CheckPlan plan_checks(const LedgerExtract& records, const std::vector<Site>& sites,
+                      double under_fraction, const AuditConfig& audit, int per_site, size_t limit) {
+  CheckPlan plan;
+  std::map<std::string, int> checked;
+  for (const LedgerExtract::Call& c : records.roll_calls) {
+    if (c.check) ++checked[c.roll_call.site_id];
+  }
+  std::map<std::string, int> needed;
+  for (const Site& s : sites) {
+    const int done = checked[s.id];
+    plan.sites.push_back({s.id, done, std::max(0, per_site - done)});
+    if (done < per_site) needed[s.id] = per_site - done;
+  }
+  // The first roll call of each session (site, date, period).
+  std::map<std::tuple<std::string, std::string, std::string>, std::int64_t> first;
+  for (const LedgerExtract::Call& c : records.roll_calls) {
+    const RollCall& r = c.roll_call;
+    auto [it, fresh] = first.try_emplace({r.site_id, r.date, r.period}, r.scheduled_ms);
+    if (!fresh) it->second = std::min(it->second, r.scheduled_ms);
+  }
+  const auto why_of = [&](const LedgerExtract::Call& c) -> std::string {
+    const RollCall& r = c.roll_call;
+    if (r.evidence_count && r.audit_count &&
+        counts_disagree(*r.evidence_count, *r.audit_count, audit))
+      return "disputed";
+    const double line = under_fraction * r.expected;
+    if (std::abs(*r.counted - line) <= std::max(2.0, 0.1 * r.expected)) return "near_line";
+    if (first[{r.site_id, r.date, r.period}] == r.scheduled_ms) return "first_of_session";
+    return "";
+  };
+  static constexpr std::string_view kOrder[] = {"disputed", "near_line", "first_of_session"};
+  std::vector<CheckPlan::Proposal> candidates;
+  for (const LedgerExtract::Call& c : records.roll_calls) {
+    const RollCall& r = c.roll_call;
+    if (!needed.contains(r.site_id) || c.corrected || r.evidence_path.empty() || !r.standing())
+      continue;
+    if (std::string why = why_of(c); !why.empty()) candidates.push_back({&c, std::move(why)});
+  }
+  const auto rank = [](const std::string& why) {
+    return std::ranges::find(kOrder, why) - std::begin(kOrder);
+  };
+  std::ranges::stable_sort(candidates, [&](const auto& a, const auto& b) {
+    return std::tuple(rank(a.why), -a.call->roll_call.scheduled_ms) <
+           std::tuple(rank(b.why), -b.call->roll_call.scheduled_ms);
+  });
+  for (CheckPlan::Proposal& p : candidates) {
+    if (plan.proposals.size() >= limit) break;
+    int& left = needed[p.call->roll_call.site_id];
+    if (left == 0) continue;
+    --left;
+    plan.proposals.push_back(std::move(p));
+  }
+  return plan;
+}
+
+std::map<std::string, SiteCalibration> calibrations_of(
+    const std::vector<LedgerEntry>& corrections) {
+  std::map<std::string, std::pair<std::string, std::optional<CheckedCall>>> latest;  // by subject
+  for (const LedgerEntry& e : corrections) {
+    if (e.kind != "correction") continue;
+    const json body = json::parse(e.body, nullptr, /*allow_exceptions=*/false);
+    std::optional<CheckedCall> call;
+    if (body.is_object() && body.contains("picture") &&
+        body.value("counted_as_taken", json()).is_number_integer() &&
+        !body.contains("set_aside_as_taken")) {
+      if (auto check = PictureCheck::from_json(body["picture"]))
+        call = CheckedCall{body["counted_as_taken"].get<int>(), std::move(*check)};
+    }
+    latest[e.subject] = {e.site_id, std::move(call)};  // a later plain correction ends a check
+  }
+  std::map<std::string, std::vector<CheckedCall>> by_site;
+  for (auto& [subject, site_call] : latest) {
+    if (site_call.second) by_site[site_call.first].push_back(std::move(*site_call.second));
+  }
+  std::map<std::string, SiteCalibration> out;
+  for (const auto& [site, calls] : by_site) out[site] = calibrate(calls);
+  return out;
+}
+
+std::optional<int> estimated(const std::map<std::string, SiteCalibration>& calibrations,
+                             const LedgerExtract::Call& call) {
+  const auto cal = calibrations.find(call.roll_call.site_id);
+  const std::optional<int> taken = call.corrected ? call.counted_as_taken : call.roll_call.counted;
+  if (cal == calibrations.end() || !taken) return std::nullopt;
+  return cal->second.estimate(*taken);
 }
 
 }  // namespace att

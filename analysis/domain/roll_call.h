@@ -37,6 +37,10 @@ struct AttendanceConfig {
   double evidence_max_age_s = 600;    // a frame older than T - this is no evidence for T
   double final_after_s = 30;          // a period's summary, and after the last period the
                                       // class's final report, this long after its end
+  // What under-attendance compares with under_fraction x expected: the count seen, or the
+  // people it stands for by the site's checked roll calls (records.h, site calibration);
+  // without one a site's count is compared as seen.
+  bool alert_on_estimated = false;  // attendance.alert_on: seen | estimated
 };
 
 // One period of one class day, in UTC, with its roll-call times.

@@ -62,7 +62,10 @@ std::string roll_calls_csv(const std::vector<Site>& sites, const LedgerExtract& 
                   "Mục sổ hiệu chỉnh",
                   "Nơi đếm",
                   "Số đếm trên ảnh tại điểm",
-                  "Số đếm kiểm tra tại trung tâm"});
+                  "Số đếm kiểm tra tại trung tâm",
+                  "Số người đếm trên ảnh (kiểm tra viên)",
+                  "Số ước tính (hiệu chỉnh của điểm)"});
+  const std::map<std::string, SiteCalibration> calibrations = site_calibrations(records);
   for (const auto* c : calls) {
     const RollCall& r = c->roll_call;
     const Site& site = *index.find(r.site_id);
@@ -77,28 +80,31 @@ std::string roll_calls_csv(const std::vector<Site>& sites, const LedgerExtract& 
       note += (note.empty() ? "" : "; ") + std::string("Số đếm bị gác lại, camera: ") +
               camera_problems_vi(r.set_aside);
     }
-    rows.push_back({r.site_id,
-                    site.name,
-                    site.district,
-                    std::string(school_level_vi(site.level)),
-                    r.date,
-                    period_vi(r.period),
-                    r.label,
-                    framed ? clock.time(r.captured_at_ms, /*seconds=*/true) : "",
-                    std::to_string(r.expected),
-                    r.counted ? std::to_string(*r.counted) : "",
-                    percent_csv(r.standing(), r.expected),
-                    r.evidence_path,
-                    r.evidence_sha256,
-                    note,
-                    seq_text(c->seq),
-                    c->corrected && c->counted_as_taken ? std::to_string(*c->counted_as_taken) : "",
-                    c->corrected ? c->corrected_by : "",
-                    c->corrected ? c->correction_reason : "",
-                    seq_text(c->correction_seq),
-                    framed ? std::string(counted_by_vi(r.counted_by)) : "",
-                    r.evidence_count ? std::to_string(*r.evidence_count) : "",
-                    r.audit_count ? std::to_string(*r.audit_count) : ""});
+    rows.push_back(
+        {r.site_id,
+         site.name,
+         site.district,
+         std::string(school_level_vi(site.level)),
+         r.date,
+         period_vi(r.period),
+         r.label,
+         framed ? clock.time(r.captured_at_ms, /*seconds=*/true) : "",
+         std::to_string(r.expected),
+         r.counted ? std::to_string(*r.counted) : "",
+         percent_csv(r.standing(), r.expected),
+         r.evidence_path,
+         r.evidence_sha256,
+         note,
+         seq_text(c->seq),
+         c->corrected && c->counted_as_taken ? std::to_string(*c->counted_as_taken) : "",
+         c->corrected ? c->corrected_by : "",
+         c->corrected ? c->correction_reason : "",
+         seq_text(c->correction_seq),
+         framed ? std::string(counted_by_vi(r.counted_by)) : "",
+         r.evidence_count ? std::to_string(*r.evidence_count) : "",
+         r.audit_count ? std::to_string(*r.audit_count) : "",
+         c->check ? std::to_string(c->check->people()) : "",
+         estimated(calibrations, *c) ? std::to_string(*estimated(calibrations, *c)) : ""});
   }
   return csv_document(rows);
 }

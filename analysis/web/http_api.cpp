@@ -131,6 +131,7 @@ RouteTable ApiService::table() {
     {"GET",  "/api/v1/ledger/verify",               kAuditors | kAdmins,            "ledger",    rec(&RecordsApi::get_ledger_verify)},
     {"GET",  "/api/v1/exports/{table}.csv",         kAuditors | kAdmins,            "exports",   rec(&RecordsApi::get_export)},
     {"POST", "/api/v1/roll-calls/corrections",      kAuditors,                      "correct",   rec(&RecordsApi::post_correction)},
+    {"GET",  "/api/v1/roll-calls/to-check",         kAuditors,                      "correct",   rec(&RecordsApi::get_checks_to_do)},
     // Administration.
     {"GET",  "/api/v1/users",                       kAdmins,                        "users",     own(&ApiService::get_users)},
     {"POST", "/api/v1/users",                       kAdmins,                        "users",     own(&ApiService::post_user)},

@@ -134,12 +134,44 @@ void RecordsApi::get_roll_calls(const httplib::Request& req, httplib::Response& 
   if (!f || !audit(req, res, "view", f->site_id)) return;
   auto records = read_records(store_, f->site_id);
   if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  // Each site's calibration from its roll calls counted on the picture (all of its record, not
+  // only the ones asked for), and what each count stands for by it.
+  const std::map<std::string, SiteCalibration> calibrations = site_calibrations(*records);
   json list = json::array();
+  json calibration = json::object();
   for (const auto& c : records->roll_calls) {
-    if (f->matches(c.roll_call.site_id, c.roll_call.date, c.roll_call.period))
-      list.push_back(to_json(c));
+    const RollCall& r = c.roll_call;
+    if (!f->matches(r.site_id, r.date, r.period)) continue;
+    json j = to_json(c);
+    const std::optional<int> estimate = estimated(calibrations, c);
+    j["estimated"] = estimate ? json(*estimate) : json(nullptr);
+    if (const auto cal = calibrations.find(r.site_id); cal != calibrations.end())
+      calibration[r.site_id] = cal->second.to_json();
+    list.push_back(std::move(j));
   }
-  send_json(res, 200, {{"roll_calls", std::move(list)}});
+  send_json(res, 200, {{"roll_calls", std::move(list)}, {"calibration", std::move(calibration)}});
+}
+
+void RecordsApi::get_checks_to_do(const httplib::Request& req, httplib::Response& res) {
+  const auto sites = sites_of(req, res);
+  if (!sites || !audit(req, res, "view", req.get_param_value("site"))) return;
+  auto records = read_records(store_, sites->size() == 1 ? sites->front().id : "");
+  if (!records) return send_error(res, 503, "storage_failed", records.error().message);
+  const CheckPlan plan = plan_checks(*records, *sites, options_.under_fraction, options_.audit,
+                                     options_.checks_per_site, 30);
+  json proposals = json::array();
+  for (const auto& p : plan.proposals) {
+    json j = to_json(*p.call);
+    j["why"] = p.why;
+    proposals.push_back(std::move(j));
+  }
+  json needs = json::array();
+  for (const auto& s : plan.sites)
+    needs.push_back({{"site_id", s.site_id}, {"checked", s.checked}, {"needed", s.needed}});
+  send_json(res, 200,
+            {{"per_site", options_.checks_per_site},
+             {"sites", std::move(needs)},
+             {"proposals", std::move(proposals)}});
 }
 
 void RecordsApi::get_alerts(const httplib::Request& req, httplib::Response& res) {
@@ -307,22 +339,39 @@ void RecordsApi::post_correction(const httplib::Request& req, httplib::Response&
   const auto who = session_of(auth_, req, res);
   if (!who) return;
   const json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+  const bool on_picture = body.is_object() && body.contains("picture");
   if (!body.is_object() || !body.contains("subject") || !body["subject"].is_string() ||
-      !body.contains("counted") || !body["counted"].is_number_integer() ||
+      (!on_picture && (!body.contains("counted") || !body["counted"].is_number_integer())) ||
       (body.contains("reason") && !body["reason"].is_string())) {
     return send_error(res, 400, "bad_request",
-                      "expected JSON {\"subject\": ..., \"counted\": N, \"reason\": ...}");
+                      "expected JSON {\"subject\": ..., \"counted\": N, \"reason\": ...}, or "
+                      "{\"subject\": ..., \"picture\": {\"boxes\": N, \"removed\": [...], "
+                      "\"added\": [[x, y], ...]}, \"reason\": ...}");
   }
-  const auto counted = body["counted"].get<std::int64_t>();
-  auto entry = correct_roll_call(store_, body["subject"].get<std::string>(),
-                                 static_cast<int>(std::clamp<std::int64_t>(counted, -1, 1'000'000)),
-                                 who->user, body.value("reason", ""), clock_());
+  const std::string subject = body["subject"].get<std::string>();
+  const std::string reason = body.value("reason", "");
+  std::optional<PictureCheck> check;  // counted on the picture: the count is the check's
+  if (on_picture) {
+    auto parsed = PictureCheck::from_json(body["picture"]);
+    if (!parsed) return send_error(res, 400, "bad_correction", parsed.error().message);
+    check = std::move(*parsed);
+  }
+  const auto counted = on_picture ? 0 : body["counted"].get<std::int64_t>();
+  auto entry =
+      check ? count_on_picture(store_, subject, *check, who->user, reason, clock_())
+            : correct_roll_call(store_, subject,
+                                static_cast<int>(std::clamp<std::int64_t>(counted, -1, 1'000'000)),
+                                who->user, reason, clock_());
   if (!entry) {
     const bool unknown = entry.error().code == ErrorCode::kNotFound;
     return send_error(res, unknown ? 404 : 400, unknown ? "unknown_roll_call" : "bad_correction",
                       entry.error().message);
   }
-  send_json(res, 201, {{"seq", entry->seq}, {"hash", entry->hash}});
+  const json stored = json::parse(entry->body, nullptr, /*allow_exceptions=*/false);
+  send_json(res, 201,
+            {{"seq", entry->seq},
+             {"hash", entry->hash},
+             {"counted", stored.value("counted", json(nullptr))}});
 }
 
 }  // namespace att

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "analysis/domain/audit.h"
 #include "analysis/domain/province.h"
 #include "analysis/domain/store.h"
 #include "analysis/reports/export.h"
@@ -32,6 +33,8 @@ struct RecordsApiOptions {
   std::vector<PeriodSlot> slots;             // the schedule placed in time, for the reports
   std::optional<LocalClock> local;           // the province's time in exports; none: UTC
   std::vector<std::string> trusted_proxies;  // who may name the client (ApiOptions)
+  AuditConfig audit;                         // when a roll call's two counts disagree
+  int checks_per_site = 3;                   // roll calls counted on the picture a site needs
 };
 
 // The longest request target written to the audit trail; a longer one is cut there, its
@@ -46,6 +49,8 @@ class RecordsApi {
   // The routes' handlers (their paths and roles: the route table, http_api.cpp). Those that
   // read the record write the read to the audit trail first.
   void get_roll_calls(const httplib::Request& req, httplib::Response& res);
+  // GET /api/v1/roll-calls/to-check?site=&district=: plan_checks (records.h) of those sites.
+  void get_checks_to_do(const httplib::Request& req, httplib::Response& res);
   void get_alerts(const httplib::Request& req, httplib::Response& res);  // ?open=1: open ones
   void get_summaries(const httplib::Request& req, httplib::Response& res);
   // Live: each site's latest roll call (corrections applied). Final for a period: the period

@@ -24,6 +24,8 @@ export function mount(root) {
   const sessionsBox = h('div', { attrs: { 'data-testid': 'sessions' } });
   const rollBox = h('div', { attrs: { 'data-testid': 'records-roll-calls' } });
   const rollCount = h('span', 'muted');
+  const toCheckBox = h('div', { attrs: { 'data-testid': 'to-check' } });
+  const toCheckCount = h('span', 'muted');
 
   clear(root, h('section', { class: 'records', attrs: { 'data-testid': 'view-records' } },
     h('div', 'toolbar', h('h2', { text: T.recordsTitle }),
@@ -31,6 +33,7 @@ export function mount(root) {
     h('div', 'records-grid',
       can('ledger') ? h('section', 'card', h('div', 'card-head', h('h3', { text: T.ledger }), verifyBtn), ledgerBox) : null,
       can('exports') ? h('section', 'card', h('h3', { text: T.exports }), exportBox) : null),
+    can('correct') ? h('section', 'card', h('div', 'card-head', h('h3', { text: T.toCheck }), toCheckCount), toCheckBox) : null,
     h('section', 'card', h('div', 'card-head', h('h3', { text: T.rollCalls }), rollCount), rollBox),
     h('section', 'card', h('h3', { text: T.sessions }), sessionsBox)));
 
@@ -103,8 +106,12 @@ export function mount(root) {
 
   async function loadRecords() {
     const q = query();
-    const [sum, rc] = await Promise.allSettled([get(`/api/v1/summaries${q}`), get(`/api/v1/roll-calls${q}`)]);
+    const scope = filter.site ? `?site=${enc(filter.site)}` : filter.district ? `?district=${enc(filter.district)}` : '';
+    const [sum, rc, plan] = await Promise.allSettled([get(`/api/v1/summaries${q}`), get(`/api/v1/roll-calls${q}`),
+      can('correct') ? get(`/api/v1/roll-calls/to-check${scope}`) : Promise.resolve(null)]);
     if (q !== query()) return; // the filters changed meanwhile
+    if (plan.status === 'fulfilled' && plan.value) renderToCheck(plan.value);
+    else if (plan.status === 'rejected') clear(toCheckBox, h('p', { class: 'form-error', text: T.requestFailed(plan.reason?.code) }));
     if (sum.status === 'fulfilled') renderSessions(sum.value.summaries.filter(inDistrict));
     else clear(sessionsBox, h('p', { class: 'form-error', text: T.requestFailed(sum.reason?.code) }));
     if (rc.status === 'fulfilled') {
@@ -114,6 +121,18 @@ export function mount(root) {
     } else {
       clear(rollBox, h('p', { class: 'form-error', text: T.requestFailed(rc.reason?.code) }));
     }
+  }
+
+  // The roll calls the service proposes to count on the picture, and how many checks the sites
+  // still need for their calibration.
+  function renderToCheck(plan) {
+    const short = plan.sites.filter((x) => x.needed > 0);
+    const needed = short.reduce((n, x) => n + x.needed, 0);
+    setText(toCheckCount, T.toCheckNeeded(fmtNum(short.length), fmtNum(needed), fmtNum(plan.per_site)));
+    toCheckCount.dataset.needed = String(needed);
+    clear(toCheckBox, plan.proposals.length
+      ? rollCallTable(plan.proposals, { showSite: true, onCorrected: loadRecords, why: true })
+      : h('p', { class: 'muted', text: T.toCheckNone }));
   }
 
   function renderSessions(list) {

@@ -98,6 +98,104 @@ function openCorrection(rc, onDone) {
   });
 }
 
+// Counting on the evidence picture (an auditor): a click or tap on one of the counter's boxes
+// marks it as not a person (again: kept), anywhere else adds a person it missed (a tap on an
+// added point takes it back); undo goes back a mark at a time; the zoom enlarges the picture
+// in a scrolling frame. The tally is the page's preview: the service counts the marks itself.
+function openCountOnPicture(rc, onDone) {
+  const T = t();
+  const SVG = 'http://www.w3.org/2000/svg';
+  const boxes = rc.boxes ?? [];
+  const removed = new Set(rc.verified?.boxes === boxes.length ? rc.verified.removed : []);
+  const added = rc.verified?.boxes === boxes.length ? rc.verified.added.map(([x, y]) => [x, y]) : [];
+  const undo = [];  // {box: i} or {point: [x, y]}
+  const picture = evidencePicture(rc, T.colEvidence, 'count-picture');
+  const img = picture.querySelector('img'), svg = picture.querySelector('svg');
+  svg.style.pointerEvents = 'auto';
+  svg.dataset.testid = 'count-marks';
+  const rects = [...svg.querySelectorAll('rect')];
+  const dots = document.createElementNS(SVG, 'g');
+  svg.append(dots);
+  const tally = h('p', { class: 'tally', attrs: { 'data-testid': 'count-tally', 'aria-live': 'polite' } });
+  const undoBtn = h('button', { type: 'button', text: T.undo, attrs: { 'data-testid': 'count-undo' } });
+  let zoom = 1;
+  const frame = h('div', { class: 'count-frame', attrs: { 'data-testid': 'count-frame' } }, picture);
+  const zoomBtn = (by, label, testid) => h('button', { type: 'button', class: 'small', text: label, title: by > 1 ? T.zoomIn : T.zoomOut,
+    attrs: { 'aria-label': by > 1 ? T.zoomIn : T.zoomOut, 'data-testid': testid },
+    on: { click: () => { zoom = Math.min(4, Math.max(1, zoom * by)); picture.style.width = `${zoom * 100}%`; } } });
+  function render() {
+    rects.forEach((r, i) => r.classList.toggle('removed', removed.has(i)));
+    dots.replaceChildren(...added.map(([x, y], i) => {
+      const c = document.createElementNS(SVG, 'circle');
+      for (const [k, v] of Object.entries({ cx: x, cy: y, r: Math.max(6, img.naturalWidth / 120) })) c.setAttribute(k, v);
+      c.dataset.point = String(i);
+      return c;
+    }));
+    const people = boxes.length - removed.size + added.length;
+    tally.textContent = T.countTally(fmtNum(people), fmtNum(boxes.length - removed.size), fmtNum(removed.size), fmtNum(added.length));
+    tally.dataset.people = String(people);
+    undoBtn.disabled = !undo.length;
+  }
+  svg.addEventListener('click', (e) => {
+    const box = rects.indexOf(e.target);
+    if (box >= 0) {
+      if (removed.has(box)) removed.delete(box); else removed.add(box);
+      undo.push({ box });
+    } else if (e.target.dataset?.point != null) {
+      const [p] = added.splice(Number(e.target.dataset.point), 1);
+      undo.push({ unadd: p });
+    } else {
+      const r = img.getBoundingClientRect();
+      const p = [Math.round(((e.clientX - r.left) * img.naturalWidth / r.width) * 10) / 10,
+        Math.round(((e.clientY - r.top) * img.naturalHeight / r.height) * 10) / 10];
+      added.push(p);
+      undo.push({ point: p });
+    }
+    render();
+  });
+  undoBtn.addEventListener('click', () => {
+    const last = undo.pop();
+    if (!last) return;
+    if (last.box != null) { if (removed.has(last.box)) removed.delete(last.box); else removed.add(last.box); }
+    if (last.point) added.splice(added.indexOf(last.point), 1);
+    if (last.unadd) added.push(last.unadd);
+    render();
+  });
+  img.addEventListener('load', render);
+  const reason = h('textarea', { required: true, name: 'reason', rows: 2, maxLength: 500, value: T.countOnPictureReason,
+    attrs: { 'data-testid': 'count-reason' } });
+  const msg = h('p', { class: 'form-error', hidden: true, attrs: { role: 'alert' } });
+  const submit = h('button', { type: 'submit', class: 'primary', text: T.save, attrs: { 'data-testid': 'count-save' } });
+  const cancel = h('button', { type: 'button', text: T.cancel });
+  const form = h('form', { class: 'correction count-on-picture', method: 'dialog' },
+    h('p', { class: 'muted', text: T.countOnPictureHint }),
+    h('div', 'count-tools', undoBtn, zoomBtn(1.5, '+', 'count-zoom-in'), zoomBtn(1 / 1.5, '−', 'count-zoom-out'), tally),
+    frame,
+    h('p', { class: 'muted', text: `${rc.site_id} · ${fmtDate(rc.scheduled_ms)} ${fmtHM(rc.scheduled_ms)} · ${T.colCounted}: ${rc.correction?.counted_originally ?? rc.counted ?? '—'} / ${rc.expected}` }),
+    h('label', null, h('span', { text: T.correctionReason }), reason),
+    msg, h('div', 'actions', cancel, submit));
+  const d = showDialog(T.countOnPicture, form, { wide: true, testid: 'count-dialog' });
+  render();
+  cancel.addEventListener('click', () => d.close());
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    if (!reason.value.trim()) return;
+    submit.disabled = true;
+    try {
+      await post('/api/v1/roll-calls/corrections', { subject: rc.subject, reason: reason.value.trim(),
+        picture: { boxes: boxes.length, removed: [...removed].sort((a, b) => a - b), added } });
+      d.close();
+      onDone?.();
+    } catch (err) {
+      msg.textContent = err instanceof ApiError && err.status === 403
+        ? (err.code === 'csrf' ? T.csrfError : T.forbiddenApi)
+        : (err.message || T.requestFailed(err.code));
+      msg.hidden = false;
+      submit.disabled = false;
+    }
+  });
+}
+
 // The table's lines: a roll call each, except that with `group`, the roll calls of one time
 // without a picture (sites offline then: during an outage 161 of 164) are folded into one
 // line when there are two or more, where the first of them would be. A count whose picture
@@ -118,13 +216,13 @@ function linesOf(rows, group) {
 // showSite the site and date columns are added (records across sites and days), and the
 // roll calls without a picture are grouped per time in one line that opens to them, so that
 // those with evidence stay in sight; the count of each group is on its line.
-export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
+export function rollCallTable(calls, { showSite = false, onCorrected, why = false } = {}) {
   const T = t();
   const newest = [...calls].sort((a, b) => b.scheduled_ms - a.scheduled_ms || b.seq - a.seq);
   const lines = linesOf(newest, showSite);
   const mayCorrect = can('correct');
   const head = [showSite && [T.colSite], showSite && [T.colDate], [T.colTime], [T.colPeriod], [T.colCounted, 'num'],
-    [T.colExpected, 'num'], [T.colEvidence], mayCorrect && ['']].filter(Boolean);
+    [T.colExpected, 'num'], [T.colEvidence], why && [T.colWhy], mayCorrect && ['']].filter(Boolean);
   const tbody = h('tbody');
   const more = h('button', { type: 'button', class: 'more', hidden: true });
   let shown = 0;
@@ -170,6 +268,14 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
     }
     const aside = setAsideNote(rc);
     if (aside) counted.append(' ', aside);
+    if (rc.verified) {
+      counted.append(h('span', { class: 'verified', text: T.verifiedOnPicture(fmtNum(rc.verified.people)),
+        attrs: { 'data-testid': 'verified' } }));
+    }
+    if (rc.estimated != null) {
+      counted.append(h('span', { class: 'estimated', text: T.estimatedCount(fmtNum(rc.estimated)),
+        attrs: { 'data-testid': 'estimated' } }));
+    }
     if (rc.correction) {
       counted.append(h('span', { class: 'corrected', text: T.correctedFrom(rc.correction.counted_originally ?? '—',
         rc.correction.by, rc.correction.reason) }));
@@ -190,8 +296,12 @@ export function rollCallTable(calls, { showSite = false, onCorrected } = {}) {
       counted,
       h('td', { class: 'num', text: fmtNum(rc.expected) }),
       ev,
-      mayCorrect && h('td', null, h('button', { type: 'button', class: 'small', text: T.correct,
-        attrs: { 'data-testid': 'correct' }, on: { click: () => openCorrection(rc, onCorrected) } })));
+      why && h('td', { text: T.checkWhy[rc.why] ?? rc.why, dataset: { why: rc.why } }),
+      mayCorrect && h('td', 'actions-cell',
+        rc.evidence_url && h('button', { type: 'button', class: 'small', text: T.countOnPicture,
+          attrs: { 'data-testid': 'count-on-picture' }, on: { click: () => openCountOnPicture(rc, onCorrected) } }),
+        h('button', { type: 'button', class: 'small', text: T.correct,
+          attrs: { 'data-testid': 'correct' }, on: { click: () => openCorrection(rc, onCorrected) } })));
   }
   more.addEventListener('click', addPage);
   addPage();

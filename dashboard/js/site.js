@@ -33,7 +33,7 @@ export function mount(root, [id]) {
   frame.append(img, noFrame, ageBadge, liveBadge);
   const dl = h('dl', 'facts');
   const facts = {};
-  for (const k of ['count', 'frameCount', 'captured', 'age', 'detector', 'health']) {
+  for (const k of ['count', 'frameCount', 'estimate', 'captured', 'age', 'detector', 'health']) {
     facts[k] = h('dd', { attrs: { 'data-testid': `fact-${k}` } });
     dl.append(h('dt', { text: T[k] }), facts[k]);
   }
@@ -245,6 +245,12 @@ export function mount(root, [id]) {
     loadingDay = false;
     if (day !== shownDay) return;
     const calls = rc.status === 'fulfilled' && rc.value ? rc.value.roll_calls : [];
+    // The service's estimate of the day's latest roll call, by the site's checked pictures.
+    const cal = rc.status === 'fulfilled' ? rc.value?.calibration?.[id] : null;
+    const est = [...calls].reverse().find((c) => c.estimated != null);
+    setText(facts.estimate, cal && est
+      ? T.siteEstimate(fmtNum(est.correction?.counted_originally ?? est.counted), fmtNum(est.estimated), fmtNum(cal.checked), fmtHM(est.scheduled_ms))
+      : '—');
     const alerts = al.status === 'fulfilled'
       ? al.value.alerts.filter((a) => a.started_ms < to && (a.ended_ms ?? now) >= from) : [];
     const points = tl.status === 'fulfilled' ? tl.value.points ?? [] : [];
@@ -280,7 +286,8 @@ export function mount(root, [id]) {
       h('thead', null, h('tr', null, [T.colKind, T.colStart, T.colEnd].map((c) => h('th', { text: c, attrs: { scope: 'col' } })))),
       h('tbody', null, [...alerts].reverse().map((a) => h('tr', { dataset: { kind: a.kind } },
         h('td', null, h('span', { class: `badge al-${a.kind}`, text: alertLabel(a.kind) }),
-          a.audit_count != null && h('span', { class: 'audited', text: T.audited(a.count ?? '—', a.audit_count) })),
+          a.audit_count != null && h('span', { class: 'audited', text: T.audited(a.count ?? '—', a.audit_count) }),
+          a.estimated != null && h('span', { class: 'estimated', text: T.alertEstimated(fmtNum(a.count), fmtNum(a.estimated)) })),
         h('td', { text: fmtHM(a.started_ms) }),
         h('td', { text: a.ended_ms ? fmtHM(a.ended_ms) : T.stillOpen })))))));
   }

@@ -349,6 +349,95 @@ async function organizerReadsASite(device, tag) {
   noJsErrors(page);
 }
 
+// ---- Counting on a roll call's evidence picture (an auditor): one of the counter's boxes
+// removed, two people it missed added, one mark undone and made again, the picture zoomed;
+// the count is the service's, the marks are kept in the ledger, the site's estimate follows,
+// and the export has the numbers side by side. On a phone, with a finger. ----
+async function auditorCountsOnAPicture(device, tag, site) {
+  const page = await open(device);
+  await login(page, 'auditor');
+  const phone = device === PHONE;
+  const rc = await until(`a roll call with boxes on its picture at ${site}`, async () =>
+    (await api(page, 'GET', `/api/v1/roll-calls?site=${site}`)).json.roll_calls
+      .findLast((c) => c.evidence_url && c.boxes.length > 0 && c.counted > 0 && !c.correction), 150_000, 3000);
+  await page.locator('[data-testid=records-site]').selectOption(site);
+  // What the service proposes to check first, and how many checks the site still needs.
+  const needed = page.locator('[data-testid=to-check]').locator('xpath=..').locator('.card-head span[data-needed]');
+  await page.waitForFunction(() => document.querySelector('section.card [data-needed]')?.dataset.needed === '3');
+  check((await page.locator('[data-testid=to-check] tr[data-subject], [data-testid=to-check] p').count()) > 0, 'the proposals are shown');
+  const row = page.locator(`[data-testid=records-roll-calls] tr[data-subject="${rc.subject}"]`);
+  await row.locator('[data-testid=count-on-picture]').click();
+  const dialog = page.locator('[data-testid=count-dialog]');
+  await page.waitForFunction(() => document.querySelector('[data-testid=count-dialog] img')?.naturalWidth > 0);
+  const tally = dialog.locator('[data-testid=count-tally]');
+  const people = async () => Number(await tally.getAttribute('data-people'));
+  eq(await people(), rc.boxes.length, 'before any mark: the counter\'s boxes');
+  // Where on the screen a point of the picture is.
+  const onScreen = async ([x, y]) => {
+    const box = await dialog.locator('img').boundingBox();
+    const natural = await dialog.locator('img').evaluate((i) => [i.naturalWidth, i.naturalHeight]);
+    return [box.x + (x * box.width) / natural[0], box.y + (y * box.height) / natural[1]];
+  };
+  const touch = async ([x, y]) => (phone ? page.touchscreen.tap(x, y) : page.mouse.click(x, y));
+  // Two points of the picture away from every box, in sight.
+  const natural = await dialog.locator('img').evaluate((i) => [i.naturalWidth, i.naturalHeight]);
+  const free = [];
+  for (let gy = 0.55; gy < 0.95 && free.length < 2; gy += 0.1) {
+    for (let gx = 0.1; gx < 0.9 && free.length < 2; gx += 0.2) {
+      const p = [gx * natural[0], gy * natural[1]];
+      if (rc.boxes.every(([x, y, w, h]) => p[0] < x - 10 || p[0] > x + w + 10 || p[1] < y - 10 || p[1] > y + h + 10)) free.push(p);
+    }
+  }
+  eq(free.length, 2, 'two free places on the picture');
+  // The first box: its centre.
+  const [bx, by, bw, bh] = rc.boxes[0];
+  await touch(await onScreen([bx + bw / 2, by + bh / 2]));
+  eq(await people(), rc.boxes.length - 1, 'a box removed');
+  await touch(await onScreen(free[0]));
+  await touch(await onScreen(free[1]));
+  eq(await people(), rc.boxes.length + 1, 'two people added');
+  await dialog.locator('[data-testid=count-undo]').click();
+  eq(await people(), rc.boxes.length, 'the last mark undone');
+  await touch(await onScreen(free[1]));
+  eq(await people(), rc.boxes.length + 1, 'and made again');
+  eq(await dialog.locator('svg circle').count(), 2, 'the added people are drawn');
+  eq(await dialog.locator('svg rect.removed').count(), 1, 'the removed box is drawn so');
+  await shot(page, `auditor-count-on-picture-${tag}`);
+  await dialog.locator('[data-testid=count-zoom-in]').click();
+  const [scroll, client] = await dialog.locator('[data-testid=count-frame]').evaluate((f) => [f.scrollWidth, f.clientWidth]);
+  check(scroll > client * 1.3, `the picture zoomed in its frame (${scroll} of ${client} px)`);
+  await shot(page, `auditor-count-on-picture-zoomed-${tag}`);
+  await dialog.locator('[data-testid=count-save]').click();
+  await dialog.waitFor({ state: 'detached' });
+
+  const after = (await api(page, 'GET', `/api/v1/roll-calls?site=${site}`)).json;
+  const checked = after.roll_calls.find((c) => c.subject === rc.subject);
+  eq([checked.counted, checked.verified?.people, checked.verified?.removed, checked.verified?.added.length, checked.correction?.by,
+    checked.correction?.counted_originally],
+  [rc.boxes.length + 1, rc.boxes.length + 1, [0], 2, USERS.auditor.user, rc.counted], 'the roll call counted on its picture');
+  const cal = after.calibration[site];
+  eq([cal.checked, cal.counted, cal.people], [1, rc.counted, rc.boxes.length + 1], `${site}'s calibration`);
+  const expect = Math.round(rc.counted * cal.ratio);
+  eq(checked.estimated, expect, 'its estimate');
+  await row.locator('[data-testid=verified]').waitFor();
+  eq(await needed.getAttribute('data-needed'), '2', 'one check fewer needed at the site');
+  eq(await row.locator('[data-testid=estimated]').textContent(), `ước tính: ${expect}`, 'the estimate beside the count');
+  await page.locator('[data-testid=verify]').click();
+  await page.locator('[data-testid=ledger-status][data-intact="1"]').waitFor();
+  if (!phone) {  // the export: counted, checked on the picture and estimated side by side
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-roll-calls]').click()]);
+    const file = join(ART, `auditor-export-counted-on-picture-${tag}.csv`);
+    await download.saveAs(file);
+    const lines = readFileSync(file, 'utf8').split('\r\n');
+    const head = lines[0].split(',');
+    const line = lines.find((l) => l.includes(rc.evidence_sha256)).split(',');
+    const col = (name) => line[head.findIndex((h) => h.includes(name))];
+    eq([col('Số đếm được'), col('Số đếm khi điểm danh'), col('Số người đếm trên ảnh'), col('Số ước tính')],
+      [String(rc.boxes.length + 1), String(rc.counted), String(rc.boxes.length + 1), String(expect)], 'the export\'s three numbers');
+  }
+  noJsErrors(page);
+}
+
 // ==== The tests ====
 async function run() {
   await test('the fake nodes\' signed reports are accepted', startFakeNodes);
@@ -476,6 +565,8 @@ async function run() {
     await expectApi(page, 'POST', `/api/v1/sites/${site}/live`, 403, 'forbidden', { csrf });
     await expectApi(page, 'POST', '/api/v1/roll-calls/corrections', 403, 'forbidden',
       { csrf, body: { subject: 'x', counted: 1, reason: 'x' } });
+    await expectApi(page, 'POST', '/api/v1/roll-calls/corrections', 403, 'forbidden',
+      { csrf, body: { subject: 'x', picture: { boxes: 0, removed: [], added: [[1, 1]] }, reason: 'x' } });
     noJsErrors(page);
   });
 
@@ -573,6 +664,10 @@ async function run() {
       { body: { subject: rc.subject, counted: 1, reason: 'no token' } });
     noJsErrors(page);
   });
+
+  await test('auditor counts on a picture: a box removed, two people added, undo, zoom; stored, estimated, exported (desktop)',
+    () => auditorCountsOnAPicture(DESKTOP, 'desktop', SIM_SITES[1]));
+  await test('auditor counts on a picture with a finger (phone)', () => auditorCountsOnAPicture(PHONE, 'phone', SIM_SITES[2]));
 
   await test('auditor on a phone: records', async () => {
     const page = await open(PHONE);
