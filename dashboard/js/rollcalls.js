@@ -61,6 +61,24 @@ export function showEvidence(rc, caption) {
   { wide: true, testid: 'evidence-dialog' });
 }
 
+// Posts a correction (a number, or marks on the picture); closes the dialog when stored, else
+// says why under the form and lets it be sent again.
+async function saveCorrection(body, { submit, msg, dialog, onDone }) {
+  const T = t();
+  submit.disabled = true;
+  try {
+    await post('/api/v1/roll-calls/corrections', body);
+    dialog.close();
+    onDone?.();
+  } catch (err) {
+    msg.textContent = err instanceof ApiError && err.status === 403
+      ? (err.code === 'csrf' ? T.csrfError : T.forbiddenApi)
+      : (err.message || T.requestFailed(err.code));
+    msg.hidden = false;
+    submit.disabled = false;
+  }
+}
+
 function openCorrection(rc, onDone) {
   const T = t();
   const counted = h('input', { type: 'number', min: 0, max: 5000, required: true, name: 'counted',
@@ -82,19 +100,8 @@ function openCorrection(rc, onDone) {
     e.preventDefault();
     const n = Number(counted.value);
     if (!Number.isInteger(n) || n < 0 || !reason.value.trim()) return;
-    submit.disabled = true;
-    try {
-      await post('/api/v1/roll-calls/corrections',
-        { subject: rc.subject, counted: n, reason: reason.value.trim(), user: currentSession()?.user });
-      d.close();
-      onDone?.();
-    } catch (err) {
-      msg.textContent = err instanceof ApiError && err.status === 403
-        ? (err.code === 'csrf' ? T.csrfError : T.forbiddenApi)
-        : (err.message || T.requestFailed(err.code));
-      msg.hidden = false;
-      submit.disabled = false;
-    }
+    saveCorrection({ subject: rc.subject, counted: n, reason: reason.value.trim(), user: currentSession()?.user },
+      { submit, msg, dialog: d, onDone });
   });
 }
 
@@ -180,19 +187,9 @@ function openCountOnPicture(rc, onDone) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     if (!reason.value.trim()) return;
-    submit.disabled = true;
-    try {
-      await post('/api/v1/roll-calls/corrections', { subject: rc.subject, reason: reason.value.trim(),
-        picture: { boxes: boxes.length, removed: [...removed].sort((a, b) => a - b), added } });
-      d.close();
-      onDone?.();
-    } catch (err) {
-      msg.textContent = err instanceof ApiError && err.status === 403
-        ? (err.code === 'csrf' ? T.csrfError : T.forbiddenApi)
-        : (err.message || T.requestFailed(err.code));
-      msg.hidden = false;
-      submit.disabled = false;
-    }
+    saveCorrection({ subject: rc.subject, reason: reason.value.trim(),
+      picture: { boxes: boxes.length, removed: [...removed].sort((a, b) => a - b), added } },
+    { submit, msg, dialog: d, onDone });
   });
 }
 
