@@ -23,14 +23,42 @@ constexpr int kPatchSide = 16;
 }  // namespace
 
 bool SiteZones::counts(float x, float y, int width, int height) const {
+  return width > 0 && height > 0 && in_audience(x, y, width, height) &&
+         !excluded_by(x, y, width, height);
+}
+
+bool SiteZones::in_audience(float x, float y, int width, int height) const {
   if (width <= 0 || height <= 0) return false;
   const cv::Point2f p(x / static_cast<float>(width), y / static_cast<float>(height));
   // A polygon of fewer than 3 points is no zone (config refuses them; this never guesses).
   const bool any_audience =
       std::ranges::any_of(count, [](const Zone& z) { return z.points.size() >= 3; });
-  const bool in_audience =
-      !any_audience || std::ranges::any_of(count, [&](const Zone& z) { return inside(z, p); });
-  return in_audience && std::ranges::none_of(exclude, [&](const Zone& z) { return inside(z, p); });
+  return !any_audience || std::ranges::any_of(count, [&](const Zone& z) { return inside(z, p); });
+}
+
+const Zone* SiteZones::excluded_by(float x, float y, int width, int height) const {
+  if (width <= 0 || height <= 0) return nullptr;
+  const cv::Point2f p(x / static_cast<float>(width), y / static_cast<float>(height));
+  const auto it = std::ranges::find_if(exclude, [&](const Zone& z) { return inside(z, p); });
+  return it == exclude.end() ? nullptr : &*it;
+}
+
+const char* to_string(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kCounted:
+      return "counted";
+    case Verdict::kLowScore:
+      return "low_score";
+    case Verdict::kOutsideAudience:
+      return "outside_audience";
+    case Verdict::kExcluded:
+      return "excluded";
+    case Verdict::kWrongSize:
+      return "wrong_size";
+    case Verdict::kEmptyRoom:
+      return "empty_room";
+  }
+  return "counted";
 }
 
 void PerspectiveModel::add(const Box& box) {
@@ -147,13 +175,21 @@ std::vector<Box> OccupancyWindow::countable(cv::Size size,
                                             const std::vector<Box>& detections) const {
   std::vector<Box> out;
   for (const auto& b : detections) {
-    const cv::Point2f c = centre_of(b);
-    if (b.score >= zones_.min_score && zones_.counts(c.x, c.y, size.width, size.height) &&
-        perspective_.plausible(b, config_.perspective_tolerance) && !on_reference(b, size)) {
-      out.push_back(b);
-    }
+    if (judge(b, size).verdict == Verdict::kCounted) out.push_back(b);
   }
   return out;
+}
+
+Judged OccupancyWindow::judge(const Box& b, cv::Size size) const {
+  const cv::Point2f c = centre_of(b);
+  if (b.score < zones_.min_score) return {Verdict::kLowScore, ""};
+  if (!zones_.in_audience(c.x, c.y, size.width, size.height))
+    return {Verdict::kOutsideAudience, ""};
+  if (const Zone* z = zones_.excluded_by(c.x, c.y, size.width, size.height))
+    return {Verdict::kExcluded, z->name};
+  if (!perspective_.plausible(b, config_.perspective_tolerance)) return {Verdict::kWrongSize, ""};
+  if (on_reference(b, size)) return {Verdict::kEmptyRoom, ""};
+  return {};
 }
 
 OccupancyResult OccupancyWindow::add(std::int64_t t_ms, cv::Size size,

@@ -32,6 +32,26 @@ struct SiteZones {
   float min_score = 0;        // detections scored below this are not counted; 0 = all
   // Whether a detection centred at (x, y) in a width x height frame is counted.
   bool counts(float x, float y, int width, int height) const;
+  // Whether (x, y) is in the audience area (anywhere, when there is none).
+  bool in_audience(float x, float y, int width, int height) const;
+  // The first excluded zone (x, y) lies in; none when it lies in none.
+  const Zone* excluded_by(float x, float y, int width, int height) const;
+};
+
+// Why one detection of a frame is counted or not, in the order the rules are applied.
+enum class Verdict {
+  kCounted,
+  kLowScore,         // below the site's min_score
+  kOutsideAudience,  // outside every audience zone
+  kExcluded,         // in an excluded zone (Judged::zone names it)
+  kWrongSize,        // not a head's size for its row (the perspective learnt so far)
+  kEmptyRoom,        // on a spot that fires in the empty-room reference
+};
+const char* to_string(Verdict verdict);  // "counted", "low_score", "outside_audience", ...
+
+struct Judged {
+  Verdict verdict = Verdict::kCounted;
+  std::string zone;  // the excluded zone, for kExcluded
 };
 
 struct OccupancyConfig {
@@ -104,6 +124,8 @@ class OccupancyWindow {
   // The detections of a frame that count (zones, perspective as learnt so far, empty-room
   // reference), without adding anything to the window.
   std::vector<Box> countable(cv::Size size, const std::vector<Box>& detections) const;
+  // The same rules, one detection at a time, saying which one refused it.
+  Judged judge(const Box& detection, cv::Size size) const;
 
   // An empty-room reference: detections on a frame taken with nobody there. Detections on
   // the same spots (same place, similar size) are not counted afterwards. Replaces any

@@ -1,6 +1,6 @@
 // The dashboard's shell: the session (sign-in, sign-out, expiry), the header (navigation by
 // role, the service's clock in the province's time zone, language), and the router
-// (#/overview, #/site/<id>, #/records, #/cameras, #/users) that mounts one view at a time.
+// (#/overview, #/site/<id>, #/setup/<id>, #/records, #/cameras, #/users) that mounts one view at a time.
 // A view is a module whose mount(root, params) builds it and returns its unmount function.
 import { h, $, setText, clear } from './js/dom.js';
 import { get, post, setSession, currentSession, whenLoginRequired, mayView, homeView, menuViews, ApiError } from './js/api.js';
@@ -8,11 +8,12 @@ import { t, setLang, currentLang, fmtDateTime, roleLabel, timeZone } from './js/
 import { loadStatus, startEvents, stopEvents, serverNow, onPoll } from './js/data.js';
 import * as overview from './js/overview.js';
 import * as site from './js/site.js';
+import * as setup from './js/setup.js';
 import * as records from './js/records.js';
 import * as cameras from './js/cameras.js';
 import * as users from './js/users.js';
 
-const VIEWS = { overview, site, records, cameras, users };
+const VIEWS = { overview, site, setup, records, cameras, users };
 let unmount = null;
 let lastOk = null;
 

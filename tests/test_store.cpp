@@ -66,14 +66,14 @@ TEST(SqliteStoreSchema, FreshDatabaseIsAtTheLatestVersion) {
   TempDir dir;
   auto store = open_ok(dir / "att.db");
   ASSERT_TRUE(store);
-  EXPECT_EQ(SqliteStore::latest_schema_version(), 9);
+  EXPECT_EQ(SqliteStore::latest_schema_version(), 10);
   EXPECT_EQ(SqliteStore::latest_schema_version(), att::builtin_migrations().back().version);
   auto v = store->schema_version();
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(*v, SqliteStore::latest_schema_version());
 
   RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("PRAGMA user_version"), 9);
+  EXPECT_EQ(raw.integer("PRAGMA user_version"), 10);
   EXPECT_TRUE(raw.has_table("sites"));
   EXPECT_TRUE(raw.has_table("observations"));
   EXPECT_TRUE(raw.has_table("heartbeats"));
@@ -134,7 +134,7 @@ TEST(SqliteStoreSchema, ReopenKeepsDataAndDoesNotMigrateAgain) {
   }
   auto store = open_ok(path);  // CREATE TABLE again would fail: the tables exist
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 9);
+  EXPECT_EQ(store->schema_version(), 10);
   EXPECT_EQ(store->observation_count("td-01"), 1);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
@@ -193,7 +193,7 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   }
   auto store = open_ok(path);
   ASSERT_TRUE(store);
-  EXPECT_EQ(store->schema_version(), 9);
+  EXPECT_EQ(store->schema_version(), 10);
   auto o = store->find_observation("td-01", 1);
   ASSERT_TRUE(o && *o);
   EXPECT_EQ((*o)->count, 17);
@@ -223,17 +223,23 @@ TEST(SqliteStoreSchema, EachChangeOfASitesSetupIsANewVersionAndTheSameSetupIsNot
   ASSERT_TRUE(store);
   ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
   EXPECT_FALSE(store->latest_setup("td-01").value());  // none before the first
-  auto first = store->put_setup("td-01", R"({"a":1})", 1000);
+  auto first = store->put_setup("td-01", R"({"a":1})", 1000, "config");
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->version, 1);
-  EXPECT_EQ(store->put_setup("td-01", R"({"a":1})", 2000).value().version, 1);  // unchanged
-  EXPECT_EQ(store->put_setup("td-01", R"({"a":2})", 3000).value().version, 2);
-  EXPECT_EQ(store->put_setup("td-02", R"({"a":2})", 3000).value().version, 1);  // its own
+  EXPECT_EQ(store->put_setup("td-01", R"({"a":1})", 2000, "hung").value().version, 1);  // unchanged
+  EXPECT_EQ(store->put_setup("td-01", R"({"a":2})", 3000, "hung").value().version, 2);
+  EXPECT_EQ(store->put_setup("td-02", R"({"a":2})", 3000, "config").value().version, 1);  // its own
   const auto latest = store->latest_setup("td-01").value();
   ASSERT_TRUE(latest);
   EXPECT_EQ(latest->version, 2);
   EXPECT_EQ(latest->body, R"({"a":2})");
   EXPECT_EQ(latest->created_ms, 3000);
+  EXPECT_EQ(latest->made_by, "hung");
+  const auto history = store->setup_history("td-01").value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].version, 1);
+  EXPECT_EQ(history[0].made_by, "config");
+  EXPECT_EQ(history[1].version, 2);
   RawDb raw(dir / "att.db");
   EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM site_setups"), 3);
 }

@@ -7,6 +7,7 @@
 #include "analysis/domain/attendance.h"
 #include "analysis/ingest/auditor.h"
 #include "analysis/ingest/ingest.h"
+#include "analysis/ingest/site_setups.h"
 #include "analysis/reports/final_report.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
@@ -29,6 +30,7 @@ struct Service::Impl {
   std::unique_ptr<Auth> auth;  // users and sessions, in the store
   std::unique_ptr<DetectorPool> pool;
   std::unique_ptr<Counting> counting;
+  std::unique_ptr<SiteSetups> setups;      // the sites' counting setups, applied to counting
   std::unique_ptr<LiveHub> live;           // outlives ingest and http, which use it
   std::unique_ptr<Attendance> attendance;  // likewise
   std::unique_ptr<Auditor> auditor;        // uses the pool, counting, store and attendance
@@ -90,34 +92,8 @@ SiteSetup setup_of(const SiteZones& zones, const Reference& reference) {
   setup.count = zones_of(zones.count);
   setup.exclude = zones_of(zones.exclude);
   setup.min_score = zones.min_score;
-  if (reference.picture.width > 0 && reference.picture.height > 0) {
-    const float w = reference.picture.width, h = reference.picture.height;
-    for (const Box& b : reference.boxes) {
-      // Inside the picture: a detection may reach a pixel past its edge.
-      const float x = std::clamp(b.x / w, 0.0f, 1.0f), y = std::clamp(b.y / h, 0.0f, 1.0f);
-      setup.empty_reference.push_back(Box{x, y, std::clamp(b.w / w, 0.0f, 1.0f - x),
-                                          std::clamp(b.h / h, 0.0f, 1.0f - y),
-                                          std::clamp(b.score, 0.0f, 1.0f)});
-    }
-  }
+  setup.empty_reference = shares_of(reference.boxes, reference.picture);
   return setup;
-}
-
-// Numbers the site's setup in the store (a site that never had one keeps version 0, the
-// node's own until it is sent one) and hands it to ingest for the site's node.
-Status put_setup(SiteStore& store, Ingest& ingest, const std::string& site_id,
-                 const SiteSetup& setup, std::int64_t now) {
-  const std::string body = setup.to_json();
-  auto latest = store.latest_setup(site_id);
-  if (!latest) return std::unexpected(latest.error());
-  if (!*latest && setup == SiteSetup{}) {
-    ingest.set_setup(site_id, 0, body);
-    return {};
-  }
-  auto put = store.put_setup(site_id, body, now);
-  if (!put) return std::unexpected(put.error());
-  ingest.set_setup(site_id, put->version, put->body);
-  return {};
 }
 
 }  // namespace
@@ -173,6 +149,23 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
     log::get("server")->info("site {}: {} spot(s) that fire in the empty room are not counted",
                              site_id, boxes->size());
   }
+  // Each site's setup in force (config/zones.yaml, or one saved later from the dashboard)
+  // before the windows are refilled: a change of setup starts a site's window again.
+  impl->setups =
+      std::make_unique<SiteSetups>(*impl->store, *impl->counting, *impl->pool, c.counting);
+  {
+    std::vector<std::string> ids;
+    std::map<std::string, SiteSetup> initial;
+    for (const Site& site : c.sites) {
+      ids.push_back(site.id);
+      const auto zones = c.zones.find(site.id);
+      const auto reference = references.find(site.id);
+      initial[site.id] = setup_of(zones == c.zones.end() ? SiteZones{} : zones->second,
+                                  reference == references.end() ? Reference{} : reference->second);
+    }
+    if (auto loaded = impl->setups->load(ids, initial, impl->clock()); !loaded)
+      return std::unexpected(loaded.error());
+  }
   if (auto warm = warm_up(*impl->counting, *impl->store, c); !warm)
     return std::unexpected(warm.error());
   const int workers = static_cast<int>(impl->pool->size());
@@ -216,15 +209,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
       c.sites, *impl->store, *impl->pool, *impl->counting,
       std::vector<IngestListener*>{impl->live.get(), impl->attendance.get(), impl->auditor.get()},
       std::move(ingest), impl->clock);
-  for (const Site& site : c.sites) {
-    const auto zones = c.zones.find(site.id);
-    const auto reference = references.find(site.id);
-    const SiteSetup setup =
-        setup_of(zones == c.zones.end() ? SiteZones{} : zones->second,
-                 reference == references.end() ? Reference{} : reference->second);
-    if (auto put = put_setup(*impl->store, *impl->ingest, site.id, setup, impl->clock()); !put)
-      return std::unexpected(put.error());
-  }
+  impl->setups->publish_to(*impl->ingest);
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
     log::get("server")->warn(
         "{} of {} sites have no key{}: their nodes' uploads are refused until "
@@ -255,6 +240,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   api.connections.request_s = c.request_timeout_s;
   api.trusted_proxies = c.trusted_proxies;
   api.max_body_bytes = c.max_body_bytes;
+  api.max_image_pixels = c.max_image_pixels;
   api.tls_cert = c.tls_cert;
   api.tls_key = c.tls_key;
   api.records.data_dir = c.data_dir;
@@ -279,7 +265,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   };
   impl->http =
       std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live, *impl->auth,
-                                *impl->attendance, std::move(api), impl->clock);
+                                *impl->attendance, *impl->setups, std::move(api), impl->clock);
 
   log::get("server")->info("{} sites of {} loaded; {} detector(s) '{}'; data in {}", c.sites.size(),
                            c.province_name, impl->pool->size(), impl->detector.name,
@@ -312,12 +298,9 @@ Status Service::set_site_setup(const std::string& site_id, const SiteZones& zone
                                const std::vector<Box>& reference, cv::Size2f picture) {
   if (std::ranges::none_of(impl_->config.sites, [&](const Site& s) { return s.id == site_id; }))
     return fail("site '" + site_id + "' is not in this province's site list");
-  if (auto put = put_setup(*impl_->store, *impl_->ingest, site_id,
-                           setup_of(zones, {reference, picture}), impl_->clock());
-      !put) {
-    return put;
-  }
-  impl_->counting->set_site(site_id, zones, reference, picture);
+  auto changed = impl_->setups->change(site_id, setup_of(zones, {reference, picture}),
+                                       SiteStore::kSetupFromConfig, impl_->clock());
+  if (!changed) return std::unexpected(changed.error());
   return {};
 }
 

@@ -25,13 +25,18 @@ class SiteStore {
     std::int64_t version = 0;
     std::string body;  // SiteSetup::to_json()
     std::int64_t created_ms = 0;
+    std::string made_by;  // kSetupFromConfig, or the user who saved it
   };
+  // The made_by of a setup that came from config/zones.yaml.
+  static constexpr const char* kSetupFromConfig = "config";
   // The site's latest setup; none before the first.
   virtual Result<std::optional<Setup>> latest_setup(const std::string& site_id) = 0;
+  // Every setup of the site, oldest first.
+  virtual Result<std::vector<Setup>> setup_history(const std::string& site_id) = 0;
   // Keeps `body` as the site's setup: a new version when it differs from the latest, else the
   // latest as it is. Returns the version now in force.
   virtual Result<Setup> put_setup(const std::string& site_id, const std::string& body,
-                                  std::int64_t at_ms) = 0;
+                                  std::int64_t at_ms, const std::string& made_by) = 0;
 };
 
 }  // namespace att

@@ -152,6 +152,10 @@ CREATE TABLE site_setups (
   PRIMARY KEY (site_id, version)
 );
 )sql"},
+    {10, "who made each site setup", R"sql(
+-- 'config' for a setup from config/zones.yaml, else the user who saved it from the dashboard.
+ALTER TABLE site_setups ADD COLUMN made_by TEXT NOT NULL DEFAULT 'config';
+)sql"},
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -451,17 +452,30 @@ Result<InsertOutcome> SqliteStore::insert_observation(const Observation& o) {
 
 namespace {
 
-Result<std::optional<SiteStore::Setup>> read_latest_setup(sqlite3* db, const std::string& site_id) {
+// The site's setups, newest first; `limit` of them (-1: all).
+Result<std::vector<SiteStore::Setup>> read_setups(sqlite3* db, const std::string& site_id,
+                                                  int limit) {
   auto stmt = prepare(db,
-                      "SELECT version, body, created_ms FROM site_setups WHERE site_id = ?1 "
-                      "ORDER BY version DESC LIMIT 1");
+                      "SELECT version, body, created_ms, made_by FROM site_setups "
+                      "WHERE site_id = ?1 ORDER BY version DESC LIMIT ?2");
   if (!stmt) return std::unexpected(stmt.error());
   sql::bind(stmt->get(), 1, site_id);
-  const int rc = sqlite3_step(stmt->get());
-  if (rc == SQLITE_DONE) return std::optional<SiteStore::Setup>();
-  if (rc != SQLITE_ROW) return fail(sql::error(db, "read site setup"));
-  return SiteStore::Setup{sqlite3_column_int64(stmt->get(), 0), column_text(stmt->get(), 1),
-                          sqlite3_column_int64(stmt->get(), 2)};
+  sql::bind(stmt->get(), 2, static_cast<std::int64_t>(limit));
+  std::vector<SiteStore::Setup> out;
+  int rc;
+  while ((rc = sqlite3_step(stmt->get())) == SQLITE_ROW) {
+    out.push_back({sqlite3_column_int64(stmt->get(), 0), column_text(stmt->get(), 1),
+                   sqlite3_column_int64(stmt->get(), 2), column_text(stmt->get(), 3)});
+  }
+  if (rc != SQLITE_DONE) return fail(sql::error(db, "read site setup"));
+  return out;
+}
+
+Result<std::optional<SiteStore::Setup>> read_latest_setup(sqlite3* db, const std::string& site_id) {
+  auto latest = read_setups(db, site_id, 1);
+  if (!latest) return std::unexpected(latest.error());
+  if (latest->empty()) return std::optional<SiteStore::Setup>();
+  return std::move(latest->front());
 }
 
 }  // namespace
@@ -470,8 +484,14 @@ Result<std::optional<SiteStore::Setup>> SqliteStore::latest_setup(const std::str
   return impl_->read([&](sqlite3* db) { return read_latest_setup(db, site_id); });
 }
 
+Result<std::vector<SiteStore::Setup>> SqliteStore::setup_history(const std::string& site_id) {
+  auto all = impl_->read([&](sqlite3* db) { return read_setups(db, site_id, -1); });
+  if (all) std::ranges::reverse(*all);
+  return all;
+}
+
 Result<SiteStore::Setup> SqliteStore::put_setup(const std::string& site_id, const std::string& body,
-                                                std::int64_t at_ms) {
+                                                std::int64_t at_ms, const std::string& made_by) {
   Setup now;
   auto written = impl_->write([&](sqlite3* db) -> Status {
     auto latest = read_latest_setup(db, site_id);
@@ -480,15 +500,16 @@ Result<SiteStore::Setup> SqliteStore::put_setup(const std::string& site_id, cons
       now = **latest;
       return {};
     }
-    now = Setup{*latest ? (*latest)->version + 1 : 1, body, at_ms};
+    now = Setup{*latest ? (*latest)->version + 1 : 1, body, at_ms, made_by};
     auto stmt = prepare(db,
-                        "INSERT INTO site_setups(site_id, version, body, created_ms) "
-                        "VALUES (?1, ?2, ?3, ?4)");
+                        "INSERT INTO site_setups(site_id, version, body, created_ms, made_by) "
+                        "VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!stmt) return std::unexpected(stmt.error());
     sql::bind(stmt->get(), 1, site_id);
     sql::bind(stmt->get(), 2, now.version);
     sql::bind(stmt->get(), 3, body);
     sql::bind(stmt->get(), 4, at_ms);
+    sql::bind(stmt->get(), 5, made_by);
     if (sqlite3_step(stmt->get()) != SQLITE_DONE) return fail(sql::error(db, "store site setup"));
     return {};
   });

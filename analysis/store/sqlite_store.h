@@ -56,8 +56,9 @@ class SqliteStore final : public Store {
 
   Status sync_sites(const std::vector<Site>& sites) override;
   Result<std::optional<Setup>> latest_setup(const std::string& site_id) override;
-  Result<Setup> put_setup(const std::string& site_id, const std::string& body,
-                          std::int64_t at_ms) override;
+  Result<std::vector<Setup>> setup_history(const std::string& site_id) override;
+  Result<Setup> put_setup(const std::string& site_id, const std::string& body, std::int64_t at_ms,
+                          const std::string& made_by) override;
   Result<InsertOutcome> insert_observation(const Observation& obs) override;
   Result<std::optional<Observation>> find_observation(const std::string& site_id,
                                                       std::int64_t sequence) override;

@@ -32,6 +32,7 @@ struct ApiOptions {
   ConnectionLimits connections;              // ServerConfig::keep_alive_s, request_timeout_s
   std::vector<std::string> trusted_proxies;  // ServerConfig::trusted_proxies
   std::int64_t max_body_bytes = 4 << 20;
+  std::int64_t max_image_pixels = 0;        // ServerConfig::max_image_pixels: pictures decoded here
   std::filesystem::path tls_cert, tls_key;  // both set: HTTPS
   RecordsApiOptions records;                // the attendance record's routes (records_api.h)
   // More Prometheus text for /metrics (the service's retention), or none.

@@ -6,6 +6,7 @@
 //   session_routes.cpp logins, logouts, the caller's session, the users and their changes
 //   site_routes.cpp    the sites' read API (status, sites, latest, its picture, timeline) and
 //                      asking a site for live frames
+//   setup_routes.cpp   a site's counting setup: read, preview, save
 //   metrics_route.cpp  Prometheus text (/metrics)
 //   stream_routes.cpp  the long-lived answers: Server-Sent Events and the MJPEG live view
 #pragma once
@@ -25,6 +26,7 @@
 #include "analysis/domain/province.h"
 #include "analysis/domain/store.h"
 #include "analysis/ingest/ingest.h"
+#include "analysis/ingest/site_setups.h"
 #include "analysis/web/api_options.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/http_server.h"
@@ -46,6 +48,7 @@ class ApiService {
   LiveHub& live;
   Auth& auth;
   Attendance& roll_book;
+  SiteSetups& setups;
   ApiOptions options;
   WallClock clock;
   std::unique_ptr<HttpServer> server;  // HTTPS with TLS files
@@ -57,12 +60,13 @@ class ApiService {
   RecordsApi records;
 
   ApiService(const std::vector<Site>& all, Ingest& i, Store& s, LiveHub& l, Auth& a, Attendance& r,
-             ApiOptions o, WallClock c)
+             SiteSetups& u, ApiOptions o, WallClock c)
       : ingest(i),
         store(s),
         live(l),
         auth(a),
         roll_book(r),
+        setups(u),
         options(std::move(o)),
         clock(std::move(c)),
         records(all, s, a, records_options(options), clock) {
@@ -108,12 +112,12 @@ class ApiService {
   void get_users(const httplib::Request& req, httplib::Response& res);
   void post_user(const httplib::Request& req, httplib::Response& res);
   void post_user_change(const httplib::Request& req, httplib::Response& res);
-  // Writes an admin's change of a user to the audit trail (`kind`, subject user/<name>, the
-  // admin and address as actor, `body` what changed, never a password); false, with the
-  // error in `res`, when it cannot.
-  bool audit_user_change(const httplib::Request& req, httplib::Response& res, const Identity& who,
-                         const std::string& kind, const std::string& name,
-                         const nlohmann::json& body);
+  // Writes a change made by `who` to the audit trail (`kind`, `subject` such as user/<name>
+  // or site/<id>, the user and address as actor, `body` what changed, never a password);
+  // false, with the error in `res`, when it cannot.
+  bool audit_change(const httplib::Request& req, httplib::Response& res, const Identity& who,
+                    const std::string& kind, const std::string& subject,
+                    const nlohmann::json& body);
   // site_routes.cpp: the sites' read API and live requests.
   void get_status(const httplib::Request& req, httplib::Response& res);
   void get_sites(const httplib::Request& req, httplib::Response& res);
@@ -124,6 +128,22 @@ class ApiService {
   std::optional<Observation> latest_or_error(const std::string& id, httplib::Response& res);
   std::optional<Observation> picture_of(const Observation& latest);
   Result<std::shared_ptr<const LiveFrame>> stored_frame(const Observation& o);
+  // setup_routes.cpp: a site's counting setup.
+  void get_setup(const httplib::Request& req, httplib::Response& res);
+  void get_setup_picture(const httplib::Request& req, httplib::Response& res);
+  void post_setup_preview(const httplib::Request& req, httplib::Response& res);
+  void post_setup(const httplib::Request& req, httplib::Response& res);
+  std::optional<Observation> setup_picture(const std::string& id, const httplib::Request& req,
+                                           httplib::Response& res);
+  std::optional<std::vector<Box>> setup_detections(const Observation& o, httplib::Response& res);
+  struct SetupRequest {
+    SiteSetup setup;
+    std::optional<Observation> picture;  // named by the request
+    std::vector<Box> detections;         // the picture's
+    bool take_reference = false;
+  };
+  std::optional<SetupRequest> setup_request(const std::string& id, const httplib::Request& req,
+                                            httplib::Response& res);
   // metrics_route.cpp.
   void get_metrics(const httplib::Request& req, httplib::Response& res);
   // stream_routes.cpp.

@@ -120,6 +120,11 @@ RouteTable ApiService::table() {
     // Live view: the site's node is asked for a frame every half second.
     {"GET",  "/api/v1/sites/{site}/live.mjpeg",     kTechnicians | kAdmins,         "live",      own(&ApiService::get_live_mjpeg)},
     {"POST", "/api/v1/sites/{site}/live",           kTechnicians | kAdmins,         "live",      own(&ApiService::post_live)},
+    // A site's counting setup: areas, empty-room reference (applied from the next frame).
+    {"GET",  "/api/v1/sites/{site}/setup",          kTechnicians | kAdmins,         "setup",     own(&ApiService::get_setup)},
+    {"GET",  "/api/v1/sites/{site}/setup/picture.jpg", kTechnicians | kAdmins,      "setup",     own(&ApiService::get_setup_picture)},
+    {"POST", "/api/v1/sites/{site}/setup/preview",  kTechnicians | kAdmins,         "setup",     own(&ApiService::post_setup_preview)},
+    {"POST", "/api/v1/sites/{site}/setup",          kTechnicians | kAdmins,         "setup",     own(&ApiService::post_setup)},
     // The attendance record.
     {"GET",  "/api/v1/roll-calls",                  kRecordReaders,                 "records",   rec(&RecordsApi::get_roll_calls)},
     {"GET",  "/api/v1/summaries",                   kRecordReaders,                 "records",   rec(&RecordsApi::get_summaries)},
@@ -245,8 +250,9 @@ void ApiService::upload(const httplib::Request& req, httplib::Response& res, con
 }
 
 HttpApi::HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live,
-                 Auth& auth, Attendance& roll_book, ApiOptions options, WallClock clock)
-    : impl_(std::make_unique<ApiService>(sites, ingest, store, live, auth, roll_book,
+                 Auth& auth, Attendance& roll_book, SiteSetups& setups, ApiOptions options,
+                 WallClock clock)
+    : impl_(std::make_unique<ApiService>(sites, ingest, store, live, auth, roll_book, setups,
                                          std::move(options), std::move(clock))) {
   impl_->routes();
 }

@@ -20,6 +20,7 @@
 #include "analysis/domain/province.h"
 #include "analysis/domain/store.h"
 #include "analysis/ingest/ingest.h"
+#include "analysis/ingest/site_setups.h"
 #include "analysis/web/api_options.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/live.h"
@@ -34,9 +35,9 @@ class HttpApi {
  public:
   // Every argument but `options` and `clock` must outlive this object.
   // `roll_book` tells where each site stands (in a class, its offline alert open) for its
-  // state in GET /api/v1/sites.
+  // state in GET /api/v1/sites; `setups` holds the sites' counting setups.
   HttpApi(const std::vector<Site>& sites, Ingest& ingest, Store& store, LiveHub& live, Auth& auth,
-          Attendance& roll_book, ApiOptions options, WallClock clock = now_ms);
+          Attendance& roll_book, SiteSetups& setups, ApiOptions options, WallClock clock = now_ms);
   ~HttpApi();  // stops
   HttpApi(const HttpApi&) = delete;
   HttpApi& operator=(const HttpApi&) = delete;

@@ -161,18 +161,18 @@ void ApiService::get_users(const httplib::Request&, httplib::Response& res) {
              {"password_min_chars", kPasswordMinChars}});
 }
 
-bool ApiService::audit_user_change(const httplib::Request& req, httplib::Response& res,
-                                   const Identity& who, const std::string& kind,
-                                   const std::string& name, const json& body) {
+bool ApiService::audit_change(const httplib::Request& req, httplib::Response& res,
+                              const Identity& who, const std::string& kind,
+                              const std::string& subject, const json& body) {
   auto canonical = canonical_body(body);
   LedgerEntry e;
   e.kind = kind;
-  e.subject = "user/" + name;
+  e.subject = subject;
   e.at_ms = clock();
   e.actor = who.user + "@" + client(req).address;
   e.body = canonical ? std::move(*canonical) : "{}";
   if (auto a = store.append(Chain::kAudit, std::move(e)); !a) {
-    log->error("audit trail: {} of '{}' by {} is made but not written: {}", kind, name, who.user,
+    log->error("audit trail: {} of '{}' by {} is made but not written: {}", kind, subject, who.user,
                a.error().message);
     send_error(res, 503, "audit_failed",
                "the change is made, but the audit trail cannot be written: " + a.error().message);
@@ -201,8 +201,8 @@ void ApiService::post_user(const httplib::Request& req, httplib::Response& res) 
   auto added = auth.add_user(name, *role, password);
   if (!added) return send_user_error(res, added.error());
   log->info("user '{}' ({}) added by {}", name, to_string(*role), who->user);
-  if (!audit_user_change(req, res, *who, "user_added", name,
-                         {{"user", name}, {"role", added->role}, {"disabled", added->disabled}})) {
+  if (!audit_change(req, res, *who, "user_added", "user/" + name,
+                    {{"user", name}, {"role", added->role}, {"disabled", added->disabled}})) {
     return;
   }
   send_json(res, 201, {{"user", user_json(*added)}});
@@ -258,7 +258,7 @@ void ApiService::post_user_change(const httplib::Request& req, httplib::Response
   if (!what.empty()) {
     log->info("user '{}' changed by {}: {}", name, who->user, what.dump());
     what["user"] = name;
-    if (!audit_user_change(req, res, *who, "user_changed", name, what)) return;
+    if (!audit_change(req, res, *who, "user_changed", "user/" + name, what)) return;
   }
   send_json(res, 200, {{"user", user_json(after)}});
 }

@@ -47,9 +47,9 @@ export const post = (url, body) => request('POST', url, body ?? {});
 // What the session may do: the capabilities the service lists for it (its route table), so
 // that a view offers only what will be allowed. The service decides; no role is named here.
 export const can = (capability) => Boolean(session?.capabilities?.includes(capability));
-// The dashboard's views, each with the capability it needs; all but a site's page are in the
-// menu.
-const VIEWS = { overview: 'records', site: 'sites', records: 'ledger', cameras: 'live', users: 'users' };
+// The dashboard's views, each with the capability it needs; all but a site's page and its
+// counting setup are in the menu.
+const VIEWS = { overview: 'records', site: 'sites', setup: 'setup', records: 'ledger', cameras: 'live', users: 'users' };
 export const mayView = (view) => can(VIEWS[view]);
 export const menuViews = () => ['overview', 'records', 'cameras', 'users'].filter(mayView);
 // Where a session starts: the records for those who correct them, the overview for those who

@@ -1,7 +1,8 @@
 // One site: its latest annotated frame and how old it is (a stale frame looks stale), the
 // count over a day with roll calls and alerts marked, the roll-call table (roles that may
 // read records; auditors correct from it), its alerts, and for technicians the node's
-// report and the live view (POST .../live, then the MJPEG stream in an <img>).
+// report and the live view (POST .../live, then the MJPEG stream in an <img>) and a link to
+// the site's counting setup.
 import { h, setText, clear } from './dom.js';
 import { get, post, can, mayView, enc, ApiError } from './api.js';
 import { t, fmtNum, fmtDateTime, fmtHM, ageText, levelLabel, alertLabel, problemLabel, localDate, dayStart,
@@ -62,9 +63,12 @@ export function mount(root, [id]) {
     ? h('a', { class: 'button', href: `/api/v1/reports/sites/${enc(id)}.html`, target: '_blank', rel: 'noopener', text: T.siteReport,
       attrs: { 'data-testid': 'site-report' } })
     : null;
+  const setupLink = mayView('setup')
+    ? h('a', { class: 'button', href: `#/setup/${enc(id)}`, text: T.setupLink, attrs: { 'data-testid': 'site-setup' } })
+    : null;
 
   clear(root, h('section', { class: 'site-page', attrs: { 'data-testid': 'view-site' } },
-    h('div', 'site-head', back, h('div', 'site-title', name, badge), meta, report),
+    h('div', 'site-head', back, h('div', 'site-title', name, badge), meta, report, setupLink),
     h('div', 'site-grid',
       h('div', 'site-left',
         h('section', 'card', frame, explain, dl,
