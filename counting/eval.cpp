@@ -1,14 +1,47 @@
 #include "counting/eval.h"
 
 #include <algorithm>
+#include <charconv>
+#include <chrono>
 #include <cmath>
 #include <limits>
+#include <opencv2/imgcodecs.hpp>
 #include <sstream>
+#include <utility>
+
+#include "common/files.h"
 
 namespace att {
 
-Result<std::vector<Box>> parse_truth_boxes(std::string_view text) {
-  std::vector<Box> boxes;
+namespace {
+
+constexpr char kTruthLineFormat[] =
+    "expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1 (a box) or 'x y' (a point)";
+
+void append_number(std::string& out, float v) {
+  char buf[32];
+  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, ec == std::errc() ? end : buf);
+}
+
+// The truth item's centre: a box's middle, or the point itself.
+std::pair<float, float> centre(const TruthItem& t) {
+  return {t.box.x + t.box.w / 2, t.box.y + t.box.h / 2};
+}
+
+// Whether detection `p` may take truth item `t`: a box holds p's centre, or p holds a point.
+bool may_match(const TruthItem& t, const Box& p) {
+  if (t.is_point()) {
+    return t.box.x >= p.x && t.box.x <= p.x + p.w && t.box.y >= p.y && t.box.y <= p.y + p.h;
+  }
+  const float cx = p.x + p.w / 2, cy = p.y + p.h / 2;
+  return cx >= t.box.x && cx <= t.box.x + t.box.w && cy >= t.box.y && cy <= t.box.y + t.box.h;
+}
+
+}  // namespace
+
+Result<std::vector<TruthItem>> parse_truth(std::string_view text) {
+  std::vector<TruthItem> items;
   std::istringstream in{std::string(text)};
   std::string line;
   int number = 0;
@@ -16,18 +49,39 @@ Result<std::vector<Box>> parse_truth_boxes(std::string_view text) {
     ++number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     std::istringstream fields(line);
-    double x1, y1, x2, y2;
-    std::string extra;
-    if (!(fields >> x1 >> y1 >> x2 >> y2) || (fields >> extra) || x2 <= x1 || y2 <= y1) {
-      return fail("line " + std::to_string(number) +
-                  ": expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1");
+    std::vector<double> v;
+    for (double x; fields >> x;) v.push_back(x);
+    const bool read_all = fields.eof();  // stopped at the end, not at a word
+    if (read_all && v.size() == 2) {
+      items.push_back(TruthItem::point(float(v[0]), float(v[1])));
+    } else if (read_all && v.size() == 4 && v[2] > v[0] && v[3] > v[1]) {
+      items.push_back(TruthItem::of_box(
+          Box{float(v[0]), float(v[1]), float(v[2] - v[0]), float(v[3] - v[1]), 1.0f}));
+    } else {
+      return fail("line " + std::to_string(number) + ": " + kTruthLineFormat);
     }
-    boxes.push_back(Box{float(x1), float(y1), float(x2 - x1), float(y2 - y1), 1.0f});
   }
-  return boxes;
+  return items;
 }
 
-int count_matches(const std::vector<Box>& truth, std::vector<Box> predicted) {
+std::string format_truth(const std::vector<TruthItem>& items) {
+  std::string out;
+  for (const TruthItem& t : items) {
+    append_number(out, t.box.x);
+    out += ' ';
+    append_number(out, t.box.y);
+    if (!t.is_point()) {
+      out += ' ';
+      append_number(out, t.box.x + t.box.w);
+      out += ' ';
+      append_number(out, t.box.y + t.box.h);
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+int count_matches(const std::vector<TruthItem>& truth, std::vector<Box> predicted) {
   std::stable_sort(predicted.begin(), predicted.end(),
                    [](const Box& a, const Box& b) { return a.score > b.score; });
   std::vector<bool> taken(truth.size(), false);
@@ -37,9 +91,9 @@ int count_matches(const std::vector<Box>& truth, std::vector<Box> predicted) {
     int best = -1;
     float best_d = std::numeric_limits<float>::max();
     for (size_t i = 0; i < truth.size(); ++i) {
-      const Box& t = truth[i];
-      if (taken[i] || cx < t.x || cx > t.x + t.w || cy < t.y || cy > t.y + t.h) continue;
-      const float dx = cx - (t.x + t.w / 2), dy = cy - (t.y + t.h / 2);
+      if (taken[i] || !may_match(truth[i], p)) continue;
+      const auto [tx, ty] = centre(truth[i]);
+      const float dx = cx - tx, dy = cy - ty;
       if (dx * dx + dy * dy < best_d) {
         best_d = dx * dx + dy * dy;
         best = static_cast<int>(i);
@@ -51,6 +105,13 @@ int count_matches(const std::vector<Box>& truth, std::vector<Box> predicted) {
     }
   }
   return matches;
+}
+
+int count_matches(const std::vector<Box>& truth, std::vector<Box> predicted) {
+  std::vector<TruthItem> items;
+  items.reserve(truth.size());
+  for (const Box& b : truth) items.push_back(TruthItem::of_box(b));
+  return count_matches(items, std::move(predicted));
 }
 
 EvalSummary summarize(const std::vector<EvalImage>& images) {
@@ -101,6 +162,33 @@ std::vector<std::string> eval_image_names(const std::filesystem::path& dir) {
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Result<std::vector<EvalImage>> evaluate_images(Detector& detector, const std::filesystem::path& dir,
+                                               const EvalImageCallback& each) {
+  const auto names = eval_image_names(dir);
+  if (names.empty()) {
+    return fail(ErrorCode::kNotFound, "no NAME.jpg with NAME.txt in " + dir.string());
+  }
+  std::vector<EvalImage> results;
+  for (const auto& name : names) {
+    const std::string base = (dir / name).string();
+    auto text = read_file(base + ".txt");
+    if (!text) return std::unexpected(text.error());
+    auto truth = parse_truth(*text);
+    if (!truth) return fail(base + ".txt: " + truth.error().message);
+    const cv::Mat frame = cv::imread(base + ".jpg", cv::IMREAD_COLOR);
+    if (frame.empty()) return fail(ErrorCode::kCorrupt, "cannot read " + base + ".jpg");
+    const auto t0 = std::chrono::steady_clock::now();
+    auto boxes = detector.detect(frame);
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    if (!boxes) return std::unexpected(boxes.error());
+    EvalImage im{name, std::move(*truth), std::move(*boxes), ms};
+    if (each) each(im, frame);
+    results.push_back(std::move(im));
+  }
+  return results;
 }
 
 }  // namespace att

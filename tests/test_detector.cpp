@@ -121,7 +121,8 @@ TEST(ChooseDetector, EveryNamedDetectorBuilds) {
 
 // The detections of one detector on one shared classroom frame, and its truth.
 struct FrameResult {
-  std::vector<Box> truth, boxes;
+  std::vector<TruthItem> truth;
+  std::vector<Box> boxes;
 };
 FrameResult run_on(const std::string& name, const std::filesystem::path& image, float score = 0) {
   DetectorConfig config;
@@ -134,7 +135,7 @@ FrameResult run_on(const std::string& name, const std::filesystem::path& image, 
   auto boxes = (*detector)->detect(cv::imread(image.string()));
   EXPECT_TRUE(boxes);
   auto truth =
-      parse_truth_boxes(testing::read_file(image.parent_path() / (image.stem().string() + ".txt")));
+      parse_truth(testing::read_file(image.parent_path() / (image.stem().string() + ".txt")));
   EXPECT_TRUE(truth);
   return {*truth, *boxes};
 }
@@ -204,7 +205,7 @@ TEST(YuNet, FindsMostOfTheFacesInARealClassroomFrameAtNativeSize) {
   if (model.empty()) GTEST_SKIP() << "skipped: no YuNet model (run scripts/models.sh)";
   ATT_REQUIRE_SHARED(image, "data/classroom/PartA_00214.jpg");  // 35 heads
   const cv::Mat frame = cv::imread(image.string());
-  auto truth = parse_truth_boxes(testing::read_file(image.parent_path() / "PartA_00214.txt"));
+  auto truth = parse_truth(testing::read_file(image.parent_path() / "PartA_00214.txt"));
   ASSERT_TRUE(truth);
   auto detector = make_yunet_detector(model, YuNetOptions{});
   ASSERT_TRUE(detector);

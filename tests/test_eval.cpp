@@ -22,80 +22,11 @@ namespace {
 namespace fs = std::filesystem;
 using att::Box;
 using att::EvalImage;
+using att::TruthItem;
 using att::testing::TempDir;
 using att::testing::write_file;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// ----------------------------------------------------------------------------------------
-// parse_truth_boxes
-
-TEST(ParseTruthBoxes, GoodLinesAndBlankLines) {
-  auto r = att::parse_truth_boxes("10 20 30 60\n\n   \n5.5 6\t7.5 9\r\n\t\n");
-  ASSERT_TRUE(r) << r.error().message;
-  ASSERT_EQ(r->size(), 2u);
-  EXPECT_FLOAT_EQ((*r)[0].x, 10);
-  EXPECT_FLOAT_EQ((*r)[0].y, 20);
-  EXPECT_FLOAT_EQ((*r)[0].w, 20);
-  EXPECT_FLOAT_EQ((*r)[0].h, 40);
-  EXPECT_FLOAT_EQ((*r)[0].score, 1.0f);
-  EXPECT_FLOAT_EQ((*r)[1].x, 5.5f);
-  EXPECT_FLOAT_EQ((*r)[1].y, 6);
-  EXPECT_FLOAT_EQ((*r)[1].w, 2);
-  EXPECT_FLOAT_EQ((*r)[1].h, 3);
-}
-
-TEST(ParseTruthBoxes, EmptyTextIsNoBoxes) {
-  auto r = att::parse_truth_boxes("");
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_TRUE(r->empty());
-  auto blank = att::parse_truth_boxes("\n\n");
-  ASSERT_TRUE(blank);
-  EXPECT_TRUE(blank->empty());
-}
-
-TEST(ParseTruthBoxes, LastLineWithoutNewline) {
-  auto r = att::parse_truth_boxes("0 0 1 1\n2 2 3 3");
-  ASSERT_TRUE(r) << r.error().message;
-  EXPECT_EQ(r->size(), 2u);
-}
-
-TEST(ParseTruthBoxes, BadLineReportsItsNumber) {
-  const std::string expected = "expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1";
-  auto word = att::parse_truth_boxes("1 2 3 4\n\nface at 10 20\n");
-  ASSERT_FALSE(word);
-  EXPECT_EQ(word.error().message, "line 3: " + expected);
-
-  auto three = att::parse_truth_boxes("1 2 3\n");
-  ASSERT_FALSE(three);
-  EXPECT_EQ(three.error().message, "line 1: " + expected);
-
-  auto five = att::parse_truth_boxes("1 2 3 4\n1 2 3 4 0.9\n");
-  ASSERT_FALSE(five);
-  EXPECT_EQ(five.error().message, "line 2: " + expected);
-
-  auto commas = att::parse_truth_boxes("1,2,3,4\n");
-  ASSERT_FALSE(commas);
-  EXPECT_EQ(commas.error().message, "line 1: " + expected);
-}
-
-TEST(ParseTruthBoxes, EmptyOrInvertedBoxesRejected) {
-  const std::string expected = "expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1";
-  auto same_x = att::parse_truth_boxes("10 10 10 20\n");
-  ASSERT_FALSE(same_x);
-  EXPECT_EQ(same_x.error().message, "line 1: " + expected);
-  auto inverted_x = att::parse_truth_boxes("0 0 5 5\n20 10 10 20\n");
-  ASSERT_FALSE(inverted_x);
-  EXPECT_EQ(inverted_x.error().message, "line 2: " + expected);
-  auto same_y = att::parse_truth_boxes("10 10 20 10\n");
-  ASSERT_FALSE(same_y);
-  EXPECT_EQ(same_y.error().message, "line 1: " + expected);
-  auto inverted_y = att::parse_truth_boxes("10 30 20 10\n");
-  ASSERT_FALSE(inverted_y);
-}
-
-// ----------------------------------------------------------------------------------------
-// count_matches
 
 Box box(float x, float y, float w, float h, float score = 1.0f) {
   return Box{x, y, w, h, score};
@@ -104,6 +35,129 @@ Box box(float x, float y, float w, float h, float score = 1.0f) {
 Box centred(float cx, float cy, float score = 1.0f) {
   return Box{cx - 2, cy - 2, 4, 4, score};
 }
+
+// ----------------------------------------------------------------------------------------
+// parse_truth, format_truth
+
+constexpr char kTruthLineFormat[] =
+    "expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1 (a box) or 'x y' (a point)";
+
+TEST(ParseTruth, GoodLinesAndBlankLines) {
+  auto r = att::parse_truth("10 20 30 60\n\n   \n5.5 6\t7.5 9\r\n\t\n");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_FALSE((*r)[0].is_point());
+  EXPECT_FLOAT_EQ((*r)[0].box.x, 10);
+  EXPECT_FLOAT_EQ((*r)[0].box.y, 20);
+  EXPECT_FLOAT_EQ((*r)[0].box.w, 20);
+  EXPECT_FLOAT_EQ((*r)[0].box.h, 40);
+  EXPECT_FLOAT_EQ((*r)[0].box.score, 1.0f);
+  EXPECT_FLOAT_EQ((*r)[1].box.x, 5.5f);
+  EXPECT_FLOAT_EQ((*r)[1].box.y, 6);
+  EXPECT_FLOAT_EQ((*r)[1].box.w, 2);
+  EXPECT_FLOAT_EQ((*r)[1].box.h, 3);
+}
+
+TEST(ParseTruth, BoxesAndPointsMixedInTheirOrder) {
+  auto r = att::parse_truth("10 20 30 60\n412.5 96\r\n  7\t8  \n0 0 1 1\n");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_THAT(*r, ElementsAre(TruthItem::of_box(box(10, 20, 20, 40)), TruthItem::point(412.5f, 96),
+                              TruthItem::point(7, 8), TruthItem::of_box(box(0, 0, 1, 1))));
+  EXPECT_TRUE((*r)[1].is_point());
+  EXPECT_EQ((*r)[1].box.w, 0);
+  EXPECT_EQ((*r)[1].box.h, 0);
+}
+
+TEST(ParseTruth, EmptyTextIsNoBoxes) {
+  auto r = att::parse_truth("");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_TRUE(r->empty());
+  auto blank = att::parse_truth("\n\n");
+  ASSERT_TRUE(blank);
+  EXPECT_TRUE(blank->empty());
+}
+
+TEST(ParseTruth, LastLineWithoutNewline) {
+  auto r = att::parse_truth("0 0 1 1\n2 2 3 3");
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->size(), 2u);
+  auto point = att::parse_truth("0 0 1 1\n2 3");
+  ASSERT_TRUE(point) << point.error().message;
+  EXPECT_THAT(*point, ElementsAre(TruthItem::of_box(box(0, 0, 1, 1)), TruthItem::point(2, 3)));
+}
+
+TEST(ParseTruth, BadLineReportsItsNumber) {
+  const std::string expected = kTruthLineFormat;
+  auto word = att::parse_truth("1 2 3 4\n\nface at 10 20\n");
+  ASSERT_FALSE(word);
+  EXPECT_EQ(word.error().message, "line 3: " + expected);
+
+  auto three = att::parse_truth("1 2 3\n");
+  ASSERT_FALSE(three);
+  EXPECT_EQ(three.error().message, "line 1: " + expected);
+
+  auto five = att::parse_truth("1 2 3 4\n1 2 3 4 0.9\n");
+  ASSERT_FALSE(five);
+  EXPECT_EQ(five.error().message, "line 2: " + expected);
+
+  auto commas = att::parse_truth("1,2,3,4\n");
+  ASSERT_FALSE(commas);
+  EXPECT_EQ(commas.error().message, "line 1: " + expected);
+}
+
+TEST(ParseTruth, BadPointLinesReportTheirNumber) {
+  const std::string expected = kTruthLineFormat;
+  auto one = att::parse_truth("5 5\n7\n");
+  ASSERT_FALSE(one);
+  EXPECT_EQ(one.error().message, "line 2: " + expected);
+  auto comma = att::parse_truth("1 1 4 4\n\n5,5\n");
+  ASSERT_FALSE(comma);
+  EXPECT_EQ(comma.error().message, "line 3: " + expected);
+  auto trailing_word = att::parse_truth("5 5 person\n");
+  ASSERT_FALSE(trailing_word);
+  EXPECT_EQ(trailing_word.error().message, "line 1: " + expected);
+  auto glued = att::parse_truth("5 5x\n");
+  ASSERT_FALSE(glued);
+  EXPECT_EQ(glued.error().message, "line 1: " + expected);
+}
+
+TEST(ParseTruth, EmptyOrInvertedBoxesRejected) {
+  const std::string expected = kTruthLineFormat;
+  auto same_x = att::parse_truth("10 10 10 20\n");
+  ASSERT_FALSE(same_x);
+  EXPECT_EQ(same_x.error().message, "line 1: " + expected);
+  auto inverted_x = att::parse_truth("0 0 5 5\n20 10 10 20\n");
+  ASSERT_FALSE(inverted_x);
+  EXPECT_EQ(inverted_x.error().message, "line 2: " + expected);
+  auto same_y = att::parse_truth("10 10 20 10\n");
+  ASSERT_FALSE(same_y);
+  EXPECT_EQ(same_y.error().message, "line 1: " + expected);
+  auto inverted_y = att::parse_truth("10 30 20 10\n");
+  ASSERT_FALSE(inverted_y);
+}
+
+TEST(FormatTruth, WritesBoxCornersAndPointsThatReadBackTheSame) {
+  const std::vector<TruthItem> items = {
+      TruthItem::of_box(box(10, 20, 20, 40)), TruthItem::point(412.5f, 96),
+      TruthItem::of_box(box(0.25f, 1.5f, 30.5f, 31)), TruthItem::point(0, 7.125f)};
+  const std::string text = att::format_truth(items);
+  EXPECT_EQ(text, "10 20 30 60\n412.5 96\n0.25 1.5 30.75 32.5\n0 7.125\n");
+  auto back = att::parse_truth(text);
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, items);
+  EXPECT_EQ(att::format_truth({}), "");
+}
+
+TEST(FormatTruth, AnyFloatReadsBackAsTheSameFloat) {
+  const std::vector<TruthItem> items = {TruthItem::point(0.1f, 1234.567f),
+                                        TruthItem::point(1.0f / 3, 16383.99f)};
+  auto back = att::parse_truth(att::format_truth(items));
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(*back, items);
+}
+
+// ----------------------------------------------------------------------------------------
+// count_matches
 
 TEST(CountMatches, CentreInsideRule) {
   const std::vector<Box> truth = {box(0, 0, 10, 10)};
@@ -119,9 +173,9 @@ TEST(CountMatches, CentreInsideRule) {
 }
 
 TEST(CountMatches, EmptySides) {
-  EXPECT_EQ(att::count_matches({}, {centred(1, 1)}), 0);
+  EXPECT_EQ(att::count_matches(std::vector<Box>{}, {centred(1, 1)}), 0);
   EXPECT_EQ(att::count_matches({box(0, 0, 10, 10)}, {}), 0);
-  EXPECT_EQ(att::count_matches({}, {}), 0);
+  EXPECT_EQ(att::count_matches(std::vector<TruthItem>{}, {}), 0);
 }
 
 TEST(CountMatches, OneToOne) {
@@ -152,13 +206,89 @@ TEST(CountMatches, NearestCentreAmongSeveralTruthBoxes) {
   EXPECT_EQ(att::count_matches(truth, {centred(9.5f, 5, 0.9f), centred(3, 5, 0.5f)}), 2);
 }
 
+TEST(CountMatches, APointMatchesTheDetectionItLiesIn) {
+  const std::vector<TruthItem> truth = {TruthItem::point(50, 40)};
+  EXPECT_EQ(att::count_matches(truth, {box(40, 30, 20, 20)}), 1);
+  // The edge counts as inside.
+  EXPECT_EQ(att::count_matches(truth, {box(50, 40, 5, 5)}), 1);
+  EXPECT_EQ(att::count_matches(truth, {box(30, 20, 20, 20)}), 1);
+  // Near but outside: no match, however close its centre.
+  EXPECT_EQ(att::count_matches(truth, {box(50.5f, 30, 20, 20)}), 0);
+  EXPECT_EQ(att::count_matches(truth, {box(40, 40.5f, 20, 20)}), 0);
+}
+
+TEST(CountMatches, PointsOneToOne) {
+  // Two people marked inside one big detection: it takes one of them.
+  const std::vector<TruthItem> two = {TruthItem::point(10, 10), TruthItem::point(20, 20)};
+  EXPECT_EQ(att::count_matches(two, {box(0, 0, 40, 40)}), 1);
+  // Two detections over one point: one match.
+  const std::vector<TruthItem> one = {TruthItem::point(10, 10)};
+  EXPECT_EQ(att::count_matches(one, {centred(10, 10, 0.9f), centred(11, 11, 0.8f)}), 1);
+  EXPECT_EQ(att::count_matches(two, {centred(10, 10, 0.9f), centred(20, 20, 0.8f)}), 2);
+}
+
+TEST(CountMatches, BoxesAndPointsTogether) {
+  // A kept box of the counter and a person it missed, marked as a point beside it.
+  const std::vector<TruthItem> truth = {TruthItem::of_box(box(0, 0, 10, 10)),
+                                        TruthItem::point(30, 5)};
+  EXPECT_EQ(att::count_matches(truth, {centred(5, 5), centred(30, 5)}), 2);
+  // A detection whose box holds the point and whose centre is in the truth box takes the
+  // nearer: the box (its centre (7.5, 5) is 2.5 from the box's, 22.5 from the point) here,
+  // leaving the point for the second detection.
+  EXPECT_EQ(att::count_matches(truth, {box(-20, -5, 55, 20, 0.9f), centred(31, 6, 0.5f)}), 2);
+  // Only detections far from both: none.
+  EXPECT_EQ(att::count_matches(truth, {centred(500, 500)}), 0);
+}
+
+TEST(CountMatches, APointNearerThanTheBoxCentreIsTakenFirst) {
+  // D1's centre (10, 5) is on the truth box's edge and 2 from the point, 5 from the box's
+  // centre: it takes the point, and D2 (on the box) still finds the box.
+  const std::vector<TruthItem> truth = {TruthItem::of_box(box(0, 0, 10, 10)),
+                                        TruthItem::point(12, 5)};
+  EXPECT_EQ(att::count_matches(truth, {box(0, 0, 20, 10, 0.9f), centred(5, 5, 0.5f)}), 2);
+  // Had D1 taken the box, D2 could not have taken the point (outside its box).
+  EXPECT_EQ(att::count_matches(truth, {box(0, 0, 20, 10, 0.9f)}), 1);
+}
+
+TEST(CountMatches, BestScoreFirstDecidesAContestedPoint) {
+  // P is inside both detections; B (better score) goes first whatever the list order.
+  const std::vector<TruthItem> truth = {TruthItem::point(10, 10)};
+  const Box better = box(0, 0, 40, 40, 0.9f);  // centre (20, 20), farther from P
+  const Box worse = centred(10, 10, 0.4f);
+  EXPECT_EQ(att::count_matches(truth, {worse, better}), 1);
+  // B takes P, and a box truth that only the worse one could take is still found by it.
+  const std::vector<TruthItem> with_box = {TruthItem::point(10, 10),
+                                           TruthItem::of_box(box(5, 5, 10, 10))};
+  // better: holds P (distance ~14.1) and its centre (20, 20) is outside the box: takes P.
+  // worse: centre (10, 10) is inside the box: takes it.
+  EXPECT_EQ(att::count_matches(with_box, {worse, better}), 2);
+}
+
+TEST(CountMatches, ANearestPointLeavesAFartherOneForTheNextDetection) {
+  // D1 (best score) holds both points, the second nearer its centre; D2 holds only the first.
+  const std::vector<TruthItem> truth = {TruthItem::point(2, 5), TruthItem::point(9, 5)};
+  const Box d1 = box(0, 0, 20, 10, 0.9f);  // centre (10, 5)
+  const Box d2 = box(0, 0, 5, 10, 0.5f);   // holds (2, 5) only
+  EXPECT_EQ(att::count_matches(truth, {d2, d1}), 2);
+}
+
+TEST(CountMatches, BoxOnlyTruthCountsAsBefore) {
+  const std::vector<Box> boxes = {box(0, 0, 10, 10), box(100, 0, 10, 10)};
+  std::vector<TruthItem> items;
+  for (const Box& b : boxes) items.push_back(TruthItem::of_box(b));
+  const std::vector<Box> predicted = {centred(4, 4), centred(6, 6), centred(105, 5),
+                                      centred(300, 5)};
+  EXPECT_EQ(att::count_matches(boxes, predicted), 2);
+  EXPECT_EQ(att::count_matches(items, predicted), 2);
+}
+
 // ----------------------------------------------------------------------------------------
 // summarize
 
 // `n` truth boxes in a row, 10x10 each, 20 px apart.
-std::vector<Box> row(int n) {
-  std::vector<Box> out;
-  for (int i = 0; i < n; ++i) out.push_back(box(float(i * 20), 0, 10, 10));
+std::vector<TruthItem> row(int n) {
+  std::vector<TruthItem> out;
+  for (int i = 0; i < n; ++i) out.push_back(TruthItem::of_box(box(float(i * 20), 0, 10, 10)));
   return out;
 }
 // `hits` detections on the row's first boxes and `misses` far away from everything.
@@ -195,6 +325,20 @@ TEST(Summarize, HandMadeSet) {
   EXPECT_NEAR(s.precision, 17.0 / 22.0, 1e-12);  // matches 3 + 0 + 9 + 5 = 17
   EXPECT_NEAR(s.recall, 17.0 / 19.0, 1e-12);
   EXPECT_NEAR(s.ms_median, 25.0, 1e-12);  // even count: (20 + 30) / 2
+}
+
+TEST(Summarize, PointsCountAsPeopleAndAsMatches) {
+  // t 3 (a box and two points), p 3: two on a person, one on nobody.
+  const std::vector<TruthItem> truth = {TruthItem::of_box(box(0, 0, 10, 10)),
+                                        TruthItem::point(50, 50), TruthItem::point(90, 90)};
+  const auto s = att::summarize(
+      {{"mixed", truth, {centred(5, 5), box(40, 40, 20, 20), centred(500, 500)}, 1}});
+  EXPECT_EQ(s.truth_total, 3);
+  EXPECT_EQ(s.pred_total, 3);
+  EXPECT_NEAR(s.mae, 0, 1e-12);
+  EXPECT_NEAR(s.count_accuracy, 1.0, 1e-12);
+  EXPECT_NEAR(s.precision, 2.0 / 3, 1e-12);
+  EXPECT_NEAR(s.recall, 2.0 / 3, 1e-12);
 }
 
 TEST(Summarize, OddCountMedian) {
@@ -372,8 +516,7 @@ TEST(AttendanceEvalBinary, BadTruthFileNamesFileAndLine) {
   const RunResult r =
       run(quoted(bin) + " --images " + quoted(dir.path()) + " --detector haar 2>&1");
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_THAT(r.output, HasSubstr((dir / "a").string() +
-                                  ".txt: line 2: expected 'x1 y1 x2 y2' with x2 > x1, y2 > y1"));
+  EXPECT_THAT(r.output, HasSubstr((dir / "a").string() + ".txt: line 2: " + kTruthLineFormat));
 }
 
 TEST(AttendanceEvalBinary, UnknownDetectorIsAUsageError) {

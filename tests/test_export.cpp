@@ -14,6 +14,7 @@
 #include "analysis/domain/local_clock.h"
 #include "analysis/domain/records.h"
 #include "analysis/reports/csv_export.h"
+#include "analysis/reports/eval_set.h"
 #include "analysis/reports/evidence.h"
 #include "analysis/reports/html_report.h"
 #include "common/csv.h"
@@ -707,6 +708,150 @@ TEST_F(Exports, DistrictReportRollsUpItsSitesWithTheirLastPictures) {
   auto unknown = district_report_html(sites_, "Nowhere", records_, clock_, options_);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(unknown.error().message, "no site in district 'Nowhere'");
+}
+
+// --- The evaluation set (eval_set.h) --------------------------------------------------------
+
+// A roll call of `site` on `date` at `label` with `boxes` boxes 10 px wide, 30 px apart, each
+// with its picture; checked on the picture when `check` is given.
+LedgerExtract::Call checkable(const std::string& site, const std::string& date,
+                              const std::string& label, int boxes, std::int64_t seq,
+                              std::optional<PictureCheck> check = std::nullopt) {
+  LedgerExtract::Call c;
+  c.roll_call.site_id = site;
+  c.roll_call.date = date;
+  c.roll_call.period = "morning";
+  c.roll_call.label = label;
+  c.roll_call.counted = boxes;
+  for (int i = 0; i < boxes; ++i) {
+    c.roll_call.boxes.push_back(Box{30.0f * i, 20, 10, 12, 0.8f});
+  }
+  c.roll_call.evidence_path = "evidence/" + site + "/" + std::to_string(seq) + ".jpg";
+  c.roll_call.evidence_sha256 = std::string(64, 'a');
+  c.seq = seq;
+  std::string hhmm = label;
+  hhmm.erase(2, 1);
+  c.subject = "roll_call/" + site + "/" + date + "/morning/" + hhmm;
+  if (check) {
+    c.corrected = true;
+    c.counted_as_taken = boxes;
+    c.corrected_by = "kiem.toan";
+    c.correction_seq = seq + 100;
+    c.roll_call.counted = check->people();
+    c.check = std::move(check);
+  }
+  return c;
+}
+
+PictureCheck check_of(int boxes, std::vector<int> removed,
+                      std::vector<std::pair<float, float>> added) {
+  return PictureCheck{.boxes = boxes, .removed = std::move(removed), .added = std::move(added)};
+}
+
+TEST(EvalSet, VerifiedPeopleAreTheKeptBoxesThenTheAddedPoints) {
+  const auto c = checkable("td-01", "2027-07-12", "07:45", 4, 1);
+  auto people = verified_people(c.roll_call, check_of(4, {2, 0}, {{300, 40.5f}}));
+  ASSERT_TRUE(people) << people.error().message;
+  EXPECT_THAT(*people, ::testing::ElementsAre(TruthItem::of_box(Box{30, 20, 10, 12, 1}),
+                                              TruthItem::of_box(Box{90, 20, 10, 12, 1}),
+                                              TruthItem::point(300, 40.5f)));
+  EXPECT_EQ(format_truth(*people), "30 20 40 32\n90 20 100 32\n300 40.5\n");
+  // Nobody kept and nobody added: an empty truth, a picture of an empty room.
+  auto empty = verified_people(c.roll_call, check_of(4, {0, 1, 2, 3}, {}));
+  ASSERT_TRUE(empty);
+  EXPECT_TRUE(empty->empty());
+  // A box without area stays one person, as the point at its centre.
+  auto flat = c;
+  flat.roll_call.boxes[1].w = 0;
+  auto with_flat = verified_people(flat.roll_call, check_of(4, {0, 2, 3}, {}));
+  ASSERT_TRUE(with_flat);
+  EXPECT_THAT(*with_flat, ::testing::ElementsAre(TruthItem::point(30, 26)));
+  auto other = verified_people(c.roll_call, check_of(5, {}, {}));
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().message, "the check is of 5 boxes but the roll call recorded 4");
+}
+
+TEST(EvalSet, OnlyRollCallsCountedOnThePictureNamedBySiteDayAndTime) {
+  LedgerExtract records;
+  records.roll_calls = {
+      checkable("td-01", "2027-07-12", "07:45", 3, 10, check_of(3, {0}, {{5, 5}, {6, 6}})),
+      checkable("td-01", "2027-07-12", "08:15", 3, 11),  // not corrected
+      checkable("mt-01", "2027-07-12", "07:45", 2, 12, check_of(2, {}, {})),
+      checkable("td-01", "2027-07-13", "07:45", 1, 13, check_of(1, {}, {})),
+      checkable("td-01", "2027-07-13", "08:15", 2, 14, check_of(3, {}, {})),  // mismatched
+      checkable("mt-01", "2027-07-13", "08:15", 2, 15, check_of(2, {}, {})),
+  };
+  // A plain recount after a check: its latest correction is not on the picture.
+  records.roll_calls[1].corrected = true;
+  records.roll_calls[1].counted_as_taken = 3;
+  records.roll_calls[5].roll_call.evidence_path.clear();
+  // The same site, day and time twice (a roll call of another period at the same minute).
+  records.roll_calls.push_back(
+      checkable("mt-01", "2027-07-12", "07:45", 1, 16, check_of(1, {}, {{1, 1}})));
+
+  const EvalSet all = eval_set(records, {});
+  std::vector<std::string> names;
+  for (const auto& i : all.items) names.push_back(i.name);
+  EXPECT_THAT(names, ::testing::ElementsAre("td-01_2027-07-12_0745", "mt-01_2027-07-12_0745",
+                                            "td-01_2027-07-13_0745", "mt-01_2027-07-12_0745_16"));
+  EXPECT_THAT(all.left_out,
+              ::testing::ElementsAre(
+                  "roll_call/td-01/2027-07-13/morning/0815: the check is of 3 boxes but the roll "
+                  "call recorded 2",
+                  "roll_call/mt-01/2027-07-13/morning/0815: no evidence picture"));
+  const EvalSetItem& first = all.items[0];
+  EXPECT_EQ(first.verified, 4);  // 3 - 1 + 2
+  EXPECT_EQ(first.truth.size(), 4u);
+  EXPECT_EQ(first.counted, 3);
+  EXPECT_EQ(first.boxes, 3);
+  EXPECT_EQ(first.removed, 1);
+  EXPECT_EQ(first.added, 2);
+  EXPECT_EQ(first.seq, 10);
+  EXPECT_EQ(first.correction_seq, 110);
+  EXPECT_EQ(first.time, "07:45");
+  EXPECT_EQ(first.checked_by, "kiem.toan");
+
+  EvalSetFilter td;
+  td.site_id = "td-01";
+  EXPECT_EQ(eval_set(records, td).items.size(), 2u);
+  EvalSetFilter first_day;
+  first_day.to_date = "2027-07-12";
+  EXPECT_EQ(eval_set(records, first_day).items.size(), 3u);
+  EvalSetFilter second_day;
+  second_day.from_date = "2027-07-13";
+  second_day.to_date = "2027-07-13";
+  second_day.site_id = "td-01";
+  const EvalSet second = eval_set(records, second_day);
+  ASSERT_EQ(second.items.size(), 1u);
+  EXPECT_EQ(second.items[0].name, "td-01_2027-07-13_0745");
+  EXPECT_EQ(second.left_out.size(), 1u);
+
+  const Rows rows = parsed(eval_set_index_csv(second));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0], (std::vector<std::string>{
+                         "name", "site_id", "date", "time", "period", "counted", "verified",
+                         "boxes", "removed", "added", "checked_by", "subject", "roll_call_seq",
+                         "correction_seq", "evidence_path", "evidence_sha256"}));
+  EXPECT_EQ(rows[1], (std::vector<std::string>{
+                         "td-01_2027-07-13_0745", "td-01", "2027-07-13", "07:45", "morning", "1",
+                         "1", "1", "0", "0", "kiem.toan", "roll_call/td-01/2027-07-13/morning/0745",
+                         "13", "113", "evidence/td-01/13.jpg", std::string(64, 'a')}));
+}
+
+TEST(EvalSet, FilterDatesAreRealDaysInOrder) {
+  EXPECT_TRUE(check_filter({}));
+  EvalSetFilter f;
+  f.from_date = "2027-07-12";
+  f.to_date = "2027-07-12";
+  EXPECT_TRUE(check_filter(f));
+  f.from_date = "12/07/2027";
+  EXPECT_EQ(check_filter(f).error().message,
+            "--from must be a day as YYYY-MM-DD (got '12/07/2027')");
+  f.from_date = "2027-07-12";
+  f.to_date = "2027-02-29";  // not a leap year
+  EXPECT_EQ(check_filter(f).error().message, "--to must be a day as YYYY-MM-DD (got '2027-02-29')");
+  f.to_date = "2027-07-11";
+  EXPECT_EQ(check_filter(f).error().message, "--from 2027-07-12 is after --to 2027-07-11");
 }
 
 }  // namespace

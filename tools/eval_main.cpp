@@ -1,6 +1,6 @@
 // attendance-eval: how well the counting path counts (README, "Accuracy").
 //   attendance-eval --images DIR [--detector NAME] [--json] [--save-annotated DIR]
-//       every NAME.jpg with a NAME.txt of head boxes, each image alone
+//       every NAME.jpg with a NAME.txt of its people (head boxes and points), each image alone
 //   attendance-eval --video FILE [--every SECONDS] [--window SECONDS] [--json]
 //       the whole counting path (detector + occupancy window) on a clip: the count timeline
 //   attendance-eval --cost IMAGE [--repeat N] [--json]
@@ -13,7 +13,6 @@
 #include <opencv2/imgproc.hpp>
 
 #include "capture/camera.h"
-#include "common/files.h"
 #include "common/log.h"
 #include "counting/detector.h"
 #include "counting/eval.h"
@@ -42,8 +41,13 @@ void put_label(cv::Mat& canvas, const std::string& label) {
 void save_annotated(const std::filesystem::path& out_dir, const att::EvalImage& im,
                     const cv::Mat& frame) {
   cv::Mat canvas = frame.clone();
-  for (const auto& b : im.truth) {  // truth in blue, detections in green
-    cv::rectangle(canvas, cv::Rect2f(b.x, b.y, b.w, b.h), cv::Scalar(255, 80, 0), 1);
+  for (const auto& t : im.truth) {  // truth in blue (boxes, and points as dots), detections green
+    if (t.is_point()) {
+      cv::circle(canvas, cv::Point2f(t.box.x, t.box.y), 4, cv::Scalar(255, 80, 0), cv::FILLED);
+    } else {
+      cv::rectangle(canvas, cv::Rect2f(t.box.x, t.box.y, t.box.w, t.box.h), cv::Scalar(255, 80, 0),
+                    1);
+    }
   }
   for (const auto& b : im.predicted) {
     cv::rectangle(canvas, cv::Rect2f(b.x, b.y, b.w, b.h), cv::Scalar(0, 220, 0), 2);
@@ -57,28 +61,16 @@ void save_annotated(const std::filesystem::path& out_dir, const att::EvalImage& 
 int eval_images(att::Detector& detector, const std::string& dir, const std::string& annotated_dir,
                 bool as_json) {
   if (!annotated_dir.empty()) std::filesystem::create_directories(annotated_dir);
-  const auto names = att::eval_image_names(dir);
-  if (names.empty()) return usage_error("no NAME.jpg with NAME.txt in " + dir);
-  std::vector<att::EvalImage> results;
-  for (const auto& name : names) {
-    const auto base = std::filesystem::path(dir) / name;
-    auto text = att::read_file(base.string() + ".txt");
-    auto truth = text ? att::parse_truth_boxes(*text) : std::unexpected(text.error());
-    if (!truth) return usage_error(base.string() + ".txt: " + truth.error().message);
-    const cv::Mat frame = cv::imread(base.string() + ".jpg", cv::IMREAD_COLOR);
-    if (frame.empty()) return usage_error("cannot read " + base.string() + ".jpg");
-    const auto t0 = Clock::now();
-    auto boxes = detector.detect(frame);
-    const double ms = ms_since(t0);
-    if (!boxes) return usage_error(boxes.error().message);
-    att::EvalImage im{name, std::move(*truth), std::move(*boxes), ms};
-    if (!as_json) {
-      std::printf("%-16s truth %3zu  predicted %3zu  %6.1f ms\n", name.c_str(), im.truth.size(),
-                  im.predicted.size(), im.ms);
-    }
-    if (!annotated_dir.empty()) save_annotated(annotated_dir, im, frame);
-    results.push_back(std::move(im));
-  }
+  auto evaluated =
+      att::evaluate_images(detector, dir, [&](const att::EvalImage& im, const cv::Mat& frame) {
+        if (!as_json) {
+          std::printf("%-16s truth %3zu  predicted %3zu  %6.1f ms\n", im.name.c_str(),
+                      im.truth.size(), im.predicted.size(), im.ms);
+        }
+        if (!annotated_dir.empty()) save_annotated(annotated_dir, im, frame);
+      });
+  if (!evaluated) return usage_error(evaluated.error().message);
+  const std::vector<att::EvalImage>& results = *evaluated;
 
   const att::EvalSummary s = att::summarize(results);
   if (as_json) {
@@ -264,7 +256,10 @@ int main(int argc, char** argv) {
   att::OccupancyConfig occupancy;
   auto* modes = app.add_option_group("mode", "what to evaluate");
   modes->add_option("--images", images_dir,
-                    "folder of NAME.jpg with NAME.txt (x1 y1 x2 y2 per line)");
+                    "folder of NAME.jpg with NAME.txt, one person a line: a box 'x1 y1 x2 y2' "
+                    "(a detection matches it when its centre is inside) or a point 'x y' (when "
+                    "the point is inside the detection), in pixels; e.g. what attendance-server "
+                    "export-eval writes");
   modes->add_option("--video", video_file, "a clip, run through detector and occupancy window");
   modes->add_option("--cost", cost_image, "an image, timed at 640x480, 1280x720 and 1920x1080");
   modes->require_option(1);

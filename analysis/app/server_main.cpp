@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 
+#include "analysis/app/eval_export.h"
 #include "analysis/app/server_config.h"
 #include "analysis/app/service.h"
 #include "analysis/domain/ledger.h"
@@ -212,6 +213,32 @@ int run_users(const att::ServerConfig& config, const std::string& action, const 
   return 0;
 }
 
+// `attendance-server export-eval --out DIR [--site ID] [--from DAY] [--to DAY]`: the roll calls
+// counted on their picture as an evaluation set for attendance-eval --images (eval_export.h),
+// from the configured database opened read-only. Exit 0: written; 2: refused input (filters,
+// --out), nothing written; 1: the database or the disk.
+int run_export_eval(const att::ServerConfig& config, const std::string& out,
+                    const att::EvalSetFilter& filter) {
+  auto result = att::export_eval_set(config, out, filter);
+  if (!result) {
+    const att::ErrorCode code = result.error().code;
+    std::cerr << "attendance-server export-eval: " << result.error().message
+              << "\nnothing was written\n";
+    return code == att::ErrorCode::kInvalid || code == att::ErrorCode::kConflict ||
+                   code == att::ErrorCode::kNotFound
+               ? 2
+               : 1;
+  }
+  for (const std::string& why : result->left_out) {
+    std::cerr << "left out: " << why << "\n";
+  }
+  std::cout << result->written << " roll calls counted on the picture written to "
+            << result->out.string() << " (NAME.jpg, NAME.txt, index.csv)";
+  if (!result->left_out.empty()) std::cout << "; " << result->left_out.size() << " left out";
+  std::cout << "\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -266,6 +293,25 @@ int main(int argc, char** argv) {
   users_disable->add_option("name", user_name)->required();
   users->add_subcommand("list", "list the users: name, role, state, created");
   for (auto* sub : users->get_subcommands({})) sub->fallthrough();
+  auto* export_eval = app.add_subcommand(
+      "export-eval",
+      "write the roll calls an auditor counted on their picture as an evaluation set for "
+      "attendance-eval --images: NAME.jpg (the evidence as stored), NAME.txt (the people "
+      "verified: kept boxes 'x1 y1 x2 y2', added people 'x y'), index.csv; the database is "
+      "only read");
+  export_eval->fallthrough();
+  std::string eval_out;
+  att::EvalSetFilter eval_filter;
+  export_eval
+      ->add_option("--out", eval_out,
+                   "the folder to write: new, empty, or a set export-eval wrote before (replaced "
+                   "whole); written under a temporary name and renamed when complete")
+      ->required();
+  export_eval->add_option("--site", eval_filter.site_id, "only this site's roll calls");
+  export_eval->add_option("--from", eval_filter.from_date,
+                          "from this day, YYYY-MM-DD in the province's time (included)");
+  export_eval->add_option("--to", eval_filter.to_date,
+                          "to this day, YYYY-MM-DD in the province's time (included)");
   CLI11_PARSE(app, argc, argv);
   if (sites->parsed() && import_path.empty() == export_path.empty()) {
     std::cerr << "attendance-server: sites needs --import FILE or --export FILE\n";
@@ -301,6 +347,7 @@ int main(int argc, char** argv) {
   if (keys->parsed()) return run_keys(*config, show_site);
   if (sites->parsed()) return run_sites(*config, import_path, export_path);
   if (verify->parsed()) return run_verify(att::database_path(*config));
+  if (export_eval->parsed()) return run_export_eval(*config, eval_out, eval_filter);
   if (users->parsed()) {
     for (auto* sub : users->get_subcommands()) {
       return run_users(*config, sub->get_name(), user_name, user_role);
