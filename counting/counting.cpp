@@ -31,8 +31,16 @@ void Counting::set_site(const std::string& site_id, SiteZones zones,
   }
   SiteWindow& site = window_of(site_id);
   std::lock_guard lock(site.mu);
+  PerspectiveModel learnt = site.window.perspective();
   site.window = OccupancyWindow(config_, std::move(zones));
   site.window.set_empty_reference(reference, picture);
+  site.window.set_perspective(std::move(learnt));
+}
+
+PerspectiveModel Counting::perspective(const std::string& site_id) {
+  SiteWindow& site = window_of(site_id);
+  std::lock_guard lock(site.mu);
+  return site.window.perspective();
 }
 
 OccupancyResult Counting::add(const std::string& site_id, std::int64_t t_ms, cv::Size size,

@@ -21,9 +21,12 @@ class Counting {
   // An empty-room reference for a site (see OccupancyWindow::set_empty_reference).
   void set_empty_reference(const std::string& site_id, const std::vector<Box>& detections,
                            cv::Size2f picture = {});
-  // Replaces a site's zones and empty-room reference: its window starts again empty.
+  // Replaces a site's zones and empty-room reference: its window starts again empty, keeping
+  // the head sizes learnt on its camera.
   void set_site(const std::string& site_id, SiteZones zones, const std::vector<Box>& reference,
                 cv::Size2f picture);
+  // The head sizes learnt so far on the site's camera (OccupancyWindow::perspective).
+  PerspectiveModel perspective(const std::string& site_id);
 
   // Adds a frame of `site_id` captured at `t_ms`. A frame not newer than the newest one
   // already counted for the site (a late frame from a spool, or the same frame again after a

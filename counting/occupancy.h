@@ -13,6 +13,7 @@
 #include <deque>
 #include <opencv2/core.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/box.h"
@@ -138,6 +139,8 @@ class OccupancyWindow {
   int count() const { return count_; }
   const std::vector<Place>& places() const { return places_view_; }
   const PerspectiveModel& perspective() const { return perspective_; }
+  // Carries a head-size model learnt on the same camera over (a new setup of the site).
+  void set_perspective(PerspectiveModel model) { perspective_ = std::move(model); }
 
  private:
   struct Sighting {

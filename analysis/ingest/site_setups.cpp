@@ -131,10 +131,11 @@ void SiteSetups::apply(const std::string& site_id, const InForce& setup) {
   if (ingest_) ingest_->set_setup(site_id, setup.version, setup.setup.to_json());
 }
 
-std::vector<Judged> SiteSetups::judge(const SiteSetup& setup, cv::Size picture,
-                                      const std::vector<Box>& detections) const {
+std::vector<Judged> SiteSetups::judge(const std::string& site_id, const SiteSetup& setup,
+                                      cv::Size picture, const std::vector<Box>& detections) const {
   OccupancyWindow window(config_, zones_of(setup));
   window.set_empty_reference(setup.empty_reference, cv::Size2f(1, 1));
+  window.set_perspective(counting_.perspective(site_id));
   std::vector<Judged> out;
   out.reserve(detections.size());
   for (const Box& b : detections) out.push_back(window.judge(b, picture));

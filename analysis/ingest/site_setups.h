@@ -66,10 +66,10 @@ class SiteSetups {
   Result<InForce> change(const std::string& site_id, const SiteSetup& setup,
                          const std::string& made_by, std::int64_t now_ms);
 
-  // What `setup` would do to the detections of one picture of `picture` size: one judgement
-  // per detection, in their order, under the same rules as the counting (the size check that
-  // the site's frames teach over time aside: a setup starts without it).
-  std::vector<Judged> judge(const SiteSetup& setup, cv::Size picture,
+  // What `setup` would do at the site to the detections of one picture of `picture` size: one
+  // judgement per detection, in their order, under the same rules as the counting, with the
+  // head sizes its camera has taught so far.
+  std::vector<Judged> judge(const std::string& site_id, const SiteSetup& setup, cv::Size picture,
                             const std::vector<Box>& detections) const;
 
   // Every detection on the picture of `o` (its JPEG, `jpeg`) before any setup, by the

@@ -121,7 +121,7 @@ void ApiService::get_setup(const httplib::Request& req, httplib::Response& res) 
                        {"width", o->width},
                        {"height", o->height}};
     body["detections"] =
-        judged_json(*detections, setups.judge(now->setup, {o->width, o->height}, *detections));
+        judged_json(*detections, setups.judge(id, now->setup, {o->width, o->height}, *detections));
   } else if (none.status != 410 && none.status != 404) {
     res = none;
     return;
@@ -203,9 +203,9 @@ void ApiService::post_setup_preview(const httplib::Request& req, httplib::Respon
   json body{{"detections", json::array()},
             {"empty_reference", setup_json(r->setup)["empty_reference"]}};  // shares, unrounded
   if (r->picture) {
-    body["detections"] =
-        judged_json(r->detections,
-                    setups.judge(r->setup, {r->picture->width, r->picture->height}, r->detections));
+    body["detections"] = judged_json(
+        r->detections,
+        setups.judge(id, r->setup, {r->picture->width, r->picture->height}, r->detections));
   }
   send_json(res, 200, body);
 }

@@ -8,7 +8,7 @@
 // ATT_SITE_KEYS (the service's site keys CSV), ATT_SIM_SITES (sites attendance-sim feeds,
 // comma-separated), ATT_DARK_JPEG and ATT_ROOM_JPEG (pictures for the fake nodes: a dark
 // camera's and an ordinary one's), ATT_REAL_FRAMES (1 when the simulated sites send real
-// classroom pictures), ATT_CHROMIUM (default /usr/bin/chromium).
+// classroom pictures), ATT_CHROMIUM (default /usr/bin/chromium), ATT_ONLY (see test()).
 import { chromium } from 'playwright-core';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,6 +34,8 @@ const PHONE = { ...BROWSER, viewport: { width: 390, height: 844 }, deviceScaleFa
 
 // Sites the fake nodes play (attendance-sim feeds SIM_SITES, all in the first district).
 const DARK = 'sh-02', NO_PICTURE = 'mt-01', GONE = 'mt-02', BACKLOG = 'pt-01', STALE = 'td-03', REFUSED = 'td-04';
+// Sites whose counting a technician sets up (a poster on the wall), one per screen size.
+const POSTER = { desktop: 'sh-03', phone: 'sh-04' };
 
 // ---- A small harness: named tests in order, each failure with a screenshot ----
 const results = [];
@@ -46,7 +48,10 @@ function eq(actual, expected, msg) {
     throw new Error(`${msg}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
   }
 }
+// ATT_ONLY (a regular expression): only the tests whose names match, while working on them.
+const ONLY = env.ATT_ONLY ? new RegExp(env.ATT_ONLY) : null;
 async function test(name, fn) {
+  if (ONLY && !ONLY.test(name)) return;
   const t0 = Date.now();
   try {
     await fn();
@@ -438,6 +443,87 @@ async function auditorCountsOnAPicture(device, tag, site) {
   noJsErrors(page);
 }
 
+// ---- The technician sets a site up: an excluded area drawn over a "poster" (one detection of
+// the room's picture) on the setup page, previewed, saved, and the next frame counts one less ----
+async function technicianExcludesAPoster(device, tag) {
+  const site = POSTER[tag];
+  const phone = device === PHONE;
+  const page = await open(device);
+  await login(page, 'technician');
+  // The people one frame of the room counts, at the service, as the node sends it.
+  const frameCount = async () => {
+    const at = Date.now();
+    await node.frame(site, roomPicture, { capturedMs: at });
+    const latest = await until(`${site}'s frame of ${at}`, async () => {
+      const r = await api(page, 'GET', `/api/v1/sites/${site}/latest`);
+      return r.status === 200 && r.json.captured_at_ms === at ? r.json : null;
+    }, 30_000, 300);
+    return latest;
+  };
+  const first = await frameCount();
+  const before = first.frame_count;
+  check(before > 1, `the room's picture counts people (${before})`);
+  await page.goto(`${BASE}/#/site/${site}`);
+  await page.locator('[data-testid=site-setup]').click();
+  await page.waitForURL(`**/#/setup/${site}`);
+  await page.locator('[data-testid=view-setup]').waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=view-setup] .setup-picture img')?.naturalWidth > 0);
+  const tally = page.locator('[data-testid=setup-tally]');
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=setup-tally]')?.dataset.detections) > 0);
+  const shown = (await api(page, 'GET', `/api/v1/sites/${site}/setup`)).json;
+  eq(Number(await tally.getAttribute('data-kept')), shown.detections.filter((d) => d.verdict === 'counted').length, 'the page shows the service\'s verdicts');
+  // The "poster": the most confident detection the frame counted whose centre stands clear of
+  // every other one.
+  const centre = ([x, y, w, h]) => [x + w / 2, y + h / 2];
+  const counted = (d) => d.verdict === 'counted' && first.boxes.some((b) => b.slice(0, 4).every((v, i) => Math.abs(v - d.box[i]) < 0.5));
+  const clear = shown.detections.filter(counted).sort((a, b) => b.box[4] - a.box[4]).find((d) => {
+    const [cx, cy] = centre(d.box), r = Math.min(d.box[2], d.box[3]) / 2;
+    return shown.detections.every((o) => o === d || Math.hypot(centre(o.box)[0] - cx, centre(o.box)[1] - cy) > 2 * r);
+  });
+  check(clear, 'a detection stands clear of the others');
+  const [cx, cy] = centre(clear.box), r = Math.min(clear.box[2], clear.box[3]) / 2;
+  const img = page.locator('[data-testid=view-setup] .setup-picture img');
+  const onScreen = async ([x, y]) => {
+    const b = await img.boundingBox();
+    return [b.x + (x * b.width) / shown.picture.width, b.y + (y * b.height) / shown.picture.height];
+  };
+  await page.locator('[data-testid=setup-kind]').selectOption('exclude');
+  await page.locator('[data-testid=setup-draw]').click();
+  for (const p of [[cx - r, cy - r], [cx + r, cy - r], [cx + r, cy + r], [cx - r, cy + r]]) {
+    await img.scrollIntoViewIfNeeded();
+    const [x, y] = await onScreen(p);
+    if (phone) await page.touchscreen.tap(x, y); else await page.mouse.click(x, y);
+  }
+  await page.locator('[data-testid=setup-zone-name]').fill('ap-phich');
+  await page.locator('[data-testid=setup-finish]').click();
+  // The preview: the poster's detection no longer counted, said why; nothing saved yet.
+  const kept = shown.detections.filter((d) => d.verdict === 'counted').length;
+  await page.waitForFunction((n) => document.querySelector('[data-testid=setup-tally]')?.dataset.kept === String(n), kept - 1);
+  eq(await page.locator('[data-testid=setup-marks] rect[data-verdict=excluded]').count(), 1, 'one detection in the excluded area');
+  eq(await page.locator('[data-testid=setup-zones] li[data-kind=exclude]').getAttribute('data-name'), 'ap-phich', 'the area listed');
+  eq((await api(page, 'GET', `/api/v1/sites/${site}/setup`)).json.version, shown.version, 'a preview saves nothing');
+  await shot(page, `technician-setup-preview-${tag}`, !phone);
+  await page.locator('[data-testid=setup-save]').click();
+  await page.locator('[data-testid=setup-saved]').waitFor();
+  const saved = (await api(page, 'GET', `/api/v1/sites/${site}/setup`)).json;
+  eq([saved.version, saved.made_by, saved.setup.exclude.map((z) => z.name)], [shown.version + 1, USERS.technician.user, ['ap-phich']], 'the saved setup');
+  eq(await page.locator('[data-testid=setup-version]').getAttribute('data-version'), String(saved.version), 'the page shows the new version');
+  // The next frame, without a restart: the poster's detection is no longer among the people
+  // counted. (The rest may move by a box: the excluded area no longer teaches head sizes.)
+  const same = (b, d) => b.slice(0, 4).every((v, i) => Math.abs(v - d.box[i]) < 0.5);
+  check(first.boxes.some((b) => same(b, clear)), 'the poster was counted before');
+  const next = await frameCount();
+  check(!next.boxes.some((b) => same(b, clear)), 'the poster is not counted in the next frame');
+  check(next.frame_count < before + 1 && next.boxes.length === next.frame_count, `the next frame's count (${next.frame_count}, ${before} before)`);
+  // The page, reloaded, explains that frame's count exactly: what it keeps is what was counted.
+  await page.reload();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=setup-tally]')?.dataset.detections) > 0);
+  eq(Number(await tally.getAttribute('data-kept')), next.frame_count, 'the page\'s count of the picture is the frame\'s');
+  eq(await page.locator('[data-testid=setup-marks] rect[data-verdict=excluded]').count(), 1, 'the poster drawn as excluded');
+  await shot(page, `technician-setup-saved-${tag}`, !phone);
+  noJsErrors(page);
+}
+
 // ==== The tests ====
 async function run() {
   await test('the fake nodes\' signed reports are accepted', startFakeNodes);
@@ -793,6 +879,26 @@ async function run() {
     check(/no capture node has ever connected/.test(answer.json?.message ?? ''), `the API's message: ${answer.json?.message}`);
     noJsErrors(page);
   }
+  await test('technician excludes a poster on the setup page: previewed, saved, the next frame counts one less (desktop)',
+    () => technicianExcludesAPoster(DESKTOP, 'desktop'));
+  await test('technician excludes a poster with a finger (phone)', () => technicianExcludesAPoster(PHONE, 'phone'));
+  await test('who may not set a site up is refused in the page and at the API', async () => {
+    for (const role of ['organizer', 'auditor']) {
+      const page = await open();
+      await login(page, role);
+      await page.goto(`${BASE}/#/site/${POSTER.desktop}`);
+      await page.locator('[data-testid=view-site]').waitFor();
+      eq(await page.locator('[data-testid=site-setup]').count(), 0, `no setup link for ${role}`);
+      await page.goto(`${BASE}/#/setup/${POSTER.desktop}`);
+      await page.locator('[data-testid=forbidden]').waitFor();
+      eq(await page.locator('[data-testid=view-setup]').count(), 0, `#/setup must not be built for ${role}`);
+      const csrf = await csrfOf(page);
+      await expectApi(page, 'GET', `/api/v1/sites/${POSTER.desktop}/setup`, 403, 'forbidden');
+      await expectApi(page, 'POST', `/api/v1/sites/${POSTER.desktop}/setup`, 403, 'forbidden',
+        { csrf, body: { setup: { count: [], exclude: [], empty_reference: [], min_score: 0 }, based_on: 0 } });
+      noJsErrors(page);
+    }
+  });
   await test('technician reads the camera table and a never-connected site (desktop)', () => technicianReadsCameras(DESKTOP, 'desktop'));
   await test('technician reads the camera table and a never-connected site (phone)', () => technicianReadsCameras(PHONE, 'phone'));
 
