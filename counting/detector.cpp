@@ -1,6 +1,8 @@
 #include "counting/detector.h"
 
 #include <algorithm>
+#include <cassert>
+#include <cmath>
 #include <opencv2/dnn.hpp>
 #include <opencv2/imgproc.hpp>
 #include <opencv2/objdetect.hpp>
@@ -155,6 +157,144 @@ bool centre_inside(const Box& inner, const Box& outer, float margin) {
          cy >= outer.y - margin * outer.h && cy <= outer.y + (1 + margin) * outer.h;
 }
 
+int round_up_32(int v) {
+  return (v + 31) / 32 * 32;
+}
+
+class YoloxPersonDetector final : public Detector {
+ public:
+  YoloxPersonDetector(cv::dnn::Net net, const YoloxOptions& o) : net_(std::move(net)), o_(o) {}
+  std::string name() const override { return "yolox-person"; }
+
+  Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
+    if (auto ok = check_input(bgr); !ok) return std::unexpected(ok.error());
+    static constexpr int kStrides[] = {8, 16, 32};
+    try {
+      // Letterbox (MODELS.md): aspect kept, top left of a canvas of 114 whose sides are
+      // multiples of 32; BGR 0..255, no normalisation.
+      const int frame_long = std::max(bgr.cols, bgr.rows);
+      const int target = round_up_32(o_.input_long_side > 0 ? o_.input_long_side : frame_long);
+      const double ratio = double(target) / frame_long;
+      const cv::Size resized(std::max(1, int(std::lround(bgr.cols * ratio))),
+                             std::max(1, int(std::lround(bgr.rows * ratio))));
+      canvas_.create(round_up_32(resized.height), round_up_32(resized.width), CV_8UC3);
+      canvas_.setTo(cv::Scalar(114, 114, 114));
+      cv::resize(bgr, canvas_(cv::Rect({0, 0}, resized)), resized, 0, 0, cv::INTER_LINEAR);
+      net_.setInput(cv::dnn::blobFromImage(canvas_));
+      const cv::Mat out = net_.forward();  // [1, N, 85]: dx dy dw dh obj, 80 class probabilities
+      size_t rows = 0;
+      for (int s : kStrides) rows += size_t(canvas_.cols / s) * size_t(canvas_.rows / s);
+      if (out.dims != 3 || size_t(out.size[1]) != rows || out.size[2] != 85) {
+        return fail("YOLOX output is not [1, " + std::to_string(rows) + ", 85]");
+      }
+      std::vector<Box> boxes;
+      const float* row = out.ptr<float>();
+      for (int s : kStrides) {
+        for (int gy = 0; gy < canvas_.rows / s; ++gy) {
+          for (int gx = 0; gx < canvas_.cols / s; ++gx, row += 85) {
+            const float score = row[4] * row[5];  // objectness x person
+            if (score < o_.score) continue;
+            const float cx = (row[0] + gx) * s, cy = (row[1] + gy) * s;
+            const float w = std::exp(row[2]) * s, h = std::exp(row[3]) * s;
+            const auto r = static_cast<float>(ratio);
+            boxes.push_back(Box{(cx - w / 2) / r, (cy - h / 2) / r, w / r, h / r, score});
+          }
+        }
+      }
+      boxes = suppress(boxes, o_.nms);
+      if (o_.heads) {
+        for (Box& b : boxes) b = head_of(b);
+      }
+      return boxes;
+    } catch (const cv::Exception& e) {
+      return fail(std::string("YOLOX failed: ") + e.what());
+    }
+  }
+
+ private:
+  // The head a person box implies: top centre, about 0.4 of the shoulders' width (a seated
+  // person is often only head and shoulders above the desk, so never over half the height).
+  static Box head_of(const Box& person) {
+    const float side = std::min(person.w * 0.4f, person.h * 0.5f);
+    return Box{person.x + (person.w - side) / 2, person.y, side, side, person.score};
+  }
+
+  cv::dnn::Net net_;
+  YoloxOptions o_;
+  cv::Mat canvas_;
+};
+
+class RfbFaceDetector final : public Detector {
+ public:
+  RfbFaceDetector(cv::dnn::Net net, float score, float nms)
+      : net_(std::move(net)), score_(score), nms_(nms) {}
+  std::string name() const override { return "rfb"; }
+
+  Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
+    if (auto ok = check_input(bgr); !ok) return std::unexpected(ok.error());
+    try {
+      // Native-size tiles of 640x480 (fewer pixels where the frame is smaller), overlapping
+      // by at least a tenth, each resized to the model's fixed input; merged by NMS.
+      const int tw = std::min(bgr.cols, kWidth), th = std::min(bgr.rows, kHeight);
+      const int nx = tiles(bgr.cols, tw), ny = tiles(bgr.rows, th);
+      std::vector<Box> boxes;
+      for (int iy = 0; iy < ny; ++iy) {
+        for (int ix = 0; ix < nx; ++ix) {
+          const int x = nx > 1 ? ix * (bgr.cols - tw) / (nx - 1) : 0;
+          const int y = ny > 1 ? iy * (bgr.rows - th) / (ny - 1) : 0;
+          if (auto ok = detect_tile(bgr(cv::Rect(x, y, tw, th)), x, y, boxes); !ok)
+            return std::unexpected(ok.error());
+        }
+      }
+      return suppress(boxes, nms_);
+    } catch (const cv::Exception& e) {
+      return fail(std::string("RFB failed: ") + e.what());
+    }
+  }
+
+ private:
+  static constexpr int kWidth = 640, kHeight = 480;
+
+  // Tiles of `tile` pixels that cover `length` with overlaps of at least a tenth of a tile.
+  static int tiles(int length, int tile) {
+    if (length <= tile) return 1;
+    const int step = tile - tile / 10;
+    return 1 + (length - tile + step - 1) / step;
+  }
+
+  // Faces of one tile at (x, y), appended to `out` in frame pixels.
+  Status detect_tile(const cv::Mat& tile, int x, int y, std::vector<Box>& out) {
+    // Fixed 640x480, RGB, (x - 127) / 128 (MODELS.md).
+    net_.setInput(cv::dnn::blobFromImage(tile, 1 / 128.0, cv::Size(kWidth, kHeight),
+                                         cv::Scalar(127, 127, 127), true, false));
+    std::vector<cv::Mat> outputs;
+    net_.forward(outputs, net_.getUnconnectedOutLayersNames());
+    // scores [1, N, 2] (background, face) and boxes [1, N, 4] (x1 y1 x2 y2 in 0..1).
+    const cv::Mat* scores = nullptr;
+    const cv::Mat* corners = nullptr;
+    for (const auto& m : outputs) {
+      if (m.dims == 3 && m.size[2] == 2) scores = &m;
+      if (m.dims == 3 && m.size[2] == 4) corners = &m;
+    }
+    if (!scores || !corners || scores->size[1] != corners->size[1]) {
+      return fail("RFB outputs are not scores [1,N,2] and boxes [1,N,4]");
+    }
+    const float* s = scores->ptr<float>();
+    const float* b = corners->ptr<float>();
+    const auto w = static_cast<float>(tile.cols), h = static_cast<float>(tile.rows);
+    for (int i = 0; i < scores->size[1]; ++i, s += 2, b += 4) {
+      if (s[1] < score_) continue;
+      const float x1 = b[0] * w, y1 = b[1] * h, x2 = b[2] * w, y2 = b[3] * h;
+      if (x2 > x1 && y2 > y1) out.push_back(Box{x + x1, y + y1, x2 - x1, y2 - y1, s[1]});
+    }
+    return {};
+  }
+
+ private:
+  cv::dnn::Net net_;
+  float score_, nms_;
+};
+
 class FusedDetector final : public Detector {
  public:
   FusedDetector(std::unique_ptr<Detector> faces, std::unique_ptr<Detector> heads,
@@ -209,6 +349,30 @@ class FusedDetector final : public Detector {
   std::unique_ptr<Detector> faces_, heads_;
   FusedOptions o_;
   std::optional<std::vector<Box>> frame_heads_;  // this frame's heads, once found
+};
+
+class ConfirmedDetector final : public Detector {
+ public:
+  ConfirmedDetector(std::unique_ptr<Detector> base, std::unique_ptr<Detector> confirmer,
+                    const ConfirmOptions& o, std::string suffix)
+      : base_(std::move(base)),
+        confirmer_(std::move(confirmer)),
+        o_(o),
+        name_(base_->name() + "+" + suffix) {}
+  std::string name() const override { return name_; }
+
+  Result<std::vector<Box>> detect(const cv::Mat& bgr) override {
+    auto found = base_->detect(bgr);
+    if (!found || found->empty() || std::ssize(*found) > o_.max_count) return found;
+    auto confirmers = confirmer_->detect(bgr);
+    if (!confirmers) return confirmers;
+    return keep_confirmed(*found, *confirmers, o_.by);
+  }
+
+ private:
+  std::unique_ptr<Detector> base_, confirmer_;
+  ConfirmOptions o_;
+  std::string name_;
 };
 
 class HaarDetector final : public Detector {
@@ -268,6 +432,34 @@ const std::vector<std::string>& detector_names() {
   return names;
 }
 
+const std::vector<std::string>& eval_only_detector_names() {
+  static const std::vector<std::string> names = {"yolox-person", "rfb", "fused+yolox", "fused+rfb"};
+  return names;
+}
+
+std::vector<Box> keep_confirmed(const std::vector<Box>& found, const std::vector<Box>& confirmers,
+                                ConfirmBy by) {
+  const auto backs = [by](const Box& c, const Box& f) {
+    if (by == ConfirmBy::kPerson) {
+      // The head (or face) is in the top half of the person box, widened by a tenth, and no
+      // wider than the person.
+      const float cx = f.x + f.w / 2, cy = f.y + f.h / 2;
+      return f.w <= c.w && cx >= c.x - 0.1f * c.w && cx <= c.x + 1.1f * c.w &&
+             cy >= c.y - 0.1f * c.h && cy <= c.y + 0.5f * c.h;
+    }
+    const float ix = std::max(0.0f, std::min(c.x + c.w, f.x + f.w) - std::max(c.x, f.x));
+    const float iy = std::max(0.0f, std::min(c.y + c.h, f.y + f.h) - std::max(c.y, f.y));
+    const float inter = ix * iy, uni = c.w * c.h + f.w * f.h - inter;
+    return (uni > 0 && inter / uni >= 0.3f) || centre_inside(f, c, 0) || centre_inside(c, f, 0);
+  };
+  std::vector<Box> kept;
+  for (const Box& f : found) {
+    if (std::ranges::any_of(confirmers, [&](const Box& c) { return backs(c, f); }))
+      kept.push_back(f);
+  }
+  return kept;
+}
+
 Result<std::unique_ptr<Detector>> make_yunet_detector(const std::filesystem::path& model,
                                                       const YuNetOptions& options) {
   try {
@@ -288,6 +480,36 @@ Result<std::unique_ptr<Detector>> make_lffd_head_detector(const std::filesystem:
   } catch (const cv::Exception& e) {
     return fail("cannot load LFFD from " + model.string() + ": " + e.what());
   }
+}
+
+Result<std::unique_ptr<Detector>> make_yolox_person_detector(const std::filesystem::path& model,
+                                                             const YoloxOptions& options) {
+  try {
+    auto net = cv::dnn::readNet(model.string());
+    if (net.empty()) return fail("cannot load YOLOX from " + model.string());
+    return std::make_unique<YoloxPersonDetector>(std::move(net), options);
+  } catch (const cv::Exception& e) {
+    return fail("cannot load YOLOX from " + model.string() + ": " + e.what());
+  }
+}
+
+Result<std::unique_ptr<Detector>> make_rfb_face_detector(const std::filesystem::path& model,
+                                                         float score, float nms) {
+  try {
+    auto net = cv::dnn::readNet(model.string());
+    if (net.empty()) return fail("cannot load RFB from " + model.string());
+    return std::make_unique<RfbFaceDetector>(std::move(net), score, nms);
+  } catch (const cv::Exception& e) {
+    return fail("cannot load RFB from " + model.string() + ": " + e.what());
+  }
+}
+
+std::unique_ptr<Detector> make_confirmed_detector(std::unique_ptr<Detector> base,
+                                                  std::unique_ptr<Detector> confirmer,
+                                                  const ConfirmOptions& options,
+                                                  const std::string& suffix) {
+  return std::make_unique<ConfirmedDetector>(std::move(base), std::move(confirmer), options,
+                                             suffix);
 }
 
 std::unique_ptr<Detector> make_fused_detector(std::unique_ptr<Detector> faces,
@@ -368,18 +590,90 @@ Result<DetectorChoice> yunet_family(const DetectorConfig& config,
   return choice;
 }
 
-Result<DetectorChoice> lffd_choice(const DetectorConfig& config,
-                                   const std::vector<std::filesystem::path>& model_dirs) {
-  const auto search = find_model(lffd_head_v1(), model_dirs);
-  if (!search.path) return fail("lffd-head: " + not_found(lffd_head_v1(), search));
+// The person or face confirmer of fused+yolox and fused+rfb, and the standalone detectors of
+// one model (lffd-head, yolox-person, rfb): the spec of its model and how to build it.
+struct OneModel {
+  const ModelSpec* spec;
+  std::function<Result<std::unique_ptr<Detector>>(const std::filesystem::path&)> make;
+};
+
+std::optional<OneModel> one_model(const std::string& name, float score, float nms) {
+  if (name == "lffd-head") {
+    return OneModel{&lffd_head_v1(), [=](const std::filesystem::path& model) {
+                      return make_lffd_head_detector(model, score, nms);
+                    }};
+  }
+  if (name == "yolox-person" || name == "yolox") {
+    YoloxOptions options;
+    options.score = score;
+    options.heads = name == "yolox-person";  // the confirmer weighs whole people
+    return OneModel{&yolox_nano(), [=](const std::filesystem::path& model) {
+                      return make_yolox_person_detector(model, options);
+                    }};
+  }
+  if (name == "rfb") {
+    return OneModel{&rfb_640(), [=](const std::filesystem::path& model) {
+                      return make_rfb_face_detector(model, score, nms);
+                    }};
+  }
+  return std::nullopt;
+}
+
+// The measured default score of each one-model detector, alone and as a confirmer.
+double default_score(const std::string& name) {
+  if (name == "yolox-person" || name == "yolox") return 0.3;
+  if (name == "rfb") return 0.6;
+  return 0.5;
+}
+
+Result<DetectorChoice> one_model_choice(const DetectorConfig& config,
+                                        const std::vector<std::filesystem::path>& model_dirs) {
+  const auto one = one_model(config.name, score_or(config, default_score(config.name)),
+                             static_cast<float>(config.nms_threshold));
+  assert(one);
+  const auto search = find_model(*one->spec, model_dirs);
+  if (!search.path) return fail(config.name + ": " + not_found(*one->spec, search));
   const auto model = *search.path;
-  const float score = score_or(config, 0.5), nms = static_cast<float>(config.nms_threshold);
-  DetectorChoice choice{"lffd-head",
+  DetectorChoice choice{config.name,
                         model.string(),
                         false,
                         "",
-                        [=] { return make_lffd_head_detector(model, score, nms); },
-                        {lffd_head_v1().sha256}};
+                        [make = one->make, model] { return make(model); },
+                        {one->spec->sha256}};
+  if (auto probe = choice.make(); !probe) return std::unexpected(probe.error());
+  return choice;
+}
+
+// fused+yolox and fused+rfb: fused with all its models, and the confirmer's. No fallback:
+// these are measured, never counted with under another name.
+Result<DetectorChoice> confirmed_choice(const DetectorConfig& config,
+                                        const std::vector<std::filesystem::path>& model_dirs) {
+  const std::string suffix = config.name.substr(config.name.find('+') + 1);
+  const double score = config.confirm_score > 0 ? config.confirm_score : default_score(suffix);
+  const auto one = one_model(suffix, static_cast<float>(score), 0.3f);
+  assert(one);
+  const auto search = find_model(*one->spec, model_dirs);
+  if (!search.path) return fail(config.name + ": " + not_found(*one->spec, search));
+  DetectorConfig base_config = config;
+  base_config.name = "fused";
+  auto base = yunet_family(base_config, model_dirs);
+  if (!base) return base;
+  if (base->name != "fused") return fail(config.name + ": " + base->message);
+  ConfirmOptions options;
+  options.by = suffix == "rfb" ? ConfirmBy::kFace : ConfirmBy::kPerson;
+  if (config.confirm_max_count > 0) options.max_count = config.confirm_max_count;
+  DetectorChoice choice = std::move(*base);
+  choice.name = config.name;
+  choice.model_path += ", " + search.path->string();
+  choice.model_sha256.push_back(one->spec->sha256);
+  choice.make = [make_base = choice.make, make = one->make, model = *search.path, options,
+                 suffix]() -> Result<std::unique_ptr<Detector>> {
+    auto fused = make_base();
+    if (!fused) return fused;
+    auto confirmer = make(model);
+    if (!confirmer) return confirmer;
+    return make_confirmed_detector(std::move(*fused), std::move(*confirmer), options, suffix);
+  };
   if (auto probe = choice.make(); !probe) return std::unexpected(probe.error());
   return choice;
 }
@@ -396,7 +690,9 @@ Result<DetectorChoice> choose_detector(const DetectorConfig& config,
     log->error("{}", choice.message);
     return choice;
   }
-  if (config.name == "lffd-head") return lffd_choice(config, model_dirs);
+  if (config.name == "lffd-head" || config.name == "yolox-person" || config.name == "rfb")
+    return one_model_choice(config, model_dirs);
+  if (config.name.starts_with("fused+")) return confirmed_choice(config, model_dirs);
 
   std::string why = "configured to use the Haar baseline (detector.name: haar)";
   if (config.name != "haar") {

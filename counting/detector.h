@@ -1,12 +1,19 @@
 // Face/head detectors behind one interface. A Detector instance is used by one thread at a
 // time (OpenCV's DNN nets keep per-call state); run several through DetectorPool.
 //
-// What each one is, and how it measures on ../shared/data/classroom: README, "Accuracy".
+// What each one is, and how it measures on ../shared/data/classroom: docs/counting.md,
+// "Accuracy".
 //   fused        the main counter: YuNet with far-row tiles, and in sparse rooms a face
 //                counts only when confirmed by the LFFD head detector or very confident
 //   yunet-tiled  YuNet at native size plus the far rows upscaled
 //   yunet        YuNet 2022mar at native size (cv::FaceDetectorYN)
 //   lffd-head    LFFD head detector (converted, experimental)
+//   yolox-person YOLOX-nano COCO people, each reported as the head box it implies
+//   rfb          Ultra-Light RFB-640 faces on native-size 640x480 tiles
+//   fused+yolox, fused+rfb
+//                fused, and in a room where it counts few people a detection counts only
+//                when YOLOX sees a person under it / RFB a face on it
+//                (these four for attendance-eval only: eval_only_detector_names())
 //   haar, hog    the tutorial baselines, for comparison only
 #pragma once
 
@@ -37,6 +44,10 @@ struct DetectorConfig {
   double nms_threshold = 0.3;      // IoU
   double far_rows_fraction = 0.5;  // top part of the frame also run upscaled (tiled detectors)
   double far_rows_scale = 2.0;
+  // fused+yolox, fused+rfb: the confirmer runs when fused counts at most this many (0 = the
+  // default of ConfirmOptions), and sees people or faces at this score (0 = its default).
+  int confirm_max_count = 0;
+  double confirm_score = 0;
   int workers = 0;  // detectors run in parallel; 0 = one per core
 };
 
@@ -48,8 +59,12 @@ class Detector {
   virtual Result<std::vector<Box>> detect(const cv::Mat& bgr) = 0;
 };
 
-// Every name choose_detector() and attendance-eval accept, main one first.
+// Every name the service and the node accept (detector.name), main one first.
 const std::vector<std::string>& detector_names();
+
+// Detectors measured and kept for attendance-eval only, which choose_detector() also builds:
+// each counts worse than fused on the classroom set (docs/counting.md, "Accuracy").
+const std::vector<std::string>& eval_only_detector_names();
 
 struct YuNetOptions {
   float score = 0.5f;
@@ -84,6 +99,50 @@ struct FusedOptions {
 std::unique_ptr<Detector> make_fused_detector(std::unique_ptr<Detector> faces,
                                               std::unique_ptr<Detector> heads,
                                               const FusedOptions& options = {});
+
+struct YoloxOptions {
+  float score = 0.3f;  // objectness x person probability
+  float nms = 0.45f;   // IoU
+  // The frame is letterboxed to this long side (rounded to a multiple of 32, the short side
+  // too); 0 = the frame's own long side.
+  int input_long_side = 0;
+  // true: each person is reported as the head box it implies (top centre of the body), to be
+  // scored against head truth; false: the person boxes themselves (for confirmation).
+  bool heads = true;
+};
+
+// YOLOX-nano (COCO, class 0 person; see MODELS.md for the raw [1,N,85] output it decodes).
+// Sees people whose face is turned away, but misses most of a seated crowd.
+Result<std::unique_ptr<Detector>> make_yolox_person_detector(const std::filesystem::path& model,
+                                                             const YoloxOptions& options);
+
+// Ultra-Light RFB-640 faces. The model takes exactly 640x480, so a larger frame is covered
+// by overlapping 640x480 tiles at its native size (resizing the whole frame to 640x480 loses
+// the small faces of the back rows: on the classroom set it found a third as many), the
+// tiles' faces merged by NMS; a smaller one is resized up.
+Result<std::unique_ptr<Detector>> make_rfb_face_detector(const std::filesystem::path& model,
+                                                         float score, float nms);
+
+enum class ConfirmBy {
+  kPerson,  // a person box whose top part holds the detection's centre
+  kFace,    // a face box on the detection: IoU >= 0.3, or either centre inside the other
+};
+
+// The detections of `found` (faces or heads) that one of `confirmers` backs, in their order.
+std::vector<Box> keep_confirmed(const std::vector<Box>& found, const std::vector<Box>& confirmers,
+                                ConfirmBy by);
+
+struct ConfirmOptions {
+  ConfirmBy by = ConfirmBy::kPerson;
+  int max_count = 5;  // the confirmer runs only when `base` finds at most this many
+};
+
+// `base`, and when it finds at most options.max_count people, only those `confirmer` backs
+// (keep_confirmed). The name is "<base>+<suffix>".
+std::unique_ptr<Detector> make_confirmed_detector(std::unique_ptr<Detector> base,
+                                                  std::unique_ptr<Detector> confirmer,
+                                                  const ConfirmOptions& options,
+                                                  const std::string& suffix);
 
 // OpenCV's Haar frontal-face cascade (opencv-data): the fallback when no model can be had,
 // and the baseline a tutorial would pick.

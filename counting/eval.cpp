@@ -144,6 +144,20 @@ EvalSummary summarize(const std::vector<EvalImage>& images) {
   return s;
 }
 
+std::vector<RoomSizeBand> summarize_by_room_size(const std::vector<EvalImage>& images) {
+  std::vector<RoomSizeBand> bands = {
+      {0, 5, "0-5", {}}, {6, 20, "6-20", {}}, {21, 60, "21-60", {}}, {61, -1, "61+", {}}};
+  for (auto& band : bands) {
+    std::vector<EvalImage> in;
+    for (const auto& im : images) {
+      const int t = static_cast<int>(im.truth.size());
+      if (t >= band.min && (band.max < 0 || t <= band.max)) in.push_back(im);
+    }
+    band.summary = summarize(in);
+  }
+  return bands;
+}
+
 double median(std::vector<double> values) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());

@@ -68,6 +68,17 @@ struct EvalSummary {
 
 EvalSummary summarize(const std::vector<EvalImage>& images);
 
+// The same figures for rooms of one size: images whose truth count is in [min, max].
+struct RoomSizeBand {
+  int min = 0, max = 0;  // truth heads; max < 0: no upper bound
+  std::string label;     // "0-5", "6-20", "21-60", "61+"
+  EvalSummary summary;   // images = 0 when none fell in it
+};
+
+// Rooms of 0-5, 6-20, 21-60 and 61+ heads: a detector can win overall and lose the nearly
+// empty rooms, where one false face doubles the count.
+std::vector<RoomSizeBand> summarize_by_room_size(const std::vector<EvalImage>& images);
+
 double median(std::vector<double> values);  // 0 for none
 
 // The image pairs of a directory: every NAME.jpg that has a NAME.txt, sorted by name.

@@ -21,6 +21,22 @@ const ModelSpec& lffd_head_v1() {
   return spec;
 }
 
+const ModelSpec& yolox_nano() {
+  static const ModelSpec spec{"yolox_nano.onnx",
+                              "695e750a5d5754bb5a8d5325643b59282191a7e7a564e435a415fd3c578eab14",
+                              "https://github.com/Kazuhito00/YOLOX-ONNX-TFLite-Sample/raw/"
+                              "0f785c070ce8da070aeaeef46c0da7904ff7012e/model/yolox_nano.onnx"};
+  return spec;
+}
+
+const ModelSpec& rfb_640() {
+  static const ModelSpec spec{
+      "version-RFB-640.onnx", "8f4c659275977e7a3bfbfa339a9c769ad793df50f9c0baa8c14b11baa1646430",
+      "https://github.com/Linzaer/Ultra-Light-Fast-Generic-Face-Detector-1MB/raw/"
+      "dffdddda9794a50607cba8f318507a28c1c27cab/models/onnx/version-RFB-640.onnx"};
+  return spec;
+}
+
 std::vector<std::filesystem::path> model_search_dirs(const std::filesystem::path& configured,
                                                      bool defaults) {
   std::vector<std::filesystem::path> dirs;

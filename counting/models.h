@@ -22,6 +22,12 @@ const ModelSpec& yunet_2022mar();
 // It has no public download: without it "fused" counts with yunet-tiled.
 const ModelSpec& lffd_head_v1();
 
+// YOLOX-nano COCO (Apache-2.0), a person detector measured as a confirmer for sparse rooms.
+const ModelSpec& yolox_nano();
+
+// Ultra-Light RFB-640 (MIT), a face detector measured as a confirmer for sparse rooms.
+const ModelSpec& rfb_640();
+
 // Where to look, in order: `configured` (config key detector.model_dir), then, when
 // `defaults`, $ATTENDANCE_MODEL_DIR, <source>/../shared/models and <source>/models (where
 // scripts/models.sh downloads). Empty entries are left out.

@@ -2,7 +2,7 @@
 # The accuracy benchmark (README, "Accuracy"): every detector on ../shared/data/classroom in
 # one run, the counting path (detector + occupancy window) on the clips in
 # ../shared/data/video, and the cost per frame at three sizes with tiling on and off.
-# Prints Markdown tables. Takes about 6 minutes on the 2-core build machine.
+# Prints Markdown tables. Takes about 10 minutes on the 2-core build machine.
 #   scripts/accuracy.sh [--quick]     (--quick: fused, yunet and haar only, no cost table)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,16 +17,30 @@ fi
 "$root/scripts/models.sh" >/dev/null
 eval_bin=$root/build/bin/attendance-eval
 
-detectors=(fused yunet-tiled yunet lffd-head haar hog)
+detectors=(fused yunet-tiled yunet lffd-head yolox-person rfb fused+yolox fused+rfb haar hog)
 [[ "${1:-}" == "--quick" ]] && detectors=(fused yunet haar)
 
 echo "## Single frames: $(ls "$images"/*.txt | wc -l) images of $images"
 echo
 echo "| detector | count accuracy | MAE | within ±10 % | precision | recall | predicted / truth | median ms/image |"
 echo "|---|---|---|---|---|---|---|---|"
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
 for d in "${detectors[@]}"; do
-  "$eval_bin" --images "$images" --detector "$d" --json 2>/dev/null | tail -1 | jq -r \
-    '"| \(.detector) | \(.count_accuracy*1000|round/1000) | \(.mae*100|round/100) | \(.within_10pct*1000|round/1000) | \(.precision*1000|round/1000) | \(.recall*1000|round/1000) | \(.pred_total) / \(.truth_total) | \(.ms_median*10|round/10) |"'
+  "$eval_bin" --images "$images" --detector "$d" --json 2>/dev/null | tail -1 >"$results/$d.json"
+  jq -r '"| \(.detector) | \(.count_accuracy*1000|round/1000) | \(.mae*100|round/100) | \(.within_10pct*1000|round/1000) | \(.precision*1000|round/1000) | \(.recall*1000|round/1000) | \(.pred_total) / \(.truth_total) | \(.ms_median*10|round/10) |"' \
+    "$results/$d.json"
+done
+
+echo
+echo "## Single frames by room size (truth heads): count accuracy, and MAE in brackets"
+echo
+jq -r '"| detector | " + ([.by_room_size[] | "\(.truth) (\(.images) images)"] | join(" | ")) + " |"' \
+  "$results/${detectors[0]}.json"
+echo "|---|---|---|---|---|"
+for d in "${detectors[@]}"; do
+  jq -r '"| \(.detector) | " + ([.by_room_size[] | "\(.count_accuracy*1000|round/1000) (\(.mae*100|round/100))"] | join(" | ")) + " |"' \
+    "$results/$d.json"
 done
 
 echo

@@ -341,6 +341,22 @@ TEST(Summarize, PointsCountAsPeopleAndAsMatches) {
   EXPECT_NEAR(s.recall, 2.0 / 3, 1e-12);
 }
 
+TEST(Summarize, ByRoomSize) {
+  // Truth 4, 0, 10 and 5: three nearly empty rooms and one of 6-20; none larger.
+  const auto bands = att::summarize_by_room_size(hand_made_set());
+  ASSERT_EQ(bands.size(), 4u);
+  EXPECT_EQ(bands[0].label, "0-5");
+  EXPECT_EQ(bands[0].summary.images, 3);
+  EXPECT_EQ(bands[0].summary.truth_total, 9);
+  EXPECT_NEAR(bands[0].summary.mae, (1 + 2 + 2) / 3.0, 1e-12);
+  EXPECT_EQ(bands[1].label, "6-20");
+  EXPECT_EQ(bands[1].summary.images, 1);
+  EXPECT_NEAR(bands[1].summary.count_accuracy, 1.0, 1e-12);
+  EXPECT_EQ(bands[2].label, "21-60");
+  EXPECT_EQ(bands[3].label, "61+");
+  EXPECT_EQ(bands[2].summary.images + bands[3].summary.images, 0);
+}
+
 TEST(Summarize, OddCountMedian) {
   auto set = hand_made_set();
   set.pop_back();  // times 10, 30, 20

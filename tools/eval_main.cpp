@@ -73,7 +73,20 @@ int eval_images(att::Detector& detector, const std::string& dir, const std::stri
   const std::vector<att::EvalImage>& results = *evaluated;
 
   const att::EvalSummary s = att::summarize(results);
+  const auto bands = att::summarize_by_room_size(results);
   if (as_json) {
+    nlohmann::json by_size = nlohmann::json::array();
+    for (const auto& b : bands) {
+      by_size.push_back({{"truth", b.label},
+                         {"images", b.summary.images},
+                         {"truth_total", b.summary.truth_total},
+                         {"pred_total", b.summary.pred_total},
+                         {"mae", b.summary.mae},
+                         {"count_accuracy", b.summary.count_accuracy},
+                         {"precision", b.summary.precision},
+                         {"recall", b.summary.recall},
+                         {"ms_median", b.summary.ms_median}});
+    }
     nlohmann::json j = {{"images", s.images},
                         {"truth_total", s.truth_total},
                         {"pred_total", s.pred_total},
@@ -83,6 +96,7 @@ int eval_images(att::Detector& detector, const std::string& dir, const std::stri
                         {"precision", s.precision},
                         {"recall", s.recall},
                         {"ms_median", s.ms_median},
+                        {"by_room_size", by_size},
                         {"detector", detector.name()}};
     std::cout << j.dump() << std::endl;
   } else {
@@ -91,6 +105,14 @@ int eval_images(att::Detector& detector, const std::string& dir, const std::stri
         "within 10%% %.3f, precision %.3f, recall %.3f, median %.1f ms/image\n",
         detector.name().c_str(), s.images, s.truth_total, s.pred_total, s.mae, s.count_accuracy,
         s.within_10pct, s.precision, s.recall, s.ms_median);
+    for (const auto& b : bands) {
+      if (b.summary.images == 0) continue;
+      std::printf(
+          "  rooms of %-5s heads: %3d images, count accuracy %.3f, MAE %.2f, precision %.3f, "
+          "recall %.3f, median %.1f ms/image\n",
+          b.label.c_str(), b.summary.images, b.summary.count_accuracy, b.summary.mae,
+          b.summary.precision, b.summary.recall, b.summary.ms_median);
+    }
   }
   return 0;
 }
@@ -250,8 +272,8 @@ int eval_cost(att::Detector& detector, const std::string& image, int repeat, boo
 int main(int argc, char** argv) {
   CLI::App app{"attendance-eval: how well the counting path counts"};
   std::string images_dir, video_file, cost_image, detector_name = "fused", annotated_dir, model_dir;
-  double score = 0, every_s = 1;
-  int repeat = 5;
+  double score = 0, every_s = 1, confirm_score = 0;
+  int repeat = 5, confirm_max = 0;
   bool as_json = false;
   att::OccupancyConfig occupancy;
   auto* modes = app.add_option_group("mode", "what to evaluate");
@@ -263,10 +285,24 @@ int main(int argc, char** argv) {
   modes->add_option("--video", video_file, "a clip, run through detector and occupancy window");
   modes->add_option("--cost", cost_image, "an image, timed at 640x480, 1280x720 and 1920x1080");
   modes->require_option(1);
-  app.add_option("--detector", detector_name, "fused, yunet-tiled, yunet, lffd-head, haar or hog")
-      ->check(CLI::IsMember(att::detector_names()))
+  auto names = att::detector_names();
+  names.insert(names.end(), att::eval_only_detector_names().begin(),
+               att::eval_only_detector_names().end());
+  std::string listed;
+  for (const auto& n : names) listed += (listed.empty() ? "" : ", ") + n;
+  app.add_option("--detector", detector_name, "one of " + listed)
+      ->check(CLI::IsMember(names))
       ->capture_default_str();
-  app.add_option("--score", score, "score threshold (yunet, yunet-tiled, lffd-head); 0 = default");
+  app.add_option("--score", score,
+                 "score threshold (yunet, yunet-tiled, lffd-head, yolox-person, rfb); "
+                 "0 = default");
+  app.add_option("--confirm-max", confirm_max,
+                 "fused+yolox, fused+rfb: confirm when fused counts at most this many; "
+                 "0 = default (5)")
+      ->check(CLI::Range(0, 10000));
+  app.add_option("--confirm-score", confirm_score,
+                 "fused+yolox, fused+rfb: the confirmer's score; 0 = default (0.3, 0.6)")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--model-dir", model_dir, "searched first for model files");
   app.add_option("--save-annotated", annotated_dir,
                  "write each image (or sampled video frame) annotated");
@@ -288,6 +324,8 @@ int main(int argc, char** argv) {
   att::DetectorConfig config;
   config.name = detector_name;
   config.score_threshold = score;
+  config.confirm_max_count = confirm_max;
+  config.confirm_score = confirm_score;
   auto choice = att::choose_detector(config, att::model_search_dirs(model_dir));
   if (!choice) return usage_error(choice.error().message);
   if (choice->name != detector_name) {  // never measure a fallback under the wrong name
