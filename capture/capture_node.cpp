@@ -1,5 +1,6 @@
 #include "capture/capture_node.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
@@ -38,15 +39,15 @@ CaptureNode::CaptureNode(CaptureConfig config, Uploader& uploader, SequenceFile&
 NodeStats CaptureNode::run(const std::atomic<bool>& stop) {
   auto log = log::get("node");
   started_ms_ = now_ms();
-  const auto reference =
-      config_.reference.empty() ? config_.state_dir / "reference.jpg" : config_.reference;
+  const auto reference = reference_path();
   if (const cv::Mat view = cv::imread(reference.string(), cv::IMREAD_GRAYSCALE); !view.empty()) {
     health_.set_reference(view);
     log->info("the view is compared with the confirmed reference {}", reference.string());
   } else {
     log->info(
         "no confirmed reference view ({}): the 'moved' check is off until a technician "
-        "runs attendance-capture --confirm-reference",
+        "confirms the view in the dashboard's site setup or runs attendance-capture "
+        "--confirm-reference",
         reference.string());
   }
 
@@ -179,6 +180,8 @@ void CaptureNode::take(CapturedFrame frame) {
     if (grey.empty()) {
       log->error("the pipeline gave a frame that does not decode ({} bytes)", frame.jpeg.size());
     } else {
+      if (const std::int64_t confirmed = view_to_confirm_ms_.exchange(0); confirmed > 0)
+        take_reference(frame, grey, confirmed);
       const HealthReport report = health_.assess(grey);
       last_health_ = report.scores();
       last_health_ms_ = frame.capture_time_ms;
@@ -380,6 +383,30 @@ void CaptureNode::end_live(const char* why) {
       why, dropped, total);
 }
 
+std::filesystem::path CaptureNode::reference_path() const {
+  return config_.reference.empty() ? config_.state_dir / "reference.jpg" : config_.reference;
+}
+
+void CaptureNode::take_reference(const CapturedFrame& frame, const cv::Mat& grey,
+                                 std::int64_t confirmed_ms) {
+  auto log = log::get("node");
+  const auto path = reference_path();
+  if (auto w = write_file_atomically(path, frame.jpeg, /*sync=*/true); !w) {
+    log->error("the view confirmed in the dashboard cannot be kept: {}", w.error().message);
+    return;
+  }
+  health_.set_reference(grey);
+  if (auto w = write_file_atomically(config_.state_dir / kViewConfirmedFile,
+                                     std::to_string(confirmed_ms), /*sync=*/true);
+      !w) {
+    log->warn("{}", w.error().message);
+  }
+  log->info(
+      "the view confirmed in the dashboard is the reference now: this frame ({}x{}), kept "
+      "in {}",
+      frame.width, frame.height, path.string());
+}
+
 bool CaptureNode::use_setup(const SignedSetup& signed_setup, bool keep) {
   auto setup = parse_site_setup(signed_setup.body);
   if (!setup) {
@@ -388,6 +415,13 @@ bool CaptureNode::use_setup(const SignedSetup& signed_setup, bool keep) {
     return false;
   }
   counter_->set_setup(signed_setup.version, *setup);
+  // A newer confirmation of the view than the one taken: the next frame is the reference.
+  if (setup->view_confirmed_ms > 0) {
+    const auto taken = read_file(config_.state_dir / kViewConfirmedFile);
+    std::int64_t taken_ms = 0;
+    if (taken) std::from_chars(taken->data(), taken->data() + taken->size(), taken_ms);
+    if (setup->view_confirmed_ms > taken_ms) view_to_confirm_ms_ = setup->view_confirmed_ms;
+  }
   if (keep) {  // counted with again after a restart, before the service is reached
     const std::string kept = to_json(signed_setup).dump();
     if (auto w = write_file_atomically(config_.state_dir / kSetupFile, kept, true); !w) {

@@ -36,8 +36,10 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <mutex>
+#include <opencv2/core.hpp>
 #include <optional>
 #include <string>
 
@@ -100,6 +102,12 @@ class CaptureNode {
   // The setup kept in state_dir, when it is there and signed with the site's key.
   void load_setup();
   static constexpr char kSetupFile[] = "setup.json";
+  // The view the "moved" check compares with, and when it was last confirmed from the
+  // dashboard (ms, in state_dir/kViewConfirmedFile), so that one confirmation is taken once.
+  std::filesystem::path reference_path() const;
+  static constexpr char kViewConfirmedFile[] = "reference.confirmed";
+  // A frame taken as the reference view for the confirmation of `confirmed_ms` (spool thread).
+  void take_reference(const CapturedFrame& frame, const cv::Mat& grey, std::int64_t confirmed_ms);
   void learn_clock(const UploadOutcome& out);
   std::int64_t service_time(std::int64_t node_ms) const { return node_ms + clock_offset_ms_; }
   bool spool_empty();
@@ -111,6 +119,9 @@ class CaptureNode {
   std::mutex spool_mu_;  // the spool is shared by the spool and sender threads
 
   HealthMonitor health_;
+  // A confirmation of the view (its ms) that the next frame answers; 0: none waiting. Set by
+  // whoever applies a setup, taken by the spool thread.
+  std::atomic<std::int64_t> view_to_confirm_ms_{0};
   std::optional<HealthScores> last_health_;  // the latest frame's; none before the first
   std::int64_t last_health_ms_ = -1;         // capture time it was scored at
   std::optional<CountingModel> model_;       // until run() hands it to the counter

@@ -78,11 +78,12 @@ std::string SiteSetup::to_json() const {
   for (const Box& b : empty_reference) {
     reference.push_back({share(b.x), share(b.y), share(b.w), share(b.h), share(b.score)});
   }
-  return json{{"count", zones_json(count)},
-              {"exclude", zones_json(exclude)},
-              {"empty_reference", std::move(reference)},
-              {"min_score", share(min_score)}}
-      .dump();
+  json j{{"count", zones_json(count)},
+         {"exclude", zones_json(exclude)},
+         {"empty_reference", std::move(reference)},
+         {"min_score", share(min_score)}};
+  if (view_confirmed_ms > 0) j["view_confirmed_ms"] = view_confirmed_ms;
+  return j.dump();
 }
 
 Result<SiteSetup> parse_site_setup(std::string_view text) {
@@ -112,6 +113,7 @@ Result<SiteSetup> parse_site_setup(std::string_view text) {
   double min_score = 0;
   r.number("min_score", min_score, 0, 1);
   s.min_score = static_cast<float>(min_score);
+  if (r.present("view_confirmed_ms")) r.whole("view_confirmed_ms", s.view_confirmed_ms);
   if (r.error()) return std::unexpected(*r.error());
   return s;
 }

@@ -12,9 +12,13 @@
 //   {"count":[{"name":"hall","points":[[0.0,0.2],[1.0,0.2],[1.0,1.0],[0.0,1.0]]}],
 //    "exclude":[{"name":"stage","points":[[0.3,0.0],[0.7,0.0],[0.7,0.25],[0.3,0.25]]}],
 //    "empty_reference":[[0.41,0.32,0.02,0.03,0.71]],
-//    "min_score":0.0}
+//    "min_score":0.0,
+//    "view_confirmed_ms":1783829400000}
 //
-// Every member is required (an empty array: none); unknown members are ignored.
+// Every member is required (an empty array: none) but view_confirmed_ms: when a technician
+// last confirmed the camera's view as the one the "moved" check compares with (ms since the
+// epoch; left out while nobody has). A node that counts takes its next frame after a newer
+// confirmation as its reference view. Unknown members are ignored.
 // In an answer: "setup_version": N always, and when the node counts with another version
 // "setup": {"version": N, "body": "<the JSON above, as a string>", "signature": "<hex>"}, the
 // signature being HMAC-SHA256 under the site's secret of
@@ -49,7 +53,8 @@ struct SiteSetup {
   std::vector<SetupZone> exclude;  // stage, door, a screen showing the remote lecturer...
   // Detections on a picture of the empty room, in shares of its size, [x, y, w, h, score].
   std::vector<Box> empty_reference;
-  float min_score = 0;  // detections scored below this are not counted; 0: all
+  float min_score = 0;                 // detections scored below this are not counted; 0: all
+  std::int64_t view_confirmed_ms = 0;  // the reference view confirmed then; 0: never
   bool operator==(const SiteSetup&) const = default;
 
   std::string to_json() const;  // canonical: the same setup gives the same bytes

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "analysis/app/service.h"
+#include "analysis/web/auth.h"
 #include "capture/capture_node.h"
 #include "common/sha256.h"
 #include "common/time_util.h"
@@ -456,10 +457,18 @@ TEST_F(EdgeNode, ASetupChangeAtTheServiceReachesTheNodeAndChangesTheNextCount) {
   ASSERT_FALSE(counted_before.empty());
   EXPECT_GT(counted_before.back().frame_count, 0);
 
-  // An excluded area over the whole picture: nothing in it counts.
-  SiteZones zones;
-  zones.exclude = {Zone{"everything", {{0, 0}, {1, 0}, {1, 1}, {0, 1}}}};
-  ASSERT_TRUE(service_->set_site_setup("td-01", zones, {}, {}));
+  // From the dashboard's setup page: an excluded area over the whole picture (nothing in it
+  // counts), and the camera's view confirmed for the "moved" check.
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "node" / "reference.jpg"));
+  httplib::Client http("127.0.0.1", port_);
+  testing::log_in_as(http, service_->store(), Role::kTechnician);
+  const json change = json::parse(R"({"setup": {"count": [], "empty_reference": [], "min_score": 0,
+      "exclude": [{"name": "everything", "points": [[0, 0], [1, 0], [1, 1], [0, 1]]}]},
+      "based_on": 0, "confirm_view": true})");
+  auto saved = http.Post("/api/v1/sites/td-01/setup", change.dump(), "application/json");
+  ASSERT_TRUE(saved && saved->status == 200) << (saved ? saved->body : "no answer");
+  const std::int64_t confirmed = json::parse(saved->body)["setup"]["view_confirmed_ms"];
+  EXPECT_GT(confirmed, 0);
   // At the clip's own pace, so that the answer to the first count (which names version 0)
   // brings the setup while the node still looks.
   const NodeStats after = run_node(clip.string(), /*realtime=*/true, /*seconds=*/30);
@@ -475,6 +484,10 @@ TEST_F(EdgeNode, ASetupChangeAtTheServiceReachesTheNodeAndChangesTheNextCount) {
   EXPECT_TRUE(setup_signature_matches(
       testing::site_secret("td-01"), "td-01",
       {1, kept["body"].get<std::string>(), kept["signature"].get<std::string>()}));
+  // The view confirmed: a frame of the camera after the setup arrived is the reference now,
+  // and that confirmation is taken once.
+  EXPECT_FALSE(testing::read_file(dir_ / "node" / "reference.jpg").empty());
+  EXPECT_EQ(testing::read_file(dir_ / "node" / "reference.confirmed"), std::to_string(confirmed));
 }
 
 TEST_F(EdgeNode, ANodeCountingTheRtspCameraEndsOnTheSameCount) {

@@ -414,6 +414,22 @@ TEST(SiteSetup, WhatTheServiceSendsParsesBackTheSameAndTheSameSetupGivesTheSameB
   EXPECT_EQ(*unknown, SiteSetup{});
 }
 
+TEST(SiteSetup, AConfirmedViewTravelsOnlyOnceThereIsOne) {
+  SiteSetup s;
+  EXPECT_EQ(s.to_json().find("view_confirmed_ms"), std::string::npos);  // bytes as before
+  EXPECT_EQ(parse_site_setup(s.to_json()).value().view_confirmed_ms, 0);
+  s.view_confirmed_ms = 1783829400000;
+  auto back = parse_site_setup(s.to_json());
+  ASSERT_TRUE(back) << back.error().message;
+  EXPECT_EQ(back->view_confirmed_ms, 1783829400000);
+  EXPECT_EQ(*back, s);
+  auto bad = parse_site_setup(
+      R"({"count":[],"exclude":[],"empty_reference":[],"min_score":0,"view_confirmed_ms":-5})");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("view_confirmed_ms"), std::string::npos)
+      << bad.error().message;
+}
+
 TEST(SiteSetup, MalformedSetupsAreRefusedNamingTheMember) {
   // A whole setup with one member replaced.
   const auto refused = [](const std::string& text) {

@@ -234,6 +234,9 @@ TEST_F(SiteSetupOverHttp, RolesThatMayNotSetASiteUpAreRefusedAndBadSetupsChangeN
   EXPECT_EQ(answer(tech.Post("/api/v1/sites/td-01/setup", "{\"setup\":", "application/json"),
                    400)["code"],
             "bad_request");
+  EXPECT_EQ(post(tech, "/api/v1/sites/td-01/setup",
+                 {{"setup", setup}, {"based_on", 0}, {"confirm_view", "yes"}}, 400)["code"],
+            "bad_request");
   EXPECT_EQ(post(tech, "/api/v1/sites/nowhere/setup", body, 404)["code"], "unknown_site");
   EXPECT_EQ(post(tech, "/api/v1/sites/td-01/setup/preview",
                  {{"setup", setup}, {"sequence", 999}, {"take_reference", true}}, 410)["code"],

@@ -146,8 +146,9 @@ void ApiService::get_setup_picture(const httplib::Request& req, httplib::Respons
 }
 
 // The setup and picture of a preview or a save: {"setup": {...}, "sequence": N,
-// "take_reference": bool}. With take_reference, the empty-room reference becomes the
-// picture's detections. None with the answer in `res`.
+// "take_reference": bool, "confirm_view": bool}. With take_reference, the empty-room reference
+// becomes the picture's detections; with confirm_view, the camera's view now is confirmed.
+// None with the answer in `res`.
 std::optional<ApiService::SetupRequest> ApiService::setup_request(const std::string& id,
                                                                   const httplib::Request& req,
                                                                   httplib::Response& res) {
@@ -165,7 +166,17 @@ std::optional<ApiService::SetupRequest> ApiService::setup_request(const std::str
     send_error(res, 400, "bad_setup", setup.error().message);
     return std::nullopt;
   }
-  SetupRequest out{std::move(*setup), std::nullopt, {}, body.value("take_reference", false)};
+  for (const char* flag : {"take_reference", "confirm_view"}) {
+    if (body.contains(flag) && !body[flag].is_boolean() && !body[flag].is_null()) {
+      send_error(res, 400, "bad_request", std::string(flag) + " must be true or false");
+      return std::nullopt;
+    }
+  }
+  const auto flag = [&](const char* key) { return body.contains(key) && body[key] == true; };
+  SetupRequest out{std::move(*setup), std::nullopt, {}, flag("take_reference")};
+  // The camera's view as it is now becomes the reference of the "moved" check: the service's
+  // time, which a node that counts answers with its next frame.
+  if (flag("confirm_view")) out.setup.view_confirmed_ms = clock();
   if (body.contains("sequence") && !body["sequence"].is_null()) {
     if (!body["sequence"].is_number_integer()) {
       send_error(res, 400, "bad_request", "sequence must be an integer");
@@ -240,6 +251,8 @@ void ApiService::post_setup(const httplib::Request& req, httplib::Response& res)
   if (changed) {
     json what{{"version", now->version}, {"setup", setup_json(now->setup)}};
     if (r->take_reference) what["reference_from"] = r->picture->sequence;
+    if (r->setup.view_confirmed_ms != before->setup.view_confirmed_ms)
+      what["view_confirmed"] = true;
     if (!audit_change(req, res, *who, "site_setup", "site/" + id, what)) return;
   }
   send_json(res, 200,

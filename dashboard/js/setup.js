@@ -28,6 +28,7 @@ export function mount(root, [id]) {
   let shown = null;      // GET .../setup
   let draft = null;      // the setup being drawn (the service's JSON form)
   let takeReference = false;
+  let confirmView = false;
   let drawing = null;    // {kind: 'count'|'exclude', points: [[x, y] shares]}
   let previewSeq = 0, previewTimer = 0;
   let detections = [];   // [{box, verdict, zone}] for the draft
@@ -55,6 +56,8 @@ export function mount(root, [id]) {
   const refState = h('p', { class: 'small', attrs: { 'data-testid': 'setup-reference' } });
   const takeRefBtn = h('button', { type: 'button', text: T.setupTakeReference, attrs: { 'data-testid': 'setup-take-reference' } });
   const clearRefBtn = h('button', { type: 'button', text: T.setupClearReference, attrs: { 'data-testid': 'setup-clear-reference' } });
+  const viewState = h('p', { class: 'small', attrs: { 'data-testid': 'setup-view' } });
+  const confirmViewBtn = h('button', { type: 'button', text: T.setupConfirmView, attrs: { 'data-testid': 'setup-confirm-view' } });
   const saveBtn = h('button', { type: 'button', class: 'primary', text: T.setupSave, disabled: true, attrs: { 'data-testid': 'setup-save' } });
   const resetBtn = h('button', { type: 'button', text: T.setupReset, disabled: true });
   const msg = h('p', { class: 'form-error', hidden: true, attrs: { role: 'alert', 'data-testid': 'setup-msg' } });
@@ -74,6 +77,8 @@ export function mount(root, [id]) {
           h('div', 'count-tools', kind, drawBtn, undoBtn, zoneName, finishBtn, cancelBtn), zoneList),
         h('section', 'card', h('h3', { text: T.setupEmptyRoom }), h('p', { class: 'muted small', text: T.setupEmptyRoomHint }),
           refState, h('div', 'count-tools', takeRefBtn, clearRefBtn)),
+        h('section', 'card', h('h3', { text: T.setupView }), h('p', { class: 'muted small', text: T.setupViewHint }),
+          viewState, h('div', 'count-tools', confirmViewBtn)),
         h('section', 'card', h('label', 'inline', h('span', { text: T.setupMinScore }), minScore)),
         h('section', 'card', h('div', 'actions', resetBtn, saveBtn), msg, saved,
           h('h3', { text: T.setupVersions }), history)))));
@@ -121,6 +126,9 @@ export function mount(root, [id]) {
     setText(refState, takeReference ? T.setupRefTaken(fmtNum(reference.length))
       : reference.length ? T.setupRefKept(fmtNum(reference.length)) : T.setupRefNone);
     refState.dataset.spots = String(reference.length);
+    setText(viewState, confirmView ? T.setupViewToConfirm
+      : draft?.view_confirmed_ms ? T.setupViewConfirmed(fmtDateTime(draft.view_confirmed_ms)) : T.setupViewNever);
+    confirmViewBtn.disabled = confirmView;
     const isDrawing = Boolean(drawing);
     for (const b of [finishBtn, undoBtn, cancelBtn, zoneName]) b.hidden = !isDrawing;
     drawBtn.hidden = isDrawing;
@@ -154,7 +162,8 @@ export function mount(root, [id]) {
     }
     render();
   }
-  const body = () => ({ setup: draft, sequence: shown?.picture?.sequence ?? null, take_reference: takeReference });
+  const body = () => ({ setup: draft, sequence: shown?.picture?.sequence ?? null, take_reference: takeReference,
+    confirm_view: confirmView });
   function showError(e) {
     msg.textContent = e instanceof ApiError && e.status === 403 ? T.forbiddenApi
       : e instanceof ApiError && e.code === 'setup_changed' ? T.setupChanged
@@ -190,6 +199,7 @@ export function mount(root, [id]) {
     changed();
   });
   takeRefBtn.addEventListener('click', () => { takeReference = true; changed(); });
+  confirmViewBtn.addEventListener('click', () => { confirmView = true; changed(); });
   clearRefBtn.addEventListener('click', () => { takeReference = false; draft.empty_reference = []; changed(); });
   resetBtn.addEventListener('click', () => load());
   saveBtn.addEventListener('click', async () => {
@@ -217,6 +227,7 @@ export function mount(root, [id]) {
     }
     draft = structuredClone(shown.setup);
     takeReference = false;
+    confirmView = false;
     drawing = null;
     dirty = false;
     detections = shown.detections;
