@@ -994,7 +994,8 @@ async function run() {
     // The same page in English.
     await page.locator('[data-testid=lang]').click();
     await page.locator('[data-testid=add-user]', { hasText: 'Add' }).waitFor();
-    check((await page.locator('[data-testid=user-rules]').textContent()).includes('at least 10 characters'), 'the rule in English');
+    // The rules come with the users (GET /api/v1/users), after the page is drawn again.
+    await page.waitForFunction(() => document.querySelector('[data-testid=user-rules]')?.textContent.includes('at least 10 characters'));
     await page.locator('[data-testid=lang]').click();
     const phone = await open(PHONE);
     await login(phone, 'admin');
