@@ -8,7 +8,7 @@
 import { h, setText, clear } from './dom.js';
 import { get, post, enc, ApiError } from './api.js';
 import { t, fmtNum, fmtDateTime } from './i18n.js';
-import { sites as siteStore } from './data.js';
+import { sites as siteStore, watchSites } from './data.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 // An SVG element; `title` is shown as its tooltip.
@@ -217,6 +217,8 @@ export function mount(root, [id]) {
   });
 
   // ---- Loading ----
+  // The site's name once the shared site list has it (a page opened straight at its address).
+  function showTitle() { setText(title, `${T.setupTitle} — ${siteStore.byId.get(id)?.name ?? id}`); }
   async function load() {
     try {
       shown = await get(`/api/v1/sites/${enc(id)}/setup`);
@@ -234,8 +236,7 @@ export function mount(root, [id]) {
     reference = draft.empty_reference;
     minScore.value = String(draft.min_score);
     msg.hidden = true;
-    const site = siteStore.byId.get(id);
-    setText(title, `${T.setupTitle} — ${site?.name ?? id}`);
+    showTitle();
     setText(version, shown.version ? T.setupVersion(fmtNum(shown.version), shown.made_by === 'config' ? T.setupFromFile : shown.made_by,
       fmtDateTime(shown.created_ms)) : T.setupNone);
     version.dataset.version = String(shown.version);
@@ -253,6 +254,7 @@ export function mount(root, [id]) {
     render();
   }
   img.addEventListener('load', render);
+  const off = watchSites(showTitle);
   load();
-  return () => clearTimeout(previewTimer);
+  return () => { clearTimeout(previewTimer); off(); };
 }
