@@ -107,11 +107,18 @@ Result<SiteSetups::InForce> SiteSetups::in_force(const std::string& site_id) con
 }
 
 Result<SiteSetups::InForce> SiteSetups::change(const std::string& site_id, const SiteSetup& setup,
-                                               const std::string& made_by, std::int64_t now_ms) {
+                                               const std::string& made_by, std::int64_t now_ms,
+                                               std::optional<std::int64_t> based_on) {
   std::lock_guard lock(mu_);
   const auto it = in_force_.find(site_id);
   if (it == in_force_.end())
     return std::unexpected(Error{"no site '" + site_id + "'", ErrorCode::kNotFound});
+  if (based_on && *based_on != it->second.version) {
+    return std::unexpected(Error{"the site's setup changed meanwhile (now version " +
+                                     std::to_string(it->second.version) + " by " +
+                                     it->second.made_by + "); reload and draw again",
+                                 ErrorCode::kConflict});
+  }
   if (it->second.version > 0 && it->second.setup == setup) return it->second;
   auto put = store_.put_setup(site_id, setup.to_json(), now_ms, made_by);
   if (!put) return std::unexpected(put.error());

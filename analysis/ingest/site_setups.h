@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <opencv2/core.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -62,9 +63,11 @@ class SiteSetups {
   // The site's setup in force; an Error kNotFound for a site not loaded.
   Result<InForce> in_force(const std::string& site_id) const;
   // Puts `setup` in force for the site, made by `made_by`, from its next frame. The same setup
-  // as the one in force is no new version.
+  // as the one in force is no new version. With `based_on`, only over that version: an Error
+  // kConflict naming the version in force (and who made it) when another change came first.
   Result<InForce> change(const std::string& site_id, const SiteSetup& setup,
-                         const std::string& made_by, std::int64_t now_ms);
+                         const std::string& made_by, std::int64_t now_ms,
+                         std::optional<std::int64_t> based_on = std::nullopt);
 
   // What `setup` would do at the site to the detections of one picture of `picture` size: one
   // judgement per detection, in their order, under the same rules as the counting, with the

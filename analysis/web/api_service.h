@@ -141,6 +141,8 @@ class ApiService {
     std::optional<Observation> picture;  // named by the request
     std::vector<Box> detections;         // the picture's
     bool take_reference = false;
+    bool confirm_view = false;
+    std::optional<std::int64_t> based_on;  // the version a save was drawn on
   };
   std::optional<SetupRequest> setup_request(const std::string& id, const httplib::Request& req,
                                             httplib::Response& res);

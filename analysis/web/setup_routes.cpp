@@ -173,10 +173,18 @@ std::optional<ApiService::SetupRequest> ApiService::setup_request(const std::str
     }
   }
   const auto flag = [&](const char* key) { return body.contains(key) && body[key] == true; };
-  SetupRequest out{std::move(*setup), std::nullopt, {}, flag("take_reference")};
+  SetupRequest out{std::move(*setup),      std::nullopt,         {},
+                   flag("take_reference"), flag("confirm_view"), std::nullopt};
+  if (body.contains("based_on")) {
+    if (!body["based_on"].is_number_integer()) {
+      send_error(res, 400, "bad_request", "based_on: the version the change was drawn on");
+      return std::nullopt;
+    }
+    out.based_on = body["based_on"].get<std::int64_t>();
+  }
   // The camera's view as it is now becomes the reference of the "moved" check: the service's
   // time, which a node that counts answers with its next frame.
-  if (flag("confirm_view")) out.setup.view_confirmed_ms = clock();
+  if (out.confirm_view) out.setup.view_confirmed_ms = clock();
   if (body.contains("sequence") && !body["sequence"].is_null()) {
     if (!body["sequence"].is_number_integer()) {
       send_error(res, 400, "bad_request", "sequence must be an integer");
@@ -229,30 +237,22 @@ void ApiService::post_setup(const httplib::Request& req, httplib::Response& res)
   if (!who) return;
   const auto r = setup_request(id, req, res);
   if (!r) return;
-  const json body = json::parse(req.body, nullptr, false);
-  const auto before = setups.in_force(id);
-  if (!before) return send_error(res, 404, "unknown_site", before.error().message);
-  if (!body.contains("based_on") || !body["based_on"].is_number_integer()) {
+  if (!r->based_on) {
     return send_error(res, 400, "bad_request", "based_on: the version the change was drawn on");
   }
-  if (body["based_on"].get<std::int64_t>() != before->version) {
-    return send_error(res, 409, "setup_changed",
-                      "the site's setup changed meanwhile (now version " +
-                          std::to_string(before->version) + " by " + before->made_by +
-                          "); reload and draw again");
-  }
-  auto now = setups.change(id, r->setup, who->user, clock());
+  auto now = setups.change(id, r->setup, who->user, clock(), r->based_on);
+  if (!now && now.error().code == ErrorCode::kConflict)
+    return send_error(res, 409, "setup_changed", now.error().message);
   if (!now) {
     log->error("site {}: setup not saved: {}", id, now.error().message);
     return send_error(res, 503, "storage_failed",
                       "the setup cannot be saved: " + now.error().message);
   }
-  const bool changed = now->version != before->version;
+  const bool changed = now->version != *r->based_on;
   if (changed) {
     json what{{"version", now->version}, {"setup", setup_json(now->setup)}};
     if (r->take_reference) what["reference_from"] = r->picture->sequence;
-    if (r->setup.view_confirmed_ms != before->setup.view_confirmed_ms)
-      what["view_confirmed"] = true;
+    if (r->confirm_view) what["view_confirmed"] = true;
     if (!audit_change(req, res, *who, "site_setup", "site/" + id, what)) return;
   }
   send_json(res, 200,
