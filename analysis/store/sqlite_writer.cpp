@@ -1,116 +1,39 @@
 #include "analysis/store/sqlite_writer.h"
 
-#include <sqlite3.h>
-
-#include <chrono>
-
-#include "common/log.h"
-
 namespace att {
 
-struct SqliteWriter::Job {
-  const std::function<Status(sqlite3*)>* work;
-  Status result;
-  bool done = false;  // guarded by the writer's mu_
+// SQLite's transactions: BEGIN IMMEDIATE takes the write lock at once.
+class SqliteWriter::Connection final : public Transactions {
+ public:
+  explicit Connection(sql::Db db) : db_(std::move(db)) {}
+  sqlite3* get() const { return db_.get(); }
+
+  Status begin() override { return sql::exec(get(), "BEGIN IMMEDIATE"); }
+  Status savepoint() override { return sql::exec(get(), "SAVEPOINT write"); }
+  void rollback_to_savepoint() override { (void)sql::exec(get(), "ROLLBACK TO write"); }
+  void release_savepoint() override { (void)sql::exec(get(), "RELEASE write"); }
+  Status commit() override { return sql::exec(get(), "COMMIT"); }
+  void rollback() override { (void)sql::exec(get(), "ROLLBACK"); }
+
+ private:
+  sql::Db db_;
 };
 
 SqliteWriter::SqliteWriter(sql::Db db, SqliteWriterOptions options)
-    : db_(std::move(db)), options_(options) {
-  stats_.capacity = options_.queue_capacity;
-  thread_ = std::thread([this] { run(); });
-}
+    : connection_(std::make_unique<Connection>(std::move(db))),
+      commits_(std::make_unique<GroupCommit>(*connection_, options)) {}
 
 SqliteWriter::~SqliteWriter() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  has_work_.notify_all();
-  thread_.join();
+  commits_.reset();  // the thread finishes and joins before the connection closes
 }
 
 Status SqliteWriter::write(const std::function<Status(sqlite3*)>& work) {
-  Job job{&work, {}};
-  // has_room_ also wakes callers when their batch is done: both follow a batch's end.
-  std::unique_lock lock(mu_);
-  if (static_cast<int>(queue_.size()) >= options_.queue_capacity) {
-    ++stats_.waited_for_room;
-    has_room_.wait(lock, [&] {
-      return stopping_ || static_cast<int>(queue_.size()) < options_.queue_capacity;
-    });
-  }
-  if (stopping_) return fail("the store is closing");
-  queue_.push_back(&job);
-  has_work_.notify_one();
-  // The writer wakes every caller after each commit; each checks its own job.
-  has_room_.wait(lock, [&] { return job.done; });
-  return job.result;
-}
-
-void SqliteWriter::run() {
-  std::unique_lock lock(mu_);
-  while (true) {
-    has_work_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-    if (queue_.empty()) return;  // stopping, and everything queued is written
-    std::deque<Job*> batch;
-    while (!queue_.empty() && static_cast<int>(batch.size()) < options_.max_batch) {
-      batch.push_back(queue_.front());
-      queue_.pop_front();
-    }
-    has_room_.notify_all();
-    lock.unlock();
-    commit_batch(batch);
-    lock.lock();
-    for (Job* job : batch) job->done = true;
-    has_room_.notify_all();
-  }
-}
-
-// Runs the batch in one transaction, each write in its own savepoint. Called without mu_;
-// stats_ and the jobs' results are written under it.
-void SqliteWriter::commit_batch(std::deque<Job*>& batch) {
-  sqlite3* db = db_.get();
-  std::vector<Status> results(batch.size());
-  Status begun = sql::exec(db, "BEGIN IMMEDIATE");
-  if (begun) {
-    for (size_t i = 0; i < batch.size(); ++i) {
-      (void)sql::exec(db, "SAVEPOINT write");
-      results[i] = (*batch[i]->work)(db);
-      if (!results[i]) (void)sql::exec(db, "ROLLBACK TO write");
-      (void)sql::exec(db, "RELEASE write");
-    }
-  }
-  const auto commit_start = std::chrono::steady_clock::now();
-  Status committed = begun ? sql::exec(db, "COMMIT") : begun;
-  const double commit_s =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - commit_start).count();
-  if (!committed) {
-    if (begun) (void)sql::exec(db, "ROLLBACK");
-    log::get("store")->error("a transaction of {} write(s) failed: {}", batch.size(),
-                             committed.error().message);
-    for (Status& r : results) {
-      if (r) r = fail("transaction failed: " + committed.error().message);
-    }
-  }
-
-  std::lock_guard lock(mu_);
-  std::int64_t ok = 0;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    batch[i]->result = results[i];
-    if (results[i]) ++ok;
-  }
-  stats_.writes += ok;
-  stats_.failed += static_cast<std::int64_t>(batch.size()) - ok;
-  if (committed) ++stats_.transactions;
-  stats_.largest_batch = std::max<std::int64_t>(stats_.largest_batch, batch.size());
-  stats_.commit_seconds += commit_s;
+  sqlite3* db = connection_->get();
+  return commits_->write([&] { return work(db); });
 }
 
 WriteStats SqliteWriter::stats() const {
-  std::lock_guard lock(mu_);
-  WriteStats s = stats_;
-  s.queued = static_cast<std::int64_t>(queue_.size());
-  return s;
+  return commits_->stats();
 }
 
 }  // namespace att
