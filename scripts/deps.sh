@@ -19,6 +19,7 @@ packages=(
   faketime                     # the reliability suite sets a node's clock off with it
   clang-format python3         # the format and include checks of the test command
   nginx-light                  # the front door (config/nginx/), run by its tests
+  postgresql-15 libpq-dev      # the tests' PostgreSQL server (scripts/pg_server.sh) and libpq
 )
 # The dashboard: its browser libraries come from npm at build time (scripts/dashboard.sh),
 # its browser tests drive Debian's Chromium. A Node.js from elsewhere (NodeSource's bundles

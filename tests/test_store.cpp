@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <filesystem>
 #include <map>
@@ -16,11 +17,14 @@
 #include <vector>
 
 #include "analysis/app/retention.h"
+#include "analysis/domain/ledger.h"
 #include "analysis/domain/store.h"
 #include "analysis/store/migrations.h"
+#include "analysis/store/pg_store.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/store/sqlite_writer.h"
 #include "common/sqlite_db.h"
+#include "tests/support/store_backends.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -31,15 +35,23 @@ using att::Heartbeat;
 using att::InsertOutcome;
 using att::Migration;
 using att::Observation;
+using att::PgStore;
 using att::SqliteStore;
+using att::testing::Backend;
 using att::testing::RawDb;
 using att::testing::TempDir;
+using att::testing::TestStore;
 using ::testing::HasSubstr;
 
 std::unique_ptr<SqliteStore> open_ok(const fs::path& path) {
   auto s = SqliteStore::open(path);
   EXPECT_TRUE(s) << s.error().message;
   return s ? std::move(*s) : nullptr;
+}
+
+std::string lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
 }
 
 Observation make_obs(const std::string& site, std::int64_t seq, std::int64_t captured_at_ms,
@@ -199,66 +211,6 @@ TEST(SqliteStoreSchema, VersionOneRowsKeepTheirCountAsTheirFrameCount) {
   EXPECT_EQ((*o)->count, 17);
   EXPECT_EQ((*o)->frame_count, 17);
   EXPECT_EQ((*o)->counted_by, CountedBy::kService);  // every row from before: the service's
-}
-
-TEST(SqliteStoreSchema, WhoCountedIsKept) {
-  TempDir dir;
-  auto store = open_ok(dir / "att.db");
-  ASSERT_TRUE(store);
-  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
-  Observation node = make_obs("td-01", 1, 1000);
-  node.counted_by = CountedBy::kNode;
-  node.frame_path = "";  // a node's count comes without a picture
-  ASSERT_EQ(store->insert_observation(node), InsertOutcome::kInserted);
-  ASSERT_EQ(store->insert_observation(make_obs("td-01", 2, 2000)), InsertOutcome::kInserted);
-  EXPECT_EQ(store->find_observation("td-01", 1).value()->counted_by, CountedBy::kNode);
-  EXPECT_EQ(store->find_observation("td-01", 2).value()->counted_by, CountedBy::kService);
-  RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM observations WHERE counted_by = 'node'"), 1);
-}
-
-TEST(SqliteStoreSchema, EachChangeOfASitesSetupIsANewVersionAndTheSameSetupIsNot) {
-  TempDir dir;
-  auto store = open_ok(dir / "att.db");
-  ASSERT_TRUE(store);
-  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
-  EXPECT_FALSE(store->latest_setup("td-01").value());  // none before the first
-  auto first = store->put_setup("td-01", R"({"a":1})", 1000, "config");
-  ASSERT_TRUE(first) << first.error().message;
-  EXPECT_EQ(first->version, 1);
-  EXPECT_EQ(store->put_setup("td-01", R"({"a":1})", 2000, "hung").value().version, 1);  // unchanged
-  EXPECT_EQ(store->put_setup("td-01", R"({"a":2})", 3000, "hung").value().version, 2);
-  EXPECT_EQ(store->put_setup("td-02", R"({"a":2})", 3000, "config").value().version, 1);  // its own
-  const auto latest = store->latest_setup("td-01").value();
-  ASSERT_TRUE(latest);
-  EXPECT_EQ(latest->version, 2);
-  EXPECT_EQ(latest->body, R"({"a":2})");
-  EXPECT_EQ(latest->created_ms, 3000);
-  EXPECT_EQ(latest->made_by, "hung");
-  const auto history = store->setup_history("td-01").value();
-  ASSERT_EQ(history.size(), 2u);
-  EXPECT_EQ(history[0].version, 1);
-  EXPECT_EQ(history[0].made_by, "config");
-  EXPECT_EQ(history[1].version, 2);
-  RawDb raw(dir / "att.db");
-  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM site_setups"), 3);
-}
-
-TEST(SqliteStoreSchema, AnAuditsCountIsKeptOnItsObservation) {
-  TempDir dir;
-  auto store = open_ok(dir / "att.db");
-  ASSERT_TRUE(store);
-  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
-  Observation evidence = make_obs("td-01", 1, 1000);
-  evidence.counted_by = CountedBy::kNode;
-  ASSERT_EQ(store->insert_observation(evidence), InsertOutcome::kInserted);
-  EXPECT_FALSE(store->find_observation("td-01", 1).value()->audit_count);  // not audited yet
-  ASSERT_TRUE(store->record_audit("td-01", 1, 13));
-  EXPECT_EQ(store->find_observation("td-01", 1).value()->audit_count, 13);
-  EXPECT_EQ(store->latest_per_site().value().at(0).audit_count, 13);
-  const att::Status unknown = store->record_audit("td-01", 99, 13);
-  ASSERT_FALSE(unknown);
-  EXPECT_EQ(unknown.error().message, "record audit: site td-01 has no observation 99");
 }
 
 TEST(SqliteStoreSchema, DatabaseFromALaterListIsRefusedByTheBuiltinList) {
@@ -558,23 +510,73 @@ TEST(SqliteStoreReadOnly, AFileThatIsNotADatabaseIsRefusedAndLeftUnchanged) {
 // ----------------------------------------------------------------------------------------
 // Sites and observations
 
-class StoreTest : public ::testing::Test {
+// On both backends (tests/support/store_backends.h).
+class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
-    store_ = open_ok(dir_ / "att.db");
-    ASSERT_TRUE(store_);
+    ASSERT_EQ(store_.error(), "");
     ASSERT_TRUE(store_->sync_sites(att::testing::small_province()));
   }
-  TempDir dir_;
-  std::unique_ptr<SqliteStore> store_;
+  TempDir dir_;  // files beside the store (pictures)
+  TestStore store_{GetParam()};
 };
 
-TEST_F(StoreTest, SyncSitesInsertsAndUpdatesById) {
-  RawDb raw(dir_ / "att.db");
-  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM sites"), 3);
-  EXPECT_EQ(raw.scalar("SELECT name FROM sites WHERE id = 'td-01'"), "Trường THCS Bản Giang");
-  EXPECT_EQ(raw.scalar("SELECT school_level FROM sites WHERE id = 'mt-01'"), "preschool");
-  EXPECT_EQ(raw.integer("SELECT expected_attendees FROM sites WHERE id = 'td-02'"), 45);
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, att::testing::all_backends(),
+                         att::testing::backend_name);
+
+TEST_P(StoreTest, WhoCountedIsKept) {
+  Observation node = make_obs("td-01", 1, 1000);
+  node.counted_by = CountedBy::kNode;
+  node.frame_path = "";  // a node's count comes without a picture
+  ASSERT_EQ(store_->insert_observation(node), InsertOutcome::kInserted);
+  ASSERT_EQ(store_->insert_observation(make_obs("td-01", 2, 2000)), InsertOutcome::kInserted);
+  EXPECT_EQ(store_->find_observation("td-01", 1).value()->counted_by, CountedBy::kNode);
+  EXPECT_EQ(store_->find_observation("td-01", 2).value()->counted_by, CountedBy::kService);
+  EXPECT_EQ(store_.integer("SELECT COUNT(*) FROM observations WHERE counted_by = 'node'"), 1);
+}
+
+TEST_P(StoreTest, EachChangeOfASitesSetupIsANewVersionAndTheSameSetupIsNot) {
+  EXPECT_FALSE(store_->latest_setup("td-01").value());  // none before the first
+  auto first = store_->put_setup("td-01", R"({"a":1})", 1000, "config");
+  ASSERT_TRUE(first) << first.error().message;
+  EXPECT_EQ(first->version, 1);
+  EXPECT_EQ(store_->put_setup("td-01", R"({"a":1})", 2000, "hung").value().version,
+            1);  // unchanged
+  EXPECT_EQ(store_->put_setup("td-01", R"({"a":2})", 3000, "hung").value().version, 2);
+  EXPECT_EQ(store_->put_setup("td-02", R"({"a":2})", 3000, "config").value().version,
+            1);  // its own
+  const auto latest = store_->latest_setup("td-01").value();
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->version, 2);
+  EXPECT_EQ(latest->body, R"({"a":2})");
+  EXPECT_EQ(latest->created_ms, 3000);
+  EXPECT_EQ(latest->made_by, "hung");
+  const auto history = store_->setup_history("td-01").value();
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[0].version, 1);
+  EXPECT_EQ(history[0].made_by, "config");
+  EXPECT_EQ(history[1].version, 2);
+  EXPECT_EQ(store_.integer("SELECT COUNT(*) FROM site_setups"), 3);
+}
+
+TEST_P(StoreTest, AnAuditsCountIsKeptOnItsObservation) {
+  Observation evidence = make_obs("td-01", 1, 1000);
+  evidence.counted_by = CountedBy::kNode;
+  ASSERT_EQ(store_->insert_observation(evidence), InsertOutcome::kInserted);
+  EXPECT_FALSE(store_->find_observation("td-01", 1).value()->audit_count);  // not audited yet
+  ASSERT_TRUE(store_->record_audit("td-01", 1, 13));
+  EXPECT_EQ(store_->find_observation("td-01", 1).value()->audit_count, 13);
+  EXPECT_EQ(store_->latest_per_site().value().at(0).audit_count, 13);
+  const att::Status unknown = store_->record_audit("td-01", 99, 13);
+  ASSERT_FALSE(unknown);
+  EXPECT_EQ(unknown.error().message, "record audit: site td-01 has no observation 99");
+}
+
+TEST_P(StoreTest, SyncSitesInsertsAndUpdatesById) {
+  EXPECT_EQ(store_.integer("SELECT COUNT(*) FROM sites"), 3);
+  EXPECT_EQ(store_.scalar("SELECT name FROM sites WHERE id = 'td-01'"), "Trường THCS Bản Giang");
+  EXPECT_EQ(store_.scalar("SELECT school_level FROM sites WHERE id = 'mt-01'"), "preschool");
+  EXPECT_EQ(store_.integer("SELECT expected_attendees FROM sites WHERE id = 'td-02'"), 45);
 
   auto sites = att::testing::small_province();
   sites[0].name = "Trường PTDTBT THCS Bản Giang";
@@ -582,14 +584,14 @@ TEST_F(StoreTest, SyncSitesInsertsAndUpdatesById) {
   sites.push_back({"sh-01", "Trường Tiểu học Nậm Tăm", "Sìn Hồ", att::SchoolLevel::kPrimary,
                    "Xã Nậm Tăm", 50, "USB"});
   ASSERT_TRUE(store_->sync_sites(sites));
-  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM sites"), 4);
-  EXPECT_EQ(raw.scalar("SELECT name FROM sites WHERE id = 'td-01'"),
+  EXPECT_EQ(store_.integer("SELECT COUNT(*) FROM sites"), 4);
+  EXPECT_EQ(store_.scalar("SELECT name FROM sites WHERE id = 'td-01'"),
             "Trường PTDTBT THCS Bản Giang");
-  EXPECT_EQ(raw.integer("SELECT expected_attendees FROM sites WHERE id = 'td-01'"), 64);
-  EXPECT_EQ(raw.scalar("SELECT district FROM sites WHERE id = 'sh-01'"), "Sìn Hồ");
+  EXPECT_EQ(store_.integer("SELECT expected_attendees FROM sites WHERE id = 'td-01'"), 64);
+  EXPECT_EQ(store_.scalar("SELECT district FROM sites WHERE id = 'sh-01'"), "Sìn Hồ");
 }
 
-TEST_F(StoreTest, InsertDuplicateConflict) {
+TEST_P(StoreTest, InsertDuplicateConflict) {
   const Observation first = make_obs("td-01", 7, 1'700'000'000'000, "sha-one");
   EXPECT_EQ(store_->insert_observation(first), InsertOutcome::kInserted);
   EXPECT_EQ(store_->insert_observation(first), InsertOutcome::kDuplicate);  // a retry
@@ -612,7 +614,7 @@ TEST_F(StoreTest, InsertDuplicateConflict) {
             InsertOutcome::kInserted);
 }
 
-TEST_F(StoreTest, FindObservationRoundTripsEveryField) {
+TEST_P(StoreTest, FindObservationRoundTripsEveryField) {
   Observation o;
   o.site_id = "mt-01";
   o.sequence = 123456789012LL;
@@ -662,7 +664,7 @@ TEST_F(StoreTest, FindObservationRoundTripsEveryField) {
   EXPECT_FLOAT_EQ(f.boxes[2].score, 0.0f);
 }
 
-TEST_F(StoreTest, NoBoxesRoundTrip) {
+TEST_P(StoreTest, NoBoxesRoundTrip) {
   Observation o = make_obs("td-01", 1, 1000);
   o.count = 0;
   ASSERT_EQ(store_->insert_observation(o), InsertOutcome::kInserted);
@@ -672,7 +674,7 @@ TEST_F(StoreTest, NoBoxesRoundTrip) {
   EXPECT_EQ((*f)->count, 0);
 }
 
-TEST_F(StoreTest, FindMissingIsEmpty) {
+TEST_P(StoreTest, FindMissingIsEmpty) {
   ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
   auto wrong_seq = store_->find_observation("td-01", 2);
   ASSERT_TRUE(wrong_seq);
@@ -682,7 +684,7 @@ TEST_F(StoreTest, FindMissingIsEmpty) {
   EXPECT_FALSE(*wrong_site);
 }
 
-TEST_F(StoreTest, LatestObservationIsByCaptureTimeNotArrival) {
+TEST_P(StoreTest, LatestObservationIsByCaptureTimeNotArrival) {
   // Arrival order 1, 2, 3; capture times 1000, 3000, 2000: a late upload is not the latest.
   ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
   ASSERT_EQ(store_->insert_observation(make_obs("td-01", 2, 3000)), InsertOutcome::kInserted);
@@ -702,7 +704,7 @@ TEST_F(StoreTest, LatestObservationIsByCaptureTimeNotArrival) {
   EXPECT_FALSE(*none);
 }
 
-TEST_F(StoreTest, LatestPerSiteOnePerSiteWithObservations) {
+TEST_P(StoreTest, LatestPerSiteOnePerSiteWithObservations) {
   ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 5000)), InsertOutcome::kInserted);
   ASSERT_EQ(store_->insert_observation(make_obs("td-01", 2, 4000)), InsertOutcome::kInserted);
   ASSERT_EQ(store_->insert_observation(make_obs("mt-01", 10, 100)), InsertOutcome::kInserted);
@@ -722,13 +724,13 @@ TEST_F(StoreTest, LatestPerSiteOnePerSiteWithObservations) {
   EXPECT_EQ((*all)[1].captured_at_ms, 5000);
 }
 
-TEST_F(StoreTest, LatestPerSiteEmptyStore) {
+TEST_P(StoreTest, LatestPerSiteEmptyStore) {
   auto all = store_->latest_per_site();
   ASSERT_TRUE(all) << all.error().message;
   EXPECT_TRUE(all->empty());
 }
 
-TEST_F(StoreTest, ObservationCount) {
+TEST_P(StoreTest, ObservationCount) {
   EXPECT_EQ(store_->observation_count("td-01"), 0);
   for (int seq = 1; seq <= 5; ++seq) {
     ASSERT_EQ(store_->insert_observation(make_obs("td-01", seq, seq * 1000)),
@@ -742,33 +744,33 @@ TEST_F(StoreTest, ObservationCount) {
   EXPECT_EQ(store_->observation_count("nowhere"), 0);
 }
 
-TEST_F(StoreTest, UnknownSiteIsRefusedAndNothingStored) {
+TEST_P(StoreTest, UnknownSiteIsRefusedAndNothingStored) {
   auto r = store_->insert_observation(make_obs("zz-99", 1, 1000));
   ASSERT_FALSE(r);
-  EXPECT_EQ(r.error().message, "store observation: FOREIGN KEY constraint failed");
+  // SQLite: "FOREIGN KEY constraint failed"; PostgreSQL: "... violates foreign key constraint".
+  EXPECT_THAT(r.error().message, ::testing::StartsWith("store observation: "));
+  EXPECT_THAT(lower(r.error().message), HasSubstr("foreign key constraint"));
   EXPECT_EQ(store_->observation_count("zz-99"), 0);
   auto f = store_->find_observation("zz-99", 1);
   ASSERT_TRUE(f);
   EXPECT_FALSE(*f);
-  RawDb raw(dir_ / "att.db");
-  EXPECT_EQ(raw.integer("SELECT COUNT(*) FROM observations"), 0);
+  EXPECT_EQ(store_.integer("SELECT COUNT(*) FROM observations"), 0);
 
   // The store is still usable afterwards.
   EXPECT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
 }
 
-TEST_F(StoreTest, WritesSurviveReopen) {
+TEST_P(StoreTest, WritesSurviveReopen) {
   ASSERT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
   ASSERT_EQ(store_->insert_observation(make_obs("mt-01", 1, 2000)), InsertOutcome::kInserted);
-  store_.reset();
-  auto again = open_ok(dir_ / "att.db");
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->observation_count("td-01"), 1);
-  auto all = again->latest_per_site();
+  store_.reopen();
+  ASSERT_EQ(store_.error(), "");
+  EXPECT_EQ(store_->observation_count("td-01"), 1);
+  auto all = store_->latest_per_site();
   ASSERT_TRUE(all);
   EXPECT_EQ(all->size(), 2u);
   // A retry after the restart is still recognised as one.
-  EXPECT_EQ(again->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kDuplicate);
+  EXPECT_EQ(store_->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kDuplicate);
 }
 
 // ----------------------------------------------------------------------------------------
@@ -781,7 +783,7 @@ Heartbeat make_heartbeat(const std::string& site, std::int64_t seq, std::int64_t
       dropped};
 }
 
-TEST_F(StoreTest, AHeartbeatIsStoredOnceAndARetryGetsTheFirstDropCount) {
+TEST_P(StoreTest, AHeartbeatIsStoredOnceAndARetryGetsTheFirstDropCount) {
   auto first = store_->insert_heartbeat(make_heartbeat("td-01", 5, 1000, 7));
   ASSERT_TRUE(first) << first.error().message;
   EXPECT_EQ(first->outcome, InsertOutcome::kInserted);
@@ -803,7 +805,7 @@ TEST_F(StoreTest, AHeartbeatIsStoredOnceAndARetryGetsTheFirstDropCount) {
   EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
 }
 
-TEST_F(StoreTest, LatestHeartbeatPerSiteIsByReportTimeAndDropsAddUp) {
+TEST_P(StoreTest, LatestHeartbeatPerSiteIsByReportTimeAndDropsAddUp) {
   ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 1, 1000, 2)));
   ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 3, 3000, 1)));
   ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 2, 2000)));  // arrived late
@@ -820,13 +822,13 @@ TEST_F(StoreTest, LatestHeartbeatPerSiteIsByReportTimeAndDropsAddUp) {
   EXPECT_EQ(store_->spool_dropped_total("td-02"), 0);
 }
 
-TEST_F(StoreTest, AHeartbeatOfAnUnknownSiteIsRefused) {
+TEST_P(StoreTest, AHeartbeatOfAnUnknownSiteIsRefused) {
   auto r = store_->insert_heartbeat(make_heartbeat("xx-01", 1, 1000));
   EXPECT_FALSE(r);
   EXPECT_EQ(store_->heartbeat_count("xx-01"), 0);
 }
 
-TEST_F(StoreTest, ObservationsBetweenAreTheSpanOldestFirstCutAtTheLimit) {
+TEST_P(StoreTest, ObservationsBetweenAreTheSpanOldestFirstCutAtTheLimit) {
   for (std::int64_t seq = 1; seq <= 6; ++seq) {
     ASSERT_EQ(store_->insert_observation(make_obs("td-01", seq, seq * 1000)),
               InsertOutcome::kInserted);
@@ -856,7 +858,7 @@ att::Session make_session(const std::string& key, const std::string& user) {
   return att::Session{key, user, "csrf-" + key, 1000, 1000 + 3600'000, 1000};
 }
 
-TEST_F(StoreTest, UsersAreUniqueByNameAndAnUpdateEndsTheirSessions) {
+TEST_P(StoreTest, UsersAreUniqueByNameAndAnUpdateEndsTheirSessions) {
   ASSERT_TRUE(store_->add_user(make_user("an")));
   auto again = store_->add_user(make_user("an", "admin"));
   ASSERT_FALSE(again);
@@ -892,7 +894,7 @@ TEST_F(StoreTest, UsersAreUniqueByNameAndAnUpdateEndsTheirSessions) {
   EXPECT_EQ(unknown.error().message, "no user 'chi'");
 }
 
-TEST_F(StoreTest, EndedSessionsAreDeletedByExpiryOrIdleness) {
+TEST_P(StoreTest, EndedSessionsAreDeletedByExpiryOrIdleness) {
   ASSERT_TRUE(store_->add_user(make_user("an")));
   att::Session expired = make_session("old", "an");
   expired.expires_ms = 5000;
@@ -916,7 +918,7 @@ TEST_F(StoreTest, EndedSessionsAreDeletedByExpiryOrIdleness) {
 // ----------------------------------------------------------------------------------------
 // Retention
 
-TEST_F(StoreTest, ExpiredFramesLoseTheirPictureOldestFirstAndKeepTheirCounts) {
+TEST_P(StoreTest, ExpiredFramesLoseTheirPictureOldestFirstAndKeepTheirCounts) {
   for (int seq = 1; seq <= 5; ++seq) {
     ASSERT_EQ(store_->insert_observation(make_obs("td-01", seq, seq * 1000)),
               InsertOutcome::kInserted);
@@ -945,7 +947,7 @@ TEST_F(StoreTest, ExpiredFramesLoseTheirPictureOldestFirstAndKeepTheirCounts) {
   EXPECT_EQ(store_->observation_count("td-01"), 5);
 }
 
-TEST_F(StoreTest, ExpiredHeartbeatsAreDeletedExceptThoseThatReportedDrops) {
+TEST_P(StoreTest, ExpiredHeartbeatsAreDeletedExceptThoseThatReportedDrops) {
   ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 1, 1000)));
   ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 2, 2000, 4)));
   ASSERT_TRUE(store_->insert_heartbeat(make_heartbeat("td-01", 3, 3000)));
@@ -956,7 +958,7 @@ TEST_F(StoreTest, ExpiredHeartbeatsAreDeletedExceptThoseThatReportedDrops) {
   EXPECT_EQ(store_->expire_heartbeats(5000), 0);
 }
 
-TEST_F(StoreTest, RetentionDeletesOldPicturesAndKeepsRowsNewPicturesAndEvidence) {
+TEST_P(StoreTest, RetentionDeletesOldPicturesAndKeepsRowsNewPicturesAndEvidence) {
   constexpr std::int64_t kDay = 86'400'000;
   const std::int64_t now = 100 * kDay;
   const fs::path data = dir_ / "data";
@@ -1134,3 +1136,209 @@ TEST_F(WriterTest, AFullQueueMakesCallersWaitAndLosesNothing) {
 }
 
 }  // namespace
+
+// ----------------------------------------------------------------------------------------
+// PostgreSQL: its schema, its migrations, several processes on one database, group commit
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(db_.ok()) << db_.error(); }
+  att::PgStoreOptions options() {
+    att::PgStoreOptions o;
+    o.conninfo = db_.conninfo();
+    o.readers = 1;
+    return o;
+  }
+  std::unique_ptr<PgStore> open_pg(std::span<const Migration> migrations) {
+    auto s = PgStore::open(options(), migrations);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? std::move(*s) : nullptr;
+  }
+  std::unique_ptr<PgStore> open_pg() { return open_pg(att::postgres_migrations()); }
+  att::testing::PostgresDatabase db_;
+};
+
+TEST_F(PgStoreTest, ItsMigrationsAreSqlitesNumberForNumberAndNameForName) {
+  const auto sqlite = att::builtin_migrations();
+  const auto postgres = att::postgres_migrations();
+  ASSERT_EQ(postgres.size(), sqlite.size());
+  for (size_t i = 0; i < sqlite.size(); ++i) {
+    EXPECT_EQ(postgres[i].version, sqlite[i].version);
+    EXPECT_STREQ(postgres[i].name, sqlite[i].name);
+  }
+  auto store = open_pg();
+  ASSERT_TRUE(store);
+  EXPECT_EQ(store->schema_version(), SqliteStore::latest_schema_version());
+  EXPECT_EQ(db_.integer("SELECT version FROM schema_version"), 10);
+  // The same tables and columns as SQLite's, for migrate-store to copy one to one.
+  TempDir dir;
+  auto lite = open_ok(dir / "att.db");
+  ASSERT_TRUE(lite);
+  RawDb raw(dir / "att.db");
+  for (const char* table : {"sites", "observations", "heartbeats", "ledger", "audit_trail", "users",
+                            "sessions", "site_setups"}) {
+    const std::string sqlite_columns = raw.scalar(
+        std::string("SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('") +
+        table + "') ORDER BY name)");
+    const std::string pg_columns = db_.scalar(
+        std::string("SELECT string_agg(column_name, ',' ORDER BY column_name COLLATE \"C\") "
+                    "FROM information_schema.columns WHERE table_name = '") +
+        table + "'");
+    EXPECT_EQ(pg_columns, sqlite_columns) << table;
+  }
+}
+
+TEST_F(PgStoreTest, ANewerSchemaIsRefused) {
+  const int known = SqliteStore::latest_schema_version();
+  std::vector<std::string> sql;
+  for (int v = 1; v <= known + 1; ++v)
+    sql.push_back("CREATE TABLE t" + std::to_string(v) + "(x int);");
+  std::vector<Migration> later;
+  for (int v = 1; v <= known + 1; ++v) later.push_back({v, "table", sql[v - 1].c_str()});
+  ASSERT_TRUE(open_pg(later));
+  auto s = PgStore::open(options());
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message,
+              HasSubstr("database schema version " + std::to_string(known + 1) +
+                        " is newer than this build knows (" + std::to_string(known) + ")"));
+}
+
+TEST_F(PgStoreTest, AFailedMigrationIsRolledBackAndStopsTheRun) {
+  const Migration broken[] = {
+      {1, "one", "CREATE TABLE a (x int);"},
+      {2, "broken", "CREATE TABLE b (x int); SELECT * FROM no_such_table;"},
+      {3, "three", "CREATE TABLE c (x int);"},
+  };
+  auto s = PgStore::open(options(), broken);
+  ASSERT_FALSE(s);
+  EXPECT_THAT(s.error().message, HasSubstr("migration 2 (broken) failed and was rolled back"));
+  EXPECT_THAT(s.error().message, HasSubstr("no_such_table"));
+  EXPECT_EQ(db_.integer("SELECT version FROM schema_version"), 1);
+  EXPECT_EQ(db_.scalar("SELECT to_regclass('a') IS NOT NULL"), "t");
+  EXPECT_EQ(db_.scalar("SELECT to_regclass('b') IS NOT NULL"), "f");
+  EXPECT_EQ(db_.scalar("SELECT to_regclass('c') IS NOT NULL"), "f");
+}
+
+TEST_F(PgStoreTest, ProcessesStartingTogetherMigrateOnce) {
+  // Four stores opened at once on an empty database, as service processes starting together.
+  std::vector<std::thread> starts;
+  std::atomic<int> opened{0};
+  for (int i = 0; i < 4; ++i) {
+    starts.emplace_back([&] {
+      auto s = PgStore::open(options());
+      EXPECT_TRUE(s) << s.error().message;
+      if (s) ++opened;
+    });
+  }
+  for (auto& t : starts) t.join();
+  EXPECT_EQ(opened, 4);
+  EXPECT_EQ(db_.integer("SELECT version FROM schema_version"), 10);
+  EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM schema_version"), 1);
+}
+
+TEST_F(PgStoreTest, AnUnreachableServerIsAClearError) {
+  att::PgStoreOptions o;
+  o.conninfo = "host=127.0.0.1 port=" + std::to_string(att::testing::unused_port()) +
+               " dbname=province user=attendance password=secret connect_timeout=5";
+  auto s = PgStore::open(o);
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().code, att::ErrorCode::kUnavailable);
+  EXPECT_THAT(s.error().message, HasSubstr("cannot connect to PostgreSQL at 127.0.0.1:"));
+  EXPECT_THAT(s.error().message, HasSubstr("(database province)"));
+  EXPECT_THAT(s.error().message, ::testing::Not(HasSubstr("secret")));
+}
+
+TEST_F(PgStoreTest, WritesThatQueueShareATransactionAndAFailedOneIsRolledBackAlone) {
+  auto store = open_pg();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+  const att::WriteStats before = store->write_stats();
+  // Another session holds the observations table, so the writer's first insert waits and the
+  // writes after it queue up; one of them is refused (no such site).
+  ASSERT_TRUE(db_.exec("BEGIN; LOCK TABLE observations IN EXCLUSIVE MODE"));
+  std::vector<std::thread> callers;
+  std::atomic<int> stored{0}, refused{0};
+  callers.emplace_back([&] {
+    if (store->insert_observation(make_obs("td-01", 1, 1000))) ++stored;
+  });
+  // The writer's first insert now waits for the lock.
+  const std::string waiting =
+      "SELECT COUNT(*) FROM pg_locks WHERE NOT granted AND database = "
+      "(SELECT oid FROM pg_database WHERE datname = current_database())";
+  while (db_.integer(waiting) == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int seq = 2; seq <= 9; ++seq) {
+    callers.emplace_back([&, seq] {
+      const std::string site = seq == 5 ? "zz-99" : "td-01";
+      auto r = store->insert_observation(make_obs(site, seq, seq * 1000));
+      if (r)
+        ++stored;
+      else
+        ++refused;
+    });
+  }
+  while (store->write_stats().queued < 8) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ASSERT_TRUE(db_.exec("COMMIT"));
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(stored, 8);
+  EXPECT_EQ(refused, 1);
+  const att::WriteStats after = store->write_stats();
+  EXPECT_EQ(after.transactions - before.transactions, 2);  // the first write, then the eight
+  EXPECT_EQ(after.largest_batch, 8);
+  EXPECT_EQ(after.failed - before.failed, 1);
+  EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM observations"), 8);
+  EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM observations WHERE sequence = 5"), 0);
+}
+
+TEST_F(PgStoreTest, TwoProcessesAppendingToOneLedgerMakeOneChain) {
+  auto a = open_pg();
+  auto b = open_pg();
+  ASSERT_TRUE(a && b);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < 4; ++w) {
+    writers.emplace_back([&, w] {
+      PgStore& store = w % 2 ? *a : *b;
+      for (int i = 0; i < 25; ++i) {
+        att::LedgerEntry e;
+        e.kind = "alert";
+        e.subject = "alert/" + std::to_string(w) + "/" + std::to_string(i);
+        e.actor = "system";
+        e.body = "{}";
+        EXPECT_TRUE(store.append(att::Chain::kLedger, e));
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  att::LedgerQuery all;
+  all.limit = 0;
+  auto rows = a->entries(att::Chain::kLedger, all);
+  ASSERT_TRUE(rows);
+  ASSERT_EQ(rows->size(), 100u);
+  EXPECT_TRUE(att::verify_chain(*rows).empty());
+  EXPECT_EQ(rows->back().seq, 100);
+  auto head = b->recorded_head();
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->ledger.seq, 100);
+  EXPECT_EQ((*head)->ledger.hash, rows->back().hash);
+  EXPECT_EQ((*head)->audit.seq, 0);
+}
+
+TEST_F(PgStoreTest, TheLedgerIsAppendOnlyAndItsHeadOnlyMovesForward) {
+  auto store = open_pg();
+  ASSERT_TRUE(store);
+  att::LedgerEntry e;
+  e.kind = "alert";
+  e.subject = "alert/1";
+  e.actor = "system";
+  e.body = "{}";
+  ASSERT_TRUE(store->append(att::Chain::kLedger, e));
+  for (const char* edit :
+       {"UPDATE ledger SET body = '{\"x\":1}'", "DELETE FROM ledger", "TRUNCATE ledger",
+        "TRUNCATE audit_trail", "DELETE FROM chain_heads", "UPDATE chain_heads SET seq = 0"}) {
+    auto s = db_.exec(edit);
+    ASSERT_FALSE(s) << edit;
+    EXPECT_THAT(s.error().message,
+                ::testing::AnyOf(HasSubstr("append-only"), HasSubstr("only moves forward")))
+        << edit;
+  }
+  EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM ledger"), 1);
+}

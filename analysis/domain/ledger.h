@@ -23,12 +23,14 @@
 // The body is hashed byte for byte as stored; verification never re-serialises JSON. Callers
 // make it with canonical_body().
 //
-// The head anchor: after each append the store writes `ledger.head` beside the database
-// file (atomically, fsync'd): one line per chain, "<chain> <seq> <hash>\n", chain "ledger"
-// then "audit_trail", seq 0 and 64 "0"s for an empty chain. Deleting the last entries leaves
-// no gap and no broken link in the database; the head still names the deleted last entry.
-// Anchors kept in the same directory only catch edits of the database alone; for more,
-// copy the head's lines elsewhere (a daily report) and compare.
+// The head anchor: each chain's last entry recorded apart from its rows (LedgerStore::
+// recorded_head). SQLite's store writes `ledger.head` beside the database file after each
+// append (atomically, fsync'd): one line per chain, "<chain> <seq> <hash>\n", chain "ledger"
+// then "audit_trail", seq 0 and 64 "0"s for an empty chain. PostgreSQL's moves the chain's
+// row of table chain_heads in the append's own transaction. Deleting the last entries leaves
+// no gap and no broken link in the chain; the head still names the deleted last entry.
+// Anchors kept beside the rows only catch edits of the rows alone; for more, copy the head's
+// lines elsewhere (a daily report) and compare.
 #pragma once
 
 #include <cstdint>
@@ -42,9 +44,6 @@
 #include "common/error.h"
 
 namespace att {
-
-// The prev_hash of a chain's first entry: 64 "0"s.
-const std::string& genesis_hash();
 
 // The bytes hashed for `entry` (its seq and hash are ignored), as described above.
 std::string ledger_hash_input(const LedgerEntry& entry);
@@ -89,19 +88,6 @@ std::string describe(const LedgerProblem& problem);
 std::vector<LedgerProblem> verify_chain(const std::vector<LedgerEntry>& rows_in_seq_order,
                                         Chain chain = Chain::kLedger);
 
-// A chain's last entry when ledger.head was written; seq 0 for an empty chain.
-struct ChainHead {
-  std::int64_t seq = 0;
-  std::string hash = genesis_hash();
-  bool operator==(const ChainHead&) const = default;
-};
-struct LedgerHead {
-  ChainHead ledger, audit;
-  ChainHead& of(Chain chain) { return chain == Chain::kLedger ? ledger : audit; }
-  const ChainHead& of(Chain chain) const { return chain == Chain::kLedger ? ledger : audit; }
-  bool operator==(const LedgerHead&) const = default;
-};
-
 // `ledger.head` in the database's directory.
 std::filesystem::path ledger_head_path(const std::filesystem::path& db_path);
 std::string format_ledger_head(const LedgerHead& head);
@@ -143,5 +129,9 @@ LedgerReport verify_ledger(const std::vector<LedgerEntry>& ledger,
 Result<LedgerReport> verify_stored_ledger(LedgerStore& store,
                                           const Result<std::optional<LedgerHead>>& head,
                                           const std::string& head_name, int page_size = 5000);
+
+// verify_stored_ledger with the store's own recorded head (LedgerStore::recorded_head), read
+// first.
+Result<LedgerReport> verify_stored_ledger(LedgerStore& store, int page_size = 5000);
 
 }  // namespace att

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,23 @@ enum class Chain {
   kAudit,   // table audit_trail
 };
 
+// The prev_hash of a chain's first entry: 64 "0"s.
+const std::string& genesis_hash();
+
+// A chain's last entry as recorded apart from its rows (analysis/domain/ledger.h, the head
+// anchor); seq 0 for an empty chain.
+struct ChainHead {
+  std::int64_t seq = 0;
+  std::string hash = genesis_hash();
+  bool operator==(const ChainHead&) const = default;
+};
+struct LedgerHead {
+  ChainHead ledger, audit;
+  ChainHead& of(Chain chain) { return chain == Chain::kLedger ? ledger : audit; }
+  const ChainHead& of(Chain chain) const { return chain == Chain::kLedger ? ledger : audit; }
+  bool operator==(const LedgerHead&) const = default;
+};
+
 // Which entries entries() returns; "" matches any.
 struct LedgerQuery {
   std::string kind, site_id, subject;
@@ -50,6 +68,11 @@ class LedgerStore {
   // Entries matching `query`, in seq order, as stored (a tampered row is returned as it is, for
   // verification to find).
   virtual Result<std::vector<LedgerEntry>> entries(Chain chain, const LedgerQuery& query) = 0;
+  // The chains' heads as recorded apart from the rows, for verify (read it before the rows):
+  // none when nothing was recorded yet; an error when the record cannot be read.
+  virtual Result<std::optional<LedgerHead>> recorded_head() = 0;
+  // Where that record is, for verify's messages ("ledger.head beside attendance.db").
+  virtual std::string head_name() const = 0;
 };
 
 }  // namespace att

@@ -16,7 +16,11 @@ struct Migration {
   const char* sql;   // may hold several statements
 };
 
+// SQLite's list (migrations.cpp).
 std::span<const Migration> builtin_migrations();
+// PostgreSQL's (pg_migrations.cpp): the same numbers and names, each the same change in
+// PostgreSQL's dialect.
+std::span<const Migration> postgres_migrations();
 
 // Brings `db` from its PRAGMA user_version to the last of `migrations`, each migration in
 // its own transaction (a failed one is rolled back and stops the run).

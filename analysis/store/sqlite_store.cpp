@@ -5,12 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "analysis/domain/ledger.h"
+#include "analysis/store/columns.h"
+#include "analysis/store/connection_pool.h"
 #include "analysis/store/migrations.h"
 #include "analysis/store/sqlite_writer.h"
 #include "common/log.h"
@@ -25,10 +26,6 @@ using sql::Db;
 using sql::exec;
 using sql::prepare;
 using sql::Stmt;
-
-constexpr char kObservationColumns[] =
-    "site_id, sequence, captured_at_ms, received_at_ms, count, boxes, detector, width, height, "
-    "frame_path, frame_sha256, frame_count, health, counted_by, audit_count";
 
 Observation read_observation(sqlite3_stmt* s) {
   Observation o;
@@ -111,10 +108,8 @@ Result<std::vector<LedgerEntry>> read_ledger_entries(sqlite3* db, Chain chain,
                                                      const LedgerQuery& query) {
   // Only fixed fragments are joined here (the table name comes from chain_table()); every
   // value is bound.
-  std::string sql = std::string(
-                        "SELECT seq, kind, site_id, subject, at_ms, recorded_at_ms, actor, "
-                        "body, prev_hash, hash FROM ") +
-                    chain_table(chain) + " WHERE seq >= ?1";
+  std::string sql = std::string("SELECT ") + columns::kLedgerEntry + " FROM " + chain_table(chain) +
+                    " WHERE seq >= ?1";
   if (!query.kind.empty()) sql += " AND kind = ?2";
   if (!query.site_id.empty()) sql += " AND site_id = ?3";
   if (!query.subject.empty()) sql += " AND subject = ?4";
@@ -203,32 +198,12 @@ struct SqliteStore::Impl {
                 " has no ledger (it came with schema version 5; start attendance-server on it "
                 "once to migrate)");
   }
-  std::mutex read_mu;
-  std::condition_variable reader_free;
-  std::vector<Db> readers;  // idle read-only connections; guarded by read_mu
+  ConnectionPool<Db> readers;  // read-only connections
 
   // Runs `f` on an idle reader connection, waiting for one if all are busy.
   template <typename F>
   auto read(F&& f) {
-    Db db;
-    {
-      std::unique_lock lock(read_mu);
-      reader_free.wait(lock, [&] { return !readers.empty(); });
-      db = std::move(readers.back());
-      readers.pop_back();
-    }
-    struct GiveBack {
-      Impl& impl;
-      Db& db;
-      ~GiveBack() {
-        {
-          std::lock_guard lock(impl.read_mu);
-          impl.readers.push_back(std::move(db));
-        }
-        impl.reader_free.notify_one();
-      }
-    } give_back{*this, db};
-    return f(db.get());
+    return readers.with(std::forward<F>(f));
   }
 };
 
@@ -290,7 +265,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open_read_only(
   auto impl = std::make_unique<Impl>();
   impl->path = path;
   if (auto s = impl->open_readers(options.readers); !s) return std::unexpected(s.error());
-  sqlite3* db = impl->readers.front().get();
+  sqlite3* db = impl->readers.front();
   // The first statement that reads the file tells a non-database apart.
   auto version = user_version(db);
   if (!version) {
@@ -317,7 +292,7 @@ Status SqliteStore::Impl::open_readers(int count) {
   for (int i = 0; i < std::max(1, count); ++i) {
     auto reader = sql::open(path, sql::read_only());
     if (!reader) return std::unexpected(reader.error());
-    readers.push_back(std::move(*reader));
+    readers.add(std::move(*reader));
   }
   return {};
 }
@@ -520,7 +495,7 @@ Result<SiteStore::Setup> SqliteStore::put_setup(const std::string& site_id, cons
 Result<std::optional<Observation>> SqliteStore::find_observation(const std::string& site_id,
                                                                  std::int64_t sequence) {
   return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
-    const std::string sql = std::string("SELECT ") + kObservationColumns +
+    const std::string sql = std::string("SELECT ") + columns::kObservation +
                             " FROM observations WHERE site_id = ?1 AND sequence = ?2";
     auto stmt = prepare(db, sql.c_str());
     if (!stmt) return std::unexpected(stmt.error());
@@ -536,7 +511,7 @@ Result<std::optional<Observation>> SqliteStore::find_observation(const std::stri
 Result<std::vector<Observation>> SqliteStore::observations_since(const std::string& site_id,
                                                                  std::int64_t from_ms, int limit) {
   return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
-    const std::string sql = std::string("SELECT * FROM (SELECT ") + kObservationColumns +
+    const std::string sql = std::string("SELECT * FROM (SELECT ") + columns::kObservation +
                             " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
                             "ORDER BY captured_at_ms DESC, sequence DESC LIMIT ?3) "
                             "ORDER BY captured_at_ms, sequence";
@@ -558,7 +533,7 @@ Result<std::vector<Observation>> SqliteStore::observations_between(const std::st
                                                                    std::int64_t from_ms,
                                                                    std::int64_t to_ms, int limit) {
   return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
-    const std::string sql = std::string("SELECT ") + kObservationColumns +
+    const std::string sql = std::string("SELECT ") + columns::kObservation +
                             " FROM observations WHERE site_id = ?1 AND captured_at_ms >= ?2 "
                             "AND captured_at_ms < ?3 ORDER BY captured_at_ms, sequence LIMIT ?4";
     auto stmt = prepare(db, sql.c_str());
@@ -578,7 +553,7 @@ Result<std::vector<Observation>> SqliteStore::observations_between(const std::st
 
 Result<std::optional<Observation>> SqliteStore::latest_observation(const std::string& site_id) {
   return impl_->read([&](sqlite3* db) -> Result<std::optional<Observation>> {
-    const std::string sql = std::string("SELECT ") + kObservationColumns +
+    const std::string sql = std::string("SELECT ") + columns::kObservation +
                             " FROM observations WHERE site_id = ?1 "
                             "ORDER BY captured_at_ms DESC, sequence DESC LIMIT 1";
     auto stmt = prepare(db, sql.c_str());
@@ -594,7 +569,7 @@ Result<std::optional<Observation>> SqliteStore::latest_observation(const std::st
 Result<std::vector<Observation>> SqliteStore::latest_per_site() {
   return impl_->read([&](sqlite3* db) -> Result<std::vector<Observation>> {
     // One indexed lookup per site rather than a scan of every observation.
-    const std::string sql = std::string("SELECT ") + kObservationColumns +
+    const std::string sql = std::string("SELECT ") + columns::kObservation +
                             " FROM sites s JOIN observations o ON o.id = (SELECT id FROM "
                             "observations WHERE site_id = s.id ORDER BY captured_at_ms DESC, "
                             "sequence DESC LIMIT 1) ORDER BY s.id";
@@ -803,17 +778,20 @@ Result<std::vector<LedgerEntry>> SqliteStore::entries(Chain chain, const LedgerQ
   return impl_->read([&](sqlite3* db) { return read_ledger_entries(db, chain, query); });
 }
 
-namespace {
+Result<std::optional<LedgerHead>> SqliteStore::recorded_head() {
+  return read_ledger_head(ledger_head_path(impl_->path));
+}
 
-constexpr char kUserColumns[] = "name, role, password_hash, created_ms, disabled";
+std::string SqliteStore::head_name() const {
+  return "ledger.head beside " + impl_->path.filename().string();
+}
+
+namespace {
 
 User read_user(sqlite3_stmt* s) {
   return User{column_text(s, 0), column_text(s, 1), column_text(s, 2), sql::column_int64(s, 3),
               sql::column_int64(s, 4) != 0};
 }
-
-constexpr char kSessionColumns[] =
-    "token_sha256, user, csrf_token, created_ms, expires_ms, last_seen_ms";
 
 Session read_session(sqlite3_stmt* s) {
   return Session{column_text(s, 0),       column_text(s, 1),       column_text(s, 2),
@@ -851,7 +829,8 @@ Status SqliteStore::update_user(const User& u) {
 
 Result<std::optional<User>> SqliteStore::find_user(const std::string& name) {
   return impl_->read([&](sqlite3* db) -> Result<std::optional<User>> {
-    const std::string query = std::string("SELECT ") + kUserColumns + " FROM users WHERE name = ?1";
+    const std::string query =
+        std::string("SELECT ") + columns::kUser + " FROM users WHERE name = ?1";
     auto stmt = prepare(db, query.c_str());
     if (!stmt) return std::unexpected(stmt.error());
     sql::bind(stmt->get(), 1, name);
@@ -864,7 +843,7 @@ Result<std::optional<User>> SqliteStore::find_user(const std::string& name) {
 
 Result<std::vector<User>> SqliteStore::users() {
   return impl_->read([&](sqlite3* db) -> Result<std::vector<User>> {
-    const std::string query = std::string("SELECT ") + kUserColumns + " FROM users ORDER BY name";
+    const std::string query = std::string("SELECT ") + columns::kUser + " FROM users ORDER BY name";
     auto stmt = prepare(db, query.c_str());
     if (!stmt) return std::unexpected(stmt.error());
     std::vector<User> out;
@@ -895,7 +874,7 @@ Status SqliteStore::add_session(const Session& s) {
 Result<std::optional<Session>> SqliteStore::find_session(const std::string& token_sha256) {
   return impl_->read([&](sqlite3* db) -> Result<std::optional<Session>> {
     const std::string query =
-        std::string("SELECT ") + kSessionColumns + " FROM sessions WHERE token_sha256 = ?1";
+        std::string("SELECT ") + columns::kSession + " FROM sessions WHERE token_sha256 = ?1";
     auto stmt = prepare(db, query.c_str());
     if (!stmt) return std::unexpected(stmt.error());
     sql::bind(stmt->get(), 1, token_sha256);

@@ -81,6 +81,9 @@ class SqliteStore final : public Store {
   // write fails, the entry stands (it is logged, and the next append's head covers it).
   Result<LedgerEntry> append(Chain chain, LedgerEntry entry) override;
   Result<std::vector<LedgerEntry>> entries(Chain chain, const LedgerQuery& query) override;
+  // ledger.head beside the database file, as it is on disk.
+  Result<std::optional<LedgerHead>> recorded_head() override;
+  std::string head_name() const override;
   Status add_user(const User& user) override;
   Status update_user(const User& user) override;
   Result<std::optional<User>> find_user(const std::string& name) override;
