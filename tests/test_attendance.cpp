@@ -599,7 +599,6 @@ class RecordsOverHttp : public ClassMorning {
     play(the_morning(), kStart, kEnd + 5);
     RecordsApiOptions options;
     options.data_dir = dir_.path();
-    options.database_path = dir_ / "attendance.db";
     auth_ = std::make_unique<Auth>(*store_, AuthConfig{});
     api_ = std::make_unique<RecordsApi>(sites_, *store_, *auth_, options);
     // The record's rows of the service's route table (http_api.cpp), without its access check.

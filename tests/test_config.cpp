@@ -872,6 +872,31 @@ TEST(LoadServerConfig, GoodWithRelativePathsResolvedAgainstTheFile) {
   EXPECT_EQ(c->schedule.days[0].date, "2027-07-12");
 }
 
+TEST(LoadServerConfig, TheStoreIsSqliteUnlessPostgresIsNamedWithItsConnectionString) {
+  {
+    ConfigDir d(kProvince);
+    auto c = att::load_server_config(d.server);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->storage.backend, "sqlite");
+    EXPECT_EQ(c->storage.postgres, "");
+  }
+  {
+    ConfigDir d(std::string(kProvince) +
+                "storage:\n  backend: postgres\n  postgres: \"host=db port=5432 dbname=att\"\n"
+                "  readers: 8\n");
+    auto c = att::load_server_config(d.server);
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(c->storage.backend, "postgres");
+    EXPECT_EQ(c->storage.postgres, "host=db port=5432 dbname=att");
+    EXPECT_EQ(c->storage.readers, 8);
+  }
+  EXPECT_THAT(ConfigDir(std::string(kProvince) + "storage:\n  backend: mysql\n").error(),
+              HasSubstr("storage.backend: 'mysql' is not one of sqlite, postgres"));
+  EXPECT_THAT(ConfigDir(std::string(kProvince) + "storage:\n  backend: postgres\n").error(),
+              HasSubstr("storage.postgres: the connection string is required with backend "
+                        "postgres"));
+}
+
 TEST(LoadServerConfig, OnlyProvinceGivesDocumentedDefaults) {
   ConfigDir d(kProvince);
   auto c = att::load_server_config(d.server);

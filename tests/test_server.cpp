@@ -14,6 +14,7 @@
 #include "counting/jpeg.h"
 #include "protocol/wire.h"
 #include "tests/support/raw_http.h"
+#include "tests/support/store_backends.h"
 #include "tests/support/test_support.h"
 
 namespace att {
@@ -22,9 +23,19 @@ namespace {
 using nlohmann::json;
 using ::testing::HasSubstr;
 
-class ServerTest : public ::testing::Test {
+// On both store backends (tests/support/store_backends.h).
+class ServerTest : public ::testing::TestWithParam<testing::Backend> {
  protected:
-  void SetUp() override { start(testing::test_server_config(dir_.path())); }
+  void SetUp() override {
+    ServerConfig config = testing::test_server_config(dir_.path());
+    if (GetParam() == testing::Backend::kPostgres) {
+      postgres_ = std::make_unique<testing::PostgresDatabase>();
+      ASSERT_TRUE(postgres_->ok()) << postgres_->error();
+      config.storage.backend = "postgres";
+      config.storage.postgres = postgres_->conninfo();
+    }
+    start(std::move(config));
+  }
 
   void start(ServerConfig config) {
     config.max_body_bytes = 512 * 1024;
@@ -33,7 +44,8 @@ class ServerTest : public ::testing::Test {
     service_ = std::move(*service);
     auto port = service_->start();
     ASSERT_TRUE(port) << port.error().message;
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", *port);
+    port_ = *port;
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
     testing::log_in_as(*client_, service_->store(), Role::kOrganizer);  // to read the API
   }
 
@@ -61,13 +73,22 @@ class ServerTest : public ::testing::Test {
     EXPECT_FALSE(std::filesystem::exists(dir_ / "data" / "frames"));
   }
 
+  void TearDown() override {
+    client_.reset();
+    service_.reset();  // before its database is dropped
+  }
+
   testing::TempDir dir_;
+  std::unique_ptr<testing::PostgresDatabase> postgres_;
   std::unique_ptr<Service> service_;
   std::unique_ptr<httplib::Client> client_;
+  int port_ = 0;
   const std::string jpeg_ = testing::synthetic_jpeg(640, 360);
 };
 
-TEST_F(ServerTest, StoresAFrameAndServesItBackAnnotated) {
+INSTANTIATE_TEST_SUITE_P(Backends, ServerTest, testing::all_backends(), testing::backend_name);
+
+TEST_P(ServerTest, StoresAFrameAndServesItBackAnnotated) {
   auto res = post("td-01", "1", jpeg_);
   ASSERT_TRUE(res);
   ASSERT_EQ(res->status, 201) << res->body;
@@ -101,7 +122,21 @@ TEST_F(ServerTest, StoresAFrameAndServesItBackAnnotated) {
   EXPECT_EQ(size->width, 640);
 }
 
-TEST_F(ServerTest, ARetryAfterALostAckIsAcknowledgedAgainAndStoredOnce) {
+TEST_P(ServerTest, TheLedgerIsVerifiedThroughTheStoreWhicheverItIs) {
+  httplib::Client auditor("127.0.0.1", port_);
+  testing::log_in_as(auditor, service_->store(), Role::kAuditor);
+  for (int i = 0; i < 2; ++i) {
+    auto res = auditor.Get("/api/v1/ledger/verify");
+    ASSERT_TRUE(res);
+    ASSERT_EQ(res->status, 200) << res->body;
+    const json report = json::parse(res->body);
+    EXPECT_EQ(report["intact"], true) << res->body;
+    EXPECT_EQ(report["ledger_entries"], 0);
+    EXPECT_EQ(report["audit_entries"], i + 1);  // each verify is in the audit trail, then checked
+  }
+}
+
+TEST_P(ServerTest, ARetryAfterALostAckIsAcknowledgedAgainAndStoredOnce) {
   ASSERT_EQ(post("td-01", "7", jpeg_)->status, 201);
   auto again = post("td-01", "7", jpeg_);
   ASSERT_TRUE(again);
@@ -110,7 +145,7 @@ TEST_F(ServerTest, ARetryAfterALostAckIsAcknowledgedAgainAndStoredOnce) {
   EXPECT_EQ(service_->store().observation_count("td-01").value(), 1);
 }
 
-TEST_F(ServerTest, AReusedSequenceWithOtherBytesIsAConflictAndKeepsTheFirst) {
+TEST_P(ServerTest, AReusedSequenceWithOtherBytesIsAConflictAndKeepsTheFirst) {
   ASSERT_EQ(post("td-01", "7", jpeg_)->status, 201);
   const std::string other = testing::synthetic_jpeg(320, 240);
   auto res = post("td-01", "7", other);
@@ -123,7 +158,7 @@ TEST_F(ServerTest, AReusedSequenceWithOtherBytesIsAConflictAndKeepsTheFirst) {
   EXPECT_EQ(service_->store().observation_count("td-01").value(), 1);
 }
 
-TEST_F(ServerTest, ACorruptJpegIsRefusedAndChangesNothing) {
+TEST_P(ServerTest, ACorruptJpegIsRefusedAndChangesNothing) {
   expect_refused(post("td-01", "1", jpeg_.substr(0, jpeg_.size() / 2)), 422, "bad_jpeg",
                  "truncated JPEG (no EOI marker at the end)");
   std::string garbled = jpeg_;
@@ -131,16 +166,16 @@ TEST_F(ServerTest, ACorruptJpegIsRefusedAndChangesNothing) {
   expect_refused(post("td-01", "2", garbled), 422, "bad_jpeg", "not a JPEG");
 }
 
-TEST_F(ServerTest, AnEmptyBodyIsRefused) {
+TEST_P(ServerTest, AnEmptyBodyIsRefused) {
   expect_refused(post("td-01", "1", ""), 400, "empty_body", "empty body");
 }
 
-TEST_F(ServerTest, AnUnknownSiteIsRefused) {
+TEST_P(ServerTest, AnUnknownSiteIsRefused) {
   expect_refused(post("xx-99", "1", jpeg_), 401, "bad_signature",
                  "X-Signature does not match this request under the key of the site it names");
 }
 
-TEST_F(ServerTest, MissingOrMalformedHeadersAreRefused) {
+TEST_P(ServerTest, MissingOrMalformedHeadersAreRefused) {
   expect_refused(post("", "1", jpeg_), 400, "missing_site", "missing X-Site-Id");
   expect_refused(post("td-01", "", jpeg_), 400, "bad_sequence", "X-Sequence");
   expect_refused(post("td-01", "-3", jpeg_), 400, "bad_sequence", "X-Sequence");
@@ -152,12 +187,12 @@ TEST_F(ServerTest, MissingOrMalformedHeadersAreRefused) {
                  "Content-Type must be image/jpeg");
 }
 
-TEST_F(ServerTest, AnOversizedBodyIsRefusedBeforeItIsRead) {
+TEST_P(ServerTest, AnOversizedBodyIsRefusedBeforeItIsRead) {
   std::string huge(600 * 1024, 'x');
   expect_refused(post("td-01", "1", huge), 413, "body_too_large", "exceeds");
 }
 
-TEST_F(ServerTest, SitesListsEveryConfiguredSiteWithItsLatestCount) {
+TEST_P(ServerTest, SitesListsEveryConfiguredSiteWithItsLatestCount) {
   ASSERT_EQ(post("td-02", "1", jpeg_, "image/jpeg", "1783830000000")->status, 201);
   ASSERT_EQ(post("td-02", "2", testing::synthetic_jpeg(640, 360, 70), "image/jpeg", "1783830005000")
                 ->status,
@@ -285,7 +320,7 @@ TEST(ServerSiteState, StatesAndLiveTotalsFollowTheScheduleAndTheCurrentFrames) {
             (json{{"under_fraction", 0.5}, {"frame_current_s", 60}, {"node_current_s", 75}}));
 }
 
-TEST_F(ServerTest, LatestOfAnUnknownOrSilentSiteIsA404) {
+TEST_P(ServerTest, LatestOfAnUnknownOrSilentSiteIsA404) {
   auto unknown = client_->Get("/api/v1/sites/nope/latest");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
@@ -299,7 +334,7 @@ TEST_F(ServerTest, LatestOfAnUnknownOrSilentSiteIsA404) {
   EXPECT_EQ(traversal->status, 404);
 }
 
-TEST_F(ServerTest, StatusSaysWhichDetectorCountsAndServesTheDashboard) {
+TEST_P(ServerTest, StatusSaysWhichDetectorCountsAndServesTheDashboard) {
   auto res = client_->Get("/api/v1/status");
   ASSERT_TRUE(res);
   const json s = json::parse(res->body);
@@ -316,7 +351,7 @@ TEST_F(ServerTest, StatusSaysWhichDetectorCountsAndServesTheDashboard) {
   EXPECT_EQ(health->status, 200);
 }
 
-TEST_F(ServerTest, TheReportedCountIsTheWindowsAndTheFrameCountIsKeptBeside) {
+TEST_P(ServerTest, TheReportedCountIsTheWindowsAndTheFrameCountIsKeptBeside) {
   // A uniform picture: nobody in this frame, and nobody in the window either.
   const auto bytes = encode_jpeg(cv::Mat(360, 640, CV_8UC3, cv::Scalar(120, 120, 120)));
   auto res = post("td-01", "1", std::string(bytes.begin(), bytes.end()));

@@ -6,7 +6,6 @@
 
 #include "analysis/app/service.h"
 #include "analysis/domain/records.h"
-#include "analysis/store/sqlite_store.h"
 #include "common/files.h"
 #include "common/sha256.h"
 
@@ -127,13 +126,10 @@ Result<EvalExportResult> export_eval_set(const ServerConfig& config, const fs::p
 
   const fs::path db = database_path(config);
   std::error_code ec;
-  if (!fs::exists(db, ec)) {
+  if (config.storage.backend == "sqlite" && !fs::exists(db, ec)) {
     return fail(ErrorCode::kNotFound, "no database at " + db.string() + " (check data_dir)");
   }
-  SqliteStoreOptions options;
-  options.read_only = true;
-  options.readers = 1;
-  auto store = SqliteStore::open(db, options);
+  auto store = open_store(config, /*read_only=*/true);
   if (!store) return std::unexpected(store.error());
   auto records = read_records(**store, filter.site_id);
   if (!records) return std::unexpected(records.error());

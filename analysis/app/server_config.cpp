@@ -129,6 +129,13 @@ Result<ServerConfig> load_server_config(const std::filesystem::path& path) {
   st.retention_check_s = storage.number("retention_check_s", st.retention_check_s, 1, 86400);
   st.write_batch = static_cast<int>(storage.integer("write_batch", st.write_batch, 1, 10000));
   st.readers = static_cast<int>(storage.integer("readers", st.readers, 1, 64));
+  st.backend = storage.string("backend", st.backend);
+  st.postgres = storage.string("postgres", st.postgres);
+  if (st.backend != "sqlite" && st.backend != "postgres") {
+    errors.add("storage.backend: '" + st.backend + "' is not one of sqlite, postgres");
+  } else if (st.backend == "postgres" && st.postgres.empty()) {
+    errors.add("storage.postgres: the connection string is required with backend postgres");
+  }
   storage.finish();
 
   YamlMap nodes = top.map("nodes");

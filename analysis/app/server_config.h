@@ -23,6 +23,13 @@ namespace att {
 
 // The database and the received frames (server.yaml "storage:").
 struct StorageConfig {
+  // sqlite: data_dir/attendance.db, for a province on one machine (one service process).
+  // postgres: the PostgreSQL database `postgres` names, which several service processes may
+  // share (docs/deployment.md); the pictures stay under data_dir, which they then share.
+  std::string backend = "sqlite";
+  // libpq's connection string (keyword=value or postgresql://...). A password belongs in
+  // PGPASSFILE or ~/.pgpass, not here.
+  std::string postgres;
   // Received pictures older than this (by capture time) are deleted; the observation rows
   // (counts, boxes, hashes) and the roll calls' evidence are kept for good. 0 = keep all.
   double frame_days = 30;
@@ -30,7 +37,7 @@ struct StorageConfig {
   double heartbeat_days = 90;
   double retention_check_s = 3600;  // how often retention runs
   int write_batch = 256;            // writes in one transaction at most (group commit)
-  int readers = 4;                  // read-only database connections for the API
+  int readers = 4;                  // database connections for reads (the API's), per process
 };
 
 struct ServerConfig {

@@ -17,7 +17,6 @@
 #include "analysis/domain/ledger.h"
 #include "analysis/domain/site_keys.h"
 #include "analysis/store/ledger_file.h"
-#include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/passwords.h"
 #include "common/files.h"
@@ -63,9 +62,7 @@ int run_sites(const att::ServerConfig& config, const std::string& import_path,
       return 2;
     }
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  auto store = att::SqliteStore::open(att::database_path(config));
+  auto store = att::open_store(config);
   if (!store) return std::cerr << "attendance-server: " << store.error().message << "\n", 1;
   if (auto w = att::write_file_atomically(config.sites_csv, *text, /*sync=*/true); !w) {
     std::cerr << "attendance-server: " << w.error().message << "\nnothing was imported\n";
@@ -112,10 +109,10 @@ int run_keys(const att::ServerConfig& config, const std::string& show_site) {
   return 0;
 }
 
-// `attendance-server verify`: both hash chains and the head of a database (the configured
-// one, or a copy). Exit 0: intact; 1: problems, one a line; 2: it could not be checked.
-int run_verify(const std::filesystem::path& db_path) {
-  auto report = att::verify_database(db_path);
+// `attendance-server verify`: both hash chains and their recorded heads, of the configured
+// store or of a copy of a SQLite file. Exit 0: intact; 1: problems, one a line; 2: it could not
+// be checked.
+int run_verify(const att::Result<att::LedgerReport>& report) {
   if (!report) {
     std::cerr << "attendance-server verify: " << report.error().message << "\n";
     return 2;
@@ -175,9 +172,7 @@ int run_users(const att::ServerConfig& config, const std::string& action, const 
   if (action != "list") {
     if (auto ok = att::check_user_name(name); !ok) return say(ok.error().message, 2);
   }
-  std::error_code ec;
-  std::filesystem::create_directories(config.data_dir, ec);
-  auto store = att::SqliteStore::open(att::database_path(config));
+  auto store = att::open_store(config);
   if (!store) return say(store.error().message, 1);
   att::Auth auth(**store, config.auth);
 
@@ -261,8 +256,8 @@ int main(int argc, char** argv) {
   auto* verify = app.add_subcommand(
       "verify",
       "check the attendance ledger and audit trail: every entry's hash, the links between "
-      "entries and the chains' ends against ledger.head; exit 0 intact, 1 problems (one a "
-      "line), 2 not checkable");
+      "entries and the chains' ends against their recorded heads (ledger.head, or chain_heads "
+      "in PostgreSQL); exit 0 intact, 1 problems (one a line), 2 not checkable");
   verify->fallthrough();  // `verify --config FILE` as well as `--config FILE verify`
   std::string verify_db;
   verify->add_option("--db", verify_db,
@@ -317,7 +312,7 @@ int main(int argc, char** argv) {
     std::cerr << "attendance-server: sites needs --import FILE or --export FILE\n";
     return 2;
   }
-  if (verify->parsed() && !verify_db.empty()) return run_verify(verify_db);
+  if (verify->parsed() && !verify_db.empty()) return run_verify(att::verify_database(verify_db));
 
   auto config = att::load_server_config(config_path);
   if (!config) {
@@ -346,7 +341,11 @@ int main(int argc, char** argv) {
   att::log::setup(config->log_level, *format);
   if (keys->parsed()) return run_keys(*config, show_site);
   if (sites->parsed()) return run_sites(*config, import_path, export_path);
-  if (verify->parsed()) return run_verify(att::database_path(*config));
+  if (verify->parsed()) {
+    auto store = att::open_store(*config, /*read_only=*/true);
+    if (!store) return run_verify(std::unexpected(store.error()));
+    return run_verify(att::verify_stored_ledger(**store));
+  }
   if (export_eval->parsed()) return run_export_eval(*config, eval_out, eval_filter);
   if (users->parsed()) {
     for (auto* sub : users->get_subcommands()) {

@@ -9,6 +9,7 @@
 #include "analysis/ingest/ingest.h"
 #include "analysis/ingest/site_setups.h"
 #include "analysis/reports/final_report.h"
+#include "analysis/store/pg_store.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/web/auth.h"
 #include "analysis/web/http_api.h"
@@ -26,7 +27,7 @@ struct Service::Impl {
   ServerConfig config;
   WallClock clock;
   DetectorChoice detector;
-  std::unique_ptr<SqliteStore> store;
+  std::unique_ptr<Store> store;
   std::unique_ptr<Auth> auth;  // users and sessions, in the store
   std::unique_ptr<DetectorPool> pool;
   std::unique_ptr<Counting> counting;
@@ -102,6 +103,31 @@ std::filesystem::path database_path(const ServerConfig& config) {
   return config.data_dir / "attendance.db";
 }
 
+Result<std::unique_ptr<Store>> open_store(const ServerConfig& c, bool read_only) {
+  const GroupCommitOptions writer{.queue_capacity = 1024, .max_batch = c.storage.write_batch};
+  if (c.storage.backend == "postgres") {
+    PgStoreOptions options{c.storage.postgres, c.storage.readers, writer};
+    auto store = PgStore::open(options);
+    if (!store) return std::unexpected(store.error());
+    return std::unique_ptr<Store>(std::move(*store));
+  }
+  if (!read_only) {
+    std::error_code ec;
+    std::filesystem::create_directories(c.data_dir, ec);
+    if (ec) {
+      return fail(ErrorCode::kIo,
+                  "cannot create data directory " + c.data_dir.string() + ": " + ec.message());
+    }
+  }
+  SqliteStoreOptions options;
+  options.readers = read_only ? 1 : c.storage.readers;
+  options.writer = writer;
+  options.read_only = read_only;
+  auto store = SqliteStore::open(database_path(c), options);
+  if (!store) return std::unexpected(store.error());
+  return std::unique_ptr<Store>(std::move(*store));
+}
+
 Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHooks hooks) {
   auto impl = std::make_unique<Impl>();
   impl->config = std::move(config);
@@ -114,10 +140,7 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   std::filesystem::create_directories(c.data_dir, ec);
   if (ec) return fail("cannot create data directory " + c.data_dir.string() + ": " + ec.message());
 
-  SqliteStoreOptions store_options;
-  store_options.readers = c.storage.readers;
-  store_options.writer.max_batch = c.storage.write_batch;
-  auto store = SqliteStore::open(database_path(c), store_options);
+  auto store = open_store(c);
   if (!store) return std::unexpected(store.error());
   impl->store = std::move(*store);
   if (auto s = impl->store->sync_sites(c.sites); !s) return std::unexpected(s.error());
@@ -244,7 +267,6 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   api.tls_cert = c.tls_cert;
   api.tls_key = c.tls_key;
   api.records.data_dir = c.data_dir;
-  api.records.database_path = database_path(c);
   api.records.under_fraction = c.attendance.under_fraction;
   api.records.audit = c.audit;
   api.records.slots = impl->attendance->slots();

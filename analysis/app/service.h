@@ -15,8 +15,15 @@
 
 namespace att {
 
-// The service's database: attendance.db in the data directory (ledger.head beside it).
+// The service's database with storage.backend sqlite: attendance.db in the data directory
+// (ledger.head beside it).
 std::filesystem::path database_path(const ServerConfig& config);
+
+// The store server.yaml names (storage.backend), opened and migrated: SQLite's file in the data
+// directory (created with the directory), or the PostgreSQL database. `read_only`: SQLite's
+// file is read as it is (a missing one is an error); PostgreSQL's is opened as for writing,
+// since the service processes keep it migrated.
+Result<std::unique_ptr<Store>> open_store(const ServerConfig& config, bool read_only = false);
 
 // What a test may put in place of the real thing; main() leaves both as they are.
 struct ServiceHooks {

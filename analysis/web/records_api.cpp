@@ -7,7 +7,6 @@
 #include "analysis/domain/ledger.h"
 #include "analysis/domain/records.h"
 #include "analysis/domain/rollup.h"
-#include "analysis/store/ledger_file.h"
 #include "analysis/web/http_util.h"
 #include "common/files.h"
 #include "common/log.h"
@@ -265,7 +264,7 @@ void RecordsApi::get_ledger(const httplib::Request& req, httplib::Response& res)
 
 void RecordsApi::get_ledger_verify(const httplib::Request& req, httplib::Response& res) {
   if (!audit(req, res, "verify", "")) return;
-  auto report = verify_database(options_.database_path);
+  auto report = verify_stored_ledger(store_);
   if (!report) return send_error(res, 503, "verify_failed", report.error().message);
   json problems = json::array();
   for (const auto& p : report->problems) problems.push_back(describe(p));

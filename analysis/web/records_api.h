@@ -28,7 +28,6 @@ namespace att {
 
 struct RecordsApiOptions {
   std::filesystem::path data_dir;            // evidence/ is served from here
-  std::filesystem::path database_path;       // verified by GET /api/v1/ledger/verify
   double under_fraction = 0.8;               // "short" in roll-ups (attendance.under_fraction)
   std::vector<PeriodSlot> slots;             // the schedule placed in time, for the reports
   std::optional<LocalClock> local;           // the province's time in exports; none: UTC
