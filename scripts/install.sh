@@ -148,7 +148,7 @@ else
            -e "s|^  # trusted_proxies: \(\[[^]]*\]\).*|  trusted_proxies: \1|" "$etc/server.yaml"
     install -d -m 0755 "$destdir/etc/nginx/conf.d"
     # The placeholders replaced outside comments.
-    sed -e "/^ *#/!s|@SERVICE@|127.0.0.1:8080|" -e "/^ *#/!s|@DASHBOARD@|$prefix/dashboard|" \
+    sed -e "/^ *#/!s|@SERVICES@|server 127.0.0.1:8080 max_fails=1 fail_timeout=5s;|" -e "/^ *#/!s|@DASHBOARD@|$prefix/dashboard|" \
         -e "/^ *#/!s|@CERT@|/etc/attendance/tls/cert.pem|" \
         -e "/^ *#/!s|@KEY@|/etc/attendance/tls/key.pem|" \
         -e "/^ *#/!s|@HTTPS@|443|" -e "/^ *#/!s|@HTTP@|80|" \

@@ -794,6 +794,13 @@ TEST_P(StoreTest, AHeartbeatIsStoredOnceAndARetryGetsTheFirstDropCount) {
   ASSERT_TRUE(retry);
   EXPECT_EQ(retry->outcome, InsertOutcome::kDuplicate);
   EXPECT_EQ(retry->spool_dropped, 7);
+  auto found = store_->find_heartbeat("td-01", 5);
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->report, make_heartbeat("td-01", 5, 1000).report);
+  EXPECT_EQ((*found)->captured_at_ms, 1000);
+  EXPECT_EQ((*found)->received_at_ms, 1300);
+  EXPECT_EQ((*found)->spool_dropped, 7);
+  EXPECT_FALSE(store_->find_heartbeat("td-01", 6).value());
   EXPECT_EQ(store_->heartbeat_count("td-01"), 1);
   EXPECT_EQ(store_->spool_dropped_total("td-01"), 7);
 

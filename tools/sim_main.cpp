@@ -295,11 +295,12 @@ int main(int argc, char** argv) {
   std::string config_path = "config/server.yaml", server = "http://127.0.0.1:8080", images, clip;
   int sites = 164, threads = 0, width = 1280, height = 720, spool_frames = 20, picture_limit = 60;
   double interval = 5, duration = 60, drain = 0, evidence_interval = 60, heartbeat_interval = 30;
-  std::string acked_path, mode = "central", skip_list, count_cache;
+  std::string acked_path, acked_reports_path, mode = "central", skip_list, count_cache, ca_file;
   std::vector<std::string> event_texts;
   app.add_option("-c,--config", config_path, "the service's settings: sites and their keys")
       ->capture_default_str();
   app.add_option("--server", server, "the service")->capture_default_str();
+  app.add_option("--ca-file", ca_file, "HTTPS: trust this certificate (PEM), as a node does");
   app.add_option("--sites", sites, "simulated sites: the first N of the province's sites.csv")
       ->capture_default_str();
   app.add_option("--mode", mode,
@@ -330,6 +331,8 @@ int main(int argc, char** argv) {
   app.add_option("--drain", drain,
                  "then at most this many seconds more to deliver what the sites still hold")
       ->capture_default_str();
+  app.add_option("--acked-reports", acked_reports_path,
+                 "append 'site sequence' to this file for every node report acknowledged");
   app.add_option("--acked", acked_path,
                  "append 'site sequence' to this file for every frame the service acknowledged");
   app.add_option("--images", images, "a folder of pictures to send");
@@ -545,7 +548,12 @@ int main(int argc, char** argv) {
   };
   const auto end = start + seconds_d(duration);  // sampling stops
   const auto stop_at = end + seconds_d(drain);   // sending stops
-  std::ofstream acked;
+  std::ofstream acked, acked_reports;
+  if (!acked_reports_path.empty()) {
+    acked_reports.open(acked_reports_path, std::ios::app);
+    if (!acked_reports)
+      return std::cerr << "attendance-sim: cannot write " << acked_reports_path << "\n", 2;
+  }
   if (!acked_path.empty()) {
     acked.open(acked_path, std::ios::app);
     if (!acked) return std::cerr << "attendance-sim: cannot write " << acked_path << "\n", 2;
@@ -672,6 +680,7 @@ int main(int argc, char** argv) {
         std::lock_guard t(totals.mu);
         if ((res.http_status == 201 || res.http_status == 200) && heartbeat) {
           ++totals.heartbeats;
+          if (acked_reports.is_open()) acked_reports << s.id << ' ' << item.sequence << std::endl;
         } else if (res.http_status == 201 || res.http_status == 200) {
           (res.http_status == 201 ? totals.stored : totals.duplicates)++;
           (res.http_status == 201 ? s.stored : s.duplicates)++;
@@ -703,8 +712,8 @@ int main(int argc, char** argv) {
   // One client (one kept-alive connection) per worker, all made before any starts.
   std::vector<std::unique_ptr<att::UploadClient>> clients;
   for (int i = 0; i < threads; ++i) {
-    auto made =
-        att::UploadClient::create({server, std::chrono::seconds(60), std::chrono::seconds(10), {}});
+    auto made = att::UploadClient::create(
+        {server, std::chrono::seconds(60), std::chrono::seconds(10), ca_file});
     if (!made) {
       std::cerr << "attendance-sim: " << made.error().message << "\n";
       return 2;

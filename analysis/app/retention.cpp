@@ -60,12 +60,14 @@ Status run_retention(ObservationStore& observations, HeartbeatStore& heartbeats,
 }
 
 Retention::Retention(ObservationStore& observations, HeartbeatStore& heartbeats,
-                     std::filesystem::path data_dir, StorageConfig config, WallClock clock)
+                     std::filesystem::path data_dir, StorageConfig config, WallClock clock,
+                     std::function<bool()> ours)
     : observations_(observations),
       heartbeats_(heartbeats),
       data_dir_(std::move(data_dir)),
       config_(config),
       clock_(std::move(clock)),
+      ours_(std::move(ours)),
       periodic_(
           std::chrono::milliseconds(static_cast<std::int64_t>(config_.retention_check_s * 1000)),
           [this] { run(); }) {}
@@ -92,6 +94,7 @@ std::string Retention::render_metrics() const {
 }
 
 void Retention::run() {
+  if (ours_ && !ours_()) return;
   RetentionTotals totals = this->totals();
   if (auto s = run_retention(observations_, heartbeats_, data_dir_, config_, clock_(), totals);
       !s) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 
 #include "analysis/app/server_config.h"
@@ -34,8 +35,11 @@ Status run_retention(ObservationStore& observations, HeartbeatStore& heartbeats,
 
 class Retention {
  public:
+  // `ours`: whether this process runs the pass now (in a service of several processes, the one
+  // holding the retention role); every time when none.
   Retention(ObservationStore& observations, HeartbeatStore& heartbeats,
-            std::filesystem::path data_dir, StorageConfig config, WallClock clock = now_ms);
+            std::filesystem::path data_dir, StorageConfig config, WallClock clock = now_ms,
+            std::function<bool()> ours = {});
 
   RetentionTotals totals() const;
   // The totals in Prometheus text format.
@@ -49,6 +53,7 @@ class Retention {
   const std::filesystem::path data_dir_;
   const StorageConfig config_;
   WallClock clock_;
+  std::function<bool()> ours_;
   mutable std::mutex mu_;
   RetentionTotals totals_;  // guarded by mu_
   Periodic periodic_;       // last: stopped (joined) first

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "analysis/app/eval_export.h"
+#include "analysis/app/migrate_store.h"
 #include "analysis/app/server_config.h"
 #include "analysis/app/service.h"
 #include "analysis/domain/ledger.h"
@@ -234,6 +235,28 @@ int run_export_eval(const att::ServerConfig& config, const std::string& out,
   return 0;
 }
 
+// `attendance-server migrate-store --to CONNINFO [--from FILE]`: the SQLite database copied
+// whole into an empty PostgreSQL database (migrate_store.h), each table's rows and both sides'
+// verify printed. Exit 0: copied and checked; 1: verify problems (the SQLite ledger's: nothing
+// copied; or the copy's after it committed), or a database failure; 2: refused (a target
+// with data, a schema that is not the latest, no such file), nothing copied.
+int run_migrate_store(const std::filesystem::path& from, const std::string& to) {
+  std::cerr << "copying " << from.string() << " to PostgreSQL...\n";
+  auto report = att::migrate_store(from, to);
+  if (!report) {
+    const att::ErrorCode code = report.error().code;
+    std::cerr << "attendance-server migrate-store: " << report.error().message << "\n";
+    return code == att::ErrorCode::kInvalid || code == att::ErrorCode::kConflict ||
+                   code == att::ErrorCode::kNotFound
+               ? 2
+               : 1;
+  }
+  std::cout << att::format_migrate_report(*report);
+  if (!report->ok()) return 1;
+  std::cout << "done: set storage.backend: postgres and storage.postgres in server.yaml\n";
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -307,7 +330,23 @@ int main(int argc, char** argv) {
                           "from this day, YYYY-MM-DD in the province's time (included)");
   export_eval->add_option("--to", eval_filter.to_date,
                           "to this day, YYYY-MM-DD in the province's time (included)");
+  auto* migrate = app.add_subcommand(
+      "migrate-store",
+      "copy the SQLite database whole (sites, observations, heartbeats, setups, users, sessions, "
+      "ledger and audit trail byte for byte) into an empty PostgreSQL database, then verify "
+      "both; stop the service first; the pictures stay in data_dir; exit 0 copied, 1 verify "
+      "problems, 2 refused");
+  migrate->fallthrough();
+  std::string migrate_to, migrate_from;
+  migrate->add_option("--to", migrate_to, "the PostgreSQL database: libpq's connection string")
+      ->required();
+  migrate->add_option("--from", migrate_from,
+                      "copy this database file instead of the configured one (ledger.head "
+                      "beside it); needs no configuration");
   CLI11_PARSE(app, argc, argv);
+  if (migrate->parsed() && !migrate_from.empty()) {
+    return run_migrate_store(migrate_from, migrate_to);
+  }
   if (sites->parsed() && import_path.empty() == export_path.empty()) {
     std::cerr << "attendance-server: sites needs --import FILE or --export FILE\n";
     return 2;
@@ -347,6 +386,7 @@ int main(int argc, char** argv) {
     return run_verify(att::verify_stored_ledger(**store));
   }
   if (export_eval->parsed()) return run_export_eval(*config, eval_out, eval_filter);
+  if (migrate->parsed()) return run_migrate_store(att::database_path(*config), migrate_to);
   if (users->parsed()) {
     for (auto* sub : users->get_subcommands()) {
       return run_users(*config, sub->get_name(), user_name, user_role);

@@ -4,6 +4,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "analysis/app/retention.h"
+#include "analysis/app/service_cluster.h"
 #include "analysis/domain/attendance.h"
 #include "analysis/ingest/auditor.h"
 #include "analysis/ingest/ingest.h"
@@ -35,6 +36,9 @@ struct Service::Impl {
   std::unique_ptr<LiveHub> live;           // outlives ingest and http, which use it
   std::unique_ptr<Attendance> attendance;  // likewise
   std::unique_ptr<Auditor> auditor;        // uses the pool, counting, store and attendance
+  // With storage.backend postgres: this process among the others (before ingest, which tells
+  // it, and after what it feeds).
+  std::unique_ptr<ServiceCluster> cluster;
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> http;
   std::unique_ptr<Retention> retention;  // declared last: stopped before what it uses
@@ -228,9 +232,22 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
                                                            std::int64_t from, std::int64_t to) {
     return roll_book->roll_calls_between(site_id, from, to);
   };
+  // One process keeps the roll book; with PostgreSQL, several processes may share the store,
+  // and ingest tells the one that keeps it (service_cluster.h).
+  IngestListener* roll_book = impl->attendance.get();
+  if (c.storage.backend == "postgres") {
+    auto cluster = ServiceCluster::open(c.storage.postgres, *impl->store, *impl->attendance,
+                                        *impl->live, *impl->setups);
+    if (!cluster) return std::unexpected(cluster.error());
+    impl->cluster = std::move(*cluster);
+    impl->auditor->tell_audits_to([cluster = impl->cluster.get()](const Observation& o, int n) {
+      return cluster->audited(o, n);
+    });
+    roll_book = impl->cluster.get();
+  }
   impl->ingest = std::make_unique<Ingest>(
       c.sites, *impl->store, *impl->pool, *impl->counting,
-      std::vector<IngestListener*>{impl->live.get(), impl->attendance.get(), impl->auditor.get()},
+      std::vector<IngestListener*>{impl->live.get(), roll_book, impl->auditor.get()},
       std::move(ingest), impl->clock);
   impl->setups->publish_to(*impl->ingest);
   if (const size_t without = c.sites.size() - c.site_keys.size(); without > 0) {
@@ -283,7 +300,8 @@ Result<std::unique_ptr<Service>> Service::create(ServerConfig config, ServiceHoo
   Impl* service = impl.get();
   api.extra_metrics = [service] {
     return service->auditor->render_metrics() +
-           (service->retention ? service->retention->render_metrics() : std::string());
+           (service->retention ? service->retention->render_metrics() : std::string()) +
+           (service->cluster ? service->cluster->render_metrics() : std::string());
   };
   impl->http =
       std::make_unique<HttpApi>(c.sites, *impl->ingest, *impl->store, *impl->live, *impl->auth,
@@ -303,8 +321,12 @@ Result<int> Service::start() {
   }
   // Before the listener, so that /metrics never sees it change.
   if (!impl_->retention) {
-    impl_->retention = std::make_unique<Retention>(*impl_->store, *impl_->store,
-                                                   impl_->config.data_dir, impl_->config.storage);
+    std::function<bool()> ours;  // with several processes, the one holding the role runs it
+    if (impl_->cluster)
+      ours = [cluster = impl_->cluster.get()] { return cluster->runs_retention(); };
+    impl_->retention =
+        std::make_unique<Retention>(*impl_->store, *impl_->store, impl_->config.data_dir,
+                                    impl_->config.storage, now_ms, std::move(ours));
   }
   return impl_->http->start(impl_->config.listen_host, impl_->config.listen_port);
 }
@@ -327,6 +349,7 @@ Status Service::set_site_setup(const std::string& site_id, const SiteZones& zone
 }
 
 Status Service::tick_roll_book() {
+  if (impl_->cluster) return impl_->cluster->tick(impl_->clock());
   return impl_->attendance->tick(impl_->clock());
 }
 

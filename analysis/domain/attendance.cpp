@@ -60,32 +60,41 @@ Attendance::Attendance(const std::vector<Site>& sites, std::vector<PeriodSlot> s
 }
 
 Status Attendance::restore() {
-  LedgerQuery all;
-  all.limit = 0;
-  auto entries = ledger_.entries(Chain::kLedger, all);
+  LedgerQuery after;
+  after.limit = 0;
+  {
+    std::lock_guard lock(mu_);
+    after.from_seq = restored_seq_ + 1;
+  }
+  auto entries = ledger_.entries(Chain::kLedger, after);
   if (!entries) return std::unexpected(entries.error());
+  auto latest = observations_.latest_per_site();
+  if (!latest) return std::unexpected(latest.error());
   std::lock_guard lock(mu_);
-  calibrations_ = calibrations_of(*entries);
-  std::map<std::string, const LedgerEntry*> opened;
+  if (restored_seq_ == 0) calibrations_ = calibrations_of(*entries);  // then tick() keeps them
+  // In ledger order, so that an alert opened and closed since the last read ends closed.
   for (const LedgerEntry& e : *entries) {
+    restored_seq_ = std::max(restored_seq_, e.seq);
     if (e.kind == "roll_call" || e.kind == "period_summary" || e.kind == "final_report")
       done_.insert(e.subject);
-    if (e.kind == "alert_opened") opened[e.subject] = &e;
-    if (e.kind == "alert_closed") opened.erase(e.subject);
-  }
-  for (const auto& [subject, e] : opened) {
-    const json body = json::parse(e->body, nullptr, /*allow_exceptions=*/false);
-    auto it = sites_.find(e->site_id);
-    if (it == sites_.end() || !body.is_object()) continue;
-    const std::string kind = body.value("kind", "");
-    for (AlertKind k : kAlertKinds) {
-      if (kind == to_string(k)) it->second.open[k] = {subject, e->at_ms};
+    auto it = sites_.find(e.site_id);
+    if (it == sites_.end()) continue;
+    auto& open = it->second.open;
+    if (e.kind == "alert_opened") {
+      const json body = json::parse(e.body, nullptr, /*allow_exceptions=*/false);
+      const std::string kind = body.is_object() ? body.value("kind", "") : "";
+      for (AlertKind k : kAlertKinds) {
+        if (kind == to_string(k)) open[k] = {e.subject, e.at_ms};
+      }
+    }
+    if (e.kind == "alert_closed") {
+      std::erase_if(open, [&](const auto& alert) { return alert.second.id == e.subject; });
     }
   }
-  for (auto& [id, s] : sites_) {
-    auto latest = observations_.latest_observation(id);
-    if (!latest) return std::unexpected(latest.error());
-    if (*latest) s.last_frame_ms = (*latest)->captured_at_ms;
+  for (const Observation& o : *latest) {
+    auto it = sites_.find(o.site_id);
+    if (it != sites_.end())
+      it->second.last_frame_ms = std::max(it->second.last_frame_ms, o.captured_at_ms);
   }
   return {};
 }

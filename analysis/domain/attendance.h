@@ -57,8 +57,11 @@ class Attendance final : public IngestListener {
              EventSink* events = nullptr,
              std::map<std::string, std::vector<PeriodSlot>> site_slots = {});
 
-  // Picks up where a previous run left off: roll calls and summaries already in the ledger
-  // are not taken again, open alerts stay open.
+  // Picks up where the ledger stands: roll calls and summaries in it are not taken again, its
+  // open alerts are open here, each site's last frame is the store's latest. At start, and in
+  // a service of several processes by the process that takes the roll book over and at every
+  // tick by the others (so that standing() says what the ledger says). Reads only the entries
+  // after those it read before.
   Status restore();
 
   // After an observation is stored (in capture order for a site; a late one only counts for
@@ -182,6 +185,7 @@ class Attendance final : public IngestListener {
   // read from the ledger's corrections at restore() and at most once a minute by tick().
   std::map<std::string, SiteCalibration> calibrations_;  // guarded by mu_
   std::int64_t calibrated_at_ms_ = 0;                    // guarded by tick_mu_
+  std::int64_t restored_seq_ = 0;  // the last ledger entry restore() read; guarded by mu_
 };
 
 }  // namespace att

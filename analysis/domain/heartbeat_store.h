@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ class HeartbeatStore {
   virtual ~HeartbeatStore() = default;
 
   virtual Result<HeartbeatInsert> insert_heartbeat(const Heartbeat& heartbeat) = 0;
+  virtual Result<std::optional<Heartbeat>> find_heartbeat(const std::string& site_id,
+                                                          std::int64_t sequence) = 0;
   // The latest heartbeat (by capture time) of every site that has sent one.
   virtual Result<std::vector<Heartbeat>> latest_heartbeat_per_site() = 0;
   virtual Result<std::int64_t> heartbeat_count(const std::string& site_id) = 0;

@@ -92,7 +92,7 @@ Result<int> Auditor::audit(const Observation& obs, const std::string& jpeg) {
       static_cast<int>(counting_.countable(obs.site_id, frame->size(), *boxes).size());
   if (auto r = observations_.record_audit(obs.site_id, obs.sequence, count); !r)
     return failed(r.error());
-  if (auto told = roll_book_.audited(obs, count); !told) {
+  if (auto told = tell_ ? tell_(obs, count) : roll_book_.audited(obs, count); !told) {
     log::get("audit")->error("site {}: {}", obs.site_id, told.error().message);
   }
   std::lock_guard lock(mu_);  // counted once the roll book has it

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -54,6 +55,11 @@ class Auditor final : public IngestListener {
   // the roll book's way to have a roll call's picture audited before it is recorded.
   Result<int> audit_now(const Observation& obs);
 
+  // Where each audit's count goes: to the roll book's audited() unless set here (a service of
+  // several processes sends it to the process that keeps the roll book). Set before frames come.
+  using Tell = std::function<Status(const Observation& evidence, int audit_count)>;
+  void tell_audits_to(Tell tell) { tell_ = std::move(tell); }
+
   AuditStats stats() const;
   int workers() const { return static_cast<int>(threads_.size()); }
   // attendance_audits_total{result=...} and the queue's length, Prometheus text format.
@@ -72,6 +78,7 @@ class Auditor final : public IngestListener {
   Counting& counting_;
   ObservationStore& observations_;
   Attendance& roll_book_;
+  Tell tell_;
   const std::filesystem::path data_dir_;
   const AuditConfig config_;
   const size_t capacity_;

@@ -113,6 +113,8 @@ Result<SiteSetups::InForce> SiteSetups::change(const std::string& site_id, const
   const auto it = in_force_.find(site_id);
   if (it == in_force_.end())
     return std::unexpected(Error{"no site '" + site_id + "'", ErrorCode::kNotFound});
+  // Another process of the service may have saved one since this one last heard.
+  if (auto s = catch_up(site_id, it->second); !s) return std::unexpected(s.error());
   if (based_on && *based_on != it->second.version) {
     return std::unexpected(Error{"the site's setup changed meanwhile (now version " +
                                      std::to_string(it->second.version) + " by " +
@@ -129,7 +131,29 @@ Result<SiteSetups::InForce> SiteSetups::change(const std::string& site_id, const
       "area(s), {} empty-room spot(s), min score {}",
       site_id, put->version, made_by, setup.count.size(), setup.exclude.size(),
       setup.empty_reference.size(), setup.min_score);
+  if (changed_) changed_(site_id);
   return it->second;
+}
+
+Status SiteSetups::reload(const std::string& site_id) {
+  std::lock_guard lock(mu_);
+  const auto it = in_force_.find(site_id);
+  if (it == in_force_.end())
+    return std::unexpected(Error{"no site '" + site_id + "'", ErrorCode::kNotFound});
+  return catch_up(site_id, it->second);
+}
+
+Status SiteSetups::catch_up(const std::string& site_id, InForce& in_force) {
+  auto latest = store_.latest_setup(site_id);
+  if (!latest) return std::unexpected(latest.error());
+  if (!*latest || (*latest)->version <= in_force.version) return {};
+  auto parsed = in_force_of(**latest);
+  if (!parsed) return fail("site " + site_id + ": " + parsed.error().message);
+  in_force = std::move(*parsed);
+  apply(site_id, in_force);
+  log::get("server")->info("site {}: counting setup version {} by {}, saved by another process",
+                           site_id, in_force.version, in_force.made_by);
+  return {};
 }
 
 void SiteSetups::apply(const std::string& site_id, const InForce& setup) {

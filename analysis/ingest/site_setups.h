@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <opencv2/core.hpp>
@@ -53,6 +54,11 @@ class SiteSetups {
               const std::map<std::string, SiteSetup>& initial, std::int64_t now_ms);
   // From now on, each setup in force and every change is handed to `ingest` for its node.
   void publish_to(Ingest& ingest);
+  // Called with the site after each change() that made a new version (a service of several
+  // processes tells the others). Set before changes come.
+  void on_change(std::function<void(const std::string& site_id)> changed) {
+    changed_ = std::move(changed);
+  }
 
   struct InForce {
     std::int64_t version = 0;  // 0: the site never had a setup (everything counts)
@@ -69,6 +75,10 @@ class SiteSetups {
                          const std::string& made_by, std::int64_t now_ms,
                          std::optional<std::int64_t> based_on = std::nullopt);
 
+  // Puts the store's latest setup of the site in force when it is newer than the one in force
+  // here: another process of the service saved it (analysis/store/pg_cluster.h tells when).
+  Status reload(const std::string& site_id);
+
   // What `setup` would do at the site to the detections of one picture of `picture` size: one
   // judgement per detection, in their order, under the same rules as the counting, with the
   // head sizes its camera has taught so far.
@@ -83,6 +93,8 @@ class SiteSetups {
 
  private:
   void apply(const std::string& site_id, const InForce& setup);  // counting and ingest
+  // reload() of one site's entry; caller holds mu_.
+  Status catch_up(const std::string& site_id, InForce& in_force);
 
   SiteStore& store_;
   Counting& counting_;
@@ -91,6 +103,7 @@ class SiteSetups {
   mutable std::mutex mu_;  // serialises changes; guards in_force_ and ingest_
   std::map<std::string, InForce> in_force_;
   Ingest* ingest_ = nullptr;
+  std::function<void(const std::string&)> changed_;
   std::mutex detected_mu_;                                                     // guards detected_
   std::map<std::string, std::pair<std::int64_t, std::vector<Box>>> detected_;  // site: seq, boxes
 };

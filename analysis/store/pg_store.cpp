@@ -470,6 +470,20 @@ Result<HeartbeatInsert> PgStore::insert_heartbeat(const Heartbeat& h) {
   return result;
 }
 
+Result<std::optional<Heartbeat>> PgStore::find_heartbeat(const std::string& site_id,
+                                                         std::int64_t sequence) {
+  return impl_->read([&](PGconn* db) -> Result<std::optional<Heartbeat>> {
+    auto rows = query(db,
+                      "SELECT site_id, sequence, captured_at_ms, received_at_ms, report, "
+                      "spool_dropped FROM heartbeats WHERE site_id = $1 AND sequence = $2",
+                      "find heartbeat", site_id, sequence);
+    if (!rows) return std::unexpected(rows.error());
+    if (rows->empty()) return std::optional<Heartbeat>();
+    return Heartbeat{rows->text(0, 0),    rows->integer(0, 1), rows->integer(0, 2),
+                     rows->integer(0, 3), rows->text(0, 4),    rows->integer(0, 5)};
+  });
+}
+
 Result<std::vector<Heartbeat>> PgStore::latest_heartbeat_per_site() {
   return impl_->read([&](PGconn* db) -> Result<std::vector<Heartbeat>> {
     auto rows = query(db,

@@ -618,6 +618,24 @@ Result<HeartbeatInsert> SqliteStore::insert_heartbeat(const Heartbeat& h) {
   return result;
 }
 
+Result<std::optional<Heartbeat>> SqliteStore::find_heartbeat(const std::string& site_id,
+                                                             std::int64_t sequence) {
+  return impl_->read([&](sqlite3* db) -> Result<std::optional<Heartbeat>> {
+    auto stmt = prepare(db,
+                        "SELECT site_id, sequence, captured_at_ms, received_at_ms, report, "
+                        "spool_dropped FROM heartbeats WHERE site_id = ?1 AND sequence = ?2");
+    if (!stmt) return std::unexpected(stmt.error());
+    sqlite3_stmt* s = stmt->get();
+    sql::bind(s, 1, site_id);
+    sql::bind(s, 2, sequence);
+    auto row = sql::step(db, s, "find heartbeat");
+    if (!row) return std::unexpected(row.error());
+    if (!*row) return std::optional<Heartbeat>();
+    return Heartbeat{column_text(s, 0),       sql::column_int64(s, 1), sql::column_int64(s, 2),
+                     sql::column_int64(s, 3), column_text(s, 4),       sql::column_int64(s, 5)};
+  });
+}
+
 Result<std::vector<Heartbeat>> SqliteStore::latest_heartbeat_per_site() {
   return impl_->read([&](sqlite3* db) -> Result<std::vector<Heartbeat>> {
     auto stmt = prepare(db,

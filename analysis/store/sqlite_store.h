@@ -72,6 +72,8 @@ class SqliteStore final : public Store {
   Result<std::int64_t> observation_count(const std::string& site_id) override;
   Status record_audit(const std::string& site_id, std::int64_t sequence, int audit_count) override;
   Result<HeartbeatInsert> insert_heartbeat(const Heartbeat& heartbeat) override;
+  Result<std::optional<Heartbeat>> find_heartbeat(const std::string& site_id,
+                                                  std::int64_t sequence) override;
   Result<std::vector<Heartbeat>> latest_heartbeat_per_site() override;
   Result<std::int64_t> heartbeat_count(const std::string& site_id) override;
   Result<std::int64_t> spool_dropped_total(const std::string& site_id) override;

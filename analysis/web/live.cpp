@@ -132,7 +132,7 @@ void LiveHub::frame_stored(const Observation& obs, const std::string& jpeg) {
   if (watched && !jpeg.empty())
     frame = LiveFrame::make(obs, std::make_shared<const std::string>(jpeg));
 
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (frame) {
     auto [first, last] = mjpeg_clients_.equal_range(obs.site_id);
     for (auto it = first; it != last; ++it) {
@@ -152,18 +152,21 @@ void LiveHub::frame_stored(const Observation& obs, const std::string& jpeg) {
     if (it->second.value == obs.count) return;
   }
   it->second.value = obs.count;
-  publish_locked("count", one_line(json{{"site_id", obs.site_id},
-                                        {"count", obs.count},
-                                        {"frame_count", obs.frame_count},
-                                        {"sequence", obs.sequence},
-                                        {"captured_at_ms", obs.captured_at_ms},
-                                        {"received_at_ms", obs.received_at_ms}}));
+  std::string data = one_line(json{{"site_id", obs.site_id},
+                                   {"count", obs.count},
+                                   {"frame_count", obs.frame_count},
+                                   {"sequence", obs.sequence},
+                                   {"captured_at_ms", obs.captured_at_ms},
+                                   {"received_at_ms", obs.received_at_ms}});
+  publish_locked("count", data);
+  lock.unlock();
+  if (forward_) forward_("count", data);
 }
 
 void LiveHub::heartbeat_stored(const Heartbeat& h, const NodeReport& report) {
   if (!report.state) return;
   const std::string state(to_string(*report.state));
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   auto [it, first] =
       last_state_.try_emplace(h.site_id, Latest<std::string>{state, h.captured_at_ms});
   if (!first) {
@@ -173,19 +176,35 @@ void LiveHub::heartbeat_stored(const Heartbeat& h, const NodeReport& report) {
   }
   const json previous = first ? json(nullptr) : json(it->second.value);
   it->second.value = state;
-  publish_locked("node", one_line(json{{"site_id", h.site_id},
-                                       {"state", state},
-                                       {"previous_state", previous},
-                                       {"sequence", h.sequence},
-                                       {"reported_at_ms", h.captured_at_ms},
-                                       {"received_at_ms", h.received_at_ms}}));
+  std::string data = one_line(json{{"site_id", h.site_id},
+                                   {"state", state},
+                                   {"previous_state", previous},
+                                   {"sequence", h.sequence},
+                                   {"reported_at_ms", h.captured_at_ms},
+                                   {"received_at_ms", h.received_at_ms}});
+  publish_locked("node", data);
+  lock.unlock();
+  if (forward_) forward_("node", data);
 }
 
 std::uint64_t LiveHub::publish(const std::string& type, const nlohmann::json& data) {
   assert(is_event_type(type) && "event types are lowercase words");
   std::string text = one_line(data);
+  std::unique_lock lock(mu_);
+  const std::uint64_t id = publish_locked(type, text);
+  lock.unlock();
+  if (forward_) forward_(type, text);
+  return id;
+}
+
+void LiveHub::forward_to(Forward forward) {
+  forward_ = std::move(forward);
+}
+
+void LiveHub::publish_from_peer(const std::string& type, std::string data) {
+  if (!is_event_type(type)) return;  // not one of ours: dropped
   std::lock_guard lock(mu_);
-  return publish_locked(type, std::move(text));
+  publish_locked(type, std::move(data));
 }
 
 LiveRefusal LiveHub::refuse(const std::string& stream, int limit) {

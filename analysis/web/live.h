@@ -28,6 +28,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -182,6 +183,15 @@ class LiveHub final : public IngestListener, public EventSink {
   // ([a-z_]+), `data` a JSON value. Returns the event's id.
   std::uint64_t publish(const std::string& type, const nlohmann::json& data) override;
 
+  // --- A service of several processes (analysis/store/pg_cluster.h) ---
+  // Every event this hub makes (count, node, and what publish() is given) is also given to
+  // `forward`, outside the hub's lock, for the other processes. Set before the hub is fed.
+  using Forward = std::function<void(const std::string& type, const std::string& data)>;
+  void forward_to(Forward forward);
+  // An event another process made (`data`: its JSON line), to this hub's clients under this
+  // hub's next id; forwarded nowhere. A type that is not a lowercase word is dropped.
+  void publish_from_peer(const std::string& type, std::string data);
+
   // --- Subscribers ---
   // `last_event_id`: the Last-Event-ID header of a reconnecting client; the events after it
   // are queued at once (or a reset when they are gone). `viewer`: who watches (a user name),
@@ -232,6 +242,7 @@ class LiveHub final : public IngestListener, public EventSink {
   LiveStats counters_;  // guarded by mu_ (its client numbers are filled in by stats())
   log::RateLimit drop_log_{std::chrono::seconds(10)};
   log::RateLimit refuse_log_{std::chrono::seconds(10)};
+  Forward forward_;  // set before the hub is fed
 };
 
 }  // namespace att

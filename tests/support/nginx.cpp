@@ -57,7 +57,14 @@ bool make_test_certificate(const fs::path& cert, const fs::path& key, const fs::
   return run.exit_code == 0;
 }
 
-FrontDoor::FrontDoor(int service_port, const fs::path& dashboard) {
+FrontDoor::FrontDoor(int service_port, const fs::path& dashboard)
+    : FrontDoor(std::vector<int>{service_port}, dashboard) {}
+
+FrontDoor::FrontDoor(const std::vector<int>& service_ports, const fs::path& dashboard) {
+  std::string servers;
+  for (int port : service_ports) {
+    servers += "server 127.0.0.1:" + std::to_string(port) + " max_fails=1 fail_timeout=5s; ";
+  }
   if (!fs::exists(kNginx)) {
     error_ = std::string(kNginx) + " is missing (scripts/deps.sh installs nginx-light)";
     return;
@@ -69,7 +76,7 @@ FrontDoor::FrontDoor(int service_port, const fs::path& dashboard) {
   https_port_ = unused_port();
   http_port_ = unused_port();
   const std::string site = attendance_nginx_conf({
-      {"SERVICE", "127.0.0.1:" + std::to_string(service_port)},
+      {"SERVICES", servers},
       {"DASHBOARD", dashboard.string()},
       {"CERT", cert().string()},
       {"KEY", key().string()},

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "tests/support/test_support.h"
 
@@ -23,6 +24,8 @@ class FrontDoor {
   // Starts nginx in front of 127.0.0.1:`service_port`, serving `dashboard`. ok() says whether
   // it runs; error() why not (nginx missing, a bad config, no port).
   FrontDoor(int service_port, const std::filesystem::path& dashboard);
+  // In front of several service processes (config/nginx/attendance.conf says which answers).
+  FrontDoor(const std::vector<int>& service_ports, const std::filesystem::path& dashboard);
   ~FrontDoor();  // stops nginx (SIGTERM, then SIGKILL)
   FrontDoor(const FrontDoor&) = delete;
   FrontDoor& operator=(const FrontDoor&) = delete;
