@@ -503,12 +503,13 @@ TEST(FrontDoorInstall, TheInstalledServerRunsOnLoopbackBehindNginx) {
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   // nginx's part: the project's config with the installed places.
   EXPECT_EQ(testing::read_file(dest / "etc" / "nginx" / "conf.d" / "attendance.conf"),
-            testing::attendance_nginx_conf({{"SERVICE", "127.0.0.1:8080"},
-                                            {"DASHBOARD", "/opt/attendance/dashboard"},
-                                            {"CERT", "/etc/attendance/tls/cert.pem"},
-                                            {"KEY", "/etc/attendance/tls/key.pem"},
-                                            {"HTTPS", "443"},
-                                            {"HTTP", "80"}}));
+            testing::attendance_nginx_conf(
+                {{"SERVICES", "server 127.0.0.1:8080 max_fails=1 fail_timeout=5s;"},
+                 {"DASHBOARD", "/opt/attendance/dashboard"},
+                 {"CERT", "/etc/attendance/tls/cert.pem"},
+                 {"KEY", "/etc/attendance/tls/key.pem"},
+                 {"HTTPS", "443"},
+                 {"HTTP", "80"}}));
   EXPECT_TRUE(fs::exists(dest / "opt" / "attendance" / "dashboard" / "index.html"));
   EXPECT_EQ(
       fs::status(dest / "etc" / "attendance" / "tls" / "key.pem").permissions() & fs::perms::all,
