@@ -6,7 +6,7 @@
 #        --camera rtsp://admin:PASS@192.168.1.64:554/Streaming/Channels/101 \
 #        --key-file td-01.key [--ca-file province-ca.pem]
 #   sudo scripts/install.sh server [--host diemdanh.example.vn] [--cert FILE --key FILE]
-#        [--no-nginx]
+#        [--no-nginx] [--postgres local|CONNINFO] [--processes N]
 #
 # Layout: programs in /opt/attendance/bin, the dashboard in /opt/attendance/dashboard,
 # settings in /etc/attendance, state (spool, sequence, reference view; or the database) in
@@ -16,11 +16,16 @@
 # docs/running-the-service.md for what it then lacks). An existing settings file or
 # certificate is never overwritten. With --destdir DIR everything goes under DIR and no
 # user, package, systemctl or build step is touched (packaging, tests).
+# The store is SQLite (/var/lib/attendance/attendance.db) unless --postgres: `local` installs
+# PostgreSQL on this machine with a database and role `attendance` (the service logs in as its
+# system user, over the local socket), or CONNINFO names an existing database (libpq's string;
+# its password in /var/lib/attendance/.pgpass). --processes N (PostgreSQL only) runs N service
+# processes, attendance-server@8081 ... @808N, behind nginx (docs/deployment.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 usage() {
-  sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 [[ $# -ge 1 ]] || usage
@@ -29,7 +34,7 @@ shift
 [[ "$role" == node || "$role" == server ]] || usage
 
 prefix=/opt/attendance destdir="" site="" server="" camera="" key_file="" ca_file=""
-host="" cert_file="" cert_key="" nginx=1
+host="" cert_file="" cert_key="" nginx=1 postgres="" processes=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --no-nginx) nginx=0; shift; continue ;;
@@ -43,6 +48,8 @@ while [[ $# -gt 0 ]]; do
     --camera) camera=$2 ;;
     --key-file) key_file=$2 ;;
     --ca-file) ca_file=$2 ;;
+    --postgres) postgres=$2 ;;
+    --processes) processes=$2 ;;
     *) echo "install: unknown option $1" >&2; usage ;;
   esac
   shift 2
@@ -69,7 +76,15 @@ else
     die "--cert and --key go together, and both must be files"
   [[ -n "$host" ]] || host=$(hostname -f 2>/dev/null || hostname)
   [[ "$host" =~ ^[A-Za-z0-9.-]{1,253}$ ]] || die "--host '$host' is not a host name"
+  [[ "$processes" =~ ^[1-9]$ ]] || die "--processes takes 1 to 9"
+  ((processes == 1)) || [[ -n "$postgres" ]] ||
+    die "--processes $processes needs --postgres: several processes share one PostgreSQL database"
+  ((processes == 1)) || ((nginx == 1)) || die "--processes $processes needs nginx in front"
+  [[ "$postgres" != *\|* && "$postgres" != *\"* ]] || die "--postgres holds a | or a quote"
 fi
+# The service's processes: one on 8080, or N on 8081...
+ports=(8080)
+((processes == 1)) || ports=($(seq 8081 $((8080 + processes))))
 
 if [[ -z "$destdir" ]]; then
   [[ $(id -u) -eq 0 ]] || die "run as root (sudo), or give --destdir"
@@ -78,6 +93,9 @@ if [[ -z "$destdir" ]]; then
     "$root/scripts/dashboard.sh"
     if [[ $nginx -eq 1 ]] && ! command -v nginx >/dev/null; then
       DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light
+    fi
+    if [[ "$postgres" == local ]] && ! command -v pg_ctlcluster >/dev/null; then
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-15
     fi
   fi
 fi
@@ -90,6 +108,7 @@ install -d -m 0755 "$etc" "$units"
 
 unit="attendance-capture.service"
 [[ "$role" == server ]] && unit="attendance-server.service"
+((processes == 1)) || unit="attendance-server@.service"
 sed "s|/opt/attendance|$prefix|g" "$root/config/systemd/$unit" >"$units/$unit"
 chmod 0644 "$units/$unit"
 
@@ -123,6 +142,13 @@ else
   sed -i -e "s|^data_dir: .*|data_dir: $state|" \
          -e "s|^dashboard_dir: .*|dashboard_dir: $prefix/dashboard|" \
          -e "s|^  site_keys: .*|  site_keys: $state/site_keys.csv|" "$etc/server.yaml"
+  if [[ -n "$postgres" ]]; then
+    conninfo=$postgres
+    # Over the local socket, as the service's system user (peer authentication).
+    [[ "$postgres" == local ]] && conninfo="host=/var/run/postgresql dbname=attendance"
+    sed -i -e "s|^  backend: .*|  backend: postgres|" \
+           -e "s|^  # postgres: .*|  postgres: \"$conninfo\"|" "$etc/server.yaml"
+  fi
   grep -q '^dashboard_dir:' "$etc/server.yaml" ||
     sed -i "s|^data_dir: .*|&\ndashboard_dir: $prefix/dashboard|" "$etc/server.yaml"
   # The dashboard's files, served by nginx (and by the service itself without it).
@@ -148,7 +174,9 @@ else
            -e "s|^  # trusted_proxies: \(\[[^]]*\]\).*|  trusted_proxies: \1|" "$etc/server.yaml"
     install -d -m 0755 "$destdir/etc/nginx/conf.d"
     # The placeholders replaced outside comments.
-    sed -e "/^ *#/!s|@SERVICES@|server 127.0.0.1:8080 max_fails=1 fail_timeout=5s;|" -e "/^ *#/!s|@DASHBOARD@|$prefix/dashboard|" \
+    servers=""
+    for port in "${ports[@]}"; do servers+="server 127.0.0.1:$port max_fails=1 fail_timeout=5s; "; done
+    sed -e "/^ *#/!s|@SERVICES@|${servers% }|" -e "/^ *#/!s|@DASHBOARD@|$prefix/dashboard|" \
         -e "/^ *#/!s|@CERT@|/etc/attendance/tls/cert.pem|" \
         -e "/^ *#/!s|@KEY@|/etc/attendance/tls/key.pem|" \
         -e "/^ *#/!s|@HTTPS@|443|" -e "/^ *#/!s|@HTTP@|80|" \
@@ -166,13 +194,27 @@ fi
 
 id attendance >/dev/null 2>&1 ||
   useradd --system --home-dir "$state" --shell /usr/sbin/nologin attendance
+if [[ "$postgres" == local ]]; then
+  # The role and database `attendance`, owned by the service's user; the service migrates it.
+  systemctl enable --now postgresql
+  runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_roles WHERE rolname = 'attendance'" |
+    grep -q 1 || runuser -u postgres -- createuser attendance
+  runuser -u postgres -- psql -qtAc "SELECT 1 FROM pg_database WHERE datname = 'attendance'" |
+    grep -q 1 || runuser -u postgres -- createdb --owner attendance attendance
+fi
 [[ "$role" == node ]] && usermod -a -G video attendance
 chown root:attendance "$etc"/*
 [[ "$role" == node ]] && chown attendance:attendance "$etc/site.key"
 # The service reads its key itself without nginx.
 [[ "$role" == server && $nginx -eq 0 ]] && chown attendance:attendance "$etc/tls/key.pem"
 systemctl daemon-reload
-systemctl enable --now "$unit"
+if ((processes == 1)); then
+  systemctl enable --now "$unit"
+else
+  systemctl disable --now attendance-server.service 2>/dev/null || true
+  for port in "${ports[@]}"; do systemctl enable --now "attendance-server@$port.service"; done
+  unit="attendance-server@*.service"
+fi
 if [[ "$role" == server && $nginx -eq 1 ]]; then
   nginx -t
   systemctl enable nginx

@@ -524,5 +524,47 @@ TEST(FrontDoorInstall, TheInstalledServerRunsOnLoopbackBehindNginx) {
   EXPECT_TRUE(config->tls_cert.empty());
 }
 
+TEST(FrontDoorInstall, SeveralProcessesOnPostgresqlAreEachBehindNginx) {
+  testing::TempDir dest;
+  const fs::path source(ATTENDANCE_SOURCE_DIR);
+  const std::vector<std::string> install = {"/bin/bash",
+                                            (source / "scripts" / "install.sh").string(),
+                                            "server",
+                                            "--destdir",
+                                            dest.path().string(),
+                                            "--host",
+                                            "diemdanh.example.vn",
+                                            "--processes",
+                                            "3"};
+  // Several processes share one PostgreSQL database: without one they are refused.
+  const testing::CommandRun refused = testing::run_command(install, dest.path());
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("--processes 3 needs --postgres"), std::string::npos) << refused.err;
+  EXPECT_FALSE(fs::exists(dest / "etc" / "attendance"));
+
+  std::vector<std::string> with_db = install;
+  with_db.insert(with_db.end(), {"--postgres", "host=db.example.vn dbname=attendance"});
+  const testing::CommandRun run = testing::run_command(with_db, dest.path());
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_EQ(testing::read_file(dest / "etc" / "nginx" / "conf.d" / "attendance.conf"),
+            testing::attendance_nginx_conf(
+                {{"SERVICES",
+                  "server 127.0.0.1:8081 max_fails=1 fail_timeout=5s; server 127.0.0.1:8082 "
+                  "max_fails=1 fail_timeout=5s; server 127.0.0.1:8083 max_fails=1 "
+                  "fail_timeout=5s;"},
+                 {"DASHBOARD", "/opt/attendance/dashboard"},
+                 {"CERT", "/etc/attendance/tls/cert.pem"},
+                 {"KEY", "/etc/attendance/tls/key.pem"},
+                 {"HTTPS", "443"},
+                 {"HTTP", "80"}}));
+  const std::string unit =
+      testing::read_file(dest / "etc" / "systemd" / "system" / "attendance-server@.service");
+  EXPECT_NE(unit.find("--listen 127.0.0.1:%i"), std::string::npos) << unit;
+  auto config = load_server_config(dest / "etc" / "attendance" / "server.yaml");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_EQ(config->storage.backend, "postgres");
+  EXPECT_EQ(config->storage.postgres, "host=db.example.vn dbname=attendance");
+}
+
 }  // namespace
 }  // namespace att
