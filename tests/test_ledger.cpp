@@ -25,6 +25,7 @@
 #include "analysis/store/ledger_file.h"
 #include "analysis/store/migrations.h"
 #include "analysis/store/sqlite_store.h"
+#include "tests/support/store_backends.h"
 #include "tests/support/test_support.h"
 
 namespace {
@@ -38,6 +39,7 @@ using att::ProblemKind;
 using att::SqliteStore;
 using att::testing::RawDb;
 using att::testing::TempDir;
+using att::testing::TestStore;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
@@ -195,11 +197,14 @@ TEST(LedgerHash, CanonicalBodyIsCompactWithSortedKeysAndRefusesBadUtf8) {
 // ----------------------------------------------------------------------------------------
 // Appending through the store
 
-TEST(LedgerStore, AppendsOneChainThatVerifies) {
-  TempDir dir;
-  const fs::path db = dir / "attendance.db";
-  auto store = open_ok(db);
-  ASSERT_TRUE(store);
+// On both backends (tests/support/store_backends.h).
+class LedgerStoreTest : public ::testing::TestWithParam<att::testing::Backend> {};
+INSTANTIATE_TEST_SUITE_P(Backends, LedgerStoreTest, att::testing::all_backends(),
+                         att::testing::backend_name);
+
+TEST_P(LedgerStoreTest, AppendsOneChainThatVerifies) {
+  TestStore store(GetParam());
+  ASSERT_EQ(store.error(), "");
   std::vector<LedgerEntry> appended;
   for (int i = 0; i < 5; ++i) {
     auto e = store->append(Chain::kLedger, roll_call(i, i % 2 ? "td-02" : "td-01"));
@@ -251,12 +256,15 @@ TEST(LedgerStore, AppendsOneChainThatVerifies) {
   EXPECT_THAT(seqs(query("", "", "", 2, 2)), ElementsAre(2, 3));
   EXPECT_THAT(seqs(query("view"), Chain::kAudit), ElementsAre(1));
 
-  // The head beside the database names each chain's last entry.
-  EXPECT_EQ(att::testing::read_file(dir / "ledger.head"),
-            "ledger 5 " + appended[4].hash + "\naudit_trail 1 " + audit->hash + "\n");
+  // The recorded head (ledger.head beside SQLite's file, chain_heads in PostgreSQL) names
+  // each chain's last entry.
+  auto head = store->recorded_head();
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->ledger, (att::ChainHead{5, appended[4].hash}));
+  EXPECT_EQ((*head)->audit, (att::ChainHead{1, audit->hash}));
 
   // verify on the live database (the store still open).
-  auto report = att::verify_database(db);
+  auto report = att::verify_stored_ledger(*store);
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_TRUE(report->intact()) << ::testing::PrintToString(described(report->problems));
   EXPECT_EQ(report->ledger_entries, 5);
@@ -264,29 +272,25 @@ TEST(LedgerStore, AppendsOneChainThatVerifies) {
   EXPECT_TRUE(report->head_found);
 }
 
-TEST(LedgerStore, ReopenedStoreContinuesTheChain) {
-  TempDir dir;
-  const fs::path db = dir / "attendance.db";
+TEST_P(LedgerStoreTest, ReopenedStoreContinuesTheChain) {
+  TestStore store(GetParam());
+  ASSERT_EQ(store.error(), "");
   std::string last_hash;
-  {
-    auto store = open_ok(db);
-    for (int i = 0; i < 3; ++i) last_hash = store->append(Chain::kLedger, roll_call(i))->hash;
-  }
-  auto store = open_ok(db);
+  for (int i = 0; i < 3; ++i) last_hash = store->append(Chain::kLedger, roll_call(i))->hash;
+  store.reopen();
+  ASSERT_EQ(store.error(), "");
   auto e = store->append(Chain::kLedger, roll_call(3));
   ASSERT_TRUE(e) << e.error().message;
   EXPECT_EQ(e->seq, 4);
   EXPECT_EQ(e->prev_hash, last_hash);
-  auto report = att::verify_database(db);
+  auto report = att::verify_stored_ledger(*store);
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_TRUE(report->intact()) << ::testing::PrintToString(described(report->problems));
 }
 
-TEST(LedgerStore, ConcurrentAppendsFromManyThreadsKeepOneUnbrokenChain) {
-  TempDir dir;
-  const fs::path db = dir / "attendance.db";
-  auto store = open_ok(db);
-  ASSERT_TRUE(store);
+TEST_P(LedgerStoreTest, ConcurrentAppendsFromManyThreadsKeepOneUnbrokenChain) {
+  TestStore store(GetParam());
+  ASSERT_EQ(store.error(), "");
   constexpr int kThreads = 8, kEach = 25;
   std::vector<std::thread> threads;
   std::atomic<int> failures{0};
@@ -316,19 +320,19 @@ TEST(LedgerStore, ConcurrentAppendsFromManyThreadsKeepOneUnbrokenChain) {
   EXPECT_EQ(subjects.size(), static_cast<size_t>(kThreads * kEach));  // each append once
   // Writes from several threads were grouped into shared transactions, and the head still
   // names the very last entry (it never goes back).
-  EXPECT_EQ(att::testing::read_file(dir / "ledger.head").substr(0, 64 + 11),
-            "ledger 200 " + all->back().hash);
-  auto report = att::verify_database(db);
+  auto head = store->recorded_head();
+  ASSERT_TRUE(head && *head);
+  EXPECT_EQ((*head)->ledger, (att::ChainHead{200, all->back().hash}));
+  auto report = att::verify_stored_ledger(*store);
   ASSERT_TRUE(report) << report.error().message;
   EXPECT_TRUE(report->intact()) << ::testing::PrintToString(described(report->problems));
   EXPECT_EQ(report->ledger_entries, kThreads * kEach);
   EXPECT_EQ(report->audit_entries, 3 * kEach);  // threads 0, 3 and 6
 }
 
-TEST(LedgerStore, RefusesAnEntryWithoutKindSubjectActorOrJsonBody) {
-  TempDir dir;
-  auto store = open_ok(dir / "attendance.db");
-  ASSERT_TRUE(store);
+TEST_P(LedgerStoreTest, RefusesAnEntryWithoutKindSubjectActorOrJsonBody) {
+  TestStore store(GetParam());
+  ASSERT_EQ(store.error(), "");
   LedgerEntry no_kind = roll_call(0);
   no_kind.kind = "";
   auto r = store->append(Chain::kLedger, no_kind);
@@ -345,13 +349,14 @@ TEST(LedgerStore, RefusesAnEntryWithoutKindSubjectActorOrJsonBody) {
             "ledger entry roll_call/td-01/2027-07-12/morning/0745: the body is not JSON");
   EXPECT_TRUE(store->entries(Chain::kLedger, {})->empty());
   EXPECT_TRUE(store->entries(Chain::kAudit, {})->empty());
-  EXPECT_FALSE(fs::exists(dir / "ledger.head"));  // nothing to anchor yet
+  auto head = store->recorded_head();  // nothing anchored yet: none, or empty chains
+  ASSERT_TRUE(head);
+  EXPECT_TRUE(!*head || **head == att::LedgerHead{});
 }
 
-TEST(LedgerStore, RecordedAtDefaultsToNow) {
-  TempDir dir;
-  auto store = open_ok(dir / "attendance.db");
-  ASSERT_TRUE(store);
+TEST_P(LedgerStoreTest, RecordedAtDefaultsToNow) {
+  TestStore store(GetParam());
+  ASSERT_EQ(store.error(), "");
   LedgerEntry e = roll_call(0);
   e.recorded_at_ms = 0;
   const auto before = std::chrono::duration_cast<std::chrono::milliseconds>(
