@@ -1296,6 +1296,21 @@ TEST_F(PgStoreTest, WritesThatQueueShareATransactionAndAFailedOneIsRolledBackAlo
   EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM observations WHERE sequence = 5"), 0);
 }
 
+TEST_F(PgStoreTest, ConnectionsTheServerDropsAreOpenedAgainAndNothingIsLost) {
+  auto store = open_pg();
+  ASSERT_TRUE(store);
+  ASSERT_TRUE(store->sync_sites(att::testing::small_province()));
+  ASSERT_EQ(store->insert_observation(make_obs("td-01", 1, 1000)), InsertOutcome::kInserted);
+  // Every session of the store ended by the server, as a restart of PostgreSQL does.
+  EXPECT_EQ(db_.integer("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                        "datname = current_database() AND pid <> pg_backend_pid()"),
+            2);  // the writer and the reader
+  EXPECT_EQ(store->insert_observation(make_obs("td-01", 2, 2000)), InsertOutcome::kInserted);
+  EXPECT_EQ(store->observation_count("td-01"), 2);
+  EXPECT_EQ(db_.integer("SELECT COUNT(*) FROM observations"), 2);
+  EXPECT_EQ(store->write_stats().failed, 0);
+}
+
 TEST_F(PgStoreTest, TwoProcessesAppendingToOneLedgerMakeOneChain) {
   auto a = open_pg();
   auto b = open_pg();

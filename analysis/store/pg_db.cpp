@@ -11,6 +11,11 @@ std::string message_of(PGconn* db, const PGresult* result) {
   const char* primary = result ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string m = primary ? primary : PQerrorMessage(db);
   while (!m.empty() && (m.back() == '\n' || m.back() == ' ')) m.pop_back();
+  // libpq's own messages span lines ("server closed the connection unexpectedly\n\tThis..."):
+  // one line in a log.
+  for (char& c : m) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
   return m.empty() ? "no answer from the server" : m;
 }
 

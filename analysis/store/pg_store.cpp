@@ -186,8 +186,14 @@ struct PgStore::Impl final : Transactions {
   }
 
   // Transactions, for the group commit.
+  // A connection the server dropped (a restart, a terminated session) is found here, before
+  // the batch runs, and opened again: the batch's writes then go through as usual.
   Status begin() override {
-    if (pg::broken(writer.get())) PQreset(writer.get());
+    auto begun = pg::exec(writer.get(), "BEGIN", "begin");
+    if (begun || !pg::broken(writer.get())) return begun;
+    log::get("store")->warn("the database connection was lost ({}); connecting again",
+                            begun.error().message);
+    PQreset(writer.get());
     return pg::exec(writer.get(), "BEGIN", "begin");
   }
   Status savepoint() override { return pg::exec(writer.get(), "SAVEPOINT write", "savepoint"); }
