@@ -404,6 +404,8 @@ class MigrateDemoDay : public ::testing::Test {
   // roll calls and exports them (the audit trail), a technician's setup change for tp-01.
   void after_the_day() {
     httplib::Client auditor("127.0.0.1", port_);
+    // The whole province's roll calls of the day take seconds under the sanitizers.
+    auditor.set_read_timeout(std::chrono::seconds(60));
     testing::log_in_as(auditor, service_->store(), Role::kAuditor);
     for (const char* path : {"/api/v1/roll-calls?site=td-01", "/api/v1/roll-calls",
                              "/api/v1/exports/roll-calls.csv"}) {
