@@ -35,10 +35,10 @@ struct Service::Impl {
   std::unique_ptr<SiteSetups> setups;      // the sites' counting setups, applied to counting
   std::unique_ptr<LiveHub> live;           // outlives ingest and http, which use it
   std::unique_ptr<Attendance> attendance;  // likewise
-  std::unique_ptr<Auditor> auditor;        // uses the pool, counting, store and attendance
-  // With storage.backend postgres: this process among the others (before ingest, which tells
-  // it, and after what it feeds).
+  // With storage.backend postgres: this process among the others. Declared after what it
+  // feeds and before the auditor and ingest, which tell it: they stop before it goes.
   std::unique_ptr<ServiceCluster> cluster;
+  std::unique_ptr<Auditor> auditor;  // uses the pool, counting, store and attendance
   std::unique_ptr<Ingest> ingest;
   std::unique_ptr<HttpApi> http;
   std::unique_ptr<Retention> retention;  // declared last: stopped before what it uses
