@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <chrono>
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -333,6 +334,22 @@ Result<LedgerReport> verify_stored_ledger(LedgerStore& store, int page_size) {
   // before the rows never names an entry the rows could lack without a deletion.
   const auto head = store.recorded_head();
   return verify_stored_ledger(store, head, store.head_name(), page_size);
+}
+
+Status prepare_append(Chain chain, LedgerEntry& entry) {
+  if (entry.kind.empty() || entry.subject.empty() || entry.actor.empty()) {
+    return fail(std::string(chain_name(chain)) + " entry: kind, subject and actor are required");
+  }
+  if (!nlohmann::json::accept(entry.body)) {
+    return fail(std::string(chain_name(chain)) + " entry " + entry.subject +
+                ": the body is not JSON");
+  }
+  if (entry.recorded_at_ms == 0) {
+    entry.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+  }
+  return {};
 }
 
 }  // namespace att

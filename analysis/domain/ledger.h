@@ -54,6 +54,10 @@ std::string ledger_hash(const LedgerEntry& entry);
 // valid UTF-8 rather than storing something other than what was given.
 Result<std::string> canonical_body(const nlohmann::json& body);
 
+// What every store checks before it appends `entry` (LedgerStore::append): kind, subject and
+// actor given, a body that is JSON; recorded_at_ms 0 becomes now, by the system clock.
+Status prepare_append(Chain chain, LedgerEntry& entry);
+
 const char* chain_name(Chain chain);   // "ledger", "audit trail": for people
 const char* chain_table(Chain chain);  // "ledger", "audit_trail": the table and head line
 

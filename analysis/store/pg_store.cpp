@@ -1,7 +1,6 @@
 #include "analysis/store/pg_store.h"
 
 #include <algorithm>
-#include <chrono>
 #include <functional>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -596,18 +595,7 @@ Result<std::int64_t> PgStore::expire_heartbeats(std::int64_t before_ms) {
 
 Result<LedgerEntry> PgStore::append(Chain chain, LedgerEntry entry) {
   if (auto s = impl_->need_ledger(); !s) return std::unexpected(s.error());
-  if (entry.kind.empty() || entry.subject.empty() || entry.actor.empty()) {
-    return fail(std::string(chain_name(chain)) + " entry: kind, subject and actor are required");
-  }
-  if (!nlohmann::json::accept(entry.body)) {
-    return fail(std::string(chain_name(chain)) + " entry " + entry.subject +
-                ": the body is not JSON");
-  }
-  if (entry.recorded_at_ms == 0) {
-    entry.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  }
+  if (auto s = prepare_append(chain, entry); !s) return std::unexpected(s.error());
   auto written = impl_->write([&](PGconn* db) -> Status {
     // The chain's head row, locked until this transaction ends: appends of every process
     // queue here, so the chain has one line.

@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <functional>
 #include <mutex>
@@ -758,18 +757,7 @@ Result<std::int64_t> SqliteStore::expire_heartbeats(std::int64_t before_ms) {
 
 Result<LedgerEntry> SqliteStore::append(Chain chain, LedgerEntry entry) {
   if (auto s = impl_->need_ledger(); !s) return std::unexpected(s.error());
-  if (entry.kind.empty() || entry.subject.empty() || entry.actor.empty()) {
-    return fail(std::string(chain_name(chain)) + " entry: kind, subject and actor are required");
-  }
-  if (!nlohmann::json::accept(entry.body)) {
-    return fail(std::string(chain_name(chain)) + " entry " + entry.subject +
-                ": the body is not JSON");
-  }
-  if (entry.recorded_at_ms == 0) {
-    entry.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  }
+  if (auto s = prepare_append(chain, entry); !s) return std::unexpected(s.error());
   // The last entry is read and the new one inserted in the same write, so no other append
   // can come between: the chain has one line.
   auto written = impl_->write([&](sqlite3* db) -> Status {
