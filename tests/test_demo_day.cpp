@@ -1,30 +1,18 @@
-// A class day of the demo province, end to end. The service is built as main() builds it from
-// config/server.yaml: the 164 sites of config/sites.csv, the first day of
-// config/schedule.yaml, the thresholds of `attendance:`. Every site's node uploads a signed
-// frame every 5 minutes over HTTP on loopback from 07:20 to 17:00, and the roll book ticks on
-// the service's clock, which the test moves (no sleeping).
+// A class day of the demo province, end to end, as tests/support/demo_day.h replays it: the
+// 164 sites of the sample province each upload a signed frame every 5 minutes from 07:20 to
+// 17:00, whose painted count follows the script there (tp-01 late, sh-01 offline, pt-01's
+// camera covered, td-01 leaving early). Real detection on real frames is tested in
+// test_detector, test_eval and test_end_to_end; everything else here is the real thing:
+// signatures, the ingest queue, the occupancy window, SQLite, the ledger, the evidence files
+// and the final report.
 //
-// The frames carry their count as painted squares, and the stand-in detector
-// (tests/support/fake_detector.h) counts the squares, so that the day's count timeline is
-// exactly the script below; real detection on real frames is tested in test_detector,
-// test_eval and test_end_to_end. Everything else is the real thing: signatures, the ingest
-// queue, the occupancy window, SQLite, the ledger, the evidence files and the final report.
-//
-// The script: every site full all day (its expected attendees, less 0 to 2), except
-//   tp-01  late start: a quarter of its attendees until 08:05
-//   sh-01  offline: no frame from 09:00 to 09:45
-//   pt-01  camera covered (and seeing nobody) from 14:00 to 14:25
-//   td-01  early leave: a third of its attendees from 16:20
 // Then: every roll call, alert, summary, roll-up and report file the auditor signs, and
 // verify passing on the day's database and failing, naming the entry, on a tampered copy.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <atomic>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "analysis/app/service.h"
 #include "analysis/domain/attendance.h"
@@ -33,9 +21,7 @@
 #include "analysis/domain/records.h"
 #include "analysis/store/ledger_file.h"
 #include "common/sha256.h"
-#include "common/time_util.h"
-#include "protocol/wire.h"
-#include "tests/support/fake_detector.h"
+#include "tests/support/demo_day.h"
 #include "tests/support/test_support.h"
 
 namespace att {
@@ -43,135 +29,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
+using testing::day_minute;
+using testing::demo_script;
 using testing::RawDb;
-using testing::TempDir;
 
-constexpr int kStepMinutes = 5;
-constexpr int kUploaders = 4;  // nodes uploading at once
-
-// What a site's camera shows at a local minute of the day: none when no frame arrives.
-struct Frame {
-  int people = 0;
-  bool covered = false;
-};
-
-int minute(int hour, int min) {
-  return hour * 60 + min;
-}
-
-std::optional<Frame> script(const Site& site, int m, int step) {
-  const int full = site.expected_attendees - step % 3;
-  if (site.id == "tp-01" && m < minute(8, 5)) return Frame{site.expected_attendees / 4};
-  if (site.id == "sh-01" && m >= minute(9, 0) && m <= minute(9, 45)) return std::nullopt;
-  if (site.id == "pt-01" && m >= minute(14, 0) && m <= minute(14, 25)) return Frame{0, true};
-  if (site.id == "td-01" && m >= minute(16, 20)) return Frame{site.expected_attendees / 3};
-  return Frame{full};
-}
-
-class DemoDay : public ::testing::Test {
+class DemoDay : public testing::DemoDayTest {
  protected:
-  void SetUp() override {
-    const fs::path config_dir = fs::path(ATTENDANCE_SOURCE_DIR) / "config";
-    auto loaded = load_server_config(config_dir / "server.yaml");
-    ASSERT_TRUE(loaded) << loaded.error().message;
-    config_ = std::move(*loaded);
-    ASSERT_EQ(config_.sites.size(), 164u);
-    ASSERT_FALSE(config_.schedule.days.empty());
-    config_.schedule.days.resize(1);  // one day of the class: its end is the class's end
-    date_ = config_.schedule.days[0].date;
-    config_.data_dir = dir_ / "data";
-    config_.listen_port = 0;
-    config_.detector.workers = 2;
-    // Frames come every 5 minutes here, not every 5 seconds: a window of one frame.
-    config_.counting.window_s = 10;
-    config_.counting.min_hits = 1;
-    for (const Site& s : config_.sites) config_.site_keys[s.id] = testing::site_secret(s.id);
-    midnight_ = local_to_utc_ms(config_.schedule.timezone, date_, 0).value();
-    ASSERT_EQ(at(minute(17, 0)), local_to_utc_ms(config_.schedule.timezone, date_, minute(17, 0)))
-        << "a clock change in the day";
-    now_ = at(minute(7, 0));
-  }
-
-  // A local minute of the day in UTC ms, from the day's midnight (the zone has no clock
-  // change).
-  std::int64_t at(int local_minute) const { return midnight_ + local_minute * 60'000LL; }
-
-  void start() {
-    ServiceHooks hooks;
-    hooks.clock = [this] { return now_.load(); };
-    hooks.detector = testing::FakeDetector::painted_heads().choice();
-    auto service = Service::create(config_, hooks);
-    ASSERT_TRUE(service) << service.error().message;
-    service_ = std::move(*service);
-    auto port = service_->start();
-    ASSERT_TRUE(port) << port.error().message;
-    port_ = *port;
-  }
-
-  // Every site's frame of this step, uploaded by kUploaders nodes at once; a 503 (the queue
-  // is full) is retried as a node does. Returns the uploads that did not end in 200.
-  std::vector<std::string> upload_step(int m, int step) {
-    std::mutex mu;
-    std::vector<std::string> failed;
-    std::vector<std::thread> nodes;
-    for (int u = 0; u < kUploaders; ++u) {
-      nodes.emplace_back([&, u] {
-        httplib::Client client("127.0.0.1", port_);
-        for (size_t i = u; i < config_.sites.size(); i += kUploaders) {
-          const Site& site = config_.sites[i];
-          const auto frame = script(site, m, step);
-          if (!frame) continue;
-          const std::string extra = frame->covered ? R"({"flags":["covered"]})" : "";
-          int status = 0;
-          for (int attempt = 0; attempt < 200; ++attempt) {
-            auto res = testing::post_signed(client, wire::kFramesPath, site.id,
-                                            std::to_string(step + 1), std::to_string(at(m)),
-                                            jpeg(frame->people), "image/jpeg", extra);
-            status = res ? res->status : -1;
-            if (status != 503) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-          if (status != 201) {
-            std::lock_guard lock(mu);
-            failed.push_back(site.id + " at " + std::to_string(m) + ": " + std::to_string(status));
-          }
-        }
-      });
-    }
-    for (auto& n : nodes) n.join();
-    return failed;
-  }
-
-  const std::string& jpeg(int people) {
-    std::lock_guard lock(jpeg_mu_);
-    auto [it, added] = jpegs_.try_emplace(people);
-    if (added) it->second = testing::painted_frame(people);
-    return it->second;
-  }
-
-  // The whole day: frames every 5 minutes through each period (none over lunch, as nothing
-  // is expected of the room), a tick after each step, and one at 17:01.
-  void run_day() {
-    int step = 0;
-    for (int m = minute(7, 20); m <= minute(17, 0); m += kStepMinutes, ++step) {
-      now_ = at(m);
-      const bool lunch = m > minute(11, 30) && m < minute(13, 20);
-      if (!lunch) {
-        const auto failed = upload_step(m, step);
-        ASSERT_TRUE(failed.empty()) << ::testing::PrintToString(failed);
-      }
-      auto ticked = service_->tick_roll_book();
-      ASSERT_TRUE(ticked) << "at " << m << ": " << ticked.error().message;
-      if (m == minute(17, 0)) {
-        auto report = entries("final_report");
-        EXPECT_TRUE(report.empty()) << "the final report came before the class ended";
-      }
-    }
-    now_ = at(minute(17, 1));
-    auto ticked = service_->tick_roll_book();
-    ASSERT_TRUE(ticked) << ticked.error().message;
-  }
-
   std::vector<LedgerEntry> entries(const std::string& kind) {
     LedgerQuery q;
     q.kind = kind;
@@ -188,15 +51,6 @@ class DemoDay : public ::testing::Test {
     throw std::runtime_error("no site " + id);
   }
 
-  TempDir dir_;
-  ServerConfig config_;
-  std::string date_;
-  std::int64_t midnight_ = 0;
-  std::atomic<std::int64_t> now_{0};
-  std::unique_ptr<Service> service_;
-  int port_ = 0;
-  std::mutex jpeg_mu_;
-  std::map<int, std::string> jpegs_;
 };
 
 // "tp-01 under_attendance 07:30-08:05 (count back to the threshold)", in the province's time.
@@ -238,8 +92,8 @@ TEST_F(DemoDay, TheDemoProvincesDayEndsInASignableRecordThatVerifyChecks) {
     const RollCall& r = call.roll_call;
     const Site& s = site(r.site_id);
     const int m = (r.label[0] - '0') * 600 + (r.label[1] - '0') * 60 + std::stoi(r.label.substr(3));
-    const int step = (m - minute(7, 20)) / kStepMinutes;
-    const auto frame = script(s, m, step);
+    const int step = (m - day_minute(7, 20)) / kStepMinutes;
+    const auto frame = demo_script(s, m, step);
     if (!frame) {
       EXPECT_FALSE(r.counted) << call.subject;
       ++without_count[r.site_id];
@@ -295,7 +149,7 @@ TEST_F(DemoDay, TheDemoProvincesDayEndsInASignableRecordThatVerifyChecks) {
   // files whose SHA-256 it records.
   const auto finals = entries("final_report");
   ASSERT_EQ(finals.size(), 1u);
-  EXPECT_EQ(finals[0].at_ms, at(minute(17, 0)));
+  EXPECT_EQ(finals[0].at_ms, at(day_minute(17, 0)));
   const json report = json::parse(finals[0].body);
   auto adds_up = [&](const json& rollup, const std::string& what) {
     SCOPED_TRACE(what);

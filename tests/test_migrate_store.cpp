@@ -15,11 +15,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
-#include <atomic>
 #include <map>
-#include <mutex>
 #include <optional>
-#include <thread>
 
 #include "analysis/app/migrate_store.h"
 #include "analysis/app/service.h"
@@ -29,9 +26,8 @@
 #include "analysis/store/pg_db.h"
 #include "analysis/store/pg_store.h"
 #include "analysis/store/sqlite_store.h"
-#include "common/time_util.h"
 #include "protocol/wire.h"
-#include "tests/support/fake_detector.h"
+#include "tests/support/demo_day.h"
 #include "tests/support/postgres.h"
 #include "tests/support/test_support.h"
 
@@ -271,133 +267,15 @@ fs::path small_database(const fs::path& dir) {
 
 // ---- the demo province's day on SQLite ---------------------------------------------------------
 
-constexpr int kStepMinutes = 5;
-constexpr int kUploaders = 4;                   // nodes uploading at once
-constexpr int kHeartbeatEverySteps = 12;        // an hour
-constexpr std::int64_t kHeartbeatSeq = 100000;  // the nodes' counter, past the day's frames
+using testing::day_minute;
 
-int minute(int hour, int min) {
-  return hour * 60 + min;
-}
-
-// test_demo_day's script: every site full, save tp-01's late start, sh-01's hour offline,
-// pt-01's covered camera and td-01's early leave (roll calls, alerts and summaries of each).
-struct Frame {
-  int people = 0;
-  bool covered = false;
-};
-std::optional<Frame> script(const Site& site, int m, int step) {
-  const int full = site.expected_attendees - step % 3;
-  if (site.id == "tp-01" && m < minute(8, 5)) return Frame{site.expected_attendees / 4};
-  if (site.id == "sh-01" && m >= minute(9, 0) && m <= minute(9, 45)) return std::nullopt;
-  if (site.id == "pt-01" && m >= minute(14, 0) && m <= minute(14, 25)) return Frame{0, true};
-  if (site.id == "td-01" && m >= minute(16, 20)) return Frame{site.expected_attendees / 3};
-  return Frame{full};
-}
-
-class MigrateDemoDay : public ::testing::Test {
+// test_demo_day's day (tests/support/demo_day.h) with each site's heartbeat once an hour, and
+// what people do after it, so that every table holds rows to copy.
+class MigrateDemoDay : public testing::DemoDayTest {
  protected:
   void SetUp() override {
-    const fs::path config_dir = fs::path(ATTENDANCE_SOURCE_DIR) / "config";
-    auto loaded = load_server_config(config_dir / "server.yaml");
-    ASSERT_TRUE(loaded) << loaded.error().message;
-    config_ = std::move(*loaded);
-    ASSERT_EQ(config_.sites.size(), 164u);
-    ASSERT_FALSE(config_.schedule.days.empty());
-    config_.schedule.days.resize(1);
-    date_ = config_.schedule.days[0].date;
-    config_.data_dir = dir_ / "data";
-    config_.listen_port = 0;
-    config_.detector.workers = 2;
-    config_.counting.window_s = 10;  // a frame every 5 minutes: a window of one frame
-    config_.counting.min_hits = 1;
-    for (const Site& s : config_.sites) config_.site_keys[s.id] = testing::site_secret(s.id);
-    midnight_ = local_to_utc_ms(config_.schedule.timezone, date_, 0).value();
-    now_ = at(minute(7, 0));
-  }
-
-  std::int64_t at(int local_minute) const { return midnight_ + local_minute * 60'000LL; }
-
-  void start(const ServerConfig& config) {
-    ServiceHooks hooks;
-    hooks.clock = [this] { return now_.load(); };
-    hooks.detector = testing::FakeDetector::painted_heads().choice();
-    auto service = Service::create(config, hooks);
-    ASSERT_TRUE(service) << service.error().message;
-    service_ = std::move(*service);
-    auto port = service_->start();
-    ASSERT_TRUE(port) << port.error().message;
-    port_ = *port;
-  }
-
-  // Every site's frame of this step (and its heartbeat, once an hour), by kUploaders nodes at
-  // once; a 503 is retried as a node does. Returns the uploads that were not stored.
-  std::vector<std::string> upload_step(int m, int step) {
-    std::mutex mu;
-    std::vector<std::string> failed;
-    std::vector<std::thread> nodes;
-    for (int u = 0; u < kUploaders; ++u) {
-      nodes.emplace_back([&, u] {
-        httplib::Client client("127.0.0.1", port_);
-        auto post = [&](const std::string& path, const std::string& site, std::int64_t seq,
-                        const std::string& body, const std::string& type,
-                        const std::string& extra) {
-          int status = 0;
-          for (int attempt = 0; attempt < 200; ++attempt) {
-            auto res = testing::post_signed(client, path, site, std::to_string(seq),
-                                            std::to_string(at(m)), body, type, extra);
-            status = res ? res->status : -1;
-            if (status != 503) break;
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-          }
-          if (status != 201) {
-            std::lock_guard lock(mu);
-            failed.push_back(site + " " + path + " at " + std::to_string(m) + ": " +
-                             std::to_string(status));
-          }
-        };
-        for (size_t i = u; i < config_.sites.size(); i += kUploaders) {
-          const Site& site = config_.sites[i];
-          if (step % kHeartbeatEverySteps == 0) {
-            post(wire::kHealthPath, site.id, kHeartbeatSeq + step,
-                 R"({"state":"ok","uptime_s":)" + std::to_string(step * 300) + "}",
-                 wire::kJsonContentType, std::to_string(step / kHeartbeatEverySteps));
-          }
-          const auto frame = script(site, m, step);
-          if (!frame) continue;
-          post(wire::kFramesPath, site.id, step + 1, jpeg(frame->people), "image/jpeg",
-               frame->covered ? R"({"flags":["covered"]})" : "");
-        }
-      });
-    }
-    for (auto& n : nodes) n.join();
-    return failed;
-  }
-
-  const std::string& jpeg(int people) {
-    std::lock_guard lock(jpeg_mu_);
-    auto [it, added] = jpegs_.try_emplace(people);
-    if (added) it->second = testing::painted_frame(people);
-    return it->second;
-  }
-
-  // The day, as test_demo_day runs it: frames every 5 minutes (none over lunch), a tick after
-  // each step, and one at 17:01 for the final report.
-  void run_day() {
-    int step = 0;
-    for (int m = minute(7, 20); m <= minute(17, 0); m += kStepMinutes, ++step) {
-      now_ = at(m);
-      const bool lunch = m > minute(11, 30) && m < minute(13, 20);
-      if (!lunch) {
-        const auto failed = upload_step(m, step);
-        ASSERT_TRUE(failed.empty()) << ::testing::PrintToString(failed);
-      }
-      auto ticked = service_->tick_roll_book();
-      ASSERT_TRUE(ticked) << "at " << m << ": " << ticked.error().message;
-    }
-    now_ = at(minute(17, 1));
-    auto ticked = service_->tick_roll_book();
-    ASSERT_TRUE(ticked) << ticked.error().message;
+    DemoDayTest::SetUp();
+    heartbeats_ = true;
   }
 
   // After the day: an auditor and an admin log in (users and sessions), the auditor reads the
@@ -425,15 +303,6 @@ class MigrateDemoDay : public ::testing::Test {
     return std::stoll(raw.scalar(sql));
   }
 
-  TempDir dir_;
-  ServerConfig config_;
-  std::string date_;
-  std::int64_t midnight_ = 0;
-  std::atomic<std::int64_t> now_{0};
-  std::unique_ptr<Service> service_;
-  int port_ = 0;
-  std::mutex jpeg_mu_;
-  std::map<int, std::string> jpegs_;
 };
 
 TEST_F(MigrateDemoDay, TheDemoDayCopiesRowForRowVerifiesOnBothSidesAndTheServiceGoesOnOnIt) {
@@ -498,7 +367,7 @@ TEST_F(MigrateDemoDay, TheDemoDayCopiesRowForRowVerifiesOnBothSidesAndTheService
   ServerConfig on_postgres = config_;
   on_postgres.storage.backend = "postgres";
   on_postgres.storage.postgres = target.conninfo();
-  now_ = at(minute(17, 10));
+  now_ = at(day_minute(17, 10));
   ASSERT_NO_FATAL_FAILURE(start(on_postgres));
   httplib::Client node("127.0.0.1", port_);
   auto frame = testing::post_signed(node, wire::kFramesPath, "td-01", "5000",

@@ -20,6 +20,7 @@
 #include "analysis/domain/ledger.h"
 #include "analysis/domain/store.h"
 #include "analysis/store/migrations.h"
+#include "analysis/store/pg_db.h"
 #include "analysis/store/pg_store.h"
 #include "analysis/store/sqlite_store.h"
 #include "analysis/store/sqlite_writer.h"
@@ -1253,6 +1254,36 @@ TEST_F(PgStoreTest, AnUnreachableServerIsAClearError) {
   EXPECT_THAT(s.error().message, HasSubstr("cannot connect to PostgreSQL at 127.0.0.1:"));
   EXPECT_THAT(s.error().message, HasSubstr("(database province)"));
   EXPECT_THAT(s.error().message, ::testing::Not(HasSubstr("secret")));
+}
+
+TEST_F(PgStoreTest, AnotherDatabaseOnTheSameServerIsTheSameConnectionStringWithItsName) {
+  // The test database's string, moved to the server's "postgres" database, connects there.
+  auto other = att::pg::with_dbname(db_.conninfo(), "postgres");
+  ASSERT_TRUE(other) << other.error().message;
+  auto conn = att::pg::connect(*other);
+  ASSERT_TRUE(conn) << conn.error().message;
+  auto name = att::pg::query(conn->get(), "SELECT current_database()", "which database");
+  ASSERT_TRUE(name) << name.error().message;
+  EXPECT_EQ(name->text(0, 0), "postgres");
+
+  // Every other value is kept, quoted as libpq reads it; a URL reads as its values do.
+  auto kept = att::pg::with_dbname(
+      R"(host=db.example port=5433 dbname=province user=att password='it\'s\\x')", "country");
+  ASSERT_TRUE(kept) << kept.error().message;
+  EXPECT_THAT(*kept, HasSubstr("dbname='country'"));
+  EXPECT_THAT(*kept, HasSubstr("host='db.example'"));
+  EXPECT_THAT(*kept, HasSubstr("port='5433'"));
+  EXPECT_THAT(*kept, HasSubstr(R"(password='it\'s\\x')"));
+  EXPECT_THAT(*kept, ::testing::Not(HasSubstr("province")));
+  auto url = att::pg::with_dbname("postgresql://att@db.example:5433/province", "country");
+  ASSERT_TRUE(url) << url.error().message;
+  EXPECT_THAT(*url, HasSubstr("dbname='country'"));
+  EXPECT_THAT(*url, HasSubstr("user='att'"));
+
+  auto bad = att::pg::with_dbname("host=db.example port", "country");
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, att::ErrorCode::kInvalid);
+  EXPECT_THAT(bad.error().message, HasSubstr("not a PostgreSQL connection string"));
 }
 
 TEST_F(PgStoreTest, WritesThatQueueShareATransactionAndAFailedOneIsRolledBackAlone) {

@@ -22,7 +22,6 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <iostream>
@@ -84,29 +83,11 @@ class SqliteBackend final : public Backend {
   std::filesystem::path dir_;
 };
 
-// `conninfo` with its dbname replaced, each value quoted as libpq reads it.
-std::string with_dbname(const std::string& conninfo, const std::string& dbname) {
-  char* parse_error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
-  if (!options) {
-    std::string why = parse_error ? parse_error : "out of memory";
-    PQfreemem(parse_error);
-    throw std::runtime_error("--postgres '" + conninfo + "' is not a connection string: " + why);
-  }
-  std::string out;
-  for (const PQconninfoOption* o = options; o->keyword; ++o) {
-    const bool is_dbname = std::strcmp(o->keyword, "dbname") == 0;
-    if (!is_dbname && !o->val) continue;
-    std::string quoted;
-    for (const char c : std::string(is_dbname ? dbname : o->val)) {
-      if (c == '\'' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    if (!out.empty()) out += ' ';
-    out += std::string(o->keyword) + "='" + quoted + "'";
-  }
-  PQconninfoFree(options);
-  return out;
+// The benchmark's database on the server `conninfo` names.
+std::string database_conninfo(const std::string& conninfo, const std::string& database) {
+  auto out = att::pg::with_dbname(conninfo, database);
+  if (!out) throw std::runtime_error("--postgres: " + out.error().message);
+  return *out;
 }
 
 class PgBackend final : public Backend {
@@ -115,7 +96,7 @@ class PgBackend final : public Backend {
   explicit PgBackend(std::string conninfo)
       : admin_conninfo_(std::move(conninfo)),
         database_("bench_store_" + std::to_string(::getpid())),
-        conninfo_(with_dbname(admin_conninfo_, database_)) {}
+        conninfo_(database_conninfo(admin_conninfo_, database_)) {}
   const char* name() const override { return "postgres"; }
   std::unique_ptr<att::Store> open(int max_batch) override {
     auto admin = att::pg::connect(admin_conninfo_);

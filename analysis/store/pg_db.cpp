@@ -92,4 +92,29 @@ bool broken(PGconn* db) {
   return PQstatus(db) == CONNECTION_BAD;
 }
 
+Result<std::string> with_dbname(const std::string& conninfo, const std::string& dbname) {
+  char* parse_error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
+  if (!options) {
+    std::string why = parse_error ? parse_error : "out of memory";
+    PQfreemem(parse_error);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return fail(ErrorCode::kInvalid, "not a PostgreSQL connection string: " + why);
+  }
+  std::string out;
+  for (const PQconninfoOption* o = options; o->keyword; ++o) {
+    const bool is_dbname = std::strcmp(o->keyword, "dbname") == 0;
+    if (!is_dbname && !o->val) continue;
+    std::string quoted;  // in single quotes, ' and \ escaped, as libpq reads a value
+    for (const char c : std::string(is_dbname ? dbname : o->val)) {
+      if (c == '\'' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    if (!out.empty()) out += ' ';
+    out += std::string(o->keyword) + "='" + quoted + "'";
+  }
+  PQconninfoFree(options);
+  return out;
+}
+
 }  // namespace att::pg

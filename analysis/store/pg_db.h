@@ -82,4 +82,10 @@ Result<Rows> query(PGconn* db, const char* sql, const std::string& what, const A
 // Whether the connection is lost (the server went away or restarted).
 bool broken(PGconn* db);
 
+// `conninfo` (keyword=value or a URL) as keyword=value with its dbname replaced by `dbname`:
+// the same server and user, another database (CREATE DATABASE is run from one and the new one
+// then opened). kInvalid when libpq cannot read `conninfo`; the message does not repeat it
+// (it may hold a password).
+Result<std::string> with_dbname(const std::string& conninfo, const std::string& dbname);
+
 }  // namespace att::pg

@@ -14,6 +14,7 @@
 #include <optional>
 #include <random>
 
+#include "analysis/store/pg_db.h"
 #include "tests/support/test_support.h"
 
 namespace att::testing {
@@ -86,31 +87,6 @@ Result<std::optional<std::string>> first_value(PGconn* conn, const std::string& 
   PGresult* r = result->get();
   if (PQntuples(r) == 0 || PQnfields(r) == 0 || PQgetisnull(r, 0, 0)) return std::nullopt;
   return std::string(PQgetvalue(r, 0, 0), PQgetlength(r, 0, 0));
-}
-
-// `conninfo` with its dbname replaced by `dbname`, each value quoted as libpq reads it.
-Result<std::string> with_dbname(const std::string& conninfo, const std::string& dbname) {
-  char* parse_error = nullptr;
-  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &parse_error);
-  if (!options) {
-    std::string why = parse_error ? trimmed(parse_error) : "out of memory";
-    PQfreemem(parse_error);
-    return fail("the test server's connection string '" + conninfo + "' is not valid: " + why);
-  }
-  std::string out;
-  for (const PQconninfoOption* o = options; o->keyword; ++o) {
-    const bool is_dbname = std::strcmp(o->keyword, "dbname") == 0;
-    if (!is_dbname && !o->val) continue;
-    std::string quoted;
-    for (const char c : std::string(is_dbname ? dbname : o->val)) {
-      if (c == '\'' || c == '\\') quoted += '\\';
-      quoted += c;
-    }
-    if (!out.empty()) out += ' ';
-    out += std::string(o->keyword) + "='" + quoted + "'";
-  }
-  PQconninfoFree(options);
-  return out;
 }
 
 std::filesystem::path pg_server_script() {
@@ -210,7 +186,7 @@ PostgresDatabase::PostgresDatabase() {
     return;
   }
   created_ = true;
-  auto conninfo = with_dbname(maintenance_, name_);
+  auto conninfo = pg::with_dbname(maintenance_, name_);
   if (!conninfo) {
     error_ = conninfo.error().message;
     return;
