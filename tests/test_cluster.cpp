@@ -12,6 +12,9 @@
 // process takes the roll book over (the time it took is printed), a browser connected to one
 // process is sent the live events of sites whose uploads reach the other, and a session opened
 // through nginx is good at whichever process a request reaches.
+//
+// And in one process, two services on one database: what one saves reaches the other, also
+// when the other could not hear it for a while (its listening connection cut).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -26,8 +29,10 @@
 #include <set>
 #include <thread>
 
+#include "analysis/app/service.h"
 #include "analysis/domain/province.h"
 #include "common/time_util.h"
+#include "tests/support/fake_detector.h"
 #include "tests/support/nginx.h"
 #include "tests/support/postgres.h"
 #include "tests/support/test_support.h"
@@ -288,6 +293,101 @@ TEST(Cluster, AClassMorningThroughTwoProcessesOutlivesTheRollBooksProcessBeingKi
   auto verify = testing::run_command({server[0], server[1], server[2], "verify"}, dir.path());
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   EXPECT_THAT(verify.out, ::testing::HasSubstr("chain intact"));
+}
+
+// Two services of one database in this process, on ports of their own.
+class TwoServices : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(db_.ok()) << db_.error();
+    for (int i = 0; i < 2; ++i) {
+      ServerConfig config = testing::test_server_config(dirs_[i].path());
+      config.storage.backend = "postgres";
+      config.storage.postgres = db_.conninfo();
+      config.live.keepalive_s = 1;
+      ServiceHooks hooks;
+      hooks.detector = testing::FakeDetector::painted_heads().choice();
+      auto service = Service::create(std::move(config), hooks);
+      ASSERT_TRUE(service) << service.error().message;
+      services_[i] = std::move(*service);
+      auto port = services_[i]->start();
+      ASSERT_TRUE(port) << port.error().message;
+      ports_[i] = *port;
+    }
+  }
+  void TearDown() override {
+    for (auto& s : services_) s.reset();  // before the database goes
+  }
+
+  // The version of `site`'s setup in force at service i, as its technician's page reads it.
+  std::int64_t version_at(int i, const std::string& site) {
+    httplib::Client client("127.0.0.1", ports_[i]);
+    const auto session = testing::log_in_as(client, services_[i]->store(), Role::kTechnician);
+    auto res = client.Get("/api/v1/sites/" + site + "/setup", session);
+    if (!res || res->status != 200) return -1;
+    return json::parse(res->body).value("version", std::int64_t{-1});
+  }
+  std::string metrics(int i) {
+    httplib::Client client("127.0.0.1", ports_[i]);
+    auto res = client.Get("/metrics");
+    return res && res->status == 200 ? res->body : "";
+  }
+
+  testing::PostgresDatabase db_;
+  testing::TempDir dirs_[2];
+  std::unique_ptr<Service> services_[2];
+  int ports_[2] = {0, 0};
+};
+
+TEST_F(TwoServices, WhatOneSavesReachesTheOtherAlsoAfterItCouldNotHearForAWhile) {
+  const std::string site = testing::small_province().at(0).id;
+  SiteZones zones;
+  zones.min_score = 0.4f;
+  ASSERT_TRUE(services_[0]->set_site_setup(site, zones, {}, cv::Size2f(640, 480)));
+  EXPECT_TRUE(
+      testing::eventually([&] { return version_at(1, site) == 1; }, std::chrono::seconds(10)))
+      << "the other process has version " << version_at(1, site);
+
+  // A browser on the second service's live events.
+  httplib::Client browser("127.0.0.1", ports_[1]);
+  const auto session = testing::log_in_as(browser, services_[1]->store(), Role::kOrganizer);
+  std::mutex mu;
+  std::string received;
+  std::atomic<bool> done = false;
+  std::thread watching([&] {
+    browser.Get("/api/v1/events", session, [&](const char* data, size_t n) {
+      std::lock_guard lock(mu);
+      received.append(data, n);
+      return !done.load();
+    });
+  });
+  const auto has = [&](const std::string& text) {
+    std::lock_guard lock(mu);
+    return received.find(text) != std::string::npos;
+  };
+  ASSERT_TRUE(testing::eventually([&] { return has(": subscribed"); }, std::chrono::seconds(10)));
+
+  // Every process's listening connection is cut; a setup saved meanwhile is not heard.
+  EXPECT_EQ(db_.integer("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                        "query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"),
+            2);
+  zones.min_score = 0.5f;
+  ASSERT_TRUE(services_[0]->set_site_setup(site, zones, {}, cv::Size2f(640, 480)));
+
+  // Listening again, the second reads every site's setup from the store, and tells its
+  // browsers to reload what they show.
+  EXPECT_TRUE(
+      testing::eventually([&] { return version_at(1, site) == 2; }, std::chrono::seconds(10)))
+      << "the other process has version " << version_at(1, site);
+  EXPECT_TRUE(
+      testing::eventually([&] { return has(R"({"reason":"missed"})"); }, std::chrono::seconds(10)))
+      << received;
+  EXPECT_THAT(metrics(1), ::testing::HasSubstr("attendance_cluster_reconnects_total 1\n"));
+  EXPECT_THAT(metrics(1),
+              ::testing::HasSubstr("attendance_events_resets_total{reason=\"missed\"} 1\n"));
+  done = true;
+  browser.stop();
+  watching.join();
 }
 
 }  // namespace

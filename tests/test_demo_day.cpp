@@ -50,7 +50,6 @@ class DemoDay : public testing::DemoDayTest {
     }
     throw std::runtime_error("no site " + id);
   }
-
 };
 
 // "tp-01 under_attendance 07:30-08:05 (count back to the threshold)", in the province's time.

@@ -221,6 +221,36 @@ TEST(LiveHub, AResumeGetsExactlyTheMissedEventsOrAResetWhenTheyAreGone) {
   EXPECT_EQ(batch.events[0].id, 1028u);
 }
 
+TEST(LiveHub, EventsMissedFromOtherProcessesResetEveryClientAndEveryResumeFromBefore) {
+  LiveHub hub(LiveOptions{}, 1000);
+  auto watching = hub.subscribe_events(std::nullopt, a_viewer());
+  ASSERT_TRUE(watching);
+  hub.publish("alert", json{{"n", 1}});  // 1001, not taken yet when the gap is found
+  hub.publish_from_peer("count", R"({"site_id":"td-01","count":3})");  // 1002
+  hub.missed_peer_events();                                            // 1003
+  const auto batch = (*watching)->next(soon());
+  ASSERT_EQ(batch.events.size(), 1u) << "the reset stands for what was queued before it";
+  EXPECT_EQ(batch.events[0].type, "reset");
+  EXPECT_EQ(batch.events[0].id, 1003u);
+  EXPECT_EQ(json::parse(batch.events[0].data), (json{{"reason", "missed"}}));
+
+  hub.publish("alert", json{{"n", 2}});                         // 1004
+  EXPECT_EQ((*watching)->next(soon()).events.at(0).id, 1004u);  // then on as before
+  // A resume from before the gap is told to reload; one from the reset on gets what followed.
+  auto before = hub.subscribe_events("1002", a_viewer());
+  ASSERT_TRUE(before);
+  const auto told = (*before)->next(soon());
+  ASSERT_EQ(told.events.size(), 1u);
+  EXPECT_EQ(json::parse(told.events[0].data)["reason"], "too_old");
+  auto after = hub.subscribe_events("1003", a_viewer());
+  ASSERT_TRUE(after);
+  const auto resumed = (*after)->next(soon());
+  ASSERT_EQ(resumed.events.size(), 1u);
+  EXPECT_EQ(resumed.events[0].id, 1004u);
+  EXPECT_THAT(hub.render_metrics(),
+              HasSubstr("attendance_events_resets_total{reason=\"missed\"} 1\n"));
+}
+
 TEST(LiveHub, ClientsBeyondTheLimitsAreRefusedAndCounted) {
   LiveOptions options;
   options.max_event_clients = 2;

@@ -302,7 +302,6 @@ class MigrateDemoDay : public testing::DemoDayTest {
     RawDb raw(database_path(config_));
     return std::stoll(raw.scalar(sql));
   }
-
 };
 
 TEST_F(MigrateDemoDay, TheDemoDayCopiesRowForRowVerifiesOnBothSidesAndTheServiceGoesOnOnIt) {

@@ -47,11 +47,14 @@ Result<std::unique_ptr<ServiceCluster>> ServiceCluster::open(const std::string& 
     }
   });
   s->cluster_->on_resumed([s] {
-    // Messages may have been lost meanwhile: the roll book reads what the store holds.
+    // Messages may have been lost meanwhile: the roll book and the sites' setups read what
+    // the store holds, and browsers reload what they show.
+    auto log = log::get("cluster");
     if (s->keeps_roll_book_) {
-      if (auto r = s->roll_book_.restore(); !r)
-        log::get("cluster")->error("roll book: {}", r.error().message);
+      if (auto r = s->roll_book_.restore(); !r) log->error("roll book: {}", r.error().message);
     }
+    if (auto r = s->setups_.reload_all(); !r) log->error("site setups: {}", r.error().message);
+    s->live_.missed_peer_events();
   });
   live.forward_to([s](const std::string& type, const std::string& data) {
     const json m = {{"from", s->process_},

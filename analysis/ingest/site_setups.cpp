@@ -143,6 +143,15 @@ Status SiteSetups::reload(const std::string& site_id) {
   return catch_up(site_id, it->second);
 }
 
+Status SiteSetups::reload_all() {
+  std::lock_guard lock(mu_);
+  Status first;
+  for (auto& [site_id, in_force] : in_force_) {
+    if (auto s = catch_up(site_id, in_force); !s && first) first = s;
+  }
+  return first;
+}
+
 Status SiteSetups::catch_up(const std::string& site_id, InForce& in_force) {
   auto latest = store_.latest_setup(site_id);
   if (!latest) return std::unexpected(latest.error());

@@ -78,6 +78,9 @@ class SiteSetups {
   // Puts the store's latest setup of the site in force when it is newer than the one in force
   // here: another process of the service saved it (analysis/store/pg_cluster.h tells when).
   Status reload(const std::string& site_id);
+  // reload() of every site: after this process could not hear the others for a while.
+  // Errors: the first site's that failed (the others are reloaded all the same).
+  Status reload_all();
 
   // What `setup` would do at the site to the detections of one picture of `picture` size: one
   // judgement per detection, in their order, under the same rules as the counting, with the

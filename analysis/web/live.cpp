@@ -207,6 +207,19 @@ void LiveHub::publish_from_peer(const std::string& type, std::string data) {
   publish_locked(type, std::move(data));
 }
 
+void LiveHub::missed_peer_events() {
+  std::lock_guard lock(mu_);
+  const std::uint64_t id = ++last_id_;
+  history_.clear();  // a resume from before `id` would miss what never reached this hub
+  for (EventSubscription* sub : event_clients_) {
+    sub->pending_.clear();  // what it had not taken yet is older than the reset
+    sub->lost_ = 0;
+    sub->resume_reset_ = LiveEvent{id, "reset", one_line({{"reason", "missed"}})};
+    ++counters_.resets["missed"];
+    sub->wake_.notify_one();
+  }
+}
+
 LiveRefusal LiveHub::refuse(const std::string& stream, int limit) {
   ++counters_.refused[stream];
   long long suppressed = 0;
@@ -361,7 +374,9 @@ std::string LiveHub::render_metrics() const {
   // The types the dashboard listens for are always listed, at 0 before the first one.
   for (const char* type : {"count", "node", "alert"}) s.published.try_emplace(type, 0);
   for (const char* stream : {"events", "mjpeg", "per_viewer"}) s.refused.try_emplace(stream, 0);
-  for (const char* reason : {"too_slow", "too_old", "unknown_id"}) s.resets.try_emplace(reason, 0);
+  for (const char* reason : {"too_slow", "too_old", "unknown_id", "missed"}) {
+    s.resets.try_emplace(reason, 0);
+  }
   std::string out;
   out += "# HELP attendance_live_clients Open live streams, by kind.\n";
   out += "# TYPE attendance_live_clients gauge\n";

@@ -155,7 +155,8 @@ struct LiveStats {
   int mjpeg_clients = 0;
   std::map<std::string, std::int64_t> published;  // by event type
   std::int64_t events_dropped = 0;                // lost by clients too slow to keep up
-  std::map<std::string, std::int64_t> resets;     // by reason: too_slow, too_old, unknown_id
+  std::map<std::string, std::int64_t> resets;     // by reason: too_slow, too_old,
+                                                  // unknown_id, missed
   std::map<std::string, std::int64_t> refused;    // by stream: events, mjpeg
   std::int64_t mjpeg_frames_skipped = 0;          // replaced before their client took them
 };
@@ -191,6 +192,10 @@ class LiveHub final : public IngestListener, public EventSink {
   // An event another process made (`data`: its JSON line), to this hub's clients under this
   // hub's next id; forwarded nowhere. A type that is not a lowercase word is dropped.
   void publish_from_peer(const std::string& type, std::string data);
+  // Events of the other processes were lost (this one could not hear them for a while):
+  // every client is sent a `reset` (reason `missed`: reload your state) under a new id, and
+  // a later resume from before it gets a reset too, as what it missed is not all here.
+  void missed_peer_events();
 
   // --- Subscribers ---
   // `last_event_id`: the Last-Event-ID header of a reconnecting client; the events after it
