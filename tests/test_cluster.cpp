@@ -367,9 +367,11 @@ TEST_F(TwoServices, WhatOneSavesReachesTheOtherAlsoAfterItCouldNotHearForAWhile)
   };
   ASSERT_TRUE(testing::eventually([&] { return has(": subscribed"); }, std::chrono::seconds(10)));
 
-  // Every process's listening connection is cut; a setup saved meanwhile is not heard.
+  // Both processes' listening connections are cut (not those of other tests' databases on
+  // the same server); a setup saved meanwhile is not heard.
   EXPECT_EQ(db_.integer("SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                        "query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"),
+                        "datname = current_database() AND query LIKE 'LISTEN%' AND "
+                        "pid <> pg_backend_pid()"),
             2);
   zones.min_score = 0.5f;
   ASSERT_TRUE(services_[0]->set_site_setup(site, zones, {}, cv::Size2f(640, 480)));
