@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <fstream>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -214,8 +216,14 @@ int unused_port() {
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
   const int low = 10000, high = std::max(low + 1000, ephemeral_low);
   thread_local std::mt19937 random(std::random_device{}());
+  // Nor one given a moment ago: a test that asks twice before binding either (nginx's HTTP and
+  // HTTPS ports) gets two ports.
+  static std::mutex given_mu;
+  static std::deque<int> given;  // the latest 256, newest last
+  std::lock_guard lock(given_mu);
   for (int attempt = 0; attempt < 100; ++attempt) {
     const int port = std::uniform_int_distribution<int>(low, high - 1)(random);
+    if (std::ranges::find(given, port) != given.end()) continue;
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     if (fd < 0) return 0;
     sockaddr_in addr{};
@@ -224,7 +232,10 @@ int unused_port() {
     addr.sin_port = htons(static_cast<std::uint16_t>(port));
     const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     ::close(fd);
-    if (free) return port;
+    if (!free) continue;
+    given.push_back(port);
+    if (given.size() > 256) given.pop_front();
+    return port;
   }
   return 0;
 }

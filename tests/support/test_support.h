@@ -119,7 +119,8 @@ std::filesystem::path write_small_server_yaml(const std::filesystem::path& dir,
 
 // A loopback TCP port that was free a moment ago and has no listener: connecting to it is
 // refused (for a service that is not up yet, or a dead one). It is outside the ephemeral range,
-// so no outgoing connection takes it before the test binds it.
+// so no outgoing connection takes it before the test binds it, and none of the process's
+// latest 256 answers, so that two asked together differ.
 int unused_port();
 
 // The test key of a site (64 hex digits, derived from its id); test_server_config has them.
