@@ -97,15 +97,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# The province of 1,000 sites (the 164 sample sites, then copies of them under new ids, as in
-# bench_service.sh), its keys, and the pictures counted once.
-cp config/schedule.yaml config/zones.yaml "$tmp/"
-awk -F, 'NR == 1 { print; next } { rows[++n] = $0 ; print }
-         END { for (i = n + 1; i <= 1000; i++) { r = rows[(i - 1) % n + 1];
-               sub(/^[^,]*/, sprintf("sim-%04d", i), r); print r } }' config/sites.csv >"$tmp/sites.csv"
-sed -e "s|^data_dir: .*|data_dir: $tmp/data|" \
-    -e "s|^  site_keys: .*|  site_keys: $tmp/site_keys.csv|" config/server.yaml >"$tmp/server.yaml"
-build/bin/attendance-server --config "$tmp/server.yaml" keys 2>/dev/null
+# The province of 1,000 sites (scripts/bench_province.sh), its keys, and the pictures counted once.
+scripts/bench_province.sh "$tmp"
 build/bin/attendance-sim --config "$tmp/server.yaml" --mode edge --images "$images" \
   --width 1280 --height 720 --count-cache "$tmp/counts.json" --count-only 2>"$tmp/count.log" ||
   { cat "$tmp/count.log" >&2; die "counting the pictures failed"; }

@@ -39,15 +39,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The sample province with a province of up to 1,000 sites: the 164 sample sites, then
-# copies of them under new ids, all in the same districts.
-cp config/schedule.yaml config/zones.yaml "$tmp/"
-awk -F, 'NR == 1 { print; next } { rows[++n] = $0 ; print }
-         END { for (i = n + 1; i <= 1000; i++) { r = rows[(i - 1) % n + 1];
-               sub(/^[^,]*/, sprintf("sim-%04d", i), r); print r } }' config/sites.csv >"$tmp/sites.csv"
-sed -e "s|^data_dir: .*|data_dir: $tmp/data|" \
-    -e "s|^  site_keys: .*|  site_keys: $tmp/site_keys.csv|" config/server.yaml >"$tmp/server.yaml"
-build/bin/attendance-server --config "$tmp/server.yaml" keys 2>/dev/null
+# A province of 1,000 sites (scripts/bench_province.sh).
+scripts/bench_province.sh "$tmp"
 
 ticks=$(getconf CLK_TCK)
 # One run: the server with `detector` against `sites` simulated sites sending frames of

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <chrono>
 #include <iterator>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -11,6 +10,7 @@
 
 #include "common/files.h"
 #include "common/sha256.h"
+#include "common/time_util.h"
 
 namespace att {
 namespace {
@@ -344,11 +344,7 @@ Status prepare_append(Chain chain, LedgerEntry& entry) {
     return fail(std::string(chain_name(chain)) + " entry " + entry.subject +
                 ": the body is not JSON");
   }
-  if (entry.recorded_at_ms == 0) {
-    entry.recorded_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                               std::chrono::system_clock::now().time_since_epoch())
-                               .count();
-  }
+  if (entry.recorded_at_ms == 0) entry.recorded_at_ms = now_ms();
   return {};
 }
 
